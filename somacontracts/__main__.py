@@ -1,0 +1,7 @@
+"""``python -m somacontracts``: the same as the ``somacontracts`` command."""
+
+import sys
+
+from somacontracts.cli import main
+
+sys.exit(main())

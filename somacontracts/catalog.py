@@ -1,0 +1,416 @@
+"""The catalog: which contract travels on which topic, and how clients reach Kafka.
+
+Static facts (:data:`TOPICS`, :data:`CONTRACTS`) come from the platform's event-stream
+document. Runtime facts come from the environment through :func:`load_settings`,
+which applies the documented overrides (``TOOL_REQUESTS_TOPIC``, ``TOOL_RESULTS_TOPIC``,
+``TOOL_EXECUTOR_GROUP``, ``KAFKA_BOOTSTRAP_SERVERS``) and the Kafka security variables,
+checks every value, and returns a :class:`Settings` that builds confluent-kafka
+configuration dictionaries.
+
+Subjects follow Confluent's default TopicNameStrategy, ``<topic>-value``, so they
+follow a topic rename made through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from somacontracts.errors import ConfigurationError, UnknownContractError
+
+__all__ = [
+    "CONTRACTS",
+    "TOPICS",
+    "CompatibilityLevel",
+    "Contract",
+    "KafkaSecurity",
+    "Settings",
+    "Topic",
+    "contract",
+    "load_settings",
+    "subject_for_topic",
+]
+
+_DAY_MS = 24 * 60 * 60 * 1000
+
+
+class CompatibilityLevel(StrEnum):
+    """Schema Registry compatibility levels, with Confluent's meanings."""
+
+    NONE = "NONE"
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A Kafka topic of the platform with its default name and provisioning settings."""
+
+    key: str
+    """Stable identifier used in code, for example ``tool_requests``."""
+    default_name: str
+    contract: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    retention_ms: int
+    partitions: int = 3
+    cleanup_policy: str = "delete"
+    env_var: str | None = None
+    """Environment variable that overrides the name, where the platform defines one."""
+    in_source_document: bool = True
+    """False for topics this library adds to the platform's document (see README)."""
+    lag_alert: int | None = None
+    """Consumer lag above which monitoring alerts, where the document sets one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A payload contract: its schema folder, topics, registry level and key field."""
+
+    name: str
+    topics: tuple[str, ...]
+    """Keys into :data:`TOPICS`."""
+    key_field: str
+    """Dotted path of the payload field whose value is the message key (the tenant id),
+    so that Kafka keeps each tenant's messages in order."""
+    compatibility: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
+    description: str = ""
+
+
+TOPICS: Mapping[str, Topic] = MappingProxyType(
+    {
+        topic.key: topic
+        for topic in (
+            Topic(
+                key="tool_requests",
+                default_name="tool.requests",
+                contract="ToolInvocation",
+                producers=("gateway", "orchestrator"),
+                consumers=("tool-executor",),
+                retention_ms=7 * _DAY_MS,
+                env_var="TOOL_REQUESTS_TOPIC",
+                lag_alert=500,
+            ),
+            Topic(
+                key="tool_results",
+                default_name="tool.results",
+                contract="ToolResult",
+                producers=("tool-executor",),
+                consumers=("gateway", "orchestrator"),
+                retention_ms=7 * _DAY_MS,
+                env_var="TOOL_RESULTS_TOPIC",
+            ),
+            Topic(
+                key="conversation_inbound",
+                default_name="conversation.inbound",
+                contract="ConversationEvent",
+                producers=("gateway",),
+                consumers=("conversation-worker",),
+                retention_ms=3 * _DAY_MS,
+            ),
+            Topic(
+                key="conversation_outbound",
+                default_name="conversation.outbound",
+                contract="ConversationEvent",
+                producers=("conversation-worker",),
+                consumers=("gateway", "ui"),
+                retention_ms=3 * _DAY_MS,
+            ),
+            Topic(
+                key="config_updates",
+                default_name="config_updates",
+                contract="SettingsPayload",
+                producers=("config-publisher",),
+                consumers=("gateway",),
+                retention_ms=1 * _DAY_MS,
+            ),
+            Topic(
+                key="task_delegated",
+                default_name="task.delegated",
+                contract="DelegatedTask",
+                producers=("orchestrator",),
+                consumers=("task-worker",),
+                retention_ms=7 * _DAY_MS,
+                in_source_document=False,
+            ),
+        )
+    }
+)
+"""Every topic of the platform, keyed by :attr:`Topic.key`."""
+
+CONTRACTS: Mapping[str, Contract] = MappingProxyType(
+    {
+        c.name: c
+        for c in (
+            Contract(
+                name="ToolInvocation",
+                topics=("tool_requests",),
+                key_field="tenant_id",
+                description="A tool call requested by the gateway or orchestrator.",
+            ),
+            Contract(
+                name="ToolResult",
+                topics=("tool_results",),
+                key_field="metadata.tenant_id",
+                description="The outcome of a tool call, from the tool executor.",
+            ),
+            Contract(
+                name="ConversationEvent",
+                topics=("conversation_inbound", "conversation_outbound"),
+                key_field="tenant_id",
+                description="User input, agent output and progress of a conversation.",
+            ),
+            Contract(
+                name="SettingsPayload",
+                topics=("config_updates",),
+                key_field="tenant_id",
+                description="A settings change from the config publisher.",
+            ),
+            Contract(
+                name="DelegatedTask",
+                topics=("task_delegated",),
+                key_field="tenant_id",
+                description="Background work handed by the orchestrator to a task worker.",
+            ),
+        )
+    }
+)
+"""Every contract, keyed by name (the folder name under ``avro/``)."""
+
+#: Names the platform's document uses that match no topic of the catalog, and what
+#: they stand for. ``somastack.tools`` appears only in its monitoring notes; the lag
+#: alert it describes belongs to the tool executor's input, ``tool.requests``.
+LEGACY_TOPIC_NAMES: Mapping[str, str] = MappingProxyType({"somastack.tools": "tool_requests"})
+
+DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
+DEFAULT_TOOL_EXECUTOR_GROUP = "tool-executor"
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER")
+_PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})\Z")
+
+
+def contract(name: str) -> Contract:
+    """The catalog entry of contract ``name``; raise :class:`UnknownContractError` if none."""
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise UnknownContractError(name, tuple(CONTRACTS)) from None
+
+
+def subject_for_topic(topic_name: str) -> str:
+    """The value subject of a topic under Confluent's TopicNameStrategy."""
+    return f"{topic_name}-value"
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """How clients authenticate to Kafka; built from the ``KAFKA_*`` security variables."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+
+    def client_config(self) -> dict[str, str]:
+        """The librdkafka settings for this security setup."""
+        config = {"security.protocol": self.protocol}
+        if self.sasl_mechanism:
+            config["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username is not None:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password is not None:
+            config["sasl.password"] = self.sasl_password
+        if self.ca_file:
+            config["ssl.ca.location"] = self.ca_file
+        return config
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Topic names, consumer group and Kafka connection resolved from the environment."""
+
+    topic_names: Mapping[str, str]
+    """Topic key -> the name in use (default or overridden)."""
+    tool_executor_group: str
+    bootstrap_servers: str
+    security: KafkaSecurity
+
+    def topic_name(self, topic_key: str) -> str:
+        """The name in use for the topic with key ``topic_key``."""
+        return self.topic_names[topic_key]
+
+    def topics_of(self, contract_name: str) -> tuple[str, ...]:
+        """The names in use of the topics that carry ``contract_name``."""
+        return tuple(self.topic_names[key] for key in contract(contract_name).topics)
+
+    def subjects_of(self, contract_name: str) -> tuple[str, ...]:
+        """The registry subjects of ``contract_name`` (``<topic>-value`` per topic)."""
+        return tuple(subject_for_topic(name) for name in self.topics_of(contract_name))
+
+    def kafka_config(self) -> dict[str, Any]:
+        """Settings every confluent-kafka client needs: bootstrap servers and security."""
+        return {"bootstrap.servers": self.bootstrap_servers, **self.security.client_config()}
+
+    def producer_config(self) -> dict[str, Any]:
+        """Configuration for a ``confluent_kafka.Producer``: idempotent, ``acks=all``."""
+        return {**self.kafka_config(), "enable.idempotence": True, "acks": "all"}
+
+    def consumer_config(self, group_id: str | None = None) -> dict[str, Any]:
+        """Configuration for a ``confluent_kafka.Consumer`` committing offsets explicitly.
+
+        ``group_id`` defaults to the tool executor's group (``TOOL_EXECUTOR_GROUP``).
+        """
+        group = self.tool_executor_group if group_id is None else group_id
+        if not group:
+            raise ConfigurationError("group_id", "must not be empty")
+        return {
+            **self.kafka_config(),
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+
+    def admin_config(self) -> dict[str, Any]:
+        """Configuration for a ``confluent_kafka.admin.AdminClient``."""
+        return self.kafka_config()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve topic names, group and Kafka connection from ``environ`` (default ``os.environ``).
+
+    Raises :class:`ConfigurationError` naming the variable for any value that cannot be
+    used: an empty or illegal topic name, a malformed bootstrap list, an unknown
+    security protocol or SASL mechanism, credentials without a SASL protocol, a CA
+    file that cannot be read.
+    """
+    env = os.environ if environ is None else environ
+    names = {}
+    for topic in TOPICS.values():
+        name = topic.default_name
+        if topic.env_var is not None and topic.env_var in env:
+            name = _topic_name(topic.env_var, env[topic.env_var])
+        names[topic.key] = name
+    clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
+    if clashes:
+        variables = [t.env_var for t in TOPICS.values() if names[t.key] in clashes and t.env_var]
+        raise ConfigurationError(
+            " / ".join(variables) or "topics",
+            f"two topics would share the name {sorted(clashes)[0]!r}",
+        )
+    return Settings(
+        topic_names=MappingProxyType(names),
+        tool_executor_group=_non_empty(env, "TOOL_EXECUTOR_GROUP", DEFAULT_TOOL_EXECUTOR_GROUP),
+        bootstrap_servers=_bootstrap(env),
+        security=_security(env),
+    )
+
+
+def _non_empty(env: Mapping[str, str], variable: str, default: str) -> str:
+    if variable not in env:
+        return default
+    value = env[variable].strip()
+    if not value:
+        raise ConfigurationError(variable, "is set but empty; unset it or give a value")
+    return value
+
+
+def _optional(env: Mapping[str, str], variable: str) -> str | None:
+    if variable not in env:
+        return None
+    return _non_empty(env, variable, "")
+
+
+def _topic_name(variable: str, value: str) -> str:
+    if not value.strip():
+        raise ConfigurationError(variable, "is set but empty; unset it or give a topic name")
+    if value in (".", "..") or not _TOPIC_NAME.match(value):
+        raise ConfigurationError(
+            variable,
+            f"{value!r} is not a legal Kafka topic name "
+            "(1-249 characters of A-Z a-z 0-9 . _ -, and not . or ..)",
+        )
+    return value
+
+
+def _bootstrap(env: Mapping[str, str]) -> str:
+    variable = "KAFKA_BOOTSTRAP_SERVERS"
+    value = _non_empty(env, variable, DEFAULT_BOOTSTRAP_SERVERS)
+    servers = [s.strip() for s in value.split(",")]
+    for server in servers:
+        match = _HOST_PORT.match(server)
+        if not match or not 0 < int(match.group(2)) < 65536:
+            raise ConfigurationError(
+                variable, f"{server!r} is not host:port (expected a comma-separated list)"
+            )
+    return ",".join(servers)
+
+
+def _security(env: Mapping[str, str]) -> KafkaSecurity:
+    protocol = (_optional(env, "KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise ConfigurationError(
+            "KAFKA_SECURITY_PROTOCOL",
+            f"unknown security protocol {env['KAFKA_SECURITY_PROTOCOL']!r}; "
+            f"expected one of {', '.join(SECURITY_PROTOCOLS)}",
+        )
+    mechanism = _optional(env, "KAFKA_SASL_MECHANISM")
+    username = _optional(env, "KAFKA_SASL_USERNAME")
+    password = _optional(env, "KAFKA_SASL_PASSWORD")
+    ca_file = _optional(env, "KAFKA_SSL_CAFILE")
+    uses_sasl = protocol.startswith("SASL_")
+    if not uses_sasl:
+        for variable, value in (
+            ("KAFKA_SASL_MECHANISM", mechanism),
+            ("KAFKA_SASL_USERNAME", username),
+            ("KAFKA_SASL_PASSWORD", password),
+        ):
+            if value is not None:
+                raise ConfigurationError(
+                    variable,
+                    f"is set but KAFKA_SECURITY_PROTOCOL is {protocol}, which ignores it; "
+                    "use SASL_SSL or SASL_PLAINTEXT",
+                )
+    if uses_sasl:
+        mechanism = (mechanism or "PLAIN").upper()
+        if mechanism not in SASL_MECHANISMS:
+            raise ConfigurationError(
+                "KAFKA_SASL_MECHANISM",
+                f"unknown SASL mechanism {env['KAFKA_SASL_MECHANISM']!r}; "
+                f"expected one of {', '.join(SASL_MECHANISMS)}",
+            )
+        if mechanism in _PASSWORD_MECHANISMS:
+            for variable, value in (
+                ("KAFKA_SASL_USERNAME", username),
+                ("KAFKA_SASL_PASSWORD", password),
+            ):
+                if value is None:
+                    raise ConfigurationError(
+                        variable, f"is required for SASL mechanism {mechanism}"
+                    )
+    if ca_file is not None:
+        if protocol not in ("SSL", "SASL_SSL"):
+            raise ConfigurationError(
+                "KAFKA_SSL_CAFILE",
+                f"is set but KAFKA_SECURITY_PROTOCOL is {protocol}, which uses no TLS",
+            )
+        if not os.path.isfile(ca_file) or not os.access(ca_file, os.R_OK):
+            raise ConfigurationError("KAFKA_SSL_CAFILE", f"{ca_file!r} is not a readable file")
+    return KafkaSecurity(
+        protocol=protocol,
+        sasl_mechanism=mechanism,
+        sasl_username=username,
+        sasl_password=password,
+        ca_file=ca_file,
+    )

@@ -1,0 +1,75 @@
+"""``somacontracts validate``: every version of every contract parses and is well formed.
+
+Checks each ``vN.avsc``: valid JSON, a record named after its folder, valid names,
+defaults that match their types (union defaults the first branch), logical types on
+the right base types, fastavro accepts it; versions run from v1 without gaps; and, for
+the package's own contracts, that the schema tree and the catalog name the same
+contracts. Any problem stops the run with one line naming the file and the JSON
+location, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from somacontracts import catalog, schemas
+from somacontracts.cli.options import add_format, add_schemas
+from somacontracts.errors import SchemaLoadError
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "validate",
+        help="check that every contract version is a valid, well-formed Avro schema",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_schemas(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load and check the schema tree; report each version's fingerprint."""
+    root = args.schemas if args.schemas is not None else schemas.bundled_root()
+    tree = schemas.load_tree(root)
+    if args.schemas is None:
+        _check_catalog(tree, root)
+    versions = [v for c in tree.values() for v in c.versions]
+    if args.format == "json":
+        report = [
+            {
+                "contract": v.contract,
+                "version": v.version,
+                "path": str(v.path),
+                "full_name": v.full_name,
+                "fingerprint": v.fingerprint,
+            }
+            for v in versions
+        ]
+        print(json.dumps({"valid": True, "versions": report}, indent=2))
+        return 0
+    for v in versions:
+        print(f"ok  {v.contract} v{v.version}  sha256:{v.fingerprint[:16]}  {v.path}")
+    print(f"{len(tree)} contracts, {len(versions)} versions: all valid")
+    return 0
+
+
+def _check_catalog(tree: dict[str, schemas.ContractSchemas], root: Any) -> None:
+    for name in catalog.CONTRACTS:
+        if name not in tree:
+            raise SchemaLoadError(
+                f"the catalog lists contract {name} but there is no {name}/ folder",
+                source=str(root),
+            )
+    for name in tree:
+        if name not in catalog.CONTRACTS:
+            raise SchemaLoadError(
+                f"folder {name}/ is not a contract of the catalog (somacontracts/catalog.py)",
+                source=str(root),
+            )

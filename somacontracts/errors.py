@@ -1,0 +1,65 @@
+"""The exceptions of somacontracts: one root, :class:`ContractError`, and its branches.
+
+Every error the library raises on purpose derives from :class:`ContractError`, so a
+service can catch the library's failures in one ``except`` clause. Each exception keeps
+its parts as attributes and formats them in ``__str__`` as one line that names what
+went wrong and where.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "ContractError",
+    "SchemaError",
+    "SchemaLoadError",
+    "UnknownContractError",
+]
+
+
+class ContractError(Exception):
+    """Raised for any failure of somacontracts; the root of its exception hierarchy."""
+
+
+class ConfigurationError(ContractError):
+    """Raised when an environment variable or option holds a value that cannot be used."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(variable, reason)
+        self.variable = variable
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.reason}"
+
+
+class SchemaError(ContractError):
+    """Raised when an Avro schema is invalid; ``location`` is a JSON pointer into it."""
+
+    def __init__(self, reason: str, *, location: str = "", source: str | None = None) -> None:
+        super().__init__(reason, location, source)
+        self.reason = reason
+        self.location = location
+        self.source = source
+
+    def __str__(self) -> str:
+        where = self.source or "schema"
+        if self.location:
+            where = f"{where} at {self.location}"
+        return f"{where}: {self.reason}"
+
+
+class SchemaLoadError(SchemaError):
+    """Raised when a schema file or a contract's folder cannot be read or is misplaced."""
+
+
+class UnknownContractError(ContractError, KeyError):
+    """Raised when a contract name is not in the catalog or not in the schema tree."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(name, known)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"unknown contract {self.name!r}; known contracts: {', '.join(self.known)}"

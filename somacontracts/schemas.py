@@ -1,0 +1,201 @@
+"""Contract schemas on disk: the ``avro/<Contract>/vN.avsc`` tree, canonical form, fingerprints.
+
+A contract's versions live in one folder, one file per version, ``v1.avsc``,
+``v2.avsc``, ... without gaps. Each file holds one Avro record schema named after
+the folder. The tree ships inside the installed package (``somacontracts/avro``);
+in a source checkout the repository's top-level ``avro/`` is used.
+
+Every problem found while loading is raised as a
+:class:`~somacontracts.errors.SchemaLoadError` (a file that cannot be read, a misnamed
+file, a gap) or :class:`~somacontracts.errors.SchemaError` (an invalid schema), naming
+the file and, where it applies, the JSON pointer inside it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastavro.schema import parse_schema, to_parsing_canonical_form
+
+from somacontracts.errors import SchemaError, SchemaLoadError, UnknownContractError
+from somacontracts.validation import validate_schema
+
+__all__ = [
+    "ContractSchemas",
+    "SchemaVersion",
+    "bundled",
+    "bundled_root",
+    "canonical_form",
+    "fingerprint",
+    "load_contract",
+    "load_tree",
+    "load_version",
+    "lookup",
+]
+
+_VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc\Z")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaVersion:
+    """One released version of a contract's schema, as read from ``vN.avsc``."""
+
+    contract: str
+    version: int
+    path: Path
+    schema: dict[str, Any]
+    """The schema JSON exactly as written in the file."""
+    parsed: dict[str, Any]
+    """The schema as fastavro's ``parse_schema`` returns it, ready for its readers and writers."""
+    canonical_form: str
+    """Avro Parsing Canonical Form of the schema."""
+    fingerprint: str
+    """SHA-256 of the canonical form, as 64 hex digits."""
+
+    @property
+    def full_name(self) -> str:
+        """The record's full name, for example ``somastack.contracts.ToolInvocation``."""
+        return str(self.parsed["name"])
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSchemas:
+    """All versions of one contract, oldest first."""
+
+    name: str
+    directory: Path
+    versions: tuple[SchemaVersion, ...]
+
+    @property
+    def latest(self) -> SchemaVersion:
+        """The newest version."""
+        return self.versions[-1]
+
+    def version(self, number: int) -> SchemaVersion:
+        """Version ``number`` (1-based); raise :class:`SchemaLoadError` if there is none."""
+        if 1 <= number <= len(self.versions):
+            return self.versions[number - 1]
+        raise SchemaLoadError(
+            f"there is no v{number}.avsc (versions: v1 to v{len(self.versions)})",
+            source=str(self.directory),
+        )
+
+
+def canonical_form(schema: dict[str, Any] | str | list[Any]) -> str:
+    """Avro Parsing Canonical Form of ``schema`` (schema JSON, parsed or not)."""
+    return str(to_parsing_canonical_form(schema))
+
+
+def fingerprint(schema: dict[str, Any] | str | list[Any]) -> str:
+    """SHA-256 of the Parsing Canonical Form of ``schema``, as 64 hex digits."""
+    return hashlib.sha256(canonical_form(schema).encode("utf-8")).hexdigest()
+
+
+def bundled_root() -> Path:
+    """The ``avro`` tree of this installation: inside the package, else the checkout's."""
+    packaged = _PACKAGE_DIR / "avro"
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parent / "avro"
+
+
+@functools.cache
+def bundled() -> Mapping[str, ContractSchemas]:
+    """Every contract of the installed package, loaded once per process."""
+    return load_tree(bundled_root())
+
+
+def load_tree(root: Path) -> dict[str, ContractSchemas]:
+    """Load every contract folder below ``root``, keyed and sorted by contract name."""
+    if not root.is_dir():
+        raise SchemaLoadError("is not a folder of contract schemas", source=str(root))
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return {folder.name: load_contract(folder) for folder in folders}
+
+
+def load_contract(directory: Path) -> ContractSchemas:
+    """Load ``directory/v1.avsc`` ... ``vN.avsc``; the versions must have no gaps."""
+    if not directory.is_dir():
+        raise SchemaLoadError("contract folder is missing", source=str(directory))
+    found: dict[int, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix != ".avsc":
+            continue
+        match = _VERSION_FILE.match(path.name)
+        if not match:
+            raise SchemaLoadError("is not named vN.avsc (v1.avsc, v2.avsc, ...)", source=str(path))
+        found[int(match.group(1))] = path
+    if not found:
+        raise SchemaLoadError("holds no v1.avsc", source=str(directory))
+    missing = [n for n in range(1, max(found) + 1) if n not in found]
+    if missing:
+        names = ", ".join(f"v{n}.avsc" for n in missing)
+        raise SchemaLoadError(
+            f"{names} missing: versions must run from v1 without gaps", source=str(directory)
+        )
+    versions = tuple(
+        load_version(found[n], contract=directory.name, version=n) for n in sorted(found)
+    )
+    return ContractSchemas(name=directory.name, directory=directory, versions=versions)
+
+
+def load_version(path: Path, *, contract: str, version: int) -> SchemaVersion:
+    """Read, check and fingerprint one ``vN.avsc`` file of ``contract``."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=source) from err
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SchemaLoadError(
+            f"is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
+            source=source,
+        ) from err
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        raise SchemaError("a contract schema must be a record", location="/type", source=source)
+    validate_schema(schema, source=source)
+    if schema["name"].rpartition(".")[2] != contract:
+        raise SchemaError(
+            f'the record is named "{schema["name"]}" but its folder is {contract}',
+            location="/name",
+            source=source,
+        )
+    try:
+        parsed = parse_schema(schema)
+    except Exception as err:  # fastavro raises several unrelated types for bad schemas.
+        raise SchemaError(f"fastavro rejects it: {err}", source=source) from err
+    assert isinstance(parsed, dict)  # a record schema parses to a dict
+    form = canonical_form(parsed)
+    return SchemaVersion(
+        contract=contract,
+        version=version,
+        path=path,
+        schema=schema,
+        parsed=parsed,
+        canonical_form=form,
+        fingerprint=hashlib.sha256(form.encode("utf-8")).hexdigest(),
+    )
+
+
+def lookup(contracts: Mapping[str, ContractSchemas], name: str) -> ContractSchemas:
+    """The contract called ``name``; raise :class:`UnknownContractError` if absent."""
+    try:
+        return contracts[name]
+    except KeyError:
+        raise UnknownContractError(name, tuple(contracts)) from None
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err)

@@ -1,0 +1,32 @@
+"""Repository conventions: the README's commands, CI, changelog."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## On a fresh machine", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2
+    main_job, tests = commands
+    assert main_job.startswith("python3 -m venv .venv && ")
+    assert tests.startswith("python3 -m venv .venv && ")
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert _readme_commands()[1] in ci_lines
+
+
+def test_changelog_has_an_unreleased_section() -> None:
+    assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text()
