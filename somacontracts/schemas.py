@@ -38,6 +38,7 @@ __all__ = [
     "load_tree",
     "load_version",
     "lookup",
+    "parse_version",
 ]
 
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.avsc\Z")
@@ -154,6 +155,12 @@ def load_version(path: Path, *, contract: str, version: int) -> SchemaVersion:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=source) from err
+    return parse_version(text, path=path, contract=contract, version=version)
+
+
+def parse_version(text: str, *, path: Path, contract: str, version: int) -> SchemaVersion:
+    """Check and fingerprint the text of version ``version`` of ``contract`` (from ``path``)."""
+    source = str(path)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as err:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from somacontracts.cli import EXIT_OK, main
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,3 +34,12 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_changelog_has_an_unreleased_section() -> None:
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_repository_contracts_pass_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(ROOT / "pyproject.toml")]) == EXIT_OK
+    assert capsys.readouterr().out == "5 contracts checked: no problems found\n"
+
+
+def test_lock_file_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lock", "--check", "--config", str(ROOT / "pyproject.toml")]) == EXIT_OK

@@ -1,0 +1,65 @@
+"""The rules ``somacontracts check`` applies to a tree of contracts, as pure functions.
+
+For each contract: every version is compatible with the ones before it at the
+contract's level (each schema parsed once), and passes the lint rules. Immutability
+against the lock file or a git revision is compared in :mod:`somacontracts.lock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from somacontracts.catalog import CompatibilityLevel
+from somacontracts.compat import Direction, check_level, parse
+from somacontracts.compat.findings import Category, Finding
+from somacontracts.compat.lint import lint
+from somacontracts.schemas import ContractSchemas
+
+__all__ = ["check_compatibility", "check_tree"]
+
+
+def check_compatibility(contract: ContractSchemas, level: CompatibilityLevel) -> list[Finding]:
+    """Findings for every version that breaks ``level`` with the versions before it."""
+    parsed = [parse(v.schema, source=str(v.path)) for v in contract.versions]
+    findings = []
+    for index in range(1, len(parsed)):
+        new = contract.versions[index]
+        result = check_level(level, parsed[index], parsed[:index])
+        for problem in result.problems:
+            old = contract.versions[(problem.version or index) - 1]
+            if problem.direction is Direction.FORWARD:
+                reader, summary = (
+                    old,
+                    f"v{old.version} cannot read data written with v{new.version}",
+                )
+            else:
+                reader, summary = (
+                    new,
+                    f"v{new.version} cannot read data written with v{old.version}",
+                )
+            findings.append(
+                Finding(
+                    rule=problem.type.value,
+                    category=Category.COMPATIBILITY,
+                    contract=contract.name,
+                    version=new.version,
+                    path=str(reader.path),
+                    location=problem.location,
+                    message=f"{summary} ({level.value}): {problem.message}",
+                )
+            )
+    return findings
+
+
+def check_tree(
+    tree: Mapping[str, ContractSchemas],
+    levels: Mapping[str, CompatibilityLevel],
+    *,
+    disabled: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Compatibility and lint findings for every contract of ``tree``, grouped by contract."""
+    findings = []
+    for name, contract in tree.items():
+        findings += check_compatibility(contract, levels[name])
+        findings += lint(contract.versions, disabled=disabled)
+    return findings

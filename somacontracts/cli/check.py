@@ -1,0 +1,84 @@
+"""``somacontracts check``: validate, check compatibility, lint and immutability of every contract.
+
+For every contract: each version is a valid schema (as ``validate`` checks); each
+version is compatible with the ones before it at the contract's level; lint rules
+pass; every version is recorded in the lock file with an unchanged canonical
+fingerprint; with ``--against REF``, every version present at that git revision is
+still present and unchanged. Configuration: ``[tool.somacontracts]`` in
+``pyproject.toml`` (see ``somacontracts.config``).
+
+Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from somacontracts import schemas
+from somacontracts.check import check_tree
+from somacontracts.cli.options import add_schemas
+from somacontracts.compat.lint import RULES
+from somacontracts.compat.report import RENDERERS
+from somacontracts.config import CheckConfig, load_config
+from somacontracts.lock import compare, read_lock
+from somacontracts.vcs import fingerprints_at
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "check",
+        help="check compatibility, lint rules and immutability of every contract",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_schemas(parser)
+    add_config(parser)
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="git revision whose released versions must still exist unchanged",
+    )
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
+    parser.set_defaults(run=run)
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and ``--lock FILE``."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("pyproject.toml"),
+        metavar="FILE",
+        help="TOML file with a [tool.somacontracts] table (default: ./pyproject.toml)",
+    )
+    parser.add_argument(
+        "--lock", type=Path, metavar="FILE", help="lock file (default: from the configuration)"
+    )
+
+
+def resolve(args: argparse.Namespace) -> tuple[CheckConfig, Path, Path]:
+    """The configuration, schema folder and lock file that ``args`` select."""
+    config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
+    root = args.schemas or config.schemas or schemas.bundled_root()
+    lock = args.lock or config.lock
+    return config, root, lock
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the tree and print the findings in the chosen format."""
+    config, root, lock_path = resolve(args)
+    tree = schemas.load_tree(root)
+    levels = {name: config.level_of(name) for name in tree}
+    findings = check_tree(tree, levels, disabled=config.disabled_rules)
+    lock = read_lock(lock_path)
+    findings += compare(lock.fingerprints, tree, baseline=str(lock_path), report_unrecorded=True)
+    if args.against:
+        at_ref = fingerprints_at(args.against, root)
+        findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
+    print(RENDERERS[args.format](findings, list(tree)), end="")
+    return 1 if findings else 0

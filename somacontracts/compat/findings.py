@@ -1,0 +1,40 @@
+"""What ``somacontracts check`` reports: findings, each under a stable rule id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Category", "Finding"]
+
+
+class Category(StrEnum):
+    """The kind of rule a finding comes from."""
+
+    COMPATIBILITY = "compatibility"
+    """A version cannot be read by, or cannot read, an earlier one at the contract's level."""
+    IMMUTABILITY = "immutability"
+    """A released version was edited or deleted."""
+    LINT = "lint"
+    """A style or governance rule; each can be turned off in configuration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule broken by one contract version, with the file and JSON location."""
+
+    rule: str
+    """Stable SCREAMING_SNAKE id, for example ``FIELD_DOC`` or ``TYPE_MISMATCH``."""
+    category: Category
+    contract: str
+    version: int | None
+    path: str | None
+    """The schema file, as given to the checker (relative where possible)."""
+    location: str
+    """JSON pointer into the schema file; empty for the whole file."""
+    message: str
+
+    def where(self) -> str:
+        """``path`` and ``location`` joined for a one-line report."""
+        place = self.path or self.contract
+        return f"{place}:{self.location}" if self.location else place

@@ -1,0 +1,106 @@
+"""Renderings of check findings: text for people, JSON, GitHub annotations, JUnit XML.
+
+Every renderer is a pure function from findings (and the contracts checked) to a
+string; the command prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from itertools import groupby
+from xml.sax.saxutils import escape, quoteattr
+
+from somacontracts.compat.findings import Finding
+
+__all__ = ["RENDERERS", "render_github", "render_json", "render_junit", "render_text"]
+
+
+def render_text(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
+    """Findings grouped by contract, one line each: file:location, rule id, message."""
+    if not findings:
+        return f"{len(contracts)} contracts checked: no problems found\n"
+    lines = []
+    ordered = sorted(findings, key=lambda f: f.contract)
+    for contract, group in groupby(ordered, key=lambda f: f.contract):
+        items = list(group)
+        lines.append(f"{contract}: {len(items)} problem{'s' if len(items) > 1 else ''}")
+        for finding in items:
+            version = f"v{finding.version} " if finding.version is not None else ""
+            lines.append(f"  {finding.where()}: {version}{finding.rule}: {finding.message}")
+    failing = len({f.contract for f in findings})
+    lines.append(f"{len(findings)} problems in {failing} of {len(contracts)} contracts")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
+    """``{"ok": bool, "contracts": [...], "findings": [...]}`` as indented JSON."""
+    document = {
+        "ok": not findings,
+        "contracts": list(contracts),
+        "findings": [
+            {
+                "rule": f.rule,
+                "category": f.category.value,
+                "contract": f.contract,
+                "version": f.version,
+                "path": f.path,
+                "location": f.location,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _github_escape(text: str, *, property_: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
+    """GitHub Actions workflow commands: one ``::error`` annotation per finding."""
+    lines = []
+    for f in findings:
+        title = _github_escape(f"{f.contract} {f.rule}", property_=True)
+        where = f"file={_github_escape(f.path, property_=True)}," if f.path else ""
+        location = f" at {f.location}" if f.location else ""
+        lines.append(f"::error {where}title={title}::{_github_escape(f.message + location)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_junit(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
+    """JUnit XML: one test case per contract, a failure per finding."""
+    cases = []
+    for contract in contracts:
+        own = [f for f in findings if f.contract == contract]
+        failures = "".join(
+            f"<failure type={quoteattr(f.rule)} message={quoteattr(f.message)}>"
+            f"{escape(f.where())}</failure>"
+            for f in own
+        )
+        cases.append(
+            f'  <testcase classname="somacontracts.check" name={quoteattr(contract)}>'
+            f"{failures}</testcase>"
+        )
+    header = (
+        f'<testsuite name="somacontracts check" tests="{len(contracts)}" '
+        f'failures="{sum(1 for c in contracts if any(f.contract == c for f in findings))}">'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + "\n".join([header, *cases, "</testsuite>"])
+        + "\n"
+    )
+
+
+RENDERERS: dict[str, Callable[[Sequence[Finding], Sequence[str]], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "github": render_github,
+    "junit": render_junit,
+}
+"""Renderer per ``--format`` value."""

@@ -1,0 +1,119 @@
+"""Configuration of ``somacontracts check`` from ``[tool.somacontracts]`` in ``pyproject.toml``.
+
+Keys (all optional)::
+
+    [tool.somacontracts]
+    schemas = "avro"                 # folder of <Contract>/vN.avsc, relative to the file
+    lock = "somacontracts.lock"      # lock file, relative to the file
+    default-level = "FULL_TRANSITIVE"
+
+    [tool.somacontracts.levels]      # per-contract compatibility levels
+    Payment = "BACKWARD"
+
+    [tool.somacontracts.lint]
+    disable = ["FIELD_DOC"]          # lint rule ids to turn off
+
+A contract without a level here takes the catalog's level if it is one of this
+package's contracts, else ``default-level``. Any bad value is a
+:class:`~somacontracts.errors.ConfigurationError` naming the file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from somacontracts.catalog import CONTRACTS, CompatibilityLevel
+from somacontracts.errors import ConfigurationError
+
+__all__ = ["CheckConfig", "load_config"]
+
+_KEYS = frozenset({"schemas", "lock", "default-level", "levels", "lint"})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """Where the contracts are and which rules and levels apply to them."""
+
+    schemas: Path | None = None
+    """The schema folder; None means this package's own contracts."""
+    lock: Path = Path("somacontracts.lock")
+    default_level: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
+    levels: Mapping[str, CompatibilityLevel] = field(default_factory=dict)
+    disabled_rules: frozenset[str] = frozenset()
+
+    def level_of(self, contract: str) -> CompatibilityLevel:
+        """The compatibility level that applies to ``contract``."""
+        if contract in self.levels:
+            return self.levels[contract]
+        if contract in CONTRACTS:
+            return CONTRACTS[contract].compatibility
+        return self.default_level
+
+
+def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
+    """Read ``[tool.somacontracts]`` from ``path``; a missing file gives the defaults."""
+    where = str(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return CheckConfig(lock=path.parent / "somacontracts.lock")
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigurationError(where, f"cannot be read: {err}") from err
+    table = data.get("tool", {}).get("somacontracts", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{where} [tool.somacontracts]", "must be a table")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigurationError(f"{where} [tool.somacontracts]", f"unknown key {unknown[0]!r}")
+    base = path.parent
+    schemas = _string(table, "schemas", where)
+    lock = _string(table, "lock", where) or "somacontracts.lock"
+    default_level = _level(table.get("default-level", "FULL_TRANSITIVE"), f"{where} default-level")
+    levels_table = table.get("levels", {})
+    if not isinstance(levels_table, dict):
+        raise ConfigurationError(f"{where} [tool.somacontracts.levels]", "must be a table")
+    levels = {
+        name: _level(value, f"{where} [tool.somacontracts.levels] {name}")
+        for name, value in levels_table.items()
+    }
+    lint = table.get("lint", {})
+    disable = lint.get("disable", []) if isinstance(lint, dict) else None
+    if not isinstance(disable, list) or not all(isinstance(r, str) for r in disable):
+        raise ConfigurationError(
+            f"{where} [tool.somacontracts.lint] disable", "must be a list of rule ids"
+        )
+    for rule in disable:
+        if rule not in known_rules:
+            raise ConfigurationError(
+                f"{where} [tool.somacontracts.lint] disable",
+                f"unknown rule {rule!r}; rules: {', '.join(sorted(known_rules))}",
+            )
+    return CheckConfig(
+        schemas=base / schemas if schemas else None,
+        lock=base / lock,
+        default_level=default_level,
+        levels=levels,
+        disabled_rules=frozenset(disable),
+    )
+
+
+def _string(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError(f"{where} {key}", "must be a non-empty string")
+    return value
+
+
+def _level(value: Any, where: str) -> CompatibilityLevel:
+    try:
+        return CompatibilityLevel(str(value).upper())
+    except ValueError:
+        levels = ", ".join(level.value for level in CompatibilityLevel)
+        raise ConfigurationError(
+            where, f"unknown compatibility level {value!r}; expected one of {levels}"
+        ) from None

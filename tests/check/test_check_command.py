@@ -1,0 +1,210 @@
+"""``somacontracts check`` and ``lock`` on scratch repositories: formats, exit codes, git refs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from somacontracts import schemas
+from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+
+CONFIG = '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\n'
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "somacontracts", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
+    assert run(tmp_path, "lock").returncode == EXIT_OK
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "v1")
+    return tmp_path
+
+
+def add_version(repo: Path, contract: str, change: Any) -> Path:
+    folder = repo / "avro" / contract
+    latest = max(int(p.stem[1:]) for p in folder.glob("v*.avsc"))
+    schema = json.loads((folder / f"v{latest}.avsc").read_text())
+    change(schema)
+    path = folder / f"v{latest + 1}.avsc"
+    path.write_text(json.dumps(schema, indent=2))
+    return path
+
+
+def test_clean_repository(repo: Path) -> None:
+    result = run(repo, "check")
+    assert result.returncode == EXIT_OK, result.stdout
+    assert result.stdout == "5 contracts checked: no problems found\n"
+
+
+def test_compatible_evolution_then_lock(repo: Path) -> None:
+    def add_field(schema: dict[str, Any]) -> None:
+        schema["fields"].append(
+            {"name": "trace_id", "type": ["null", "string"], "default": None, "doc": "d"}
+        )
+
+    add_version(repo, "ToolInvocation", add_field)
+    first = run(repo, "check")
+    assert first.returncode == EXIT_VIOLATIONS
+    assert "VERSION_LOCKED" in first.stdout
+    assert run(repo, "lock").stdout.endswith("locked 1 new version\n")
+    assert run(repo, "lock", "--check").returncode == EXIT_OK
+    assert run(repo, "check").returncode == EXIT_OK
+
+
+def test_incompatible_version_in_every_format(repo: Path) -> None:
+    def drop_default_add_required(schema: dict[str, Any]) -> None:
+        schema["fields"].append({"name": "cost", "type": "double", "doc": "d"})
+
+    add_version(repo, "ToolResult", drop_default_add_required)
+    run(repo, "lock")
+    text = run(repo, "check")
+    assert text.returncode == EXIT_VIOLATIONS
+    assert "ToolResult: " in text.stdout
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE" in text.stdout
+    assert "FIELD_ADDED_WITH_DEFAULT" in text.stdout
+    assert "avro/ToolResult/v2.avsc:/fields/5" in text.stdout
+
+    as_json = json.loads(run(repo, "check", "--format", "json").stdout)
+    assert as_json["ok"] is False
+    rules = {(f["rule"], f["category"], f["version"]) for f in as_json["findings"]}
+    assert ("READER_FIELD_MISSING_DEFAULT_VALUE", "compatibility", 2) in rules
+    assert ("FIELD_ADDED_WITH_DEFAULT", "lint", 2) in rules
+
+    github = run(repo, "check", "--format", "github").stdout.splitlines()
+    assert github
+    assert all(
+        line.startswith("::error file=avro/ToolResult/v2.avsc,title=ToolResult ") for line in github
+    )
+
+    junit = ET.fromstring(run(repo, "check", "--format", "junit").stdout)
+    assert junit.get("tests") == "5"
+    assert junit.get("failures") == "1"
+    failing = [
+        case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None
+    ]
+    assert failing == ["ToolResult"]
+
+
+def test_disabled_rule_in_configuration(repo: Path) -> None:
+    add_version(
+        repo,
+        "ToolResult",
+        lambda s: s["fields"].append({"name": "x", "type": ["null", "int"], "default": None}),
+    )
+    run(repo, "lock")
+    assert "FIELD_DOC" in run(repo, "check").stdout
+    (repo / "pyproject.toml").write_text(
+        CONFIG + '[tool.somacontracts.lint]\ndisable = ["FIELD_DOC"]\n'
+    )
+    assert run(repo, "check").returncode == EXIT_OK
+
+
+def test_edit_in_place_fails(repo: Path) -> None:
+    path = repo / "avro" / "ToolResult" / "v1.avsc"
+    path.write_text(path.read_text().replace('"duration_ms"', '"duration"'))
+    result = run(repo, "check")
+    assert result.returncode == EXIT_VIOLATIONS
+    assert "VERSION_NO_EDIT" in result.stdout
+    lock = run(repo, "lock")
+    assert lock.returncode == EXIT_USAGE
+    assert "released versions are never edited" in lock.stderr
+
+
+def test_against_a_git_ref(repo: Path) -> None:
+    shutil.rmtree(repo / "avro" / "DelegatedTask")
+    path = repo / "avro" / "ToolResult" / "v1.avsc"
+    path.write_text(path.read_text().replace('"duration_ms"', '"duration"'))
+    result = run(repo, "check", "--against", "main", "--format", "json")
+    findings = json.loads(result.stdout)["findings"]
+    from_ref = [f for f in findings if "since main" in f["message"] or "is in main" in f["message"]]
+    assert {(f["rule"], f["contract"]) for f in from_ref} == {
+        ("VERSION_NO_DELETE", "DelegatedTask"),
+        ("VERSION_NO_EDIT", "ToolResult"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "setup", "words"),
+    [
+        (
+            ["check", "--against", "no-such-ref"],
+            None,
+            "--against: git ref 'no-such-ref' does not exist",
+        ),
+        (
+            ["check"],
+            lambda r: (r / "somacontracts.lock").write_text("{"),
+            "somacontracts.lock: is not valid JSON",
+        ),
+        (
+            ["check"],
+            lambda r: (r / "pyproject.toml").write_text(CONFIG + 'default-level = "SOMETIMES"\n'),
+            "unknown compatibility level 'SOMETIMES'",
+        ),
+        (
+            ["check"],
+            lambda r: (r / "pyproject.toml").write_text(
+                CONFIG + '[tool.somacontracts.lint]\ndisable = ["NOPE"]\n'
+            ),
+            "unknown rule 'NOPE'",
+        ),
+        (
+            ["check"],
+            lambda r: (r / "avro" / "ToolResult" / "v1.avsc").write_text("{]"),
+            "ToolResult/v1.avsc: is not valid JSON",
+        ),
+        (
+            ["check"],
+            lambda r: (r / "avro" / "ToolResult" / "v1.avsc").rename(
+                r / "avro" / "ToolResult" / "v2.avsc"
+            ),
+            "v1.avsc missing",
+        ),
+        (["check", "--format", "yaml"], None, "invalid choice: 'yaml'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(repo: Path, args: list[str], setup: Any, words: str) -> None:
+    if setup:
+        setup(repo)
+    result = run(repo, *args)
+    assert result.returncode == EXIT_USAGE
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    if "invalid choice" not in words:
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_outside_git_against_is_a_usage_error(tmp_path: Path) -> None:
+    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
+    result = run(tmp_path, "check", "--against", "HEAD")
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.startswith("somacontracts check: error: --against: ")

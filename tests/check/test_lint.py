@@ -1,0 +1,122 @@
+"""Each lint rule: one failing fixture, and the bundled contracts pass them all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from somacontracts import schemas
+from somacontracts.compat.lint import RULES, lint
+
+
+def doc_record(**extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "type": "record",
+        "name": "Thing",
+        "namespace": "t",
+        "doc": "d",
+        "fields": [
+            {"name": "a", "type": "int", "doc": "d"},
+            {
+                "name": "e",
+                "doc": "d",
+                "type": {
+                    "type": "enum",
+                    "name": "E",
+                    "doc": "d",
+                    "symbols": ["X", "U"],
+                    "default": "U",
+                },
+            },
+        ],
+    }
+    base.update(extra)
+    return base
+
+
+def versions_of(tmp_path: Path, *docs: dict[str, Any]) -> list[schemas.SchemaVersion]:
+    folder = tmp_path / "Thing"
+    folder.mkdir()
+    for number, doc in enumerate(docs, start=1):
+        (folder / f"v{number}.avsc").write_text(json.dumps(doc))
+    return list(schemas.load_contract(folder).versions)
+
+
+def test_rule_ids_are_unique_and_described() -> None:
+    ids = [rule.id for rule in RULES]
+    assert len(ids) == len(set(ids))
+    assert all(rule.purpose.startswith("Checks that ") for rule in RULES)
+
+
+def test_clean_contract_has_no_findings(tmp_path: Path) -> None:
+    assert lint(versions_of(tmp_path, doc_record())) == []
+
+
+def test_bundled_contracts_pass_every_rule() -> None:
+    for contract in schemas.bundled().values():
+        assert lint(contract.versions) == []
+
+
+def _enum_without(key: str) -> dict[str, Any]:
+    record = doc_record()
+    del record["fields"][1]["type"][key]
+    return record
+
+
+def _field_without_doc() -> dict[str, Any]:
+    record = doc_record()
+    del record["fields"][0]["doc"]
+    return record
+
+
+CASES = [
+    ("RECORD_DOC", [doc_record(doc="")], "", 'Record "t.Thing" has no doc.'),
+    ("FIELD_DOC", [_field_without_doc()], "/fields/0", 'Field "a" of record "t.Thing" has no doc.'),
+    ("ENUM_DOC", [_enum_without("doc")], "/fields/1/type", 'Enum "t.E" has no doc.'),
+    (
+        "RECORD_NAMESPACE",
+        [{**doc_record(), "namespace": ""}],
+        "/namespace",
+        'Record "Thing" has no namespace.',
+    ),
+    (
+        "ENUM_DEFAULT",
+        [_enum_without("default")],
+        "/fields/1/type",
+        'Enum "t.E" has no default symbol',
+    ),
+    (
+        "FIELD_ADDED_WITH_DEFAULT",
+        [
+            doc_record(),
+            doc_record(fields=[*doc_record()["fields"], {"name": "b", "type": "int", "doc": "d"}]),
+        ],
+        "/fields/2",
+        'Field "b" of record "t.Thing" was added after v1 without a default.',
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "docs", "location", "message"), CASES, ids=[c[0] for c in CASES])
+def test_each_rule_reports_and_can_be_disabled(
+    tmp_path: Path, rule: str, docs: list[dict[str, Any]], location: str, message: str
+) -> None:
+    versions = versions_of(tmp_path, *docs)
+    findings = [f for f in lint(versions) if f.rule == rule]
+    assert len(findings) == 1
+    (finding,) = findings
+    assert finding.location == location
+    assert finding.message.startswith(message)
+    assert finding.version == len(docs)
+    assert not [f for f in lint(versions, disabled=frozenset({rule})) if f.rule == rule]
+
+
+def test_added_field_with_default_or_renamed_by_alias_passes(tmp_path: Path) -> None:
+    fields = doc_record()["fields"]
+    v2 = doc_record(fields=[*fields, {"name": "b", "type": "int", "doc": "d", "default": 0}])
+    renamed = [{"name": "a2", "aliases": ["a"], "type": "int", "doc": "d"}, fields[1]]
+    v3 = doc_record(fields=[*renamed, {"name": "b", "type": "int", "doc": "d", "default": 0}])
+    assert lint(versions_of(tmp_path, doc_record(), v2, v3)) == []
