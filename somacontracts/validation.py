@@ -24,7 +24,7 @@ from typing import Any
 
 from somacontracts.errors import SchemaError
 
-__all__ = ["JSON_LOGICAL_TYPE", "validate_schema"]
+__all__ = ["JSON_LOGICAL_TYPE", "PRIMITIVE_TYPES", "validate_schema"]
 
 #: The logical type that marks a ``string`` holding free-form JSON text.
 JSON_LOGICAL_TYPE = "json"
@@ -133,8 +133,6 @@ class _Walker:
                 return branch
             return self.resolve(branch, namespace, "")[0]
         type_ = branch.get("type")
-        if isinstance(type_, (dict, list)):
-            return self.branch_key(type_, namespace)
         if type_ in ("record", "error", "enum", "fixed"):
             return _full_name(str(branch["name"]), str(branch.get("namespace", namespace)))
         return str(type_)
@@ -144,8 +142,12 @@ class _Walker:
             raise self.fail('a schema object needs a "type"', at)
         type_ = schema["type"]
         if isinstance(type_, (dict, list)):
-            self.walk(type_, _pointer(at, "type"), namespace)
-            return
+            # Apache Avro's parser takes "type" of a schema object as a name only.
+            raise self.fail(
+                f'"type" must be a type name, not {_kind(type_)}; '
+                'a nested schema belongs under a field\'s "type"',
+                _pointer(at, "type"),
+            )
         if not isinstance(type_, str):
             raise self.fail(f'"type" must be a string, not {_kind(type_)}', _pointer(at, "type"))
         if type_ in ("record", "error", "enum", "fixed"):
@@ -201,7 +203,10 @@ class _Walker:
         if full in self.named:
             raise self.fail(f'type "{full}" is defined twice', _pointer(at, "name"))
         self.named[full] = schema
-        for index, alias in enumerate(schema.get("aliases", [])):
+        aliases = schema.get("aliases", [])
+        if not isinstance(aliases, list):
+            raise self.fail('"aliases" must be an array of names', _pointer(at, "aliases"))
+        for index, alias in enumerate(aliases):
             if not isinstance(alias, str) or not all(_NAME.match(p) for p in alias.split(".")):
                 raise self.fail(
                     f"alias {alias!r} is not a valid Avro name", _pointer(at, "aliases", index)
@@ -227,6 +232,14 @@ class _Walker:
             names.add(name)
             if "type" not in field:
                 raise self.fail(f'field "{name}" needs a "type"', where)
+            aliases = field.get("aliases", [])
+            if not isinstance(aliases, list) or not all(
+                isinstance(a, str) and _NAME.match(a) for a in aliases
+            ):
+                raise self.fail(
+                    f'"aliases" of field "{name}" must be an array of names',
+                    _pointer(where, "aliases"),
+                )
             self.walk(field["type"], _pointer(where, "type"), namespace)
             order = field.get("order", "ascending")
             if order not in _FIELD_ORDERS:
@@ -320,8 +333,6 @@ class _Walker:
                 return _primitive_default_problem(schema, value)
             return self.default_problem(self.resolve(schema, namespace, "")[1], value, namespace)
         type_ = schema["type"]
-        if isinstance(type_, (dict, list)):
-            return self.default_problem(type_, value, namespace)
         if type_ in PRIMITIVE_TYPES:
             problem = _primitive_default_problem(type_, value)
             if problem is None and schema.get("logicalType") == JSON_LOGICAL_TYPE:

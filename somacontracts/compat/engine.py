@@ -66,7 +66,10 @@ def check_reader_writer(reader_schema: Any, writer_schema: Any) -> Compatibility
     """
     reader = parse(reader_schema, source="reader schema")
     writer = parse(writer_schema, source="writer schema")
-    found = _Checker().pair(None, reader.root, writer.root)
+    try:
+        found = _Checker().pair(None, reader.root, writer.root)
+    except _AbortError as abort:
+        found = (abort.found,)
     return CompatibilityResult(tuple(_publish(problem) for problem in found))
 
 
@@ -82,6 +85,19 @@ class _Found(NamedTuple):
 
 
 _Problems = tuple[_Found, ...]
+
+
+class _AbortError(Exception):
+    """Ends a check at a problem Java throws on, wherever it is met, even in a trial."""
+
+    def __init__(self, found: _Found) -> None:
+        super().__init__(found)
+        self.found = found
+
+    def under(self, *tokens: str) -> _AbortError:
+        """This abort, its path under ``tokens``."""
+        self.found = self.found._replace(path=(*tokens, *self.found.path))
+        return self
 
 
 def _publish(found: _Found) -> Incompatibility:
@@ -114,7 +130,12 @@ class _Checker:
             found = self.memo[key] or ()
         else:
             self.memo[key] = None
-            found = self.calculate(reader, writer)
+            try:
+                found = self.calculate(reader, writer)
+            except _AbortError as abort:
+                if token is not None:
+                    abort.under(token)
+                raise
             self.memo[key] = found
         if token is None or not found:
             return found
@@ -207,7 +228,7 @@ class _Checker:
             quoted = f'Field "{field.name}" of record "{reader.full_name}"'
             if len(matches) > 1:
                 names = " and ".join(f'"{match.name}"' for match in matches)
-                found += (
+                raise _AbortError(
                     _Found(
                         IncompatibilityType.READER_FIELD_MATCHES_MULTIPLE_WRITER_FIELDS,
                         where,
@@ -217,13 +238,15 @@ class _Checker:
                         "it may match one.",
                         f"Reader record field {field.name} matches multiple fields in writer "
                         f"record schema {writer.full_name}",
-                    ),
+                    )
                 )
-            elif matches:
-                found += tuple(
-                    problem._replace(path=(*where, *problem.path))
-                    for problem in self.pair("type", field.node, matches[0].node)
-                )
+            if matches:
+                try:
+                    inner = self.pair("type", field.node, matches[0].node)
+                except _AbortError as abort:
+                    abort.under(*where)
+                    raise
+                found += tuple(problem._replace(path=(*where, *problem.path)) for problem in inner)
             elif field.has_default:
                 continue
             elif isinstance(field.node, EnumNode) and field.node.default is not None:

@@ -11,8 +11,9 @@ many versions parses each version once.
 
 Besides what :func:`validate_schema` rejects, two things Apache Avro Java's parser
 refuses are refused here too, so that every accepted pair has a Java verdict: a schema
-object whose ``type`` is itself an object or array, and ``aliases`` that are not an
-array of strings.
+object whose ``type`` is itself an object or array, ``aliases`` that are not an array of
+strings, and a field default holding a value of a record that encloses the field (Java
+checks defaults before such a record has its fields).
 """
 
 from __future__ import annotations
@@ -244,6 +245,7 @@ class _Builder:
     def __init__(self, source: str | None) -> None:
         self.source = source
         self.named: dict[str, NamedNode] = {}
+        self.open: set[RecordNode] = set()
 
     def fail(self, reason: str, location: str) -> InvalidSchemaError:
         return InvalidSchemaError(reason, location=location, source=self.source)
@@ -308,17 +310,48 @@ class _Builder:
         return node
 
     def fill(self, node: RecordNode, schema: dict[str, Any], at: str, namespace: str) -> None:
+        self.open.add(node)
         fields = []
         for position, field in enumerate(schema["fields"]):
             where = _pointer(at, "fields", position)
             # Java keeps field aliases in an ordered set: a repeated alias counts once.
             aliases = tuple(dict.fromkeys(self.aliases(field, where)))
             field_node = self.build(field["type"], _pointer(where, "type"), namespace)
+            if "default" in field and self.reaches_open(field_node, field["default"]):
+                raise self.fail(
+                    f'default of field "{field["name"]}" holds a value of a record whose '
+                    "definition encloses the field; Apache Avro rejects it",
+                    _pointer(where, "default"),
+                )
             fields.append(
                 FieldNode(field["name"], aliases, field_node, position, "default" in field)
             )
         node.fields = tuple(fields)
         node.by_name = {field.name: field for field in fields}
+        self.open.discard(node)
+
+    def reaches_open(self, node: Node, value: Any) -> bool:
+        """Whether checking ``value`` as a default of ``node`` reads a record still open.
+
+        Java checks a default as it parses the field, before the records enclosing the
+        field have their fields, and fails on reaching one of them.
+        """
+        if isinstance(node, UnionNode):
+            # The validator made the default match the first branch, where Java stops.
+            return self.reaches_open(node.branches[0], value)
+        if isinstance(node, RecordNode):
+            if node in self.open:
+                return True
+            return any(
+                self.reaches_open(field.node, value[field.name])
+                for field in node.fields
+                if field.name in value
+            )
+        if isinstance(node, ArrayNode):
+            return any(self.reaches_open(node.items, item) for item in value)
+        if isinstance(node, MapNode):
+            return any(self.reaches_open(node.values, item) for item in value.values())
+        return False
 
     def aliases(self, schema: dict[str, Any], at: str) -> list[str]:
         aliases = schema.get("aliases", [])

@@ -43,8 +43,10 @@ class IncompatibilityType(StrEnum):
     READER_FIELD_MATCHES_MULTIPLE_WRITER_FIELDS = "READER_FIELD_MATCHES_MULTIPLE_WRITER_FIELDS"
     """A reader field's name and aliases match more than one writer field.
 
-    Not one of Java's types: Java throws ``AvroRuntimeException`` for such a pair, which
-    Schema Registry treats as an incompatibility.
+    Not one of Java's types: Java throws ``AvroRuntimeException`` wherever it meets such
+    a field, even while trying a branch of a reader union, and Schema Registry reports
+    the exception as an incompatibility. The check stops there too, so this is then the
+    only problem of the result.
     """
 
 

@@ -185,6 +185,13 @@ INVALID = [
     (record({"name": "a", "type": "int"}, namespace="9x"), "/name", "valid Avro name"),
     (record({"name": "a", "type": record(name="R")}), "/fields/0/type/name", "defined twice"),
     ({"type": "record", "name": "R"}, "", "fields"),
+    ({"type": {"type": "int"}}, "/type", "must be a type name"),
+    (record({"name": "a", "type": "int"}, aliases="Old"), "/aliases", "array of names"),
+    (
+        record({"name": "a", "type": "int", "aliases": ["x.y"]}),
+        "/fields/0/aliases",
+        "array of names",
+    ),
     ({"type": "fixed", "name": "F", "size": -1}, "/size", "size"),
     ({"type": "array"}, "", "items"),
     ({"type": "record", "name": "int", "fields": []}, "/name", "primitive"),
