@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from somacontracts.cli import check, contracts, lock, validate
+from somacontracts.cli import check, contracts, diff, lock, validate
 from somacontracts.errors import ContractError
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
@@ -19,7 +19,7 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (check, contracts, lock, validate)
+_COMMANDS = (check, contracts, diff, lock, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -208,3 +208,51 @@ def test_outside_git_against_is_a_usage_error(tmp_path: Path) -> None:
     result = run(tmp_path, "check", "--against", "HEAD")
     assert result.returncode == EXIT_USAGE
     assert result.stderr.startswith("somacontracts check: error: --against: ")
+
+
+def test_diff_of_a_contract_and_against_a_ref(repo: Path) -> None:
+    def evolve(schema: dict[str, Any]) -> None:
+        schema["fields"][1]["type"]["symbols"].insert(4, "partial")
+        schema["fields"].append(
+            {"name": "cost", "type": ["null", "double"], "default": None, "doc": "d"}
+        )
+
+    add_version(repo, "ToolResult", evolve)
+    text = run(repo, "diff", "ToolResult")
+    assert text.returncode == EXIT_OK
+    lines = text.stdout.splitlines()
+    assert lines[0] == "ToolResult v1 -> v2 (FULL_TRANSITIVE: allowed)"
+    assert any(
+        line.split()[:2] == ["ENUM_SYMBOL_ADDED", "/fields/1/type/symbols/4"] for line in lines
+    )
+    assert any(line.split()[:2] == ["FIELD_ADDED", "/fields/5"] for line in lines)
+    assert (
+        lines[-1]
+        == "  rollout: Deploy in any order: producers and consumers may upgrade independently."
+    )
+
+    against = json.loads(run(repo, "diff", "--against", "main", "--format", "json").stdout)
+    assert [(r["contract"], r["old_version"], r["new_version"]) for r in against] == [
+        ("ToolResult", 1, 2)
+    ]
+    markdown = run(repo, "diff", "ToolResult", "v1", "v2", "--format", "markdown").stdout
+    assert markdown.startswith("### ToolResult v1 → v2 (FULL_TRANSITIVE: allowed)")
+    assert "| `ENUM_SYMBOL_ADDED` |" in markdown
+    assert run(repo, "diff", "ToolInvocation").stdout == "no new versions to compare\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["diff", "Nope"], "unknown contract 'Nope'"),
+        (["diff", "ToolResult", "v1", "v7"], "there is no v7.avsc"),
+        (["diff", "ToolResult", "one", "two"], "'one' is not a version"),
+        (["diff", "ToolResult", "v1"], "give two versions"),
+        (["diff"], "name a contract"),
+    ],
+)
+def test_diff_bad_input(repo: Path, args: list[str], words: str) -> None:
+    result = run(repo, *args)
+    assert result.returncode == EXIT_USAGE
+    assert words in result.stderr
+    assert len(result.stderr.splitlines()) == 1
