@@ -1,0 +1,323 @@
+"""The registry's state in SQLite: schemas with global ids, subject versions, configs, modes.
+
+One connection serves every thread, behind a lock: each operation of the registry is
+one transaction (:meth:`RegistryStore.transaction`), so two clients registering the
+same schema at once get one id. A database file is opened in WAL mode with an
+exclusive lock held for the life of the store: ids are handed out by this process
+alone, so a second registry on the same file is refused at start. Without a file the
+state lives in memory and ends with the store.
+
+Soft-deleted versions keep their rows, flagged; a permanent delete removes the row.
+A schema row is never removed, so a schema registered again after a permanent delete
+gets its old id back.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from somacontracts.errors import ContractError
+from somacontracts.registry.errors import RegistryStoreError
+
+__all__ = ["GLOBAL", "RegistryStore", "StoredSchema", "SubjectVersion"]
+
+GLOBAL = "__GLOBAL"
+"""The scope of the global config and mode; Confluent reserves it as a subject name."""
+
+_FORMAT = "1"
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schemas (
+    id INTEGER PRIMARY KEY,
+    schema_type TEXT NOT NULL,
+    schema TEXT NOT NULL,
+    refs TEXT NOT NULL,
+    expanded TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    normal_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schemas_by_normal_hash ON schemas (normal_hash);
+CREATE TABLE IF NOT EXISTS versions (
+    subject TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    schema_id INTEGER NOT NULL REFERENCES schemas (id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (subject, version)
+);
+CREATE INDEX IF NOT EXISTS versions_by_schema ON versions (schema_id);
+CREATE TABLE IF NOT EXISTS refs (
+    schema_id INTEGER NOT NULL REFERENCES schemas (id),
+    subject TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
+CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, compatibility TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchema:
+    """A schema as registered, under its global id."""
+
+    id: int
+    schema_type: str
+    schema: str
+    """The schema text the registry returns (see :mod:`somacontracts.registry.schema_text`)."""
+    references: tuple[dict[str, object], ...]
+    """``{"name", "subject", "version"}`` of each reference, in the order registered."""
+    expanded: str
+    """Standalone schema JSON with the references inlined, for compatibility checks."""
+    hash: str
+    normal_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectVersion:
+    """One version of a subject and the id of its schema."""
+
+    subject: str
+    version: int
+    schema_id: int
+    deleted: bool
+
+
+class RegistryStore:
+    """The registry's tables in one SQLite database; ``path=None`` keeps them in memory."""
+
+    def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 1.0) -> None:
+        self.path = ":memory:" if path is None else str(path)
+        self._lock = threading.RLock()
+        self._conn = _open(self.path, lock_timeout)
+
+    def close(self) -> None:
+        """Close the database; the store cannot be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the store for one atomic operation; roll back if it raises."""
+        with self._lock:
+            if self._conn.in_transaction:
+                yield
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the store for reads that must see one state, without a write transaction."""
+        with self._lock:
+            yield
+
+    def versions(self, subject: str) -> list[SubjectVersion]:
+        """Every version of ``subject``, soft-deleted ones included, oldest first."""
+        rows = self._conn.execute(
+            "SELECT subject, version, schema_id, deleted FROM versions"
+            " WHERE subject = ? ORDER BY version",
+            (subject,),
+        ).fetchall()
+        return [SubjectVersion(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def subjects(self) -> list[tuple[str, bool]]:
+        """Each subject with a version, sorted, and whether it has a version not deleted."""
+        rows = self._conn.execute(
+            "SELECT subject, MIN(deleted) FROM versions GROUP BY subject ORDER BY subject"
+        ).fetchall()
+        return [(r[0], r[1] == 0) for r in rows]
+
+    def schema(self, schema_id: int) -> StoredSchema | None:
+        """The schema with id ``schema_id``, if any."""
+        return self._one("WHERE id = ?", (schema_id,))
+
+    def schema_by_hash(self, hash_: str) -> StoredSchema | None:
+        """The schema whose identity hash is ``hash_``, if any."""
+        return self._one("WHERE hash = ?", (hash_,))
+
+    def _one(self, where: str, params: tuple[object, ...]) -> StoredSchema | None:
+        row = self._conn.execute(
+            "SELECT id, schema_type, schema, refs, expanded, hash, normal_hash FROM schemas "
+            + where,
+            params,
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredSchema(
+            id=row[0],
+            schema_type=row[1],
+            schema=row[2],
+            references=tuple(json.loads(row[3])),
+            expanded=row[4],
+            hash=row[5],
+            normal_hash=row[6],
+        )
+
+    def add_schema(
+        self,
+        *,
+        schema_type: str,
+        schema: str,
+        references: list[dict[str, object]],
+        expanded: str,
+        hash_: str,
+        normal_hash: str,
+        schema_id: int | None = None,
+    ) -> int:
+        """Store a new schema under ``schema_id`` or the next free id; return the id."""
+        if schema_id is None:
+            (last,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM schemas").fetchone()
+            schema_id = int(last) + 1
+        self._conn.execute(
+            "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                schema_id,
+                schema_type,
+                schema,
+                json.dumps(references),
+                expanded,
+                hash_,
+                normal_hash,
+            ),
+        )
+        self._conn.executemany(
+            "INSERT INTO refs (schema_id, subject, version) VALUES (?, ?, ?)",
+            [(schema_id, ref["subject"], ref["version"]) for ref in references],
+        )
+        return schema_id
+
+    def add_version(self, subject: str, version: int, schema_id: int) -> None:
+        """Record ``version`` of ``subject`` as schema ``schema_id``."""
+        self._conn.execute(
+            "INSERT INTO versions (subject, version, schema_id) VALUES (?, ?, ?)",
+            (subject, version, schema_id),
+        )
+
+    def soft_delete(self, subject: str, version: int) -> None:
+        """Flag a version as deleted."""
+        self._conn.execute(
+            "UPDATE versions SET deleted = 1 WHERE subject = ? AND version = ?", (subject, version)
+        )
+
+    def remove(self, subject: str, version: int) -> None:
+        """Remove a version for good."""
+        self._conn.execute(
+            "DELETE FROM versions WHERE subject = ? AND version = ?", (subject, version)
+        )
+
+    def versions_of_schema(self, schema_id: int) -> list[SubjectVersion]:
+        """Every subject version registered with schema ``schema_id``, by subject and version."""
+        rows = self._conn.execute(
+            "SELECT subject, version, schema_id, deleted FROM versions"
+            " WHERE schema_id = ? ORDER BY subject, version",
+            (schema_id,),
+        ).fetchall()
+        return [SubjectVersion(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def referenced_by(self, subject: str, version: int) -> list[int]:
+        """Ids of the schemas of versions not deleted that reference ``subject`` ``version``."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT r.schema_id FROM refs r"
+            " JOIN versions v ON v.schema_id = r.schema_id AND v.deleted = 0"
+            " WHERE r.subject = ? AND r.version = ? ORDER BY r.schema_id",
+            (subject, version),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def compatibility(self, scope: str) -> str | None:
+        """The compatibility level set for ``scope`` (a subject or :data:`GLOBAL`)."""
+        row = self._conn.execute(
+            "SELECT compatibility FROM config WHERE scope = ?", (scope,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_compatibility(self, scope: str, level: str | None) -> None:
+        """Set the level of ``scope``; ``None`` removes it."""
+        if level is None:
+            self._conn.execute("DELETE FROM config WHERE scope = ?", (scope,))
+        else:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO config (scope, compatibility) VALUES (?, ?)",
+                (scope, level),
+            )
+
+    def mode(self, scope: str) -> str | None:
+        """The mode set for ``scope`` (a subject or :data:`GLOBAL`)."""
+        row = self._conn.execute("SELECT mode FROM mode WHERE scope = ?", (scope,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_mode(self, scope: str, mode: str | None) -> None:
+        """Set the mode of ``scope``; ``None`` removes it."""
+        if mode is None:
+            self._conn.execute("DELETE FROM mode WHERE scope = ?", (scope,))
+        else:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO mode (scope, mode) VALUES (?, ?)", (scope, mode)
+            )
+
+
+def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(
+            path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as err:
+        raise RegistryStoreError(path, _reason(err)) from err
+    try:
+        if path != ":memory:":
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
+            # registrations, which clients then repeat.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("BEGIN EXCLUSIVE")
+        _check_format(conn, path)
+        for statement in _TABLES.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
+        conn.execute("COMMIT")
+    except (sqlite3.Error, ContractError) as err:
+        conn.close()
+        if isinstance(err, RegistryStoreError):
+            raise
+        raise RegistryStoreError(path, _reason(err)) from err
+    return conn
+
+
+def _check_format(conn: sqlite3.Connection, path: str) -> None:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    row = None
+    if "meta" in tables:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    if row is None:
+        raise RegistryStoreError(path, "is a SQLite database but not one of a schema registry")
+    if row[0] != _FORMAT:
+        raise RegistryStoreError(
+            path, f"has registry format {row[0]}, this version reads format {_FORMAT}"
+        )
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err)
+    if "locked" in text or "busy" in text:
+        return f"is locked by another process, perhaps another registry serving it ({text})"
+    if "not a database" in text or "malformed" in text:
+        return f"is corrupt or not a SQLite database ({text})"
+    if "unable to open" in text:
+        return f"cannot be opened; check that its folder exists and is writable ({text})"
+    return text

@@ -1,0 +1,59 @@
+"""``somacontracts registry serve`` in a child process: serves, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from somacontracts.errors import ConfigurationError
+from somacontracts.registry import cli
+from tests.registry.conftest import raw
+
+_SERVE = (
+    "import sys; from somacontracts.registry import cli; import argparse; "
+    "p = argparse.ArgumentParser(); s = p.add_subparsers(dest='command'); cli.register(s); "
+    "a = p.parse_args(sys.argv[1:]); sys.exit(a.run(a))"
+)
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_options_and_defaults() -> None:
+    args = _parse("registry", "serve")
+    assert (args.host, args.port, args.db) == ("127.0.0.1", 8081, None)
+    args = _parse("registry", "serve", "--port", "0", "--db", "x.db")
+    assert (args.port, args.db) == (0, Path("x.db"))
+
+
+def test_bad_port_and_credentials_are_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError, match="--port"):
+        cli.run(_parse("registry", "serve", "--port", "70000"))
+    monkeypatch.setenv("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "no-colon")
+    with pytest.raises(ConfigurationError, match="user:password"):
+        cli.run(_parse("registry", "serve", "--port", "0"))
+
+
+def test_serve_until_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "registry.db"
+    command = [sys.executable, "-c", _SERVE, "registry", "serve", "--port", "0", "--db", str(db)]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split(" listening on ")[1].split()[0]
+        assert raw(url, "POST", "/subjects/x/versions", {"schema": '"int"'}) == (200, {"id": 1})
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "stopped" in err
+    assert db.exists()
