@@ -13,8 +13,12 @@ Keys (all optional)::
     [tool.somacontracts.lint]
     disable = ["FIELD_DOC"]          # lint rule ids to turn off
 
+    [tool.somacontracts.subjects]    # registry subjects per contract (check --registry)
+    Payment = ["payments-value"]
+
 A contract without a level here takes the catalog's level if it is one of this
-package's contracts, else ``default-level``. Any bad value is a
+package's contracts, else ``default-level``; likewise for subjects, where the catalog's
+come from its topics (``<topic>-value``, after environment overrides). Any bad value is a
 :class:`~somacontracts.errors.ConfigurationError` naming the file and key.
 """
 
@@ -26,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from somacontracts.catalog import CONTRACTS, CompatibilityLevel
+from somacontracts.catalog import CONTRACTS, CompatibilityLevel, load_settings
 from somacontracts.errors import ConfigurationError
 
 __all__ = ["CheckConfig", "load_config"]
 
-_KEYS = frozenset({"schemas", "lock", "default-level", "levels", "lint"})
+_KEYS = frozenset({"schemas", "lock", "default-level", "levels", "lint", "subjects"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,18 @@ class CheckConfig:
     default_level: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
     levels: Mapping[str, CompatibilityLevel] = field(default_factory=dict)
     disabled_rules: frozenset[str] = frozenset()
+    subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def subjects_of(self, contract: str) -> tuple[str, ...]:
+        """The registry subjects of ``contract``: from configuration, else from the catalog."""
+        if contract in self.subjects:
+            return self.subjects[contract]
+        if contract in CONTRACTS:
+            return load_settings().subjects_of(contract)
+        raise ConfigurationError(
+            f"[tool.somacontracts.subjects] {contract}",
+            "is not set, and the contract is not in this package's catalog",
+        )
 
     def level_of(self, contract: str) -> CompatibilityLevel:
         """The compatibility level that applies to ``contract``."""
@@ -93,7 +109,22 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
                 f"{where} [tool.somacontracts.lint] disable",
                 f"unknown rule {rule!r}; rules: {', '.join(sorted(known_rules))}",
             )
+    subjects_table = table.get("subjects", {})
+    subjects: dict[str, tuple[str, ...]] = {}
+    if not isinstance(subjects_table, dict):
+        raise ConfigurationError(f"{where} [tool.somacontracts.subjects]", "must be a table")
+    for name, value in subjects_table.items():
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(s, str) and s for s in value)
+        ):
+            raise ConfigurationError(
+                f"{where} [tool.somacontracts.subjects] {name}", "must be a list of subject names"
+            )
+        subjects[name] = tuple(value)
     return CheckConfig(
+        subjects=subjects,
         schemas=base / schemas if schemas else None,
         lock=base / lock,
         default_level=default_level,

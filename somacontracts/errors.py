@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "ContractError",
+    "RegistryError",
+    "RegistryUnavailableError",
     "SchemaError",
     "SchemaLoadError",
     "UnknownContractError",
@@ -63,3 +65,29 @@ class UnknownContractError(ContractError, KeyError):
 
     def __str__(self) -> str:
         return f"unknown contract {self.name!r}; known contracts: {', '.join(self.known)}"
+
+
+class RegistryError(ContractError):
+    """Raised when a schema registry answers a request with an error."""
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        error_code: int | None = None,
+    ) -> None:
+        super().__init__(url, reason, status, error_code)
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.error_code = error_code
+
+    def __str__(self) -> str:
+        code = f" (error {self.error_code})" if self.error_code is not None else ""
+        return f"schema registry {self.url}: {self.reason}{code}"
+
+
+class RegistryUnavailableError(RegistryError):
+    """Raised when the schema registry cannot be reached, times out or fails with a 5xx."""

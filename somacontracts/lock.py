@@ -32,7 +32,9 @@ __all__ = [
     "LockError",
     "compare",
     "read_lock",
+    "registry_ids",
     "with_new_versions",
+    "with_registry_ids",
     "write_lock",
 ]
 
@@ -198,3 +200,34 @@ def compare(
                 )
             )
     return findings
+
+
+def registry_ids(lock: Lock, name: str) -> dict[str, dict[int, int]]:
+    """Subject -> version -> schema id recorded for the registry called ``name``."""
+    entry = lock.extra.get("registries", {}).get(name, {})
+    return {
+        subject: {int(v): int(i) for v, i in versions.items()}
+        for subject, versions in entry.get("subjects", {}).items()
+    }
+
+
+def with_registry_ids(
+    lock: Lock, name: str, url: str, subjects: Mapping[str, Mapping[int, int]]
+) -> Lock:
+    """``lock`` with the schema ids a registry gave each subject's versions recorded.
+
+    ``name`` is an environment name (or the URL); ids of other registries are kept.
+    """
+    registries = dict(lock.extra.get("registries", {}))
+    known = registry_ids(lock, name)
+    for subject, ids in subjects.items():
+        known[subject] = {**known.get(subject, {}), **ids}
+    registries[name] = {
+        "url": url,
+        "subjects": {
+            subject: {str(v): i for v, i in sorted(ids.items())}
+            for subject, ids in sorted(known.items())
+        },
+    }
+    extra = {**lock.extra, "registries": dict(sorted(registries.items()))}
+    return Lock(fingerprints=lock.fingerprints, extra=MappingProxyType(extra))

@@ -10,8 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from somacontracts.cli import check, contracts, diff, lock, validate
+from somacontracts.cli import check, contracts, diff, lock, register, status, validate
 from somacontracts.errors import ContractError
+from somacontracts.registry import cli as registry_cli
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
 
@@ -19,7 +20,7 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (check, contracts, diff, lock, validate)
+_COMMANDS = (check, contracts, diff, lock, register, registry_cli, status, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

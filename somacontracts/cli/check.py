@@ -4,7 +4,9 @@ For every contract: each version is a valid schema (as ``validate`` checks); eac
 version is compatible with the ones before it at the contract's level; lint rules
 pass; every version is recorded in the lock file with an unchanged canonical
 fingerprint; with ``--against REF``, every version present at that git revision is
-still present and unchanged. Configuration: ``[tool.somacontracts]`` in
+still present and unchanged; with ``--registry URL``, the registry accepts each latest
+version under the contract's subjects (authentication from ``SCHEMA_REGISTRY_*``
+variables, see ``somacontracts.registry.client``). Configuration: ``[tool.somacontracts]`` in
 ``pyproject.toml`` (see ``somacontracts.config``).
 
 Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
@@ -13,16 +15,23 @@ Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadabl
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
 from somacontracts import schemas
 from somacontracts.check import check_tree
-from somacontracts.cli.options import add_schemas
+from somacontracts.cli.options import add_registry, add_schemas
+from somacontracts.compat.findings import Category, Finding
 from somacontracts.compat.lint import RULES
 from somacontracts.compat.report import RENDERERS
 from somacontracts.config import CheckConfig, load_config
+from somacontracts.errors import RegistryError
 from somacontracts.lock import compare, read_lock
+from somacontracts.registry.client import compatibility_verbose, connect, url_of
 from somacontracts.vcs import fingerprints_at
 
 __all__ = ["register", "run"]
@@ -42,6 +51,9 @@ def register(sub: Any) -> None:
         "--against",
         metavar="REF",
         help="git revision whose released versions must still exist unchanged",
+    )
+    add_registry(
+        parser, help_url="also ask this schema registry whether it would accept each latest version"
     )
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
     parser.set_defaults(run=run)
@@ -69,6 +81,39 @@ def resolve(args: argparse.Namespace) -> tuple[CheckConfig, Path, Path]:
     return config, root, lock
 
 
+def registry_findings(
+    client: SchemaRegistryClient, tree: Mapping[str, schemas.ContractSchemas], config: CheckConfig
+) -> list[Finding]:
+    """Ask the registry whether it accepts each contract's latest version under its subjects."""
+    findings = []
+    for name, contract in tree.items():
+        latest = contract.latest
+        text = json.dumps(latest.schema, separators=(",", ":"))
+        for subject in config.subjects_of(name):
+            try:
+                compatible, messages = compatibility_verbose(client, subject, text)
+            except RegistryError as err:
+                if err.error_code in (40401, 40402):
+                    continue  # A subject without versions accepts any first version.
+                raise
+            if compatible:
+                continue
+            for message in messages or ["the registry rejects it and gave no reason"]:
+                findings.append(
+                    Finding(
+                        rule="REGISTRY_INCOMPATIBLE",
+                        category=Category.COMPATIBILITY,
+                        contract=name,
+                        version=latest.version,
+                        path=str(latest.path),
+                        location="",
+                        message=f"Registry {url_of(client)} would refuse v{latest.version} "
+                        f'under subject "{subject}": {message}',
+                    )
+                )
+    return findings
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
     config, root, lock_path = resolve(args)
@@ -80,5 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if args.against:
         at_ref = fingerprints_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
+    if args.registry:
+        client = connect(url=args.registry, ca_file=args.registry_ca)
+        findings += registry_findings(client, tree, config)
     print(RENDERERS[args.format](findings, list(tree)), end="")
     return 1 if findings else 0

@@ -29,7 +29,8 @@ def render_text(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
             version = f"v{finding.version} " if finding.version is not None else ""
             lines.append(f"  {finding.where()}: {version}{finding.rule}: {finding.message}")
     failing = len({f.contract for f in findings})
-    lines.append(f"{len(findings)} problems in {failing} of {len(contracts)} contracts")
+    noun = "problem" if len(findings) == 1 else "problems"
+    lines.append(f"{len(findings)} {noun} in {failing} of {len(contracts)} contracts")
     return "\n".join(lines) + "\n"
 
 

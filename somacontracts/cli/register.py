@@ -1,0 +1,137 @@
+"""``somacontracts register``: put every contract version into a schema registry, in order.
+
+For each contract and each of its subjects: set the subject's compatibility level to
+the contract's, register the versions the registry lacks from the oldest on, and
+verify that each looks up with the id it got. Idempotent: a second run registers
+nothing and says so. Before writing anything it reads every subject, and stops with
+exit code 1 if a registry holds a version the repository does not (drift). A version
+the registry refuses as incompatible stops the run with exit code 1; the versions
+registered before it stay, so a rerun resumes. The ids are recorded in the lock file
+under the environment name (default: the URL).
+
+Exit codes: 0 done (or nothing to do); 1 drift or refused version; 2 bad usage,
+configuration, or a registry that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from somacontracts import schemas
+from somacontracts.cli.check import add_config, resolve
+from somacontracts.cli.options import add_registry, add_schemas
+from somacontracts.errors import RegistryError, RegistryUnavailableError
+from somacontracts.lock import read_lock, with_registry_ids, write_lock
+from somacontracts.registry.client import connect, url_of
+from somacontracts.registry.sync import SubjectPlan, apply_plan, plan_subject, subject_state
+
+__all__ = ["gather_plans", "register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "register",
+        help="register every contract version with a schema registry",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_schemas(parser)
+    add_config(parser)
+    add_registry(
+        parser, help_url="registry URL (default: SCHEMA_REGISTRY_URL or http://localhost:8081)"
+    )
+    parser.add_argument(
+        "--environment",
+        metavar="NAME",
+        help="name under which the lock file records ids (default: URL)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    parser.set_defaults(run=run)
+
+
+def gather_plans(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:
+    """Connect and plan every subject of every contract; return (client, plans, lock path)."""
+    config, root, lock_path = resolve(args)
+    tree = schemas.load_tree(root)
+    client = connect(url=args.registry, ca_file=args.registry_ca)
+    plans = [
+        plan_subject(subject_state(client, subject), tree[name], config.level_of(name))
+        for name in tree
+        for subject in config.subjects_of(name)
+    ]
+    return client, plans, lock_path
+
+
+def _report_inconsistent(plans: list[SubjectPlan]) -> bool:
+    bad = False
+    for plan in plans:
+        for held in plan.drift:
+            bad = True
+            print(
+                f"{plan.subject}: registry version {held.version} (id {held.schema_id}) "
+                f"is no version of {plan.contract} in this repository (drift)",
+                file=sys.stderr,
+            )
+        if plan.out_of_order:
+            bad = True
+            listed = ", ".join(f"v{n}" for n in plan.out_of_order)
+            print(
+                f"{plan.subject}: the registry holds {listed} of {plan.contract} but not every "
+                "version before it; versions must be registered in order",
+                file=sys.stderr,
+            )
+    return bad
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, check for drift, then register (unless ``--dry-run``)."""
+    client, plans, lock_path = gather_plans(args)
+    url = url_of(client)
+    if _report_inconsistent(plans):
+        return 1
+    pending = [p for p in plans if p.to_register or p.set_level]
+    if not pending:
+        count = sum(len(p.registered) for p in plans)
+        print(f"nothing to register: {url} holds all {count} versions of {len(plans)} subjects")
+        if not args.dry_run:
+            _record(
+                lock_path, args.environment or url, url, {p.subject: p.registered for p in plans}
+            )
+        return 0
+    for plan in pending:
+        verb = "would register" if args.dry_run else "registering"
+        versions = ", ".join(f"v{v.version}" for v in plan.to_register) or "nothing"
+        level = f"; set level {plan.level.value}" if plan.set_level else ""
+        print(f"{plan.subject} ({plan.contract}): {verb} {versions}{level}")
+    if args.dry_run:
+        return 0
+    done: dict[str, dict[int, int]] = {p.subject: p.registered for p in plans}
+    try:
+        for plan in pending:
+            done[plan.subject] = apply_plan(client, plan)
+    except RegistryUnavailableError:
+        _record(lock_path, args.environment or url, url, done)
+        raise
+    except RegistryError as err:
+        _record(lock_path, args.environment or url, url, done)
+        print(f"somacontracts register: {err}", file=sys.stderr)
+        return 1
+    _record(lock_path, args.environment or url, url, done)
+    added = sum(len(p.to_register) for p in pending)
+    print(
+        f"registered {added} versions under {len(pending)} subjects at {url}; "
+        f"ids recorded in {lock_path}"
+    )
+    return 0
+
+
+def _record(lock_path: Any, name: str, url: str, ids: dict[str, dict[int, int]]) -> None:
+    lock = read_lock(lock_path)
+    updated = with_registry_ids(lock, name, url, {s: i for s, i in ids.items() if i})
+    if updated != lock:
+        write_lock(lock_path, updated)

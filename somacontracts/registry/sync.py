@@ -1,0 +1,195 @@
+"""Bringing a registry in line with the repository: the state of each subject, a plan, its run.
+
+:func:`subject_state` reads what a registry holds under a subject (through the one
+client); :func:`plan_subject` compares it with the contract's versions (pure) and says
+which versions are already there with which ids, which to register next, whether the
+subject's compatibility level must be set, and what the registry holds that the
+repository does not (drift); :func:`apply_plan` carries a plan out, one version at a
+time in order, so an interrupted run resumes where it stopped.
+
+Versions are matched by their canonical fingerprint. Registration and lookup send the
+schema text with ``normalize=true``, so white space and key order never make a schema
+"not found".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from somacontracts.catalog import CompatibilityLevel
+from somacontracts.errors import RegistryError
+from somacontracts.registry.client import call, url_of
+from somacontracts.schemas import ContractSchemas, SchemaVersion, fingerprint
+
+__all__ = [
+    "RegisteredVersion",
+    "SubjectPlan",
+    "SubjectState",
+    "apply_plan",
+    "plan_subject",
+    "schema_text",
+    "subject_state",
+]
+
+_SUBJECT_NOT_FOUND = 40401
+_NO_SUBJECT_LEVEL = 40408
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredVersion:
+    """One version the registry holds under a subject."""
+
+    version: int
+    schema_id: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """What a registry holds under one subject: its versions and its own level, if set."""
+
+    subject: str
+    versions: tuple[RegisteredVersion, ...]
+    level: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectPlan:
+    """What must happen to one subject so it holds the contract's versions in order."""
+
+    subject: str
+    contract: str
+    registered: dict[int, int]
+    """Local version -> schema id, for versions the registry already holds."""
+    to_register: tuple[SchemaVersion, ...]
+    drift: tuple[RegisteredVersion, ...]
+    """Registry versions whose schema is no version of the contract."""
+    out_of_order: tuple[int, ...]
+    """Local versions the registry holds although an earlier one is missing."""
+    level: CompatibilityLevel
+    set_level: bool
+    registry_versions: tuple[RegisteredVersion, ...] = field(default=())
+
+    @property
+    def consistent(self) -> bool:
+        """No drift and nothing registered out of order: the plan may be applied."""
+        return not self.drift and not self.out_of_order
+
+
+def schema_text(version: SchemaVersion) -> str:
+    """The text sent to the registry for ``version``: its JSON, compact, keys as written."""
+    return json.dumps(version.schema, separators=(",", ":"), ensure_ascii=False)
+
+
+def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
+    """Read the live versions and the subject-level compatibility of ``subject``."""
+    try:
+        numbers = call(client, lambda: client.get_versions(subject))
+    except RegistryError as err:
+        if err.error_code != _SUBJECT_NOT_FOUND:
+            raise
+        numbers = []
+    versions = []
+    for number in numbers:
+        registered = call(client, functools.partial(client.get_version, subject, number))
+        text = registered.schema.schema_str
+        if registered.schema_id is None or text is None:
+            raise RegistryError(
+                url_of(client), f"{subject} version {number} came back without id or schema"
+            )
+        versions.append(
+            RegisteredVersion(
+                version=number,
+                schema_id=registered.schema_id,
+                fingerprint=fingerprint(json.loads(text)),
+            )
+        )
+    try:
+        level: str | None = call(client, lambda: client.get_compatibility(subject))
+    except RegistryError as err:
+        if err.error_code not in (_SUBJECT_NOT_FOUND, _NO_SUBJECT_LEVEL):
+            raise
+        level = None
+    return SubjectState(subject=subject, versions=tuple(versions), level=level)
+
+
+def plan_subject(
+    state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
+) -> SubjectPlan:
+    """Compare a subject's state with the contract's versions (pure)."""
+    by_fingerprint = {v.fingerprint: v for v in contract.versions}
+    registered: dict[int, int] = {}
+    drift = []
+    for held in state.versions:
+        local = by_fingerprint.get(held.fingerprint)
+        if local is None:
+            drift.append(held)
+        else:
+            registered[local.version] = held.schema_id
+    prefix = 0
+    while prefix + 1 in registered:
+        prefix += 1
+    out_of_order = tuple(sorted(n for n in registered if n > prefix))
+    return SubjectPlan(
+        subject=state.subject,
+        contract=contract.name,
+        registered=registered,
+        to_register=tuple(v for v in contract.versions if v.version > prefix),
+        drift=tuple(drift),
+        out_of_order=out_of_order,
+        level=level,
+        set_level=state.level != level.value,
+        registry_versions=state.versions,
+    )
+
+
+def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int]:
+    """Set the level, register the missing versions in order, verify; return version -> id.
+
+    Raises :class:`RegistryError` when the registry refuses a version (for example as
+    incompatible), naming the contract, version and subject; the versions registered
+    before it stay registered, so a rerun resumes from there.
+    """
+    if not plan.consistent:
+        raise RegistryError(url_of(client), f"subject {plan.subject} drifted; refusing to write")
+    if plan.set_level:
+        call(client, lambda: client.set_compatibility(plan.subject, plan.level.value))
+    ids = dict(plan.registered)
+    for version in plan.to_register:
+        schema = Schema(schema_text(version), "AVRO")
+        try:
+            ids[version.version] = call(
+                client,
+                functools.partial(
+                    client.register_schema, plan.subject, schema, normalize_schemas=True
+                ),
+            )
+        except RegistryError as err:
+            raise RegistryError(
+                err.url,
+                f"refused v{version.version} of {plan.contract} under subject "
+                f"{plan.subject}: {err.reason}",
+                status=err.status,
+                error_code=err.error_code,
+            ) from err
+    for version in plan.to_register:
+        found = call(
+            client,
+            functools.partial(
+                client.lookup_schema,
+                plan.subject,
+                Schema(schema_text(version), "AVRO"),
+                normalize_schemas=True,
+            ),
+        )
+        if found.schema_id != ids[version.version]:
+            raise RegistryError(
+                url_of(client),
+                f"v{version.version} of {plan.contract} under {plan.subject} was registered "
+                f"with id {ids[version.version]} but looks up as id {found.schema_id}",
+            )
+    return ids

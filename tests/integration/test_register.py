@@ -1,0 +1,181 @@
+"""``register``, ``status`` and ``check --registry`` against the local registry over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from somacontracts import schemas
+from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from somacontracts.lock import read_lock, registry_ids
+from somacontracts.registry import LocalRegistry
+
+CONFIG = '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\n'
+SUBJECTS = 6  # five contracts, ConversationEvent on two topics
+
+
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "somacontracts", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
+    assert run(tmp_path, "lock").returncode == EXIT_OK
+    return tmp_path
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[LocalRegistry]:
+    with LocalRegistry(host="127.0.0.1", port=0, db_path=tmp_path / "registry.db") as started:
+        yield started
+
+
+@pytest.fixture
+def client(registry: LocalRegistry) -> Iterator[SchemaRegistryClient]:
+    with SchemaRegistryClient({"url": registry.url, "max.retries": 0}) as opened:
+        yield opened
+
+
+def add_version(repo: Path, contract: str, edit: Any) -> None:
+    folder = repo / "avro" / contract
+    latest = max(int(p.stem[1:]) for p in folder.glob("v*.avsc"))
+    schema = json.loads((folder / f"v{latest}.avsc").read_text())
+    edit(schema)
+    (folder / f"v{latest + 1}.avsc").write_text(json.dumps(schema, indent=2))
+    assert run(repo, "lock").returncode == EXIT_OK
+
+
+def test_register_is_idempotent_and_records_ids(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    first = run(repo, "register", "--registry", registry.url, "--environment", "local")
+    assert first.returncode == EXIT_OK, first.stderr
+    assert f"registered 6 versions under {SUBJECTS} subjects" in first.stdout
+    assert sorted(client.get_subjects()) == sorted(
+        [
+            "tool.requests-value",
+            "tool.results-value",
+            "conversation.inbound-value",
+            "conversation.outbound-value",
+            "config_updates-value",
+            "task.delegated-value",
+        ]
+    )
+    assert client.get_compatibility("tool.requests-value") == "FULL_TRANSITIVE"
+    ids = registry_ids(read_lock(repo / "somacontracts.lock"), "local")
+    inbound, outbound = ids["conversation.inbound-value"][1], ids["conversation.outbound-value"][1]
+    assert inbound == outbound  # one schema, one global id, under both subjects
+    assert client.get_version("tool.results-value", 1).schema_id == ids["tool.results-value"][1]
+
+    second = run(repo, "register", "--registry", registry.url, "--environment", "local")
+    assert second.returncode == EXIT_OK
+    assert second.stdout.startswith(f"nothing to register: {registry.url} holds all 6 versions")
+    status = run(repo, "status", "--registry", registry.url, "--format", "json")
+    assert status.returncode == EXIT_OK
+    rows = json.loads(status.stdout)
+    assert all(r["drift"] == [] and r["unregistered"] == [] and r["level_set"] for r in rows)
+
+
+def test_evolution_dry_run_then_register(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    add_version(
+        repo,
+        "ToolResult",
+        lambda s: s["fields"].append(
+            {"name": "cost", "type": ["null", "double"], "default": None, "doc": "d"}
+        ),
+    )
+    dry = run(repo, "register", "--registry", registry.url, "--dry-run")
+    assert dry.returncode == EXIT_OK
+    assert dry.stdout == "tool.results-value (ToolResult): would register v2\n"
+    assert client.get_versions("tool.results-value") == [1]
+    status = run(repo, "status", "--registry", registry.url)
+    assert status.returncode == EXIT_VIOLATIONS
+    assert "not registered: v2" in status.stdout
+    assert run(repo, "check", "--registry", registry.url).stdout.endswith("no problems found\n")
+    done = run(repo, "register", "--registry", registry.url)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert client.get_versions("tool.results-value") == [1, 2]
+
+
+def test_drift_stops_before_writing(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    stranger = json.loads((repo / "avro" / "ToolInvocation" / "v1.avsc").read_text())
+    stranger["fields"].append({"name": "surprise", "type": "string", "default": "", "doc": "d"})
+    client.register_schema("tool.requests-value", Schema(json.dumps(stranger), "AVRO"))
+    add_version(
+        repo,
+        "ToolResult",
+        lambda s: s["fields"].append(
+            {"name": "cost", "type": ["null", "double"], "default": None, "doc": "d"}
+        ),
+    )
+    result = run(repo, "register", "--registry", registry.url)
+    assert result.returncode == EXIT_VIOLATIONS
+    assert "tool.requests-value: registry version 2" in result.stderr
+    assert "(drift)" in result.stderr
+    assert client.get_versions("tool.results-value") == [1]  # nothing was written
+    assert "version 2 (id" in run(repo, "status", "--registry", registry.url).stdout
+
+
+def test_incompatible_version_is_refused(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    add_version(
+        repo,
+        "ToolResult",
+        lambda s: s["fields"].append({"name": "cost", "type": "double", "doc": "d"}),
+    )
+    checked = run(repo, "check", "--registry", registry.url, "--format", "json")
+    rules = {f["rule"] for f in json.loads(checked.stdout)["findings"]}
+    assert "REGISTRY_INCOMPATIBLE" in rules
+    result = run(repo, "register", "--registry", registry.url)
+    assert result.returncode == EXIT_VIOLATIONS
+    assert "refused v2 of ToolResult under subject tool.results-value" in result.stderr
+    assert client.get_versions("tool.results-value") == [1]
+
+
+def test_unreachable_registry_is_one_line(repo: Path) -> None:
+    for command in ("register", "status"):
+        result = run(repo, command, "--registry", "http://127.0.0.1:9")
+        assert result.returncode == EXIT_USAGE
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1
+        assert "schema registry http://127.0.0.1:9: cannot be reached" in lines[0]
+    assert "registries" not in (repo / "somacontracts.lock").read_text()
+
+
+def test_wrong_credentials(repo: Path, tmp_path: Path) -> None:
+    with LocalRegistry(host="127.0.0.1", port=0, basic_auth=("admin", "s3cret")) as secured:
+        import os
+
+        env = {**os.environ, "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": "admin:wrong"}
+        denied = run(repo, "status", "--registry", secured.url, env=env)
+        assert denied.returncode == EXIT_USAGE
+        assert "HTTP 401" in denied.stderr
+        env["SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"] = "admin:s3cret"
+        assert run(repo, "register", "--registry", secured.url, env=env).returncode == EXIT_OK
