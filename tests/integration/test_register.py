@@ -179,3 +179,61 @@ def test_wrong_credentials(repo: Path, tmp_path: Path) -> None:
         assert "HTTP 401" in denied.stderr
         env["SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"] = "admin:s3cret"
         assert run(repo, "register", "--registry", secured.url, env=env).returncode == EXIT_OK
+
+
+def test_server_errors_are_one_line(repo: Path) -> None:
+    import http.server
+    import threading
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def _fail(self) -> None:
+            body = b'{"error_code": 50001, "message": "store unavailable"}'
+            self.send_response(503)
+            self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = _fail  # noqa: N815 (http.server dispatches on these names)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = run(repo, "register", "--registry", url)
+        assert result.returncode == EXIT_USAGE
+        (line,) = result.stderr.splitlines()
+        assert line == (
+            f"somacontracts register: error: schema registry {url}: "
+            "HTTP 503: store unavailable (error 50001)"
+        )
+        assert "registries" not in (repo / "somacontracts.lock").read_text()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_interrupted_run_resumes(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    # A read-only subject stops the run part way, as a crash or a refusal would.
+    client.update_mode("tool.results-value", "READONLY")
+    stopped = run(repo, "register", "--registry", registry.url, "--environment", "ci")
+    assert stopped.returncode == EXIT_VIOLATIONS
+    assert "tool.results-value" in stopped.stderr
+    recorded = registry_ids(read_lock(repo / "somacontracts.lock"), "ci")
+    assert "tool.results-value" not in recorded
+    assert recorded  # the subjects registered before the stop are kept
+    client.update_mode("tool.results-value", "READWRITE")
+    resumed = run(repo, "register", "--registry", registry.url, "--environment", "ci")
+    assert resumed.returncode == EXIT_OK, resumed.stderr
+    assert "tool.results-value (ToolResult): registering v1" in resumed.stdout
+    assert "tool.requests-value" not in resumed.stdout
+    final = registry_ids(read_lock(repo / "somacontracts.lock"), "ci")
+    assert len(final) == SUBJECTS
+    assert all(versions == {1: versions[1]} for versions in final.values())
