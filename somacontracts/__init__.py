@@ -1,8 +1,9 @@
 """somacontracts: the data contracts of the agent platform's Kafka payloads.
 
-The catalog (:mod:`somacontracts.catalog`) says which contract travels on which topic;
-the versioned Avro schemas (:mod:`somacontracts.schemas`) ship inside the package; every
-error the library raises derives from :class:`ContractError`.
+The typed payload classes (:mod:`somacontracts.models`, generated from the versioned
+Avro schemas that ship inside the package), the serializers that put them on Kafka in
+Confluent's wire format (:mod:`somacontracts.serde`), the catalog of topics and subjects
+(:mod:`somacontracts.catalog`), and one exception root, :class:`ContractError`.
 """
 
 from somacontracts.catalog import (
@@ -17,9 +18,33 @@ from somacontracts.catalog import (
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
+    DeserializationError,
+    IncompatibleWriterError,
+    MessageError,
+    RegistryError,
+    RegistryUnavailableError,
     SchemaError,
     SchemaLoadError,
+    SchemaNotFoundError,
+    SerializationError,
     UnknownContractError,
+)
+from somacontracts.models import (
+    ConversationEvent,
+    ConversationEventMetadata,
+    ConversationEventType,
+    ConversationRole,
+    DelegatedTask,
+    DelegatedTaskMetadata,
+    SettingsChangeKind,
+    SettingsPayload,
+    SettingsPayloadMetadata,
+    ToolInvocation,
+    ToolInvocationMetadata,
+    ToolResult,
+    ToolResultMetadata,
+    ToolResultMetrics,
+    ToolResultStatus,
 )
 from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
 
@@ -31,10 +56,32 @@ __all__ = [
     "Contract",
     "ContractError",
     "ContractSchemas",
+    "ConversationEvent",
+    "ConversationEventMetadata",
+    "ConversationEventType",
+    "ConversationRole",
+    "DelegatedTask",
+    "DelegatedTaskMetadata",
+    "DeserializationError",
+    "IncompatibleWriterError",
+    "MessageError",
+    "RegistryError",
+    "RegistryUnavailableError",
     "SchemaError",
     "SchemaLoadError",
+    "SchemaNotFoundError",
     "SchemaVersion",
+    "SerializationError",
     "Settings",
+    "SettingsChangeKind",
+    "SettingsPayload",
+    "SettingsPayloadMetadata",
+    "ToolInvocation",
+    "ToolInvocationMetadata",
+    "ToolResult",
+    "ToolResultMetadata",
+    "ToolResultMetrics",
+    "ToolResultStatus",
     "Topic",
     "UnknownContractError",
     "bundled",

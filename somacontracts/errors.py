@@ -11,10 +11,15 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "ContractError",
+    "DeserializationError",
+    "IncompatibleWriterError",
+    "MessageError",
     "RegistryError",
     "RegistryUnavailableError",
     "SchemaError",
     "SchemaLoadError",
+    "SchemaNotFoundError",
+    "SerializationError",
     "UnknownContractError",
 ]
 
@@ -91,3 +96,52 @@ class RegistryError(ContractError):
 
 class RegistryUnavailableError(RegistryError):
     """Raised when the schema registry cannot be reached, times out or fails with a 5xx."""
+
+
+class SchemaNotFoundError(RegistryError):
+    """Raised when the registry lacks a schema: an unknown id, or a model's schema."""
+
+
+class MessageError(ContractError):
+    """Raised for a message that cannot be encoded or decoded; carries its Kafka coordinates."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        super().__init__(reason, topic, partition, offset)
+        self.reason = reason
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+
+    def where(self) -> str:
+        """``topic[partition]@offset`` as far as known, or an empty string."""
+        if self.topic is None:
+            return ""
+        place = self.topic
+        if self.partition is not None:
+            place += f"[{self.partition}]"
+        if self.offset is not None:
+            place += f"@{self.offset}"
+        return place
+
+    def __str__(self) -> str:
+        place = self.where()
+        return f"{place}: {self.reason}" if place else self.reason
+
+
+class SerializationError(MessageError):
+    """Raised when an object cannot be written: a wrong type, a bad value, no registered schema."""
+
+
+class DeserializationError(MessageError):
+    """Raised when bytes cannot be read as the contract: bad framing, truncated or corrupt data."""
+
+
+class IncompatibleWriterError(DeserializationError):
+    """Raised when a message's writer schema is not this contract's, or cannot be read into it."""

@@ -10,9 +10,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from somacontracts.cli import check, contracts, diff, lock, register, status, validate
+from somacontracts.cli import (
+    check,
+    codegen,
+    contracts,
+    diff,
+    lock,
+    register,
+    registry,
+    status,
+    validate,
+)
 from somacontracts.errors import ContractError
-from somacontracts.registry import cli as registry_cli
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
 
@@ -20,7 +29,7 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (check, contracts, diff, lock, register, registry_cli, status, validate)
+_COMMANDS = (check, codegen, contracts, diff, lock, register, registry, status, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

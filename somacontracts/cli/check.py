@@ -25,6 +25,8 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from somacontracts import schemas
 from somacontracts.check import check_tree
 from somacontracts.cli.options import add_registry, add_schemas
+from somacontracts.codegen import compare_modules
+from somacontracts.codegen.bundled import MODELS_DIR, render_modules
 from somacontracts.compat.findings import Category, Finding
 from somacontracts.compat.lint import RULES
 from somacontracts.compat.report import RENDERERS
@@ -114,6 +116,23 @@ def registry_findings(
     return findings
 
 
+def models_findings() -> list[Finding]:
+    """Findings for generated model modules that differ from what the schemas produce."""
+    return [
+        Finding(
+            rule="MODELS_UP_TO_DATE",
+            category=Category.IMMUTABILITY,
+            contract=difference.path.stem,
+            version=None,
+            path=str(difference.path),
+            location="",
+            message=f'Generated module "{difference.path.name}" is {difference.kind}; '
+            "run `somacontracts codegen`.",
+        )
+        for difference in compare_modules(render_modules(None), MODELS_DIR)
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
     config, root, lock_path = resolve(args)
@@ -125,8 +144,11 @@ def run(args: argparse.Namespace) -> int:
     if args.against:
         at_ref = fingerprints_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
+    if Path(root).resolve() == schemas.bundled_root().resolve():
+        # This package's own contracts: its generated models must match them too.
+        findings += models_findings()
     if args.registry:
-        client = connect(url=args.registry, ca_file=args.registry_ca)
-        findings += registry_findings(client, tree, config)
+        with connect(url=args.registry, ca_file=args.registry_ca) as client:
+            findings += registry_findings(client, tree, config)
     print(RENDERERS[args.format](findings, list(tree)), end="")
     return 1 if findings else 0

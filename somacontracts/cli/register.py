@@ -59,11 +59,15 @@ def gather_plans(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]
     config, root, lock_path = resolve(args)
     tree = schemas.load_tree(root)
     client = connect(url=args.registry, ca_file=args.registry_ca)
-    plans = [
-        plan_subject(subject_state(client, subject), tree[name], config.level_of(name))
-        for name in tree
-        for subject in config.subjects_of(name)
-    ]
+    try:
+        plans = [
+            plan_subject(subject_state(client, subject), tree[name], config.level_of(name))
+            for name in tree
+            for subject in config.subjects_of(name)
+        ]
+    except BaseException:
+        client.close()
+        raise
     return client, plans, lock_path
 
 
@@ -91,6 +95,13 @@ def _report_inconsistent(plans: list[SubjectPlan]) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
     client, plans, lock_path = gather_plans(args)
+    with client:
+        return _register(args, client, plans, lock_path)
+
+
+def _register(
+    args: argparse.Namespace, client: Any, plans: list[SubjectPlan], lock_path: Any
+) -> int:
     url = url_of(client)
     if _report_inconsistent(plans):
         return 1

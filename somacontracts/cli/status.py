@@ -52,7 +52,8 @@ def _row(plan: SubjectPlan) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print one row per subject."""
-    _, plans, _ = gather_plans(args)
+    client, plans, _ = gather_plans(args)
+    client.close()
     rows = [_row(p) for p in plans]
     behind = any(r["unregistered"] or r["drift"] or not r["level_set"] for r in rows)
     if args.format == "json":

@@ -171,7 +171,7 @@ def test_random_schema_requests_never_cause_a_server_error(
         alphabet=string.ascii_letters + string.digits + " -_./?#%&+=:;~!@$'()*,[]{}äß€",
         min_size=1,
         max_size=30,
-    )
+    ).filter(lambda s: s.strip() not in (".", ".."))  # HTTP clients resolve dot segments
 )
 def test_any_subject_name_round_trips(shared_client: SchemaRegistryClient, subject: str) -> None:
     schema_id = shared_client.register_schema(subject, V1)

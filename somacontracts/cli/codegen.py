@@ -1,0 +1,67 @@
+"""``somacontracts codegen``: generate the typed model modules from the contract schemas.
+
+Writes one module per contract (a dataclass per record, a StrEnum per enum, of every
+version) and the package's ``__init__.py`` into ``--out`` (default: this package's
+``somacontracts/models``). With ``--check`` nothing is written: exit code 1 and a list
+of files when the folder differs from what the schemas produce.
+
+``--schemas DIR --out DIR`` generates models for any tree of ``<Contract>/vN.avsc``
+files; those modules import only the standard library and
+``somacontracts.codegen.runtime``. A schema the generator cannot express stops the run
+before any file is written: one line naming the file and JSON location, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from somacontracts.cli.options import add_schemas
+from somacontracts.codegen.bundled import MODELS_DIR, render_modules
+from somacontracts.codegen.render import DEFAULT_COMMAND
+from somacontracts.codegen.writer import compare_modules, write_modules
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "codegen",
+        help="generate the typed model classes from the contract schemas",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_schemas(parser)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder of the generated package (default: the models of this package)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the generated files differ from what the schemas produce",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render every contract, then write the modules or compare them."""
+    modules = render_modules(args.schemas)
+    out: Path = args.out if args.out is not None else MODELS_DIR
+    if args.check:
+        differences = compare_modules(modules, out)
+        for difference in differences:
+            print(f"out of date  {difference}")
+        if differences:
+            print(f"{len(differences)} generated files differ; run `{DEFAULT_COMMAND}`")
+            return 1
+        print(f"{len(modules)} generated files up to date in {out}")
+        return 0
+    for difference in write_modules(modules, out):
+        print(f"{'removed' if difference.kind == 'stale' else 'wrote'}  {difference.path}")
+    print(f"{len(modules)} generated files in {out}")
+    return 0

@@ -1,0 +1,20 @@
+"""Code generation: typed Python models from the contracts' Avro schemas.
+
+:func:`render_tree` turns a schema tree into module sources (pure);
+:func:`write_modules` and :func:`compare_modules` put them on disk or compare them;
+:mod:`somacontracts.codegen.runtime` is what generated modules import at run time;
+:mod:`somacontracts.codegen.names` says how Avro names become safe Python names.
+"""
+
+from somacontracts.codegen.model import CodegenError
+from somacontracts.codegen.render import render_contract, render_tree
+from somacontracts.codegen.writer import Difference, compare_modules, write_modules
+
+__all__ = [
+    "CodegenError",
+    "Difference",
+    "compare_modules",
+    "render_contract",
+    "render_tree",
+    "write_modules",
+]

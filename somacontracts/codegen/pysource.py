@@ -1,0 +1,219 @@
+"""Python source text for values, calls and docstrings, already in ``ruff format`` layout.
+
+Generated modules must pass ``ruff format --check`` without running the formatter (it
+is not a runtime dependency), so everything here lays code out the way the formatter
+would keep it: a construct that fits in :data:`LINE_LENGTH` stays on one line;
+otherwise it is exploded one element per line with a trailing comma, which the
+formatter keeps as it is (the "magic trailing comma"). A string too long for its line
+becomes parenthesised implicit concatenation, split between words.
+
+Every literal is ASCII: other characters are written as escapes, so no generated line
+holds a character that linters call ambiguous, and a module reads the same in any
+encoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import textwrap
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "LINE_LENGTH",
+    "bytes_literal",
+    "call_lines",
+    "docstring_lines",
+    "literal_lines",
+    "string_literal",
+    "value_literal",
+]
+
+LINE_LENGTH = 100
+"""The line length of the repository's ruff configuration."""
+
+_INDENT = "    "
+
+
+def string_literal(value: str) -> str:
+    """``value`` as a Python string literal, quoted the way ruff prefers."""
+    return _quote("".join(_escape_ascii(c) for c in value), value)
+
+
+def bytes_literal(value: bytes) -> str:
+    """``value`` as a Python bytes literal, quoted the way ruff prefers."""
+    body = "".join(
+        "\\\\" if b == 0x5C else chr(b) if 0x20 <= b < 0x7F else _BYTE_ESCAPES.get(b, f"\\x{b:02x}")
+        for b in value
+    )
+    text = value.decode("latin-1")
+    return "b" + _quote(body, text)
+
+
+def value_literal(value: Any) -> str:
+    """A one-line Python expression for a scalar (not lists, dicts or records)."""
+    call = _constructor(value)
+    if call is not None:
+        return f"{call[0]}({', '.join(call[1])})"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return string_literal(value)
+    if isinstance(value, bytes):
+        return bytes_literal(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _constructor(value: Any) -> tuple[str, list[str]] | None:
+    """Callee and arguments building ``value``, for values that have no literal."""
+    if isinstance(value, uuid.UUID):
+        return "uuid.UUID", [string_literal(str(value))]
+    if isinstance(value, decimal.Decimal):
+        return "decimal.Decimal", [string_literal(str(value))]
+    if isinstance(value, dt.datetime):
+        parts = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        arguments = [str(p) for p in (*parts, value.microsecond)]
+        if value.tzinfo is not None:
+            arguments.append("tzinfo=datetime.UTC")
+        return "datetime.datetime", arguments
+    if isinstance(value, dt.date):
+        return "datetime.date", [str(value.year), str(value.month), str(value.day)]
+    if isinstance(value, dt.time):
+        clock = (value.hour, value.minute, value.second, value.microsecond)
+        return "datetime.time", [str(p) for p in clock]
+    return None
+
+
+def literal_lines(value: Any, indent: int, prefix: str = "", suffix: str = "") -> list[str]:
+    """Lines of ``prefix`` + ``value`` (JSON-like: dicts, lists, scalars) + ``suffix``."""
+    pad = _INDENT * indent
+    inline = _inline(value)
+    if inline is not None and len(pad + prefix + inline + suffix) <= LINE_LENGTH:
+        return [pad + prefix + inline + suffix]
+    if isinstance(value, str):
+        # Parenthesised on lines of their own, as ruff does when that makes them fit.
+        parts = _split_string(value, len(pad) + len(_INDENT))
+        alone = pad + _INDENT + string_literal(value)
+        if len(parts) > 1 or len(alone) <= LINE_LENGTH:
+            inner = [pad + _INDENT + string_literal(p) for p in parts]
+            return [pad + prefix + "(", *inner, pad + ")" + suffix]
+        return [pad + prefix + string_literal(value) + suffix]
+    if isinstance(value, dict):
+        lines = [pad + prefix + "{"]
+        for key, item in value.items():
+            lines += literal_lines(item, indent + 1, string_literal(str(key)) + ": ", ",")
+        return [*lines, pad + "}" + suffix]
+    if isinstance(value, list):
+        lines = [pad + prefix + "["]
+        for item in value:
+            lines += literal_lines(item, indent + 1, "", ",")
+        return [*lines, pad + "]" + suffix]
+    call = _constructor(value)
+    if call is not None:
+        return call_lines(call[0], call[1], indent, prefix, suffix)
+    atom = value_literal(value)
+    if len(pad + _INDENT + atom) <= LINE_LENGTH:  # parenthesised, as ruff does to make it fit
+        return [pad + prefix + "(", pad + _INDENT + atom, pad + ")" + suffix]
+    return [pad + prefix + atom + suffix]
+
+
+def call_lines(
+    callee: str, arguments: Sequence[str], indent: int, prefix: str = "", suffix: str = ""
+) -> list[str]:
+    """Lines of a call of ``callee`` with one-line ``arguments``, exploded if too long."""
+    pad = _INDENT * indent
+    inline = f"{prefix}{callee}({', '.join(arguments)}){suffix}"
+    if len(pad + inline) <= LINE_LENGTH or not arguments:
+        return [pad + inline]
+    inner = [f"{pad}{_INDENT}{argument}," for argument in arguments]
+    return [f"{pad}{prefix}{callee}(", *inner, f"{pad}){suffix}"]
+
+
+def docstring_lines(paragraphs: Sequence[str], indent: int) -> list[str]:
+    """A docstring of ``paragraphs`` (plain text, whitespace collapsed), wrapped."""
+    pad = _INDENT * indent
+    texts = [_escape_docstring(" ".join(p.split())) for p in paragraphs if p.split()]
+    if not texts:
+        return []
+    if len(texts) == 1 and len(pad) + len(texts[0]) + 6 <= LINE_LENGTH:
+        return [f'{pad}"""{texts[0]}"""']
+    width = LINE_LENGTH - len(pad)
+    lines: list[str] = []
+    for number, text in enumerate(texts):
+        if number:
+            lines.append("")
+        wrapped = textwrap.wrap(
+            text,
+            width=width,
+            initial_indent='"""' if number == 0 else "",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines += wrapped
+    return [pad + line if line else line for line in [*lines, '"""']]
+
+
+def _inline(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if value:
+            return None
+        return "{}"
+    if isinstance(value, list):
+        if value:
+            return None
+        return "[]"
+    return value_literal(value)
+
+
+def _split_string(value: str, width_used: int) -> list[str]:
+    """``value`` cut after spaces into pieces whose literals fit beside ``width_used``."""
+    room = LINE_LENGTH - width_used
+    words = value.split(" ")
+    pieces: list[str] = []
+    current = ""
+    for number, word in enumerate(words):
+        token = word if number == len(words) - 1 else word + " "
+        if current and len(string_literal(current + token)) > room:
+            pieces.append(current)
+            current = token
+        else:
+            current += token
+    pieces.append(current)
+    return pieces
+
+
+_BYTE_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def _escape_ascii(char: str) -> str:
+    code = ord(char)
+    if char == "\\":
+        return "\\\\"
+    if code in _BYTE_ESCAPES:
+        return _BYTE_ESCAPES[code]
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    if code < 0x80:
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _quote(body: str, text: str) -> str:
+    """Quote ``body`` (escaped, quotes not yet) with the quote needing fewer escapes."""
+    if text.count('"') > text.count("'"):
+        return "'" + body.replace("'", "\\'") + "'"
+    return '"' + body.replace('"', '\\"') + '"'
+
+
+def _escape_docstring(text: str) -> str:
+    body = "".join(_escape_ascii(c) for c in text)
+    body = body.replace('"""', '""\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return body
