@@ -47,6 +47,7 @@ from somacontracts.models import (
     ToolResultStatus,
 )
 from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
+from somacontracts.serde import ContractDeserializer, ContractSerializer
 
 __all__ = [
     "CONTRACTS",
@@ -54,8 +55,10 @@ __all__ = [
     "CompatibilityLevel",
     "ConfigurationError",
     "Contract",
+    "ContractDeserializer",
     "ContractError",
     "ContractSchemas",
+    "ContractSerializer",
     "ConversationEvent",
     "ConversationEventMetadata",
     "ConversationEventType",

@@ -1,0 +1,84 @@
+"""The JSON codec of free-form fields: fast path and its exact fallbacks agree with the standard."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from somacontracts.codegen.runtime import dump_json, load_json
+from tests.strategies import json_values
+
+
+@given(value=json_values)
+def test_round_trip_is_exact(value: Any) -> None:
+    text = dump_json(value)
+    back = load_json(text)
+    assert back == value
+    assert json.dumps(back) == json.dumps(value)  # int stays int, float stays float, key order kept
+    assert json.loads(text) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**64, -(2**63) - 1, 10**30, {"big": [2**100, 1.5]}, 12345678901234567890],
+)
+def test_integers_beyond_64_bits_stay_exact(value: Any) -> None:
+    back = load_json(dump_json(value))
+    assert back == value
+    assert json.dumps(back) == json.dumps(value)
+
+
+def test_long_digit_runs_in_foreign_text_decode_exactly() -> None:
+    assert load_json('{"id": 123456789012345678901234567890}') == {
+        "id": 123456789012345678901234567890
+    }
+    assert load_json('"1234567890123456789012"') == "1234567890123456789012"
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), [None, float("-inf")], {"a": float("nan")}]
+)
+def test_nan_and_infinity_are_refused(value: Any) -> None:
+    with pytest.raises(ValueError, match=r"JSON compliant|Out of range"):
+        dump_json(value)
+
+
+def test_nulls_still_encode() -> None:
+    assert dump_json(None) == "null"
+    assert dump_json({"a": None, "nullable": "null"}) == '{"a":null,"nullable":"null"}'
+    assert dump_json({}) == "{}"
+    assert dump_json("é") == '"é"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NaN",
+        "[1, Infinity]",
+        "[1, 2",
+        "",
+        "{'a': 1}",
+        '{"a": 12345678901234567890',
+        "[12345678901234567890, NaN]",
+    ],
+)
+def test_bad_text_is_a_value_error(text: str) -> None:
+    reasons = r"Expecting|unexpected|not a JSON value|expected|EOF|empty"
+    with pytest.raises(ValueError, match=reasons):
+        load_json(text)
+
+
+def test_values_that_are_not_json_are_refused() -> None:
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    with pytest.raises(TypeError):
+        dump_json(Point(1))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        dump_json({"when": dt.datetime(2025, 1, 1)})  # type: ignore[dict-item]
