@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,7 @@ import pytest
 
 from somacontracts import schemas
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
-
-CONFIG = '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\n'
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "somacontracts", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.scratch import CONFIG, add_version, make_repo, run
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -39,23 +27,11 @@ def git(cwd: Path, *args: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
-    (tmp_path / "pyproject.toml").write_text(CONFIG)
-    assert run(tmp_path, "lock").returncode == EXIT_OK
+    make_repo(tmp_path)
     git(tmp_path, "init", "-q", "-b", "main")
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-qm", "v1")
     return tmp_path
-
-
-def add_version(repo: Path, contract: str, change: Any) -> Path:
-    folder = repo / "avro" / contract
-    latest = max(int(p.stem[1:]) for p in folder.glob("v*.avsc"))
-    schema = json.loads((folder / f"v{latest}.avsc").read_text())
-    change(schema)
-    path = folder / f"v{latest + 1}.avsc"
-    path.write_text(json.dumps(schema, indent=2))
-    return path
 
 
 def test_clean_repository(repo: Path) -> None:

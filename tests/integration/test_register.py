@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,34 +10,17 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts import schemas
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from somacontracts.lock import read_lock, registry_ids
 from somacontracts.registry import LocalRegistry
+from tests.scratch import add_version, make_repo, run
 
-CONFIG = '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\n'
 SUBJECTS = 6  # five contracts, ConversationEvent on two topics
-
-
-def run(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "somacontracts", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
-    (tmp_path / "pyproject.toml").write_text(CONFIG)
-    assert run(tmp_path, "lock").returncode == EXIT_OK
-    return tmp_path
+    return make_repo(tmp_path)
 
 
 @pytest.fixture
@@ -55,12 +35,8 @@ def client(registry: LocalRegistry) -> Iterator[SchemaRegistryClient]:
         yield opened
 
 
-def add_version(repo: Path, contract: str, edit: Any) -> None:
-    folder = repo / "avro" / contract
-    latest = max(int(p.stem[1:]) for p in folder.glob("v*.avsc"))
-    schema = json.loads((folder / f"v{latest}.avsc").read_text())
-    edit(schema)
-    (folder / f"v{latest + 1}.avsc").write_text(json.dumps(schema, indent=2))
+def add_locked_version(repo: Path, contract: str, change: Any) -> None:
+    add_version(repo, contract, change)
     assert run(repo, "lock").returncode == EXIT_OK
 
 
@@ -99,7 +75,7 @@ def test_evolution_dry_run_then_register(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
     assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
-    add_version(
+    add_locked_version(
         repo,
         "ToolResult",
         lambda s: s["fields"].append(
@@ -126,7 +102,7 @@ def test_drift_stops_before_writing(
     stranger = json.loads((repo / "avro" / "ToolInvocation" / "v1.avsc").read_text())
     stranger["fields"].append({"name": "surprise", "type": "string", "default": "", "doc": "d"})
     client.register_schema("tool.requests-value", Schema(json.dumps(stranger), "AVRO"))
-    add_version(
+    add_locked_version(
         repo,
         "ToolResult",
         lambda s: s["fields"].append(
@@ -145,7 +121,7 @@ def test_incompatible_version_is_refused(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
     assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
-    add_version(
+    add_locked_version(
         repo,
         "ToolResult",
         lambda s: s["fields"].append({"name": "cost", "type": "double", "doc": "d"}),
