@@ -14,11 +14,13 @@ from somacontracts.cli import (
     check,
     codegen,
     contracts,
+    demo,
     diff,
     lock,
     register,
     registry,
     status,
+    topics,
     validate,
 )
 from somacontracts.errors import ContractError
@@ -29,7 +31,19 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (check, codegen, contracts, diff, lock, register, registry, status, validate)
+_COMMANDS = (
+    check,
+    codegen,
+    contracts,
+    demo,
+    diff,
+    lock,
+    register,
+    registry,
+    status,
+    topics,
+    validate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

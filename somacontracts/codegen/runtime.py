@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import TypeAlias
 
 import orjson
@@ -30,14 +29,16 @@ JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, 
 # - it refuses integers beyond 64 bits (and, passed through here, subclasses,
 #   dataclasses and datetimes): TypeError, encoded again by the standard library;
 # - it reads integers beyond 64 bits as floats: text with 19 digits in a row is
-#   decoded by the standard library.
+#   decoded by the standard library (found by mapping every digit byte to "1" and
+#   looking for nineteen of them, much cheaper than a regular expression).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _DUMP_OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
+_DIGITS_AS_ONE = bytes(ord("1") if ord("0") <= b <= ord("9") else b for b in range(256))
+_NINETEEN_DIGITS = b"1" * 19
 
 
 def _reject_constant(name: str) -> None:
@@ -77,7 +78,7 @@ def _has_non_finite(value: JsonValue) -> bool:
 
 def load_json(text: str) -> JsonValue:
     """The JSON value of ``text``; raise ``ValueError`` if it is not JSON."""
-    if _LONG_NUMBER.search(text) is None:
+    if _NINETEEN_DIGITS not in text.encode().translate(_DIGITS_AS_ONE):
         value: JsonValue = orjson.loads(text)
         return value
     decoded: JsonValue = _DECODER.decode(text)

@@ -1,0 +1,43 @@
+"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer."""
+
+from somacontracts.kafka.consumer import ContractConsumer, Handler, Received, RunStats
+from somacontracts.kafka.errors import (
+    BrokerStartError,
+    BrokerUnavailableError,
+    DeliveryError,
+    KafkaOperationError,
+    PartitionShrinkError,
+)
+from somacontracts.kafka.producer import ContractProducer, Delivered
+from somacontracts.kafka.topics import (
+    TopicPlan,
+    TopicSpec,
+    apply_plans,
+    catalog_topics,
+    dlq_name,
+    open_admin,
+    plan_topics,
+    scale_topic,
+)
+
+__all__ = [
+    "BrokerStartError",
+    "BrokerUnavailableError",
+    "ContractConsumer",
+    "ContractProducer",
+    "Delivered",
+    "DeliveryError",
+    "Handler",
+    "KafkaOperationError",
+    "PartitionShrinkError",
+    "Received",
+    "RunStats",
+    "TopicPlan",
+    "TopicSpec",
+    "apply_plans",
+    "catalog_topics",
+    "dlq_name",
+    "open_admin",
+    "plan_topics",
+    "scale_topic",
+]

@@ -1,0 +1,38 @@
+"""What the producer and consumer need to know about a model class: contract, topic, key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from somacontracts.catalog import Settings
+from somacontracts.errors import ConfigurationError
+from somacontracts.serde import ContractModel
+
+__all__ = ["contract_name", "key_of", "topic_for"]
+
+
+def contract_name(model: type[ContractModel]) -> str:
+    """The catalog name of ``model``'s contract (the last part of its record's full name)."""
+    full_name: str = getattr(model, "FULL_NAME", model.SCHEMA["name"])
+    return full_name.rsplit(".", 1)[-1]
+
+
+def topic_for(model: type[ContractModel], settings: Settings, topic: str | None) -> str:
+    """``topic`` if given, else the single catalog topic of ``model``'s contract."""
+    if topic is not None:
+        return topic
+    name = contract_name(model)
+    topics = settings.topics_of(name)
+    if len(topics) != 1:
+        raise ConfigurationError(
+            "topic", f"{name} travels on {', '.join(topics)}; say which one with topic="
+        )
+    return topics[0]
+
+
+def key_of(obj: Any, path: tuple[str, ...]) -> bytes | None:
+    """The UTF-8 bytes of the field at dotted ``path`` of ``obj`` (None if it is None)."""
+    value = obj
+    for part in path:
+        value = getattr(value, part)
+    return None if value is None else str(value).encode()

@@ -1,0 +1,69 @@
+"""The errors of the Kafka layer; all derive from :class:`~somacontracts.errors.ContractError`."""
+
+from __future__ import annotations
+
+from somacontracts.errors import ContractError, MessageError
+
+__all__ = [
+    "BrokerStartError",
+    "BrokerUnavailableError",
+    "DeliveryError",
+    "KafkaOperationError",
+    "PartitionShrinkError",
+]
+
+
+class BrokerUnavailableError(ContractError):
+    """Raised when no Kafka broker answers at the bootstrap servers within the time allowed."""
+
+    def __init__(self, bootstrap_servers: str, reason: str) -> None:
+        super().__init__(bootstrap_servers, reason)
+        self.bootstrap_servers = bootstrap_servers
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"Kafka at {self.bootstrap_servers} is unavailable: {self.reason}"
+
+
+class BrokerStartError(ContractError):
+    """Raised when the local broker cannot be found, started, or does not accept connections."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"local Kafka broker: {self.reason}"
+
+
+class KafkaOperationError(ContractError):
+    """Raised when the broker refuses an admin operation on a topic."""
+
+    def __init__(self, topic: str, operation: str, reason: str) -> None:
+        super().__init__(topic, operation, reason)
+        self.topic = topic
+        self.operation = operation
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f'topic "{self.topic}": {self.operation} failed: {self.reason}'
+
+
+class PartitionShrinkError(ContractError):
+    """Raised when asked to reduce a topic's partitions, which Kafka cannot do."""
+
+    def __init__(self, topic: str, current: int, requested: int) -> None:
+        super().__init__(topic, current, requested)
+        self.topic = topic
+        self.current = current
+        self.requested = requested
+
+    def __str__(self) -> str:
+        return (
+            f'topic "{self.topic}" has {self.current} partitions; Kafka cannot reduce them to '
+            f"{self.requested} (create a new topic and migrate instead)"
+        )
+
+
+class DeliveryError(MessageError):
+    """Raised (or passed to a callback) when the broker did not acknowledge a produced message."""

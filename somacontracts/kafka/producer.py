@@ -1,0 +1,211 @@
+"""The typed producer: sends contract objects to their catalog topic, keyed by tenant.
+
+:class:`ContractProducer` serializes with :class:`~somacontracts.serde.ContractSerializer`,
+keys each message by the contract's key field (the tenant id, so Kafka keeps each
+tenant's messages in order), and produces idempotently with ``acks=all``. Every
+:meth:`~ContractProducer.send` returns a ``concurrent.futures.Future`` that resolves to
+the message's :class:`Delivered` coordinates or fails with
+:class:`~somacontracts.kafka.errors.DeliveryError`; an optional callback sees the same
+outcome. :meth:`~ContractProducer.produce` skips the future (the fast path); its
+failures are raised by the next flush unless a callback takes them. A background thread
+serves delivery reports; :meth:`~ContractProducer.close` flushes and raises if messages
+remain undelivered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Generic, Self, TypeVar
+
+from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from somacontracts.catalog import Settings, contract, load_settings
+from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
+from somacontracts.kafka._typing import contract_name, key_of, topic_for
+from somacontracts.kafka.errors import DeliveryError
+from somacontracts.serde import ContractModel, ContractSerializer
+
+__all__ = ["ContractProducer", "Delivered", "DeliveryCallback", "Headers"]
+
+M = TypeVar("M", bound=ContractModel)
+
+Headers = Sequence[tuple[str, bytes]]
+"""Kafka headers as (name, value) pairs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where the broker stored a message."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+
+DeliveryCallback = Callable[[Delivered | None, DeliveryError | None], None]
+"""Called once per message with its coordinates, or with the error that lost it."""
+
+
+class ContractProducer(Generic[M]):
+    """Produce ``model`` objects to ``topic`` (default: the contract's catalog topic).
+
+    ``registry`` is a ``SchemaRegistryClient`` or its URL; ``subject`` overrides the
+    registry subject (default ``<topic>-value``); ``key_field`` overrides the contract's
+    dotted key path (``task_id`` for compacted audit topics); ``config`` adds librdkafka
+    settings. Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
+    cluster gives no metadata within ``connect_timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        registry: SchemaRegistryClient | str,
+        *,
+        settings: Settings | None = None,
+        topic: str | None = None,
+        subject: str | None = None,
+        key_field: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        resolved = settings if settings is not None else load_settings()
+        self.model = model
+        self.topic = topic_for(model, resolved, topic)
+        self._key_path = tuple((key_field or contract(contract_name(model)).key_field).split("."))
+        self._context = SerializationContext(self.topic, MessageField.VALUE)
+        self._serializer = ContractSerializer(
+            model, registry, subject=subject or f"{self.topic}-value"
+        )
+        self._producer = Producer({**resolved.producer_config(), **(config or {})})
+        self._closed = threading.Event()
+        self._failures: list[DeliveryError] = []
+        try:
+            ensure_reachable(self._producer, resolved.bootstrap_servers, timeout=connect_timeout)
+        except BaseException:
+            self._serializer.close()
+            self._producer.flush(0)
+            raise
+        self._poller = threading.Thread(target=self._serve, name="contract-producer", daemon=True)
+        self._poller.start()
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.05)
+
+    def send(
+        self,
+        obj: M,
+        *,
+        headers: Headers | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> Future[Delivered]:
+        """Serialize ``obj`` and queue it; the future resolves when the broker acknowledges it.
+
+        Raises :class:`~somacontracts.errors.SerializationError` at once for an object
+        that cannot be written.
+        """
+        value = self._serializer(obj, self._context)
+        key = key_of(obj, self._key_path)
+        future: Future[Delivered] = Future()
+        topic = self.topic
+
+        def report(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                failure = DeliveryError(str(err.str()), topic=topic)
+                future.set_exception(failure)
+                if on_delivery is not None:
+                    on_delivery(None, failure)
+                return
+            delivered = Delivered(topic, msg.partition() or 0, msg.offset() or 0, key)
+            future.set_result(delivered)
+            if on_delivery is not None:
+                on_delivery(delivered, None)
+
+        self._enqueue(value, key, headers, report)
+        return future
+
+    def produce(
+        self,
+        obj: M,
+        *,
+        headers: Headers | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        """Serialize ``obj`` and queue it without a future (the fast path).
+
+        A delivery failure goes to ``on_delivery`` if given, else it is raised as
+        :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
+        """
+        value = self._serializer(obj, self._context)
+        key = key_of(obj, self._key_path)
+        failures = self._failures
+        topic = self.topic
+
+        def report(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                if on_delivery is not None:
+                    on_delivery(
+                        Delivered(topic, msg.partition() or 0, msg.offset() or 0, key), None
+                    )
+                return
+            failure = DeliveryError(str(err.str()), topic=topic)
+            if on_delivery is not None:
+                on_delivery(None, failure)
+            else:
+                failures.append(failure)
+
+        self._enqueue(value, key, headers, report)
+
+    def _enqueue(
+        self,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Headers | None,
+        report: Callable[[KafkaError | None, Message], None],
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    self.topic, value, key, headers=list(headers or ()), on_delivery=report
+                )
+                return
+            except BufferError:
+                # The local queue is full: wait for deliveries to make room.
+                self._producer.poll(0.1)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every queued message is delivered; raise DeliveryError if some remain."""
+        remaining = self._producer.flush(timeout)
+        if self._failures:
+            failures, self._failures[:] = list(self._failures), []
+            raise DeliveryError(
+                f"{len(failures)} messages were not delivered; first: {failures[0].reason}",
+                topic=self.topic,
+            ) from failures[0]
+        if remaining:
+            raise DeliveryError(
+                f"{remaining} messages not delivered within {timeout:g} s", topic=self.topic
+            )
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, stop the delivery thread and release the registry client."""
+        if self._closed.is_set():
+            return
+        try:
+            self.flush(timeout)
+        finally:
+            self._closed.set()
+            self._poller.join()
+            self._serializer.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
