@@ -293,7 +293,8 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
                 entry = err
             self._remember(schema_id, entry)
         if isinstance(entry, ContractError):
-            raise entry
+            # Without the old traceback: each raise would otherwise add to it, without end.
+            raise entry.with_traceback(None)
         return entry
 
     def _fetch(self, schema_id: int, topic: str | None) -> _Writer:

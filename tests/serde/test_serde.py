@@ -224,3 +224,16 @@ def test_keeps_working_from_cache_when_the_registry_stops() -> None:
             assert deserializer(framed, CTX) == obj
         with pytest.raises(RegistryUnavailableError):
             deserializer(b"\x00" + (12345).to_bytes(4, "big") + b"\x02", CTX)
+
+
+def test_a_cached_refusal_does_not_grow_with_each_message(client: SchemaRegistryClient) -> None:
+    import traceback
+
+    deserializer = ContractDeserializer(models.ToolInvocation, client)
+    unknown = b"\x00" + (424242).to_bytes(4, "big") + b"\x02"
+    depths = []
+    for _ in range(20):
+        with pytest.raises(SchemaNotFoundError) as caught:
+            deserializer(unknown, CTX)
+        depths.append(len(traceback.extract_tb(caught.value.__traceback__)))
+    assert depths[-1] == depths[1]
