@@ -202,6 +202,8 @@ class ContractProducer(Generic[M]):
         finally:
             self._closed.set()
             self._poller.join()
+            # Release the client now, not at garbage collection (after a local broker stopped).
+            self._producer.close()
             self._serializer.close()
 
     def __enter__(self) -> Self:
