@@ -26,25 +26,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from fastavro.schema import parse_schema
 
+from somacontracts.codegen.runtime import dump_json, load_json
 from somacontracts.errors import SchemaError
 from somacontracts.validation import JSON_LOGICAL_TYPE
 
 __all__ = ["dump_json_value", "from_plain_json", "to_plain_json"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def dump_json_value(value: Any) -> str:
     """The compact JSON text of a free-form value; raise ``ValueError`` if it is not JSON."""
-    return _ENCODER.encode(value)
+    return dump_json(value)
 
 
 def from_plain_json(schema: Mapping[str, Any], value: Any) -> Any:
@@ -230,7 +229,7 @@ class _Converter:
         if type_ == "array":
             return [self.to_plain(schema["items"], v, f"{at}/{i}") for i, v in enumerate(datum)]
         if logical == JSON_LOGICAL_TYPE and type_ == "string":
-            return json.loads(datum)
+            return load_json(datum)
         if isinstance(datum, uuid.UUID):
             return str(datum)
         if isinstance(datum, dt.datetime):
