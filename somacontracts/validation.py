@@ -24,7 +24,13 @@ from typing import Any
 
 from somacontracts.errors import SchemaError
 
-__all__ = ["JSON_LOGICAL_TYPE", "PRIMITIVE_TYPES", "validate_schema"]
+__all__ = [
+    "JSON_LOGICAL_TYPE",
+    "PRIMITIVE_TYPES",
+    "json_pointer",
+    "qualified_name",
+    "validate_schema",
+]
 
 #: The logical type that marks a ``string`` holding free-form JSON text.
 JSON_LOGICAL_TYPE = "json"
@@ -66,13 +72,14 @@ def validate_schema(schema: Any, *, source: str | None = None) -> None:
     _Walker(source).walk(schema, "", "")
 
 
-def _pointer(base: str, *parts: str | int) -> str:
+def json_pointer(base: str, *parts: str | int) -> str:
     """Extend a JSON pointer, escaping ``~`` and ``/`` as RFC 6901 requires."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "/".join((base, *escaped))
 
 
-def _full_name(name: str, namespace: str) -> str:
+def qualified_name(name: str, namespace: str) -> str:
+    """The full name of the Avro name ``name`` written inside ``namespace``."""
     if "." in name or not namespace:
         return name
     return f"{namespace}.{name}"
@@ -90,7 +97,7 @@ class _Walker:
 
     def resolve(self, name: str, namespace: str, at: str) -> tuple[str, Mapping[str, Any]]:
         """The full name and definition of the named type ``name`` refers to."""
-        for candidate in (_full_name(name, namespace), name):
+        for candidate in (qualified_name(name, namespace), name):
             if candidate in self.named:
                 return candidate, self.named[candidate]
         raise self.fail(f'type "{name}" is not defined (before this point)', at)
@@ -113,7 +120,7 @@ class _Walker:
     def union(self, branches: list[Any], at: str, namespace: str) -> None:
         seen: dict[str, int] = {}
         for index, branch in enumerate(branches):
-            where = _pointer(at, index)
+            where = json_pointer(at, index)
             if isinstance(branch, list):
                 raise self.fail("a union may not directly contain another union", where)
             self.walk(branch, where, namespace)
@@ -134,7 +141,7 @@ class _Walker:
             return self.resolve(branch, namespace, "")[0]
         type_ = branch.get("type")
         if type_ in ("record", "error", "enum", "fixed"):
-            return _full_name(str(branch["name"]), str(branch.get("namespace", namespace)))
+            return qualified_name(str(branch["name"]), str(branch.get("namespace", namespace)))
         return str(type_)
 
     def complex(self, schema: dict[str, Any], at: str, namespace: str) -> None:
@@ -146,10 +153,12 @@ class _Walker:
             raise self.fail(
                 f'"type" must be a type name, not {_kind(type_)}; '
                 'a nested schema belongs under a field\'s "type"',
-                _pointer(at, "type"),
+                json_pointer(at, "type"),
             )
         if not isinstance(type_, str):
-            raise self.fail(f'"type" must be a string, not {_kind(type_)}', _pointer(at, "type"))
+            raise self.fail(
+                f'"type" must be a string, not {_kind(type_)}', json_pointer(at, "type")
+            )
         if type_ in ("record", "error", "enum", "fixed"):
             namespace = self.define(schema, at, namespace)
         if type_ in ("record", "error"):
@@ -160,18 +169,18 @@ class _Walker:
             size = schema.get("size")
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise self.fail(
-                    'a fixed needs a "size" that is a whole number >= 0', _pointer(at, "size")
+                    'a fixed needs a "size" that is a whole number >= 0', json_pointer(at, "size")
                 )
         elif type_ == "array":
             if "items" not in schema:
                 raise self.fail('an array needs "items"', at)
-            self.walk(schema["items"], _pointer(at, "items"), namespace)
+            self.walk(schema["items"], json_pointer(at, "items"), namespace)
         elif type_ == "map":
             if "values" not in schema:
                 raise self.fail('a map needs "values"', at)
-            self.walk(schema["values"], _pointer(at, "values"), namespace)
+            self.walk(schema["values"], json_pointer(at, "values"), namespace)
         elif type_ not in PRIMITIVE_TYPES:
-            self.resolve(type_, namespace, _pointer(at, "type"))
+            self.resolve(type_, namespace, json_pointer(at, "type"))
             return
         if "logicalType" in schema:
             self.logical(schema, at)
@@ -185,31 +194,31 @@ class _Walker:
         if own_namespace is None:
             own_namespace = ""
         if not isinstance(own_namespace, str):
-            raise self.fail('"namespace" must be a string', _pointer(at, "namespace"))
-        full = _full_name(name, own_namespace)
+            raise self.fail('"namespace" must be a string', json_pointer(at, "namespace"))
+        full = qualified_name(name, own_namespace)
         parts = full.split(".")
         for part in parts:
             if not _NAME.match(part):
                 raise self.fail(
                     f'"{full}" is not a valid Avro name '
                     "(each dotted part must match [A-Za-z_][A-Za-z0-9_]*)",
-                    _pointer(at, "name"),
+                    json_pointer(at, "name"),
                 )
         if parts[-1] in PRIMITIVE_TYPES:
             raise self.fail(
                 f'"{name}" is a primitive type and cannot name a {schema["type"]}',
-                _pointer(at, "name"),
+                json_pointer(at, "name"),
             )
         if full in self.named:
-            raise self.fail(f'type "{full}" is defined twice', _pointer(at, "name"))
+            raise self.fail(f'type "{full}" is defined twice', json_pointer(at, "name"))
         self.named[full] = schema
         aliases = schema.get("aliases", [])
         if not isinstance(aliases, list):
-            raise self.fail('"aliases" must be an array of names', _pointer(at, "aliases"))
+            raise self.fail('"aliases" must be an array of names', json_pointer(at, "aliases"))
         for index, alias in enumerate(aliases):
             if not isinstance(alias, str) or not all(_NAME.match(p) for p in alias.split(".")):
                 raise self.fail(
-                    f"alias {alias!r} is not a valid Avro name", _pointer(at, "aliases", index)
+                    f"alias {alias!r} is not a valid Avro name", json_pointer(at, "aliases", index)
                 )
         return ".".join(parts[:-1])
 
@@ -219,16 +228,16 @@ class _Walker:
             raise self.fail('a record needs "fields", an array', at)
         names: set[str] = set()
         for index, field in enumerate(fields):
-            where = _pointer(at, "fields", index)
+            where = json_pointer(at, "fields", index)
             if not isinstance(field, dict):
                 raise self.fail(f"a field must be an object, not {_kind(field)}", where)
             name = field.get("name")
             if not isinstance(name, str) or not _NAME.match(name):
                 raise self.fail(
-                    f"field name {name!r} is not a valid Avro name", _pointer(where, "name")
+                    f"field name {name!r} is not a valid Avro name", json_pointer(where, "name")
                 )
             if name in names:
-                raise self.fail(f'field "{name}" appears twice', _pointer(where, "name"))
+                raise self.fail(f'field "{name}" appears twice', json_pointer(where, "name"))
             names.add(name)
             if "type" not in field:
                 raise self.fail(f'field "{name}" needs a "type"', where)
@@ -238,20 +247,20 @@ class _Walker:
             ):
                 raise self.fail(
                     f'"aliases" of field "{name}" must be an array of names',
-                    _pointer(where, "aliases"),
+                    json_pointer(where, "aliases"),
                 )
-            self.walk(field["type"], _pointer(where, "type"), namespace)
+            self.walk(field["type"], json_pointer(where, "type"), namespace)
             order = field.get("order", "ascending")
             if order not in _FIELD_ORDERS:
                 raise self.fail(
                     f"field order must be ascending, descending or ignore, not {order!r}",
-                    _pointer(where, "order"),
+                    json_pointer(where, "order"),
                 )
             if "default" in field:
                 problem = self.default_problem(field["type"], field["default"], namespace)
                 if problem:
                     raise self.fail(
-                        f'default of field "{name}" {problem}', _pointer(where, "default")
+                        f'default of field "{name}" {problem}', json_pointer(where, "default")
                     )
 
     def enum(self, schema: dict[str, Any], at: str) -> None:
@@ -263,22 +272,22 @@ class _Walker:
             if not isinstance(symbol, str) or not _NAME.match(symbol):
                 raise self.fail(
                     f"enum symbol {symbol!r} is not a valid Avro name",
-                    _pointer(at, "symbols", index),
+                    json_pointer(at, "symbols", index),
                 )
             if symbol in seen:
                 raise self.fail(
-                    f'enum symbol "{symbol}" appears twice', _pointer(at, "symbols", index)
+                    f'enum symbol "{symbol}" appears twice', json_pointer(at, "symbols", index)
                 )
             seen.add(symbol)
         if "default" in schema and schema["default"] not in seen:
             raise self.fail(
                 f"enum default {schema['default']!r} is not one of its symbols",
-                _pointer(at, "default"),
+                json_pointer(at, "default"),
             )
 
     def logical(self, schema: dict[str, Any], at: str) -> None:
         logical = schema["logicalType"]
-        where = _pointer(at, "logicalType")
+        where = json_pointer(at, "logicalType")
         if not isinstance(logical, str):
             raise self.fail('"logicalType" must be a string', where)
         bases = _LOGICAL_BASES.get(logical)
@@ -301,12 +310,13 @@ class _Walker:
         scale = schema.get("scale", 0)
         if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
             raise self.fail(
-                "decimal needs a precision that is a whole number >= 1", _pointer(at, "precision")
+                "decimal needs a precision that is a whole number >= 1",
+                json_pointer(at, "precision"),
             )
         if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
             raise self.fail(
                 f"decimal scale must be a whole number from 0 to the precision {precision}",
-                _pointer(at, "scale"),
+                json_pointer(at, "scale"),
             )
         if schema["type"] == "fixed":
             size = int(schema["size"])
@@ -314,7 +324,7 @@ class _Walker:
             if precision > most:
                 raise self.fail(
                     f"a fixed of size {size} holds a decimal of at most {most} digits",
-                    _pointer(at, "precision"),
+                    json_pointer(at, "precision"),
                 )
 
     # -- defaults ------------------------------------------------------------------
@@ -384,7 +394,7 @@ class _Walker:
         return self.default_problem(self.resolve(type_, namespace, "")[1], value, namespace)
 
     def namespace_of(self, schema: Mapping[str, Any], namespace: str) -> str:
-        full = _full_name(str(schema["name"]), str(schema.get("namespace", namespace) or ""))
+        full = qualified_name(str(schema["name"]), str(schema.get("namespace", namespace) or ""))
         return full.rpartition(".")[0]
 
 

@@ -33,7 +33,12 @@ from typing import Any
 from somacontracts.codegen import names
 from somacontracts.errors import SchemaError
 from somacontracts.schemas import SchemaVersion
-from somacontracts.validation import JSON_LOGICAL_TYPE, PRIMITIVE_TYPES
+from somacontracts.validation import (
+    JSON_LOGICAL_TYPE,
+    PRIMITIVE_TYPES,
+    json_pointer,
+    qualified_name,
+)
 
 __all__ = [
     "CodegenError",
@@ -222,17 +227,6 @@ def build_version(version: SchemaVersion) -> VersionModel:
     return _Builder(version).build()
 
 
-def _pointer(base: str, *parts: str | int) -> str:
-    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-    return "/".join((base, *escaped))
-
-
-def _full_name(name: str, namespace: str) -> str:
-    if "." in name or not namespace:
-        return name
-    return f"{namespace}.{name}"
-
-
 @dataclasses.dataclass(slots=True)
 class _Named:
     kind: str
@@ -289,7 +283,7 @@ class _Builder:
                 has_default = "default" in field
                 default = (
                     self.default(
-                        type_, field["default"], _pointer(location, "default"), enum_models
+                        type_, field["default"], json_pointer(location, "default"), enum_models
                     )
                     if has_default
                     else None
@@ -350,14 +344,14 @@ class _Builder:
             return self.union(schema, at, namespace)
         type_ = schema["type"]
         if isinstance(type_, (dict, list)):
-            return self.walk(type_, _pointer(at, "type"), namespace)
+            return self.walk(type_, json_pointer(at, "type"), namespace)
         if type_ in ("record", "error", "enum", "fixed"):
             return self.define(schema, at, namespace)
         if type_ == "array":
-            items = self.walk(schema["items"], _pointer(at, "items"), namespace)
+            items = self.walk(schema["items"], json_pointer(at, "items"), namespace)
             return TypeModel(kind="array", avro_type="array", items=items, location=at)
         if type_ == "map":
-            values = self.walk(schema["values"], _pointer(at, "values"), namespace)
+            values = self.walk(schema["values"], json_pointer(at, "values"), namespace)
             return TypeModel(kind="map", avro_type="map", items=values, location=at)
         if type_ in PRIMITIVE_TYPES:
             logical = str(schema.get("logicalType", ""))
@@ -373,7 +367,7 @@ class _Builder:
         return self.reference(type_, namespace, at)
 
     def reference(self, name: str, namespace: str, at: str) -> TypeModel:
-        for candidate in (_full_name(name, namespace), name):
+        for candidate in (qualified_name(name, namespace), name):
             named = self.named.get(candidate)
             if named is not None and named.type is not None:
                 return dataclasses.replace(named.type, location=at)
@@ -381,7 +375,7 @@ class _Builder:
 
     def define(self, schema: Mapping[str, Any], at: str, namespace: str) -> TypeModel:
         own = schema.get("namespace", namespace)
-        full_name = _full_name(str(schema["name"]), own or "")
+        full_name = qualified_name(str(schema["name"]), own or "")
         inner_namespace = full_name.rpartition(".")[0]
         kind = "record" if schema["type"] in ("record", "error") else schema["type"]
         named = _Named(kind=kind, schema=schema, full_name=full_name, location=at)
@@ -405,8 +399,8 @@ class _Builder:
         named.type = TypeModel(kind=kind, avro_type=full_name, named=full_name, location=at)
         if kind == "record":
             for index, field in enumerate(schema["fields"]):
-                where = _pointer(at, "fields", index)
-                field_type = self.walk(field["type"], _pointer(where, "type"), inner_namespace)
+                where = json_pointer(at, "fields", index)
+                field_type = self.walk(field["type"], json_pointer(where, "type"), inner_namespace)
                 named.fields.append((field, field_type, where))
         return named.type
 
@@ -414,7 +408,7 @@ class _Builder:
         if not branches:
             raise self.fail("an empty union has no values, so no Python type", at)
         models = tuple(
-            self.walk(branch, _pointer(at, index), namespace)
+            self.walk(branch, json_pointer(at, index), namespace)
             for index, branch in enumerate(branches)
         )
         kinds = [m.kind for m in models]

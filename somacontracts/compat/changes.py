@@ -23,6 +23,7 @@ from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.compat.levels import directions
 from somacontracts.compat.results import Direction
+from somacontracts.validation import qualified_name
 
 __all__ = ["Change", "ChangeKind", "ChangeReport", "diff_versions"]
 
@@ -410,9 +411,7 @@ def _collect(schema: Any, namespace: str, named: dict[str, Any]) -> None:
         _collect(type_, namespace, named)
         return
     if type_ in _NAMED:
-        name = str(schema["name"])
-        space = schema.get("namespace", namespace) or ""
-        full = name if "." in name or not space else f"{space}.{name}"
+        full = qualified_name(str(schema["name"]), schema.get("namespace", namespace) or "")
         schema["_full_name"] = full
         named[full] = schema
         namespace = full.rpartition(".")[0]

@@ -14,6 +14,7 @@ from typing import Any
 
 from somacontracts.compat.findings import Category, Finding
 from somacontracts.schemas import SchemaVersion
+from somacontracts.validation import qualified_name
 
 __all__ = ["RULES", "LintRule", "lint"]
 
@@ -45,9 +46,7 @@ def named_types(
         yield from named_types(type_, f"{at}/type", namespace)
         return
     if type_ in _NAMED:
-        name = str(schema["name"])
-        space = schema.get("namespace", namespace) or ""
-        full = name if "." in name or not space else f"{space}.{name}"
+        full = qualified_name(str(schema["name"]), schema.get("namespace", namespace) or "")
         yield at, full, schema
         namespace = full.rpartition(".")[0]
         if type_ in ("record", "error"):

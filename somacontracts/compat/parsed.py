@@ -24,7 +24,7 @@ from typing import Any
 
 from somacontracts.compat.results import InvalidSchemaError
 from somacontracts.errors import SchemaError
-from somacontracts.validation import PRIMITIVE_TYPES, validate_schema
+from somacontracts.validation import PRIMITIVE_TYPES, json_pointer, qualified_name, validate_schema
 
 __all__ = [
     "ArrayNode",
@@ -228,17 +228,6 @@ def _decode(text: str, source: str | None) -> Any:
         ) from err
 
 
-def _full_name(name: str, namespace: str) -> str:
-    if "." in name or not namespace:
-        return name
-    return f"{namespace}.{name}"
-
-
-def _pointer(base: str, *parts: str | int) -> str:
-    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in parts)
-    return "/".join((base, *escaped))
-
-
 class _Builder:
     """Builds the node graph of one schema that :func:`validate_schema` accepted."""
 
@@ -252,7 +241,7 @@ class _Builder:
 
     def lookup(self, name: str, namespace: str) -> NamedNode:
         # Same order as the validator and Java: the enclosing namespace, then no namespace.
-        return self.named.get(_full_name(name, namespace)) or self.named[name]
+        return self.named.get(qualified_name(name, namespace)) or self.named[name]
 
     def build(self, schema: Any, at: str, namespace: str) -> Node:
         if isinstance(schema, str):
@@ -261,7 +250,7 @@ class _Builder:
             return self.lookup(schema, namespace)
         if isinstance(schema, list):
             branches = tuple(
-                self.build(branch, _pointer(at, index), namespace)
+                self.build(branch, json_pointer(at, index), namespace)
                 for index, branch in enumerate(schema)
             )
             return UnionNode(schema, branches)
@@ -269,17 +258,17 @@ class _Builder:
         if not isinstance(type_, str):
             raise self.fail(
                 '"type" of a schema object must name a type; Apache Avro rejects a nested schema',
-                _pointer(at, "type"),
+                json_pointer(at, "type"),
             )
         logical = schema.get("logicalType")
         logical = logical if isinstance(logical, str) else None
         if type_ in PRIMITIVE_TYPES:
             return PrimitiveNode(type_, schema, logical)
         if type_ == "array":
-            items = self.build(schema["items"], _pointer(at, "items"), namespace)
+            items = self.build(schema["items"], json_pointer(at, "items"), namespace)
             return ArrayNode(schema, items, logical)
         if type_ == "map":
-            values = self.build(schema["values"], _pointer(at, "values"), namespace)
+            values = self.build(schema["values"], json_pointer(at, "values"), namespace)
             return MapNode(schema, values, logical)
         if type_ in ("record", "error", "enum", "fixed"):
             return self.named_type(schema, type_, at, namespace, logical)
@@ -289,10 +278,10 @@ class _Builder:
         self, schema: dict[str, Any], type_: str, at: str, namespace: str, logical: str | None
     ) -> NamedNode:
         own_namespace = schema.get("namespace", namespace) or ""
-        full_name = _full_name(schema["name"], own_namespace)
+        full_name = qualified_name(schema["name"], own_namespace)
         inner_namespace = full_name.rpartition(".")[0]
         aliases = frozenset(
-            _full_name(alias, inner_namespace) for alias in self.aliases(schema, at)
+            qualified_name(alias, inner_namespace) for alias in self.aliases(schema, at)
         )
         node: NamedNode
         if type_ == "fixed":
@@ -313,15 +302,15 @@ class _Builder:
         self.open.add(node)
         fields = []
         for position, field in enumerate(schema["fields"]):
-            where = _pointer(at, "fields", position)
+            where = json_pointer(at, "fields", position)
             # Java keeps field aliases in an ordered set: a repeated alias counts once.
             aliases = tuple(dict.fromkeys(self.aliases(field, where)))
-            field_node = self.build(field["type"], _pointer(where, "type"), namespace)
+            field_node = self.build(field["type"], json_pointer(where, "type"), namespace)
             if "default" in field and self.reaches_open(field_node, field["default"]):
                 raise self.fail(
                     f'default of field "{field["name"]}" holds a value of a record whose '
                     "definition encloses the field; Apache Avro rejects it",
-                    _pointer(where, "default"),
+                    json_pointer(where, "default"),
                 )
             fields.append(
                 FieldNode(field["name"], aliases, field_node, position, "default" in field)
@@ -356,5 +345,5 @@ class _Builder:
     def aliases(self, schema: dict[str, Any], at: str) -> list[str]:
         aliases = schema.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise self.fail('"aliases" must be an array of strings', _pointer(at, "aliases"))
+            raise self.fail('"aliases" must be an array of strings', json_pointer(at, "aliases"))
         return aliases

@@ -30,7 +30,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from somacontracts.validation import PRIMITIVE_TYPES
+from somacontracts.validation import PRIMITIVE_TYPES, qualified_name
 
 __all__ = ["defined_names", "expand", "schema_string", "top_level_name"]
 
@@ -39,12 +39,6 @@ _RECORD_KEYS = ("type", "name", "namespace", "doc", "fields", "aliases")
 _ENUM_KEYS = ("type", "name", "namespace", "doc", "symbols", "default", "aliases")
 _FIXED_KEYS = ("type", "name", "namespace", "doc", "size", "aliases")
 _FIELD_KEYS = ("name", "type", "doc", "default", "order", "aliases")
-
-
-def _full_name(name: str, namespace: str) -> str:
-    if "." in name or not namespace:
-        return name
-    return f"{namespace}.{name}"
 
 
 def _space(full_name: str) -> str:
@@ -56,11 +50,11 @@ def _own_full_name(schema: Mapping[str, Any], enclosing: str) -> str:
     if "." in name:
         return name
     namespace = schema.get("namespace", enclosing)
-    return _full_name(name, namespace if isinstance(namespace, str) else "")
+    return qualified_name(name, namespace if isinstance(namespace, str) else "")
 
 
 def _resolve(name: str, namespace: str, known: Iterable[str] | set[str]) -> str:
-    candidate = _full_name(name, namespace)
+    candidate = qualified_name(name, namespace)
     known_set = known if isinstance(known, set) else set(known)
     if candidate in known_set or name not in known_set:
         return candidate
@@ -137,7 +131,7 @@ class _Writer:
     def aliases(self, aliases: Any, space: str) -> Any:
         if not isinstance(aliases, list):
             return aliases
-        names = [_full_name(a, space) if isinstance(a, str) else a for a in aliases]
+        names = [qualified_name(a, space) if isinstance(a, str) else a for a in aliases]
         if self.normalize:
             return sorted(names, key=str)
         return [self.name(a, space) if isinstance(a, str) else a for a in names]
