@@ -21,6 +21,13 @@ whatever the input.
 Both verify at construction (or :meth:`warm_up`) that the registry holds the model's
 exact schema under its subject, so a service learns at start-up, not at its first
 message.
+
+The Avro bytes come from the model itself when it has a generated codec
+(``write_avro``/``read_avro``) and the writer schema is the model's own, which is the
+usual case on both sides; otherwise fastavro writes ``to_avro()``'s datum and reads
+with schema resolution into ``from_avro``. Both paths produce the same bytes. A model
+whose ``metadata.schema_version`` differs from its version is written through fastavro
+with the version stamped, leaving the object itself unchanged.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from confluent_kafka.serialization import SerializationContext
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.validation import ValidationError, validate
 
+from somacontracts.codegen.avrobinary import Reader
 from somacontracts.compat import check_reader_writer
 from somacontracts.errors import (
     ContractError,
@@ -87,6 +95,8 @@ class _ModelSchema:
     """fastavro's parsed form of the model's schema."""
     text: str
     stamps_version: bool
+    codec: bool
+    """Whether the model encodes and decodes itself (generated ``write_avro``/``read_avro``)."""
 
 
 @functools.cache
@@ -101,6 +111,8 @@ def _model_schema(model: type[ContractModel]) -> _ModelSchema:
         parsed=parse_schema(model.SCHEMA),
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
         stamps_version=stamps,
+        codec=callable(getattr(model, "write_avro", None))
+        and callable(getattr(model, "read_avro", None)),
     )
 
 
@@ -187,6 +199,7 @@ class ContractSerializer(_RegistryUser, Generic[M]):
         self._auto_register = auto_register
         self._schema = _model_schema(model)
         self._headers: dict[str, bytes] = {}
+        self._topic_headers: dict[str | None, bytes] = {}
         if warm_up:
             self._warm_up_or_close()
 
@@ -202,21 +215,31 @@ class ContractSerializer(_RegistryUser, Generic[M]):
             header = self._headers[subject] = _HEADER.pack(_MAGIC, schema_id)
         return header
 
+    def _topic_header(self, topic: str | None) -> bytes:
+        """The frame header for messages to ``topic``, cached per topic."""
+        subject = self._subject or (f"{topic}-value" if topic else self.model.SUBJECT)
+        try:
+            header = self._header(subject)
+        except RegistryError as err:
+            raise SerializationError(str(err), topic=topic) from err
+        self._topic_headers[topic] = header
+        return header
+
     def __call__(self, obj: M | None, ctx: SerializationContext | None = None) -> bytes | None:
         """The framed bytes of ``obj`` (None for None, Kafka's tombstone)."""
         if obj is None:
             return None
         topic = ctx.topic if ctx is not None else None
-        subject = self._subject or (f"{topic}-value" if topic else self.model.SUBJECT)
-        try:
-            header = self._headers.get(subject) or self._header(subject)
-        except RegistryError as err:
-            raise SerializationError(str(err), topic=topic) from err
+        header = self._topic_headers.get(topic) or self._topic_header(topic)
         if not isinstance(obj, self.model):
             raise SerializationError(
                 f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic
             )
         try:
+            if self._schema.codec and self._version_stamped(obj):
+                out = bytearray(header)
+                obj.write_avro(out)  # type: ignore[attr-defined]
+                return bytes(out)
             datum = obj.to_avro()
             if self._schema.stamps_version:
                 datum["metadata"]["schema_version"] = self.model.SCHEMA_VERSION
@@ -228,6 +251,13 @@ class ContractSerializer(_RegistryUser, Generic[M]):
         except Exception as err:  # fastavro and to_avro raise many types for one cause: bad data.
             raise SerializationError(self._explain(obj, err), topic=topic) from err
         return buffer.getvalue()
+
+    def _version_stamped(self, obj: M) -> bool:
+        """Whether ``obj`` already carries the model's ``metadata.schema_version`` (or none)."""
+        if not self._schema.stamps_version:
+            return True
+        version: object = obj.metadata.schema_version  # type: ignore[attr-defined]
+        return version == self.model.SCHEMA_VERSION
 
     def _explain(self, obj: M, err: Exception) -> str:
         """A sentence naming the field path and the bad value's type."""
@@ -364,27 +394,36 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
             if isinstance(err, DeserializationError) and err.topic is None and topic is not None:
                 raise type(err)(err.reason, topic=topic) from err
             raise
-        stream = io.BytesIO(data)
-        stream.seek(_HEADER.size)
         try:
-            # Named-type tuples let generated models tell union branches apart.
-            datum = schemaless_reader(stream, writer.parsed, writer.reader, return_named_type=True)
-            if stream.tell() != len(data):
-                raise DeserializationError(
-                    f"{len(data) - stream.tell()} bytes left over after the record "
-                    f"(schema id {schema_id})",
-                    topic=topic,
+            if writer.reader is None and self._schema.codec:
+                # The writer's schema is the model's own: the model decodes itself.
+                reader = Reader(data if data.__class__ is bytes else bytes(data), _HEADER.size)
+                obj: M = self.model.read_avro(reader)  # type: ignore[attr-defined]
+                end = reader.pos
+            else:
+                stream = io.BytesIO(data)
+                stream.seek(_HEADER.size)
+                # Named-type tuples let generated models tell union branches apart.
+                datum = schemaless_reader(
+                    stream, writer.parsed, writer.reader, return_named_type=True
                 )
-            if not isinstance(datum, dict):
-                raise DeserializationError(
-                    f"schema id {schema_id} does not describe a record", topic=topic
-                )
-            return self.model.from_avro(datum)
+                if not isinstance(datum, dict):
+                    raise DeserializationError(
+                        f"schema id {schema_id} does not describe a record", topic=topic
+                    )
+                obj = self.model.from_avro(datum)
+                end = stream.tell()
         except ContractError:
             raise
-        except Exception as err:  # corrupt bytes surface as many exception types in fastavro.
+        except Exception as err:  # corrupt bytes surface as many exception types.
             raise DeserializationError(
                 f"cannot decode {self.model.__name__} (schema id {schema_id}): "
                 f"{type(err).__name__}: {err}",
                 topic=topic,
             ) from err
+        if end != len(data):
+            raise DeserializationError(
+                f"{len(data) - end} bytes left over after the record (schema id {schema_id})",
+                topic=topic,
+            )
+        return obj

@@ -64,20 +64,27 @@ def sample() -> ToolInvocation:
     )
 
 
-def rate(operation: Callable[[], object], seconds: float) -> float:
-    """Operations per second of ``operation``, best of three runs of ``seconds`` / 3."""
-    best = 0.0
-    for _ in range(3):
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / 3
-        while True:
-            for _ in range(200):
-                operation()
-            count += 200
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, count / (now - start))
+def rates(operations: dict[str, Callable[[], object]], seconds: float) -> dict[str, float]:
+    """Operations per second of each of ``operations``, measured in interleaved rounds.
+
+    Each round runs every operation for a slice of ``seconds`` in turn, so a change in
+    the machine's load during the run hits all of them alike; each operation's figure
+    is its best round.
+    """
+    rounds = 10
+    best = dict.fromkeys(operations, 0.0)
+    for _ in range(rounds):
+        for name, operation in operations.items():
+            count, start = 0, time.perf_counter()
+            deadline = start + seconds / rounds
+            while True:
+                for _ in range(100):
+                    operation()
+                count += 100
+                now = time.perf_counter()
+                if now >= deadline:
+                    break
+            best[name] = max(best[name], count / (now - start))
     return best
 
 
@@ -117,22 +124,24 @@ def run(url: str, seconds: float, messages: int) -> None:
         assert ours_in(framed, CTX) == obj
         assert theirs_in(theirs_out(datum, CTX), CTX) == datum
 
-        write = {
-            "fastavro schemaless_writer (dict)": rate(bare_write, seconds),
-            "confluent-kafka AvroSerializer (dict)": rate(lambda: theirs_out(datum, CTX), seconds),
-            "somacontracts ContractSerializer (typed)": rate(lambda: ours_out(obj, CTX), seconds),
-        }
-        read = {
-            "fastavro schemaless_reader (dict)": rate(
-                lambda: schemaless_reader(io.BytesIO(raw), parsed, None), seconds
-            ),
-            "confluent-kafka AvroDeserializer (dict)": rate(
-                lambda: theirs_in(framed, CTX), seconds
-            ),
-            "somacontracts ContractDeserializer (typed)": rate(
-                lambda: ours_in(framed, CTX), seconds
-            ),
-        }
+        write = rates(
+            {
+                "fastavro schemaless_writer (dict)": bare_write,
+                "confluent-kafka AvroSerializer (dict)": lambda: theirs_out(datum, CTX),
+                "somacontracts ContractSerializer (typed)": lambda: ours_out(obj, CTX),
+            },
+            seconds,
+        )
+        read = rates(
+            {
+                "fastavro schemaless_reader (dict)": lambda: schemaless_reader(
+                    io.BytesIO(raw), parsed, None
+                ),
+                "confluent-kafka AvroDeserializer (dict)": lambda: theirs_in(framed, CTX),
+                "somacontracts ContractDeserializer (typed)": lambda: ours_in(framed, CTX),
+            },
+            seconds,
+        )
         print(f"record: ToolInvocation, {len(raw)} bytes of Avro ({len(framed)} framed)")
         for title, figures, targets in (
             ("serialize", write, (0.85, 1.5)),
@@ -165,7 +174,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--url", help="schema registry URL (default: start a local one)")
-    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="time per contender, split into rounds"
+    )
     parser.add_argument("--messages", type=int, default=1_000_000, help="round trips for memory")
     args = parser.parse_args()
     if args.url:

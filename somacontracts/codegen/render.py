@@ -35,7 +35,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from somacontracts.codegen import names, templates
+from somacontracts.codegen import binary, names, templates
 from somacontracts.codegen.model import (
     CodegenError,
     EnumDefault,
@@ -241,6 +241,7 @@ class _Module:
         self.helper_names: dict[tuple[str, str, str], str] = {}
         self.classes: dict[str, RecordModel | EnumModel] = {}
         self.current: VersionModel = versions[0]
+        self.binary = False
 
     # -- the module --------------------------------------------------------------------
 
@@ -250,12 +251,16 @@ class _Module:
         for version in self.versions:
             self.current = version
             self.classes = version.named
+            with_codec = binary.supported(version, self.value_check)
+            self.binary |= with_codec
             for enum in version.enums:
                 body.append(self.enum_class(enum))
+                if with_codec:
+                    body.append(binary.enum_table_lines(enum))
                 exported.append(enum.class_name)
             for record in version.records:
                 helpers = _Helpers()
-                block = self.record_class(record, version, helpers)
+                block = self.record_class(record, version, helpers, with_codec=with_codec)
                 body += [*helpers.factories, block, *helpers.blocks]
                 exported.append(record.class_name)
         aliases: list[str] = []
@@ -292,6 +297,7 @@ class _Module:
             templates.MODULE_DOC_LATEST.format(
                 versions=listing[0].upper() + listing[1:], root=latest.root.base_name
             ),
+            *([templates.MODULE_DOC_BINARY] if self.binary else []),
         ]
         lines += docstring_lines(doc, 0)
         lines += ["", "from __future__ import annotations", ""]
@@ -323,7 +329,7 @@ class _Module:
         return lines
 
     def record_class(
-        self, record: RecordModel, version: VersionModel, helpers: _Helpers
+        self, record: RecordModel, version: VersionModel, helpers: _Helpers, *, with_codec: bool
     ) -> list[str]:
         self.imports.update(("dataclasses", "typing", "collections.abc"))
         lines = [
@@ -348,12 +354,41 @@ class _Module:
         lines += self.to_avro(record, helpers)
         lines.append("")
         lines += self.from_avro(record, helpers)
+        if with_codec:
+            lines += ["", *self.codec_methods(record, version, helpers)]
         if is_root:
             lines.append("")
             lines += literal_lines(
                 version.version.schema, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = "
             )
         return lines
+
+    def codec_methods(
+        self, record: RecordModel, version: VersionModel, helpers: _Helpers
+    ) -> list[str]:
+        """``write_avro`` and ``read_avro`` of ``record``; their helpers go to ``helpers``."""
+        self.uses_runtime = True
+
+        def helper(path: str, body: list[str], annotation: str) -> str:
+            key = (record.class_name, path, "read_avro")
+            if key not in self.helper_names:
+                name = self.function_name(path, "read_avro")
+                self.helper_names[key] = name
+                define = _def_lines(
+                    templates.HELPER_READ_AVRO_DEF, name=name, annotation=annotation
+                )
+                helpers.blocks.append([*define, *body])
+            return self.helper_names[key]
+
+        codec = binary.Codec(
+            records={r.full_name: r for r in version.records},
+            enums={e.full_name: e for e in version.enums},
+            class_name=self.class_name,
+            value_check=self.value_check,
+            annotation=self.annotation,
+            helper=helper,
+        )
+        return [*codec.write_method(record), "", *codec.read_method(record)]
 
     def constants(self, record: RecordModel, version: VersionModel, is_root: bool) -> list[str]:
         lines = literal_lines(record.full_name, 1, "FULL_NAME: typing.ClassVar[str] = ")

@@ -1,4 +1,5 @@
-"""What generated models import at run time: the free-form JSON type and its text codec.
+"""What generated models import at run time: the free-form JSON type and its text codec,
+and Avro's binary encoding (from :mod:`somacontracts.codegen.avrobinary`).
 
 Generated modules import only this module and the standard library, so models
 generated for another service's schemas need nothing else from somacontracts. It is
@@ -11,12 +12,74 @@ Free-form JSON travels as an Avro ``string`` holding its JSON text, marked
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Iterable
 from typing import TypeAlias
 
 import orjson
 
-__all__ = ["JsonValue", "dump_json", "load_json", "unknown_branch"]
+from somacontracts.codegen.avrobinary import (
+    Reader,
+    bytes_decimal,
+    date_days,
+    days_date,
+    decimal_bytes,
+    decimal_fixed,
+    local_timestamp_micros,
+    local_timestamp_millis,
+    micros_local_timestamp,
+    micros_time,
+    micros_timestamp,
+    millis_local_timestamp,
+    millis_time,
+    millis_timestamp,
+    time_micros,
+    time_millis,
+    timestamp_micros,
+    timestamp_millis,
+    write_boolean,
+    write_bytes,
+    write_double,
+    write_fixed,
+    write_float,
+    write_int,
+    write_long,
+    write_string,
+)
+
+__all__ = [
+    "JsonValue",
+    "Reader",
+    "bytes_decimal",
+    "date_days",
+    "days_date",
+    "decimal_bytes",
+    "decimal_fixed",
+    "dump_json",
+    "enum_index",
+    "load_json",
+    "local_timestamp_micros",
+    "local_timestamp_millis",
+    "micros_local_timestamp",
+    "micros_time",
+    "micros_timestamp",
+    "millis_local_timestamp",
+    "millis_time",
+    "millis_timestamp",
+    "no_branch",
+    "time_micros",
+    "time_millis",
+    "timestamp_micros",
+    "timestamp_millis",
+    "unknown_branch",
+    "write_boolean",
+    "write_bytes",
+    "write_double",
+    "write_fixed",
+    "write_float",
+    "write_int",
+    "write_long",
+    "write_string",
+]
 
 JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 """Any JSON value: null, true/false, a number, a string, an array or an object."""
@@ -62,22 +125,30 @@ def dump_json(value: JsonValue) -> str:
 
 
 def _has_non_finite(value: JsonValue) -> bool:
-    """Whether ``value`` holds a float that JSON cannot carry (NaN or an infinity)."""
-    pending = [value]
+    """Whether ``value`` holds a float that JSON cannot carry (NaN or an infinity).
+
+    Called only after orjson accepted ``value``, so every container is a plain dict or
+    list and every float a plain float; ``x - x`` is NaN (true) for NaN and infinities
+    and 0.0 (false) for every finite float.
+    """
+    pending: list[JsonValue] = [value]
+    pop, extend = pending.pop, pending.extend
     while pending:
-        item = pending.pop()
-        if isinstance(item, float):
-            if not math.isfinite(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
+        item = pop()
+        kind = item.__class__
+        if kind is dict:
+            extend(item.values())  # type: ignore[union-attr]
+        elif kind is list:
+            extend(item)  # type: ignore[arg-type]
+        elif kind is float and item - item:  # type: ignore[operator]
+            return True
     return False
 
 
 def load_json(text: str) -> JsonValue:
     """The JSON value of ``text``; raise ``ValueError`` if it is not JSON."""
+    if text == "{}":  # the usual free-form metadata: nothing
+        return {}
     if _NINETEEN_DIGITS not in text.encode().translate(_DIGITS_AS_ONE):
         value: JsonValue = orjson.loads(text)
         return value
@@ -93,3 +164,13 @@ def unknown_branch(where: str, datum: object) -> ValueError:
         f"{where}: cannot tell which branch of the union {type(datum).__name__} {datum!r:.60}"
         " belongs to; read with fastavro's return_named_type=True"
     )
+
+
+def no_branch(where: str, value: object) -> TypeError:
+    """The error for a value that is of no branch of the union of ``where``."""
+    return TypeError(f"{where}: {type(value).__name__} {value!r:.60} is of no branch of the union")
+
+
+def enum_index(members: Iterable[str]) -> dict[str, int]:
+    """Each symbol's index in its enum, which Avro writes in its place."""
+    return {member: index for index, member in enumerate(members)}

@@ -18,17 +18,23 @@ __all__ = [
     "FROM_AVRO_DOC",
     "HEADER",
     "HELPER_FROM_AVRO_DEF",
+    "HELPER_READ_AVRO_DEF",
     "HELPER_TO_AVRO_DEF",
     "INIT_DOC",
     "INIT_HEADER",
     "MIXED_CASE_NOQA",
     "MODULE_DOC",
+    "MODULE_DOC_BINARY",
     "MODULE_DOC_LATEST",
+    "READ_AVRO_DEF",
+    "READ_AVRO_DOC",
     "RECORD_CLASS",
     "RUNTIME_IMPORT",
     "SKIPPED_EXPORTS",
     "TO_AVRO_DEF",
     "TO_AVRO_DOC",
+    "WRITE_AVRO_DEF",
+    "WRITE_AVRO_DOC",
 ]
 
 HEADER = (
@@ -55,6 +61,10 @@ MODULE_DOC_LATEST = (
     "best called with ``return_named_type=True`` so a union of several named types "
     "reads back as the right class."
 )
+MODULE_DOC_BINARY = (
+    "``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its "
+    "version's schema directly, without a datum in between."
+)
 INIT_DOC = (
     "Typed models of every contract, generated from the Avro schemas: each version's "
     "classes under their versioned names (ToolInvocationV1), the latest version's under "
@@ -77,6 +87,13 @@ FROM_AVRO_DEF = (
     "def from_avro(cls, datum: collections.abc.Mapping[str, typing.Any]) -> typing.Self:"
 )
 FROM_AVRO_DOC = "The record of ``datum``, a datum as fastavro's schemaless_reader returns it."
+WRITE_AVRO_DEF = "def write_avro(self, out: bytearray) -> None:"
+WRITE_AVRO_DOC = (
+    "Append the Avro binary encoding of this record (this version's schema) to ``out``."
+)
+READ_AVRO_DEF = "def read_avro(cls, reader: _rt.Reader) -> typing.Self:"
+READ_AVRO_DOC = "The record encoded in this version's schema at the reader's position."
+HELPER_READ_AVRO_DEF = ("def {name}(", "reader: _rt.Reader", ") -> {annotation}:")
 
 HELPER_TO_AVRO_DEF = ("def {name}(", "value: {annotation}", ") -> typing.Any:")
 HELPER_FROM_AVRO_DEF = ("def {name}(", "value: typing.Any", ") -> {annotation}:")

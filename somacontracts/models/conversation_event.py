@@ -7,6 +7,9 @@ ConversationEventV1 is version 1. The plain names (ConversationEvent, ...) are t
 classes. ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes;
 ``from_avro(datum)`` takes the datum fastavro's ``schemaless_reader`` returns, best called with
 ``return_named_type=True`` so a union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -50,6 +53,12 @@ class ConversationEventTypeV1(enum.StrEnum):
     unknown = "unknown"
 
 
+_CONVERSATIONEVENTTYPEV1_INDEX: dict[str, int] = _rt.enum_index(ConversationEventTypeV1)
+_CONVERSATIONEVENTTYPEV1_MEMBERS: tuple[ConversationEventTypeV1, ...] = tuple(
+    ConversationEventTypeV1,
+)
+
+
 class ConversationRoleV1(enum.StrEnum):
     """Speaker of a conversation event. Readers that meet a symbol added after their version read it
     as unknown.
@@ -62,6 +71,10 @@ class ConversationRoleV1(enum.StrEnum):
     system = "system"
     tool = "tool"
     unknown = "unknown"
+
+
+_CONVERSATIONROLEV1_INDEX: dict[str, int] = _rt.enum_index(ConversationRoleV1)
+_CONVERSATIONROLEV1_MEMBERS: tuple[ConversationRoleV1, ...] = tuple(ConversationRoleV1)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -149,6 +162,52 @@ class ConversationEventV1:
             content=datum["content"],
             data=_rt.load_json(datum["data"]),
             metadata=ConversationEventMetadataV1.from_avro(datum["metadata"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, str(self.event_id))
+        _rt.write_string(out, self.conversation_id)
+        _rt.write_string(out, self.tenant_id)
+        _rt.write_long(out, self.sequence)
+        _rt.write_long(out, _CONVERSATIONEVENTTYPEV1_INDEX[self.type])
+        _rt.write_long(out, _CONVERSATIONROLEV1_INDEX[self.role])
+        v0 = self.persona
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        v1 = self.user_id
+        if v1 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v1)
+        v2 = self.content
+        if v2 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v2)
+        _rt.write_string(out, _rt.dump_json(self.data))
+        ConversationEventMetadataV1.write_avro(self.metadata, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            event_id=uuid.UUID(reader.read_string()),
+            conversation_id=reader.read_string(),
+            tenant_id=reader.read_string(),
+            sequence=reader.read_long(),
+            type=_CONVERSATIONEVENTTYPEV1_MEMBERS[reader.read_index(7)],
+            role=_CONVERSATIONROLEV1_MEMBERS[reader.read_index(5)],
+            persona=None if reader.read_index(2) == 0 else reader.read_string(),
+            user_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            content=None if reader.read_index(2) == 0 else reader.read_string(),
+            data=_rt.load_json(reader.read_string()),
+            metadata=ConversationEventMetadataV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -396,6 +455,30 @@ class ConversationEventMetadataV1:
             timestamp=datum["timestamp"],
             correlation_id=datum["correlation_id"],
             extra=_rt.load_json(datum["extra"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.schema_version)
+        _rt.write_string(out, self.source)
+        _rt.write_long(out, _rt.timestamp_micros(self.timestamp))
+        v0 = self.correlation_id
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        _rt.write_string(out, _rt.dump_json(self.extra))
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            schema_version=reader.read_int(),
+            source=reader.read_string(),
+            timestamp=_rt.micros_timestamp(reader.read_long()),
+            correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            extra=_rt.load_json(reader.read_string()),
         )
 
 

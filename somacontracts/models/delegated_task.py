@@ -7,6 +7,9 @@ DelegatedTaskV1 is version 1. The plain names (DelegatedTask, ...) are the lates
 ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes; ``from_avro(datum)`` takes
 the datum fastavro's ``schemaless_reader`` returns, best called with ``return_named_type=True`` so a
 union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -84,6 +87,27 @@ class DelegatedTaskV1:
             tenant_id=datum["tenant_id"],
             priority=datum["priority"],
             metadata=DelegatedTaskMetadataV1.from_avro(datum["metadata"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, str(self.task_id))
+        _rt.write_string(out, self.type)
+        _rt.write_string(out, _rt.dump_json(self.payload))
+        _rt.write_string(out, self.tenant_id)
+        _rt.write_int(out, self.priority)
+        DelegatedTaskMetadataV1.write_avro(self.metadata, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            task_id=uuid.UUID(reader.read_string()),
+            type=reader.read_string(),
+            payload=_rt.load_json(reader.read_string()),
+            tenant_id=reader.read_string(),
+            priority=reader.read_int(),
+            metadata=DelegatedTaskMetadataV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -251,6 +275,47 @@ class DelegatedTaskMetadataV1:
             correlation_id=datum["correlation_id"],
             extra=_rt.load_json(datum["extra"]),
         )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.schema_version)
+        v0 = self.requested_by
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        v1 = self.timestamp
+        if v1 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_long(out, _rt.timestamp_micros(v1))
+        v2 = self.correlation_id
+        if v2 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v2)
+        _rt.write_string(out, _rt.dump_json(self.extra))
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            schema_version=reader.read_int(),
+            requested_by=None if reader.read_index(2) == 0 else reader.read_string(),
+            timestamp=_timestamp_read_avro(reader),
+            correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            extra=_rt.load_json(reader.read_string()),
+        )
+
+
+def _timestamp_read_avro(reader: _rt.Reader) -> datetime.datetime | None:
+    index = reader.read_index(2)
+    if index == 0:
+        return None
+    return _rt.micros_timestamp(reader.read_long())
 
 
 DelegatedTask = DelegatedTaskV1

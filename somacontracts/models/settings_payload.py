@@ -7,6 +7,9 @@ SettingsPayloadV1 is version 1. The plain names (SettingsPayload, ...) are the l
 classes. ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes;
 ``from_avro(datum)`` takes the datum fastavro's ``schemaless_reader`` returns, best called with
 ``return_named_type=True`` so a union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class SettingsChangeKindV1(enum.StrEnum):
     snapshot = "snapshot"
     patch = "patch"
     unknown = "unknown"
+
+
+_SETTINGSCHANGEKINDV1_INDEX: dict[str, int] = _rt.enum_index(SettingsChangeKindV1)
+_SETTINGSCHANGEKINDV1_MEMBERS: tuple[SettingsChangeKindV1, ...] = tuple(SettingsChangeKindV1)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -97,6 +104,32 @@ class SettingsPayloadV1:
             kind=SettingsChangeKindV1(datum["kind"]),
             settings=_rt.load_json(datum["settings"]),
             metadata=SettingsPayloadMetadataV1.from_avro(datum["metadata"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, self.tenant_id)
+        v0 = self.persona
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        _rt.write_long(out, self.revision)
+        _rt.write_long(out, _SETTINGSCHANGEKINDV1_INDEX[self.kind])
+        _rt.write_string(out, _rt.dump_json(self.settings))
+        SettingsPayloadMetadataV1.write_avro(self.metadata, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            tenant_id=reader.read_string(),
+            persona=None if reader.read_index(2) == 0 else reader.read_string(),
+            revision=reader.read_long(),
+            kind=_SETTINGSCHANGEKINDV1_MEMBERS[reader.read_index(3)],
+            settings=_rt.load_json(reader.read_string()),
+            metadata=SettingsPayloadMetadataV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -270,6 +303,30 @@ class SettingsPayloadMetadataV1:
             timestamp=datum["timestamp"],
             correlation_id=datum["correlation_id"],
             extra=_rt.load_json(datum["extra"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.schema_version)
+        _rt.write_string(out, self.published_by)
+        _rt.write_long(out, _rt.timestamp_micros(self.timestamp))
+        v0 = self.correlation_id
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        _rt.write_string(out, _rt.dump_json(self.extra))
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            schema_version=reader.read_int(),
+            published_by=reader.read_string(),
+            timestamp=_rt.micros_timestamp(reader.read_long()),
+            correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            extra=_rt.load_json(reader.read_string()),
         )
 
 

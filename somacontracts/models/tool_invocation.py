@@ -7,6 +7,9 @@ ToolInvocationV1 is version 1. The plain names (ToolInvocation, ...) are the lat
 classes. ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes;
 ``from_avro(datum)`` takes the datum fastavro's ``schemaless_reader`` returns, best called with
 ``return_named_type=True`` so a union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -77,6 +80,27 @@ class ToolInvocationV1:
             tool_name=datum["tool_name"],
             payload=_rt.load_json(datum["payload"]),
             metadata=ToolInvocationMetadataV1.from_avro(datum["metadata"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, str(self.task_id))
+        _rt.write_string(out, self.tenant_id)
+        _rt.write_string(out, self.persona)
+        _rt.write_string(out, self.tool_name)
+        _rt.write_string(out, _rt.dump_json(self.payload))
+        ToolInvocationMetadataV1.write_avro(self.metadata, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            task_id=uuid.UUID(reader.read_string()),
+            tenant_id=reader.read_string(),
+            persona=reader.read_string(),
+            tool_name=reader.read_string(),
+            payload=_rt.load_json(reader.read_string()),
+            metadata=ToolInvocationMetadataV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -232,6 +256,30 @@ class ToolInvocationMetadataV1:
             timestamp=datum["timestamp"],
             correlation_id=datum["correlation_id"],
             extra=_rt.load_json(datum["extra"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.schema_version)
+        _rt.write_string(out, self.requested_by)
+        _rt.write_long(out, _rt.timestamp_micros(self.timestamp))
+        v0 = self.correlation_id
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        _rt.write_string(out, _rt.dump_json(self.extra))
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            schema_version=reader.read_int(),
+            requested_by=reader.read_string(),
+            timestamp=_rt.micros_timestamp(reader.read_long()),
+            correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            extra=_rt.load_json(reader.read_string()),
         )
 
 

@@ -7,6 +7,9 @@ ToolResultV1 is version 1. The plain names (ToolResult, ...) are the latest vers
 ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes; ``from_avro(datum)`` takes
 the datum fastavro's ``schemaless_reader`` returns, best called with ``return_named_type=True`` so a
 union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ class ToolResultStatusV1(enum.StrEnum):
     timeout = "timeout"
     cancelled = "cancelled"
     unknown = "unknown"
+
+
+_TOOLRESULTSTATUSV1_INDEX: dict[str, int] = _rt.enum_index(ToolResultStatusV1)
+_TOOLRESULTSTATUSV1_MEMBERS: tuple[ToolResultStatusV1, ...] = tuple(ToolResultStatusV1)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -94,6 +101,25 @@ class ToolResultV1:
             output=_rt.load_json(datum["output"]),
             metrics=ToolResultMetricsV1.from_avro(datum["metrics"]),
             metadata=ToolResultMetadataV1.from_avro(datum["metadata"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, str(self.task_id))
+        _rt.write_long(out, _TOOLRESULTSTATUSV1_INDEX[self.status])
+        _rt.write_string(out, _rt.dump_json(self.output))
+        ToolResultMetricsV1.write_avro(self.metrics, out)
+        ToolResultMetadataV1.write_avro(self.metadata, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            task_id=uuid.UUID(reader.read_string()),
+            status=_TOOLRESULTSTATUSV1_MEMBERS[reader.read_index(5)],
+            output=_rt.load_json(reader.read_string()),
+            metrics=ToolResultMetricsV1.read_avro(reader),
+            metadata=ToolResultMetadataV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -250,6 +276,17 @@ class ToolResultMetricsV1:
             duration_ms=datum["duration_ms"],
         )
 
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_long(out, self.duration_ms)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            duration_ms=reader.read_long(),
+        )
+
 
 @dataclasses.dataclass(slots=True, kw_only=True)
 class ToolResultMetadataV1:
@@ -293,6 +330,42 @@ class ToolResultMetadataV1:
             timestamp=datum["timestamp"],
             extra=_rt.load_json(datum["extra"]),
         )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.schema_version)
+        _rt.write_string(out, self.tenant_id)
+        v0 = self.correlation_id
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_string(out, v0)
+        v1 = self.timestamp
+        if v1 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            _rt.write_long(out, _rt.timestamp_micros(v1))
+        _rt.write_string(out, _rt.dump_json(self.extra))
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            schema_version=reader.read_int(),
+            tenant_id=reader.read_string(),
+            correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
+            timestamp=_timestamp_read_avro(reader),
+            extra=_rt.load_json(reader.read_string()),
+        )
+
+
+def _timestamp_read_avro(reader: _rt.Reader) -> datetime.datetime | None:
+    index = reader.read_index(2)
+    if index == 0:
+        return None
+    return _rt.micros_timestamp(reader.read_long())
 
 
 ToolResult = ToolResultV1

@@ -9,6 +9,9 @@ KeywordsV1 is version 1. The plain names (Keywords, ...) are the latest version'
 ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes; ``from_avro(datum)`` takes
 the datum fastavro's ``schemaless_reader`` returns, best called with ``return_named_type=True`` so a
 union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class AvroNoneV1(enum.StrEnum):
     mro_ = "mro"
     I_ = "I"
     camelCase = "camelCase"
+
+
+_AVRONONEV1_INDEX: dict[str, int] = _rt.enum_index(AvroNoneV1)
+_AVRONONEV1_MEMBERS: tuple[AvroNoneV1, ...] = tuple(AvroNoneV1)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -169,6 +176,86 @@ class KeywordsV1:
             item_a=ItemV1.from_avro(datum["item_a"]),
             item_b=CorpusBItemV1.from_avro(datum["item_b"]),
             items=_items_from_avro(datum["items"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, self.class_)
+        _rt.write_string(out, self.class__)
+        _rt.write_int(out, self.from_)
+        _rt.write_boolean(out, self.None_)
+        _rt.write_string(out, self.type)
+        _rt.write_long(out, self.id)
+        v0 = self.list_
+        if v0:
+            _rt.write_long(out, len(v0))
+            for v1 in v0:
+                _rt.write_string(out, v1)
+        out.append(0)
+        _rt.write_string(out, self.str_)
+        v2 = self.dict_
+        if v2:
+            _rt.write_long(out, len(v2))
+            for k3, v3 in v2.items():
+                _rt.write_string(out, k3)
+                _rt.write_int(out, v3)
+        out.append(0)
+        _rt.write_long(out, _rt.timestamp_micros(self.datetime_))
+        _rt.write_string(out, str(self.uuid_))
+        _rt.write_string(out, self.to_avro_)
+        _rt.write_string(out, self.SCHEMA_)
+        _rt.write_string(out, self.avro___private)
+        _rt.write_int(out, self.l_)
+        _rt.write_string(out, self.self)
+        _rt.write_string(out, self.cls)
+        _rt.write_string(out, self.datum)
+        _rt.write_string(out, self.value)
+        _rt.write_string(out, self.userId)
+        _rt.write_long(out, _AVRONONEV1_INDEX[self.symbols])
+        MyRecordV1.write_avro(self.nested, out)
+        ItemV1.write_avro(self.item_a, out)
+        CorpusBItemV1.write_avro(self.item_b, out)
+        v4 = self.items
+        if v4 is None:
+            out.append(0)
+        elif isinstance(v4, ItemV1):
+            out.append(2)
+            ItemV1.write_avro(v4, out)
+        elif isinstance(v4, CorpusBItemV1):
+            out.append(4)
+            CorpusBItemV1.write_avro(v4, out)
+        else:
+            raise _rt.no_branch("KeywordsV1.items", v4)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            class_=reader.read_string(),
+            class__=reader.read_string(),
+            from_=reader.read_int(),
+            None_=reader.read_boolean(),
+            type=reader.read_string(),
+            id=reader.read_long(),
+            list_=_list__read_avro(reader),
+            str_=reader.read_string(),
+            dict_=_dict__read_avro(reader),
+            datetime_=_rt.micros_timestamp(reader.read_long()),
+            uuid_=uuid.UUID(reader.read_string()),
+            to_avro_=reader.read_string(),
+            SCHEMA_=reader.read_string(),
+            avro___private=reader.read_string(),
+            l_=reader.read_int(),
+            self=reader.read_string(),
+            cls=reader.read_string(),
+            datum=reader.read_string(),
+            value=reader.read_string(),
+            userId=reader.read_string(),
+            symbols=_AVRONONEV1_MEMBERS[reader.read_index(9)],
+            nested=MyRecordV1.read_avro(reader),
+            item_a=ItemV1.read_avro(reader),
+            item_b=CorpusBItemV1.read_avro(reader),
+            items=_items_read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -381,6 +468,36 @@ def _items_from_avro(value: typing.Any) -> ItemV1 | CorpusBItemV1 | None:
     raise _rt.unknown_branch("KeywordsV1.items", value)
 
 
+def _list__read_avro(reader: _rt.Reader) -> list[str]:
+    items: list[str] = []
+    count = reader.read_count()
+    while count:
+        for _ in range(count):
+            items.append(reader.read_string())
+        count = reader.read_count()
+    return items
+
+
+def _dict__read_avro(reader: _rt.Reader) -> dict[str, int]:
+    items: dict[str, int] = {}
+    count = reader.read_count()
+    while count:
+        for _ in range(count):
+            key = reader.read_string()
+            items[key] = reader.read_int()
+        count = reader.read_count()
+    return items
+
+
+def _items_read_avro(reader: _rt.Reader) -> ItemV1 | CorpusBItemV1 | None:
+    index = reader.read_index(3)
+    if index == 0:
+        return None
+    if index == 1:
+        return ItemV1.read_avro(reader)
+    return CorpusBItemV1.read_avro(reader)
+
+
 @dataclasses.dataclass(slots=True, kw_only=True)
 class MyRecordV1:
     """Avro record ``corpus.keywords.my_record``, version 1 of ``Keywords``."""
@@ -401,6 +518,17 @@ class MyRecordV1:
         """The record of ``datum``, a datum as fastavro's schemaless_reader returns it."""
         return cls(
             in_=FromV1.from_avro(datum["in"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        FromV1.write_avro(self.in_, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            in_=FromV1.read_avro(reader),
         )
 
 
@@ -426,6 +554,17 @@ class FromV1:
             bool_=datum["bool"],
         )
 
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_boolean(out, self.bool_)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            bool_=reader.read_boolean(),
+        )
+
 
 @dataclasses.dataclass(slots=True, kw_only=True)
 class ItemV1:
@@ -448,6 +587,17 @@ class ItemV1:
             a=datum["a"],
         )
 
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.a)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            a=reader.read_int(),
+        )
+
 
 @dataclasses.dataclass(slots=True, kw_only=True)
 class CorpusBItemV1:
@@ -468,6 +618,17 @@ class CorpusBItemV1:
         """The record of ``datum``, a datum as fastavro's schemaless_reader returns it."""
         return cls(
             b=datum["b"],
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.b)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            b=reader.read_int(),
         )
 
 

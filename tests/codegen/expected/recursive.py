@@ -7,6 +7,9 @@ RecursiveV1 is version 1. The plain names (Recursive, ...) are the latest versio
 ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes; ``from_avro(datum)`` takes
 the datum fastavro's ``schemaless_reader`` returns, best called with ``return_named_type=True`` so a
 union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -51,6 +54,26 @@ class RecursiveV1:
             list_=NodeV1.from_avro(datum["list"]),
             tree=TreeV1.from_avro(datum["tree"]),
             maybe_tree=_maybe_tree_from_avro(datum["maybe_tree"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        NodeV1.write_avro(self.list_, out)
+        TreeV1.write_avro(self.tree, out)
+        v0 = self.maybe_tree
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            TreeV1.write_avro(v0, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            list_=NodeV1.read_avro(reader),
+            tree=TreeV1.read_avro(reader),
+            maybe_tree=None if reader.read_index(2) == 0 else TreeV1.read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -163,6 +186,24 @@ class NodeV1:
             next=_next_from_avro(datum["next"]),
         )
 
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_int(out, self.value)
+        v0 = self.next
+        if v0 is None:
+            out.append(0)
+        else:
+            out.append(2)
+            NodeV1.write_avro(v0, out)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            value=reader.read_int(),
+            next=None if reader.read_index(2) == 0 else NodeV1.read_avro(reader),
+        )
+
 
 def _next_from_avro(value: typing.Any) -> NodeV1 | None:
     if value is None:
@@ -203,6 +244,53 @@ class TreeV1:
             children=[TreeV1.from_avro(v0) for v0 in datum["children"]],
             by_name={k0: TreeV1.from_avro(v0) for k0, v0 in datum["by_name"].items()},
         )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        _rt.write_string(out, self.label)
+        v0 = self.children
+        if v0:
+            _rt.write_long(out, len(v0))
+            for v1 in v0:
+                TreeV1.write_avro(v1, out)
+        out.append(0)
+        v2 = self.by_name
+        if v2:
+            _rt.write_long(out, len(v2))
+            for k3, v3 in v2.items():
+                _rt.write_string(out, k3)
+                TreeV1.write_avro(v3, out)
+        out.append(0)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            label=reader.read_string(),
+            children=_children_read_avro(reader),
+            by_name=_by_name_read_avro(reader),
+        )
+
+
+def _children_read_avro(reader: _rt.Reader) -> list[TreeV1]:
+    items: list[TreeV1] = []
+    count = reader.read_count(3)
+    while count:
+        for _ in range(count):
+            items.append(TreeV1.read_avro(reader))
+        count = reader.read_count(3)
+    return items
+
+
+def _by_name_read_avro(reader: _rt.Reader) -> dict[str, TreeV1]:
+    items: dict[str, TreeV1] = {}
+    count = reader.read_count()
+    while count:
+        for _ in range(count):
+            key = reader.read_string()
+            items[key] = TreeV1.read_avro(reader)
+        count = reader.read_count()
+    return items
 
 
 Recursive = RecursiveV1

@@ -7,6 +7,9 @@ TupleUnionsV1 is version 1. The plain names (TupleUnions, ...) are the latest ve
 ``to_avro()`` returns the datum fastavro's ``schemaless_writer`` takes; ``from_avro(datum)`` takes
 the datum fastavro's ``schemaless_reader`` returns, best called with ``return_named_type=True`` so a
 union of several named types reads back as the right class.
+
+``write_avro(out)`` and ``read_avro(reader)`` encode and decode a record in its version's schema
+directly, without a datum in between.
 """
 
 from __future__ import annotations
@@ -30,11 +33,19 @@ class LightV1(enum.StrEnum):
     green = "green"
 
 
+_LIGHTV1_INDEX: dict[str, int] = _rt.enum_index(LightV1)
+_LIGHTV1_MEMBERS: tuple[LightV1, ...] = tuple(LightV1)
+
+
 class ColourV1(enum.StrEnum):
     """Avro enum ``corpus.tuples.Colour``, version 1 of ``TupleUnions``."""
 
     red = "red"
     blue = "blue"
+
+
+_COLOURV1_INDEX: dict[str, int] = _rt.enum_index(ColourV1)
+_COLOURV1_MEMBERS: tuple[ColourV1, ...] = tuple(ColourV1)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -73,6 +84,59 @@ class TupleUnionsV1:
             two_enums=_two_enums_from_avro(datum["two_enums"]),
             uuid_or_enum=_uuid_or_enum_from_avro(datum["uuid_or_enum"]),
             temporal=_temporal_from_avro(datum["temporal"]),
+        )
+
+    def write_avro(self, out: bytearray) -> None:
+        """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
+        v0 = self.string_or_enum
+        if isinstance(v0, LightV1):
+            out.append(2)
+            _rt.write_long(out, _LIGHTV1_INDEX[v0])
+        elif isinstance(v0, str):
+            out.append(0)
+            _rt.write_string(out, v0)
+        else:
+            raise _rt.no_branch("TupleUnionsV1.string_or_enum", v0)
+        v1 = self.two_enums
+        if v1 is None:
+            out.append(0)
+        elif isinstance(v1, LightV1):
+            out.append(2)
+            _rt.write_long(out, _LIGHTV1_INDEX[v1])
+        elif isinstance(v1, ColourV1):
+            out.append(4)
+            _rt.write_long(out, _COLOURV1_INDEX[v1])
+        else:
+            raise _rt.no_branch("TupleUnionsV1.two_enums", v1)
+        v2 = self.uuid_or_enum
+        if isinstance(v2, ColourV1):
+            out.append(2)
+            _rt.write_long(out, _COLOURV1_INDEX[v2])
+        elif isinstance(v2, uuid.UUID):
+            out.append(0)
+            _rt.write_string(out, str(v2))
+        else:
+            raise _rt.no_branch("TupleUnionsV1.uuid_or_enum", v2)
+        v3 = self.temporal
+        if v3 is None:
+            out.append(4)
+        elif isinstance(v3, datetime.datetime):
+            out.append(2)
+            _rt.write_long(out, _rt.timestamp_micros(v3))
+        elif isinstance(v3, datetime.date):
+            out.append(0)
+            _rt.write_int(out, _rt.date_days(v3))
+        else:
+            raise _rt.no_branch("TupleUnionsV1.temporal", v3)
+
+    @classmethod
+    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
+        """The record encoded in this version's schema at the reader's position."""
+        return cls(
+            string_or_enum=_string_or_enum_read_avro(reader),
+            two_enums=_two_enums_read_avro(reader),
+            uuid_or_enum=_uuid_or_enum_read_avro(reader),
+            temporal=_temporal_read_avro(reader),
         )
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
@@ -213,6 +277,38 @@ def _temporal_from_avro(value: typing.Any) -> datetime.date | datetime.datetime 
     if isinstance(value, datetime.date):
         return value
     raise _rt.unknown_branch("TupleUnionsV1.temporal", value)
+
+
+def _string_or_enum_read_avro(reader: _rt.Reader) -> str | LightV1:
+    index = reader.read_index(2)
+    if index == 0:
+        return reader.read_string()
+    return _LIGHTV1_MEMBERS[reader.read_index(2)]
+
+
+def _two_enums_read_avro(reader: _rt.Reader) -> LightV1 | ColourV1 | None:
+    index = reader.read_index(3)
+    if index == 0:
+        return None
+    if index == 1:
+        return _LIGHTV1_MEMBERS[reader.read_index(2)]
+    return _COLOURV1_MEMBERS[reader.read_index(2)]
+
+
+def _uuid_or_enum_read_avro(reader: _rt.Reader) -> uuid.UUID | ColourV1:
+    index = reader.read_index(2)
+    if index == 0:
+        return uuid.UUID(reader.read_string())
+    return _COLOURV1_MEMBERS[reader.read_index(2)]
+
+
+def _temporal_read_avro(reader: _rt.Reader) -> datetime.date | datetime.datetime | None:
+    index = reader.read_index(3)
+    if index == 0:
+        return _rt.days_date(reader.read_int())
+    if index == 1:
+        return _rt.micros_timestamp(reader.read_long())
+    return None
 
 
 TupleUnions = TupleUnionsV1
