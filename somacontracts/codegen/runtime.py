@@ -55,8 +55,10 @@ __all__ = [
     "decimal_bytes",
     "decimal_fixed",
     "dump_json",
+    "dump_json_bytes",
     "enum_index",
     "load_json",
+    "load_json_bytes",
     "local_timestamp_micros",
     "local_timestamp_millis",
     "micros_local_timestamp",
@@ -77,6 +79,7 @@ __all__ = [
     "write_fixed",
     "write_float",
     "write_int",
+    "write_json",
     "write_long",
     "write_string",
 ]
@@ -113,15 +116,25 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 def dump_json(value: JsonValue) -> str:
     """The compact JSON text of ``value``; raise ``ValueError`` for NaN or infinity."""
+    return dump_json_bytes(value).decode()
+
+
+def dump_json_bytes(value: JsonValue) -> bytes:
+    """:func:`dump_json` as UTF-8, the form Avro writes."""
     if value.__class__ is dict and not value:  # the usual free-form metadata: nothing
-        return "{}"
+        return b"{}"
     try:
-        text = orjson.dumps(value, option=_DUMP_OPTIONS)
+        data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except TypeError:
-        return _ENCODER.encode(value)
-    if b"null" in text and _has_non_finite(value):
-        return _ENCODER.encode(value)  # raises ValueError, naming the value
-    return text.decode()
+        return _ENCODER.encode(value).encode()
+    if b"null" in data and _has_non_finite(value):
+        _ENCODER.encode(value)  # raises ValueError, naming the value
+    return data
+
+
+def write_json(out: bytearray, value: JsonValue) -> None:
+    """Append ``value`` as an Avro ``string`` holding its JSON text."""
+    write_bytes(out, dump_json_bytes(value))
 
 
 def _has_non_finite(value: JsonValue) -> bool:
@@ -147,12 +160,17 @@ def _has_non_finite(value: JsonValue) -> bool:
 
 def load_json(text: str) -> JsonValue:
     """The JSON value of ``text``; raise ``ValueError`` if it is not JSON."""
-    if text == "{}":  # the usual free-form metadata: nothing
+    return load_json_bytes(text.encode())
+
+
+def load_json_bytes(data: bytes) -> JsonValue:
+    """:func:`load_json` of UTF-8 ``data``, the form Avro reads."""
+    if data == b"{}":  # the usual free-form metadata: nothing
         return {}
-    if _NINETEEN_DIGITS not in text.encode().translate(_DIGITS_AS_ONE):
-        value: JsonValue = orjson.loads(text)
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ONE):
+        value: JsonValue = orjson.loads(data)
         return value
-    decoded: JsonValue = _DECODER.decode(text)
+    decoded: JsonValue = _DECODER.decode(data.decode())
     return decoded
 
 

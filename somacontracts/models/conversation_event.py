@@ -190,7 +190,7 @@ class ConversationEventV1:
         else:
             out.append(2)
             _rt.write_string(out, v2)
-        _rt.write_string(out, _rt.dump_json(self.data))
+        _rt.write_json(out, self.data)
         ConversationEventMetadataV1.write_avro(self.metadata, out)
 
     @classmethod
@@ -206,7 +206,7 @@ class ConversationEventV1:
             persona=None if reader.read_index(2) == 0 else reader.read_string(),
             user_id=None if reader.read_index(2) == 0 else reader.read_string(),
             content=None if reader.read_index(2) == 0 else reader.read_string(),
-            data=_rt.load_json(reader.read_string()),
+            data=_rt.load_json_bytes(reader.read_bytes()),
             metadata=ConversationEventMetadataV1.read_avro(reader),
         )
 
@@ -468,7 +468,7 @@ class ConversationEventMetadataV1:
         else:
             out.append(2)
             _rt.write_string(out, v0)
-        _rt.write_string(out, _rt.dump_json(self.extra))
+        _rt.write_json(out, self.extra)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -478,7 +478,7 @@ class ConversationEventMetadataV1:
             source=reader.read_string(),
             timestamp=_rt.micros_timestamp(reader.read_long()),
             correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
-            extra=_rt.load_json(reader.read_string()),
+            extra=_rt.load_json_bytes(reader.read_bytes()),
         )
 
 

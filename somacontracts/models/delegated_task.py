@@ -93,7 +93,7 @@ class DelegatedTaskV1:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
         _rt.write_string(out, str(self.task_id))
         _rt.write_string(out, self.type)
-        _rt.write_string(out, _rt.dump_json(self.payload))
+        _rt.write_json(out, self.payload)
         _rt.write_string(out, self.tenant_id)
         _rt.write_int(out, self.priority)
         DelegatedTaskMetadataV1.write_avro(self.metadata, out)
@@ -104,7 +104,7 @@ class DelegatedTaskV1:
         return cls(
             task_id=uuid.UUID(reader.read_string()),
             type=reader.read_string(),
-            payload=_rt.load_json(reader.read_string()),
+            payload=_rt.load_json_bytes(reader.read_bytes()),
             tenant_id=reader.read_string(),
             priority=reader.read_int(),
             metadata=DelegatedTaskMetadataV1.read_avro(reader),
@@ -297,7 +297,7 @@ class DelegatedTaskMetadataV1:
         else:
             out.append(2)
             _rt.write_string(out, v2)
-        _rt.write_string(out, _rt.dump_json(self.extra))
+        _rt.write_json(out, self.extra)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -307,7 +307,7 @@ class DelegatedTaskMetadataV1:
             requested_by=None if reader.read_index(2) == 0 else reader.read_string(),
             timestamp=_timestamp_read_avro(reader),
             correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
-            extra=_rt.load_json(reader.read_string()),
+            extra=_rt.load_json_bytes(reader.read_bytes()),
         )
 
 

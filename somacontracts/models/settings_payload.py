@@ -117,7 +117,7 @@ class SettingsPayloadV1:
             _rt.write_string(out, v0)
         _rt.write_long(out, self.revision)
         _rt.write_long(out, _SETTINGSCHANGEKINDV1_INDEX[self.kind])
-        _rt.write_string(out, _rt.dump_json(self.settings))
+        _rt.write_json(out, self.settings)
         SettingsPayloadMetadataV1.write_avro(self.metadata, out)
 
     @classmethod
@@ -128,7 +128,7 @@ class SettingsPayloadV1:
             persona=None if reader.read_index(2) == 0 else reader.read_string(),
             revision=reader.read_long(),
             kind=_SETTINGSCHANGEKINDV1_MEMBERS[reader.read_index(3)],
-            settings=_rt.load_json(reader.read_string()),
+            settings=_rt.load_json_bytes(reader.read_bytes()),
             metadata=SettingsPayloadMetadataV1.read_avro(reader),
         )
 
@@ -316,7 +316,7 @@ class SettingsPayloadMetadataV1:
         else:
             out.append(2)
             _rt.write_string(out, v0)
-        _rt.write_string(out, _rt.dump_json(self.extra))
+        _rt.write_json(out, self.extra)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -326,7 +326,7 @@ class SettingsPayloadMetadataV1:
             published_by=reader.read_string(),
             timestamp=_rt.micros_timestamp(reader.read_long()),
             correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
-            extra=_rt.load_json(reader.read_string()),
+            extra=_rt.load_json_bytes(reader.read_bytes()),
         )
 
 

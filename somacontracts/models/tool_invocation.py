@@ -88,7 +88,7 @@ class ToolInvocationV1:
         _rt.write_string(out, self.tenant_id)
         _rt.write_string(out, self.persona)
         _rt.write_string(out, self.tool_name)
-        _rt.write_string(out, _rt.dump_json(self.payload))
+        _rt.write_json(out, self.payload)
         ToolInvocationMetadataV1.write_avro(self.metadata, out)
 
     @classmethod
@@ -99,7 +99,7 @@ class ToolInvocationV1:
             tenant_id=reader.read_string(),
             persona=reader.read_string(),
             tool_name=reader.read_string(),
-            payload=_rt.load_json(reader.read_string()),
+            payload=_rt.load_json_bytes(reader.read_bytes()),
             metadata=ToolInvocationMetadataV1.read_avro(reader),
         )
 
@@ -269,7 +269,7 @@ class ToolInvocationMetadataV1:
         else:
             out.append(2)
             _rt.write_string(out, v0)
-        _rt.write_string(out, _rt.dump_json(self.extra))
+        _rt.write_json(out, self.extra)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -279,7 +279,7 @@ class ToolInvocationMetadataV1:
             requested_by=reader.read_string(),
             timestamp=_rt.micros_timestamp(reader.read_long()),
             correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
-            extra=_rt.load_json(reader.read_string()),
+            extra=_rt.load_json_bytes(reader.read_bytes()),
         )
 
 

@@ -107,7 +107,7 @@ class ToolResultV1:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
         _rt.write_string(out, str(self.task_id))
         _rt.write_long(out, _TOOLRESULTSTATUSV1_INDEX[self.status])
-        _rt.write_string(out, _rt.dump_json(self.output))
+        _rt.write_json(out, self.output)
         ToolResultMetricsV1.write_avro(self.metrics, out)
         ToolResultMetadataV1.write_avro(self.metadata, out)
 
@@ -117,7 +117,7 @@ class ToolResultV1:
         return cls(
             task_id=uuid.UUID(reader.read_string()),
             status=_TOOLRESULTSTATUSV1_MEMBERS[reader.read_index(5)],
-            output=_rt.load_json(reader.read_string()),
+            output=_rt.load_json_bytes(reader.read_bytes()),
             metrics=ToolResultMetricsV1.read_avro(reader),
             metadata=ToolResultMetadataV1.read_avro(reader),
         )
@@ -347,7 +347,7 @@ class ToolResultMetadataV1:
         else:
             out.append(2)
             _rt.write_long(out, _rt.timestamp_micros(v1))
-        _rt.write_string(out, _rt.dump_json(self.extra))
+        _rt.write_json(out, self.extra)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -357,7 +357,7 @@ class ToolResultMetadataV1:
             tenant_id=reader.read_string(),
             correlation_id=None if reader.read_index(2) == 0 else reader.read_string(),
             timestamp=_timestamp_read_avro(reader),
-            extra=_rt.load_json(reader.read_string()),
+            extra=_rt.load_json_bytes(reader.read_bytes()),
         )
 
 
