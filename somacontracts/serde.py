@@ -37,9 +37,9 @@ import io
 import json
 import struct
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar, cast
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
@@ -299,6 +299,11 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
         self._schema = _model_schema(model)
         self._cache_size = cache_size
         self._writers: OrderedDict[int, _Writer | ContractError] = OrderedDict()
+        # Called only when the model has a codec (self._schema.codec): never None then.
+        self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
+        self._own_headers: set[bytes] = set()
+        """Frame headers of ids whose schema is the model's own, when the model decodes itself:
+        their messages go straight to ``read_avro``."""
         if warm_up:
             self._warm_up_or_close()
 
@@ -309,6 +314,8 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
             self._remember(schema_id, _Writer(parsed=self._schema.parsed, reader=None))
 
     def _remember(self, schema_id: int, entry: _Writer | ContractError) -> None:
+        if isinstance(entry, _Writer) and entry.reader is None and self._schema.codec:
+            self._own_headers.add(_HEADER.pack(_MAGIC, schema_id))  # few: one per subject
         self._writers[schema_id] = entry
         self._writers.move_to_end(schema_id)
         while len(self._writers) > self._cache_size:
@@ -373,6 +380,15 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
 
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
         """The model object of ``data`` (None for None, Kafka's tombstone)."""
+        if isinstance(data, bytes) and data[: _HEADER.size] in self._own_headers:
+            # The usual message: written with the model's own schema, which it decodes.
+            reader = Reader(data, _HEADER.size)
+            try:
+                decoded = self._read_avro(reader)
+            except Exception as err:
+                raise self._undecodable(data, ctx, err) from err
+            if reader.pos == len(data):
+                return decoded
         if data is None:
             return None
         topic = ctx.topic if ctx is not None else None
@@ -398,7 +414,7 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
             if writer.reader is None and self._schema.codec:
                 # The writer's schema is the model's own: the model decodes itself.
                 reader = Reader(data if data.__class__ is bytes else bytes(data), _HEADER.size)
-                obj: M = self.model.read_avro(reader)  # type: ignore[attr-defined]
+                obj = self._read_avro(reader)
                 end = reader.pos
             else:
                 stream = io.BytesIO(data)
@@ -416,14 +432,21 @@ class ContractDeserializer(_RegistryUser, Generic[M]):
         except ContractError:
             raise
         except Exception as err:  # corrupt bytes surface as many exception types.
-            raise DeserializationError(
-                f"cannot decode {self.model.__name__} (schema id {schema_id}): "
-                f"{type(err).__name__}: {err}",
-                topic=topic,
-            ) from err
+            raise self._undecodable(data, ctx, err) from err
         if end != len(data):
             raise DeserializationError(
                 f"{len(data) - end} bytes left over after the record (schema id {schema_id})",
                 topic=topic,
             )
         return obj
+
+    def _undecodable(
+        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None, err: Exception
+    ) -> DeserializationError:
+        """The error for ``data`` whose Avro part ``err`` stopped the decoding of."""
+        schema_id = _HEADER.unpack_from(data)[1]
+        return DeserializationError(
+            f"cannot decode {self.model.__name__} (schema id {schema_id}): "
+            f"{type(err).__name__}: {err}",
+            topic=ctx.topic if ctx is not None else None,
+        )
