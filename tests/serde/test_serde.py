@@ -96,6 +96,7 @@ def test_framing_and_schema_version_stamp(client: SchemaRegistryClient) -> None:
     back = ContractDeserializer(models.ToolInvocation, client)(framed, CTX)
     assert back is not None
     assert back.metadata.schema_version == models.ToolInvocation.SCHEMA_VERSION
+    assert obj.metadata.schema_version == 99  # stamped in the bytes, not in the caller's object
 
 
 def test_none_is_a_tombstone(client: SchemaRegistryClient) -> None:
