@@ -1,27 +1,58 @@
 """Throughput of the typed Kafka clients against raw confluent-kafka, measured in one run.
 
-Produces and consumes N ToolInvocation messages through a broker twice: with
-ContractProducer/ContractConsumer (typed serdes, keys, delivery futures, offset storing),
-and as the same bytes with plain Producer/Consumer (the baseline). Prints messages per
-second for each and the typed/raw ratio. Starts a local registry, and a local Tansu
-broker unless --bootstrap is given.
+Produces and consumes N ToolInvocation messages through a broker with the typed clients
+(ContractProducer, ContractConsumer) and, as the baseline, the same bytes with plain
+confluent-kafka clients. Prints messages per second of the produce phase, the consume
+phase and both together, for each side, and the typed/raw ratios. Starts a local
+registry, and a local Tansu broker unless --bootstrap is given.
 
-    python tools/bench_kafka.py [--messages 100000] [--bootstrap HOST:PORT]
+What is the same on both sides:
+
+- librdkafka configuration: the settings' producer configuration (idempotent,
+  ``acks=all``) and consumer configuration (same group settings, background commits),
+  plus the tuning given with ``--producer-set``/``--consumer-set KEY=VALUE``;
+- one-off costs stay outside the timed regions: each producer is built, connected and
+  sends one primer message before its clock starts (the typed one also looks its schema
+  id up in the registry; an idempotent producer's first message waits for its producer
+  id, half a second for one producer in three on Tansu); each consumer is built and
+  assigned all partitions of its topic from the group's stored offsets, and its clock
+  starts when the primer arrives, so the offset look-up and the first fetch's round
+  trip are not timed either (that start-up is printed on its own);
+- consumption in batches of at most 500 messages; topics of the same partition count;
+  fresh topics and groups each round; rounds alternate which side goes first; medians.
+
+What each side does per message in the timed regions:
+
+- typed produce: ``ContractProducer.produce(obj)``: serialize, key from ``tenant_id``,
+  a delivery report to the producer's failure recorder; ``flush()`` at the end (timed).
+- raw produce: ``Producer.produce(topic, value, key)`` with bytes serialized beforehand,
+  no delivery callback, ``poll()`` only when the local queue is full; ``flush()`` timed.
+- typed consume: ``ContractConsumer.run(handler)``: deserialize, build ``Received``, a
+  handler that counts, each partition's offset stored once per batch after handling.
+- raw consume: ``Consumer.consume(500)``, the same counting handler called with each
+  message without error; librdkafka stores offsets by itself as messages are handed out.
+
+    python tools/bench_kafka.py [--messages 100000] [--rounds 3] [--bootstrap HOST:PORT]
+        [--producer-set KEY=VALUE]... [--consumer-set KEY=VALUE]...
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.catalog import load_settings
+from somacontracts.catalog import Settings, load_settings
 from somacontracts.cli import main as cli_main
 from somacontracts.kafka import (
     ContractConsumer,
@@ -32,6 +63,7 @@ from somacontracts.kafka import (
     open_admin,
     plan_topics,
 )
+from somacontracts.kafka.consumer import BATCH_SIZE
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
@@ -39,40 +71,114 @@ from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractSerializer
 
 PARTITIONS = 3
+OFFSET_STORED = -1000
 
 
-def _typed(bootstrap: str, registry: str, topic: str, objects: list[ToolInvocation]) -> float:
-    settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """librdkafka settings added on both sides."""
+
+    producer: Mapping[str, Any]
+    consumer: Mapping[str, Any]
+
+    def describe(self) -> str:
+        """The settings as ``key=value`` pairs, or ``client defaults``."""
+        pairs = [f"producer {k}={v}" for k, v in self.producer.items()]
+        pairs += [f"consumer {k}={v}" for k, v in self.consumer.items()]
+        return ", ".join(pairs) or "client defaults"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Seconds one side spent in one round."""
+
+    produce: float
+    """From the first timed produce call until flush returned."""
+    consume: float
+    """From the primer's arrival until the last message was handled."""
+    startup: float
+    """Untimed: building the clients, sending the primer, waiting for it to arrive."""
+
+
+def _consumer_config(settings: Settings, group: str, tuning: Tuning) -> dict[str, Any]:
+    # ContractConsumer's own settings, except that the raw side lets librdkafka store offsets.
+    return {**settings.consumer_config(group), "enable.auto.commit": True, **tuning.consumer}
+
+
+def _typed(
+    settings: Settings,
+    registry: str,
+    topic: str,
+    primer: ToolInvocation,
+    objects: Sequence[ToolInvocation],
+    tuning: Tuning,
+) -> Timing:
     began = time.perf_counter()
-    with ContractProducer(
-        ToolInvocation, registry, settings=settings, topic=topic, subject=ToolInvocation.SUBJECT
-    ) as producer:
+    producer = ContractProducer(
+        ToolInvocation,
+        registry,
+        settings=settings,
+        topic=topic,
+        subject=ToolInvocation.SUBJECT,
+        config=tuning.producer,
+    )
+    producer.produce(primer)
+    producer.flush(60)
+    startup = time.perf_counter() - began
+    try:
+        began = time.perf_counter()
         for obj in objects:
             producer.produce(obj)
+        producer.flush(60)
+        produced = time.perf_counter() - began
+    finally:
+        producer.close()
+
     count = 0
+    first = 0.0
 
     def handle(_received: Received[ToolInvocation]) -> None:
-        nonlocal count
+        nonlocal count, first
+        if not count:
+            first = time.perf_counter()
         count += 1
 
-    with ContractConsumer(
+    began = time.perf_counter()
+    consumer = ContractConsumer(
         ToolInvocation,
         registry,
         settings=settings,
         topics=[topic],
         partitions=[(topic, p) for p in range(PARTITIONS)],
-        group_id=f"bench-{uuid.uuid4().hex[:6]}",
-    ) as consumer:
-        consumer.run(handle, max_messages=len(objects), idle_timeout=10, poll_timeout=0.1)
-    elapsed = time.perf_counter() - began
-    if count != len(objects):
-        raise SystemExit(f"typed run consumed {count} of {len(objects)} messages")
-    return elapsed
+        group_id=f"bench-typed-{uuid.uuid4().hex[:6]}",
+        config=tuning.consumer,
+    )
+    expected = 1 + len(objects)
+    try:
+        consumer.run(handle, max_messages=expected, idle_timeout=10, poll_timeout=0.1)
+        ended = time.perf_counter()
+    finally:
+        consumer.close()
+    if count != expected:
+        raise SystemExit(f"typed run consumed {count} of {expected} messages")
+    return Timing(produced, ended - first, startup + first - began)
 
 
-def _raw(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> float:
+def _raw(
+    settings: Settings,
+    topic: str,
+    primer: tuple[bytes, bytes],
+    messages: Sequence[tuple[bytes, bytes]],
+    tuning: Tuning,
+) -> Timing:
     began = time.perf_counter()
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
+    producer = Producer({**settings.producer_config(), **tuning.producer})
+    producer.list_topics(timeout=10)
+    producer.produce(topic, primer[1], primer[0])
+    if producer.flush(60):
+        raise SystemExit("raw run: the primer was not delivered within 60 s")
+    startup = time.perf_counter() - began
+    began = time.perf_counter()
     for key, value in messages:
         while True:
             try:
@@ -80,26 +186,62 @@ def _raw(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> flo
                 break
             except BufferError:
                 producer.poll(0.1)
-        producer.poll(0)
-    producer.flush(60)
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "bench-raw", "enable.auto.commit": False}
-    )
-    consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+    if producer.flush(60):
+        raise SystemExit("raw run: messages not delivered within 60 s")
+    produced = time.perf_counter() - began
+
+    began = time.perf_counter()
+    group = f"bench-raw-{uuid.uuid4().hex[:6]}"
+    consumer = Consumer(_consumer_config(settings, group, tuning))
+    consumer.list_topics(timeout=10)
+    consumer.assign([TopicPartition(topic, p, OFFSET_STORED) for p in range(PARTITIONS)])
     count = 0
+    first = 0.0
+
+    def handle(_received: Message) -> None:
+        nonlocal count
+        count += 1
+
+    expected = 1 + len(messages)
     try:
-        while count < len(messages):
-            batch = consumer.consume(num_messages=500, timeout=1.0)
+        while count < expected:
+            batch = consumer.consume(num_messages=min(BATCH_SIZE, expected - count), timeout=10)
             if not batch:
-                raise SystemExit(f"raw run consumed {count} of {len(messages)} messages")
-            count += sum(1 for msg in batch if msg.error() is None)
+                raise SystemExit(f"raw run consumed {count} of {expected} messages")
+            if not first:
+                first = time.perf_counter()
+            for msg in batch:
+                if msg.error() is None:
+                    handle(msg)
+        ended = time.perf_counter()
     finally:
         consumer.close()
-    return time.perf_counter() - began
+    return Timing(produced, ended - first, startup + first - began)
 
 
-def run(count: int, bootstrap: str | None) -> None:
-    """Start what is missing, run both passes, print the figures."""
+def _parse_tuning(pairs: Sequence[str]) -> dict[str, Any]:
+    tuning: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects KEY=VALUE, got {pair!r}")
+        tuning[key] = value
+    return tuning
+
+
+def _rate(count: int, seconds: Sequence[float]) -> float:
+    return count / statistics.median(seconds)
+
+
+def run(
+    count: int,
+    bootstrap: str | None,
+    *,
+    rounds: int = 3,
+    tuning: Tuning | None = None,
+) -> None:
+    """Start what is missing, run both sides ``rounds`` times, print the figures."""
+    tuning = tuning or Tuning({}, {})
     with contextlib.ExitStack() as stack:
         if bootstrap is None:
             bootstrap = stack.enter_context(LocalBroker()).bootstrap_servers
@@ -108,30 +250,77 @@ def run(count: int, bootstrap: str | None) -> None:
             lock = str(Path(scratch) / "lock")
             with contextlib.redirect_stdout(None):
                 cli_main(["register", "--registry", registry, "--lock", lock])
-        suffix = uuid.uuid4().hex[:8]
-        typed_topic, raw_topic = f"bench.typed.{suffix}", f"bench.raw.{suffix}"
-        admin = open_admin(load_settings({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}))
-        specs = [TopicSpec(typed_topic, PARTITIONS), TopicSpec(raw_topic, PARTITIONS)]
-        apply_plans(admin, plan_topics(admin, specs))
+        settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+        admin = open_admin(settings)
+        primer = sample_invocation(tenant_id="primer")
         objects = [sample_invocation(tenant_id=f"tenant-{i % 50}") for i in range(count)]
         with ContractSerializer(ToolInvocation, registry) as serializer:
             context = SerializationContext("tool.requests", MessageField.VALUE)
-            raw = [(o.tenant_id.encode(), serializer(o, context) or b"") for o in objects]
-        raw_s = _raw(bootstrap, raw_topic, raw)
-        typed_s = _typed(bootstrap, registry, typed_topic, objects)
-    print(f"messages: {count} ToolInvocation, {len(raw[0][1])} bytes each, broker {bootstrap}")
-    print(f"raw bytes (baseline): {count / raw_s:>10,.0f} msg/s  ({raw_s:.2f} s)")
-    print(f"typed serdes:         {count / typed_s:>10,.0f} msg/s  ({typed_s:.2f} s)")
-    print(f"typed / raw: {raw_s / typed_s:.2f}x (target >= 0.70x)")
+            raw_primer, *raw = [
+                (o.tenant_id.encode(), serializer(o, context) or b"") for o in [primer, *objects]
+            ]
+
+        typed_runs: list[Timing] = []
+        raw_runs: list[Timing] = []
+        for number in range(rounds):
+            suffix = uuid.uuid4().hex[:8]
+            typed_topic, raw_topic = f"bench.typed.{suffix}", f"bench.raw.{suffix}"
+            specs = [TopicSpec(typed_topic, PARTITIONS), TopicSpec(raw_topic, PARTITIONS)]
+            apply_plans(admin, plan_topics(admin, specs))
+            for side in ("raw", "typed") if number % 2 == 0 else ("typed", "raw"):
+                if side == "raw":
+                    raw_runs.append(_raw(settings, raw_topic, raw_primer, raw, tuning))
+                else:
+                    typed_runs.append(
+                        _typed(settings, registry, typed_topic, primer, objects, tuning)
+                    )
+
+    def rates(runs: Sequence[Timing]) -> tuple[float, float, float]:
+        return (
+            _rate(count, [r.produce for r in runs]),
+            _rate(count, [r.consume for r in runs]),
+            _rate(count, [r.produce + r.consume for r in runs]),
+        )
+
+    raw_rates, typed_rates = rates(raw_runs), rates(typed_runs)
+    print(
+        f"messages: {count} ToolInvocation, {len(raw[0][1])} bytes each, {PARTITIONS} "
+        f"partitions, median of {rounds} rounds, broker {bootstrap}, {tuning.describe()}"
+    )
+    print(f"{'':18}{'raw msg/s':>12}{'typed msg/s':>14}{'typed/raw':>11}")
+    for name, raw_rate, typed_rate in zip(
+        ("produce", "consume", "produce+consume"), raw_rates, typed_rates, strict=True
+    ):
+        print(f"{name:18}{raw_rate:>12,.0f}{typed_rate:>14,.0f}{typed_rate / raw_rate:>10.2f}x")
+    print("target: produce+consume typed/raw >= 0.70x")
+    print(
+        "untimed start-up (clients built, primer sent and received), "
+        f"median: raw {statistics.median(r.startup for r in raw_runs):.2f} s, "
+        f"typed {statistics.median(r.startup for r in typed_runs):.2f} s"
+    )
 
 
 def main() -> None:
     """Parse the command line and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bootstrap", metavar="HOST:PORT")
+    for client in ("producer", "consumer"):
+        parser.add_argument(
+            f"--{client}-set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=f"librdkafka setting for both sides' {client}s (repeatable)",
+        )
     args = parser.parse_args()
-    run(args.messages, args.bootstrap)
+    run(
+        args.messages,
+        args.bootstrap,
+        rounds=max(1, args.rounds),
+        tuning=Tuning(_parse_tuning(args.producer_set), _parse_tuning(args.consumer_set)),
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,12 @@
-"""What the producer and consumer need to know about a model class: contract, topic, key."""
+"""What the producer and consumer need to know about a model class: contract and topic."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from somacontracts.catalog import Settings
 from somacontracts.errors import ConfigurationError
 from somacontracts.serde import ContractModel
 
-__all__ = ["contract_name", "key_of", "topic_for"]
+__all__ = ["contract_name", "topic_for"]
 
 
 def contract_name(model: type[ContractModel]) -> str:
@@ -28,11 +26,3 @@ def topic_for(model: type[ContractModel], settings: Settings, topic: str | None)
             "topic", f"{name} travels on {', '.join(topics)}; say which one with topic="
         )
     return topics[0]
-
-
-def key_of(obj: Any, path: tuple[str, ...]) -> bytes | None:
-    """The UTF-8 bytes of the field at dotted ``path`` of ``obj`` (None if it is None)."""
-    value = obj
-    for part in path:
-        value = getattr(value, part)
-    return None if value is None else str(value).encode()

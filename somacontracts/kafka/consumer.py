@@ -3,11 +3,13 @@
 :class:`ContractConsumer` decodes with :class:`~somacontracts.serde.ContractDeserializer`
 and hands each message to a handler in :meth:`~ContractConsumer.run`. An offset is
 stored for commit only after its message was handled, so a crash re-delivers instead of
-skipping. A message that cannot be decoded, or whose handler fails ``max_attempts``
-times, is copied to ``<topic>.dlq`` (same key, value and headers, plus the
-``dlq.*`` headers below) and consumption goes on; its offset is stored only once the
-dead-letter topic acknowledged the copy, so nothing is lost and nothing is skipped
-silently.
+skipping: :meth:`~ContractConsumer.run` stores each partition's last handled offset once
+per consumed batch, and also when an exception ends the run in the middle of a batch, so
+what was handled before it is not handled again and nothing after it is skipped. A
+message that cannot be decoded, or whose handler fails ``max_attempts`` times, is copied
+to ``<topic>.dlq`` (same key, value and headers, plus the ``dlq.*`` headers below) and
+consumption goes on; its offset is stored only once the dead-letter topic acknowledged
+the copy, so nothing is lost and nothing is skipped silently.
 
 Dead-letter headers: ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.error``
 (one line), ``dlq.attempts``.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Generic, Self, TypeVar
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
@@ -32,9 +34,12 @@ from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.serde import ContractDeserializer, ContractModel
 
-__all__ = ["ContractConsumer", "Handler", "Received", "RunStats"]
+__all__ = ["BATCH_SIZE", "ContractConsumer", "Handler", "Received", "RunStats"]
 
 M = TypeVar("M", bound=ContractModel)
+
+BATCH_SIZE = 500
+"""Messages :meth:`ContractConsumer.run` takes from the client at a time, by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,46 @@ class Received(Generic[M]):
 
 Handler = Callable[[Received[M]], None]
 """Processes one message; an exception counts as a failed attempt."""
+
+_Headers = tuple[tuple[str, bytes | None], ...]
+_MakeReceived = Callable[[Any, str, int, int, bytes | None, _Headers, int], Received[Any]]
+
+
+def _received_maker() -> _MakeReceived:
+    """``Received(...)`` for the hot path: the same frozen object, its slots filled directly.
+
+    A frozen dataclass's ``__init__`` calls ``object.__setattr__`` once per field, which
+    costs more than the rest of the consumer's own work on a message.
+    """
+    new = object.__new__
+    slots = vars(Received)
+    set_value, set_topic, set_partition, set_offset, set_key, set_headers, set_timestamp = (
+        slots[f.name].__set__ for f in fields(Received)
+    )
+
+    def make(
+        value: Any,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        headers: _Headers,
+        timestamp_ms: int,
+    ) -> Received[Any]:
+        received: Received[Any] = new(Received)
+        set_value(received, value)
+        set_topic(received, topic)
+        set_partition(received, partition)
+        set_offset(received, offset)
+        set_key(received, key)
+        set_headers(received, headers)
+        set_timestamp(received, timestamp_ms)
+        return received
+
+    return make
+
+
+_make_received = _received_maker()
 
 
 @dataclass(slots=True)
@@ -133,33 +178,36 @@ class ContractConsumer(Generic[M]):
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
             self._dead_letter(msg, err, attempts=0)
-            self._store(msg)
+            self._consumer.store_offsets(message=msg)
             return None
 
+    def _context(self, topic: str) -> SerializationContext:
+        context = self._contexts.get(topic)
+        if context is None:
+            context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
+        return context
+
     def _decode(self, msg: Message) -> Received[M]:
+        """``msg`` as a :class:`Received`; raise MessageError with its coordinates if it
+        cannot be decoded or is a tombstone."""
         topic = msg.topic() or ""
-        context = self._contexts.get(topic) or SerializationContext(topic, MessageField.VALUE)
+        partition = msg.partition() or 0
+        offset = msg.offset() or 0
         try:
-            value = self._deserializer(msg.value(), context)
+            value = self._deserializer(msg.value(), self._context(topic))
         except MessageError as err:
-            raise type(err)(
-                err.reason, topic=topic, partition=msg.partition(), offset=msg.offset()
-            ) from err
+            raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
         if value is None:
-            raise MessageError(
-                "a tombstone (null value) carries no contract object",
-                topic=topic,
-                partition=msg.partition(),
-                offset=msg.offset(),
-            )
-        return Received(
-            value=value,
-            topic=topic,
-            partition=msg.partition() or 0,
-            offset=msg.offset() or 0,
-            key=msg.key(),
-            headers=tuple(_pairs(msg.headers())),
-            timestamp_ms=msg.timestamp()[1],
+            raise _tombstone(topic, partition, offset)
+        headers = msg.headers()
+        return _make_received(
+            value,
+            topic,
+            partition,
+            offset,
+            msg.key(),
+            tuple(_pairs(headers)) if headers else (),
+            msg.timestamp()[1],
         )
 
     def done(self, received: Received[M]) -> None:
@@ -168,9 +216,6 @@ class ContractConsumer(Generic[M]):
             offsets=[TopicPartition(received.topic, received.partition, received.offset + 1)]
         )
 
-    def _store(self, msg: Message) -> None:
-        self._consumer.store_offsets(message=msg)
-
     def run(
         self,
         handler: Handler[M],
@@ -178,60 +223,116 @@ class ContractConsumer(Generic[M]):
         max_messages: int | None = None,
         idle_timeout: float | None = None,
         poll_timeout: float = 0.5,
+        batch_size: int = BATCH_SIZE,
     ) -> RunStats:
         """Hand every message to ``handler`` until ``max_messages`` were consumed or nothing
         arrived for ``idle_timeout`` seconds (without either, forever).
 
-        Exceptions that are not ``Exception`` (KeyboardInterrupt, SystemExit) stop the run
-        without storing the offset of the message being handled.
+        Messages are taken ``batch_size`` at a time and each partition's offset is stored
+        once per batch; a smaller batch re-delivers less after a crash when handlers are
+        slow. Exceptions that are not ``Exception`` (KeyboardInterrupt, SystemExit) stop the
+        run without storing the offset of the message being handled; the offsets of the
+        messages handled before it are stored.
         """
         stats = RunStats()
+        consume = self._consumer.consume
+        size = max(1, batch_size)
         idle_since = time.monotonic()
-        while max_messages is None or stats.handled + stats.dead_lettered < max_messages:
-            wanted = (
-                500 if max_messages is None else max_messages - stats.handled - stats.dead_lettered
-            )
-            batch = self._consumer.consume(num_messages=min(500, wanted), timeout=poll_timeout)
+        while True:
+            wanted = size
+            if max_messages is not None:
+                wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
+                if wanted <= 0:
+                    break
+            batch = consume(num_messages=wanted, timeout=poll_timeout)
             if not batch:
                 if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
                     break
                 continue
             idle_since = time.monotonic()
-            for msg in batch:
-                self._process(handler, msg, stats)
+            self._run_batch(handler, batch, stats)
         return stats
 
-    def _process(self, handler: Handler[M], msg: Message, stats: RunStats) -> None:
-        if msg.error() is not None:
-            raise ContractError(f"Kafka consumer error: {msg.error()}")
+    def _run_batch(self, handler: Handler[M], batch: list[Message], stats: RunStats) -> None:
+        """Handle ``batch`` in order, then store the offset after the last message finished
+        (handled or dead-lettered) in each partition, also when an exception ends it early.
+        """
+        finished: dict[tuple[str, int], Message] = {}
+        deserialize = self._deserializer
+        contexts = self._contexts
         try:
-            received = self._decode(msg)
-        except (MessageError, SchemaNotFoundError) as err:
-            self._dead_letter(msg, err, attempts=0)
-            self._store(msg)
-            stats.dead_lettered += 1
-            return
-        self._handle(handler, received, msg, stats)
+            for msg in batch:
+                if msg.error() is not None:
+                    raise ContractError(f"Kafka consumer error: {msg.error()}")
+                topic = msg.topic() or ""
+                partition = msg.partition() or 0
+                context = contexts.get(topic) or self._context(topic)
+                try:
+                    value = deserialize(msg.value(), context)
+                except (MessageError, SchemaNotFoundError) as err:
+                    self._reject(msg, err, stats)
+                    finished[topic, partition] = msg
+                    continue
+                if value is None:
+                    self._reject(msg, _tombstone(topic, partition, msg.offset()), stats)
+                    finished[topic, partition] = msg
+                    continue
+                headers = msg.headers()
+                received = _make_received(
+                    value,
+                    topic,
+                    partition,
+                    msg.offset() or 0,
+                    msg.key(),
+                    tuple(_pairs(headers)) if headers else (),
+                    msg.timestamp()[1],
+                )
+                try:
+                    handler(received)
+                except Exception as err:
+                    self._retry(handler, received, msg, err, stats)
+                else:
+                    stats.handled += 1
+                finished[topic, partition] = msg
+        finally:
+            store = self._consumer.store_offsets
+            for msg in finished.values():
+                store(message=msg)
 
-    def _handle(
-        self, handler: Handler[M], received: Received[M], msg: Message, stats: RunStats
+    def _reject(self, msg: Message, err: ContractError, stats: RunStats) -> None:
+        """Dead-letter a message that cannot be decoded."""
+        if isinstance(err, MessageError) and err.partition is None:
+            err = type(err)(
+                err.reason, topic=msg.topic(), partition=msg.partition(), offset=msg.offset()
+            )
+        self._dead_letter(msg, err, attempts=0)
+        stats.dead_lettered += 1
+
+    def _retry(
+        self,
+        handler: Handler[M],
+        received: Received[M],
+        msg: Message,
+        err: Exception,
+        stats: RunStats,
     ) -> None:
-        for attempt in range(1, self.max_attempts + 1):
+        """After a failed first attempt: call ``handler`` again up to ``max_attempts`` in
+        all, then dead-letter the message with the last error."""
+        attempt = 1
+        while attempt < self.max_attempts:
+            stats.retries += 1
+            if self.retry_backoff:
+                time.sleep(self.retry_backoff * attempt)
+            attempt += 1
             try:
                 handler(received)
-            except Exception as err:
-                if attempt == self.max_attempts:
-                    self._dead_letter(msg, err, attempts=attempt)
-                    self._store(msg)
-                    stats.dead_lettered += 1
-                    return
-                stats.retries += 1
-                if self.retry_backoff:
-                    time.sleep(self.retry_backoff * attempt)
+            except Exception as again:
+                err = again
                 continue
-            self._store(msg)
             stats.handled += 1
             return
+        self._dead_letter(msg, err, attempts=attempt)
+        stats.dead_lettered += 1
 
     def _dead_letter(self, msg: Message, err: BaseException, *, attempts: int) -> None:
         """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement."""
@@ -289,6 +390,15 @@ class ContractConsumer(Generic[M]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _tombstone(topic: str, partition: int | None, offset: int | None) -> MessageError:
+    return MessageError(
+        "a tombstone (null value) carries no contract object",
+        topic=topic,
+        partition=partition,
+        offset=offset,
+    )
 
 
 def _pairs(headers: Any) -> list[tuple[str, bytes | None]]:

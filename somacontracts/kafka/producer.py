@@ -6,8 +6,9 @@ tenant's messages in order), and produces idempotently with ``acks=all``. Every
 :meth:`~ContractProducer.send` returns a ``concurrent.futures.Future`` that resolves to
 the message's :class:`Delivered` coordinates or fails with
 :class:`~somacontracts.kafka.errors.DeliveryError`; an optional callback sees the same
-outcome. :meth:`~ContractProducer.produce` skips the future (the fast path); its
-failures are raised by the next flush unless a callback takes them. A background thread
+outcome. :meth:`~ContractProducer.produce` is the fast path: no future, and without a
+callback no per-message Python object waits for the broker (one shared recorder notes
+failures, which the next :meth:`~ContractProducer.flush` raises). A background thread
 serves delivery reports; :meth:`~ContractProducer.close` flushes and raises if messages
 remain undelivered.
 """
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Generic, Self, TypeVar
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -26,7 +28,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog import Settings, contract, load_settings
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
-from somacontracts.kafka._typing import contract_name, key_of, topic_for
+from somacontracts.kafka._typing import contract_name, topic_for
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.serde import ContractModel, ContractSerializer
 
@@ -50,6 +52,39 @@ class Delivered:
 
 DeliveryCallback = Callable[[Delivered | None, DeliveryError | None], None]
 """Called once per message with its coordinates, or with the error that lost it."""
+
+_Report = Callable[[KafkaError | None, Message], None]
+"""librdkafka's delivery report: (error or None, message)."""
+_ClientHeaders = list[tuple[str, str | bytes | None]]
+"""Headers as the client takes them (a list; it refuses tuples)."""
+
+
+def _delivered(msg: Message) -> Delivered:
+    return Delivered(msg.topic() or "", msg.partition() or 0, msg.offset() or 0, msg.key())
+
+
+def _failure(err: KafkaError, topic: str) -> DeliveryError:
+    return DeliveryError(str(err.str()), topic=topic)
+
+
+def _failure_recorder(failures: list[DeliveryError], topic: str) -> _Report:
+    """One report function for every message sent without a callback: keeps failures only."""
+
+    def record(err: KafkaError | None, _msg: Message) -> None:
+        if err is not None:
+            failures.append(_failure(err, topic))
+
+    return record
+
+
+def _callback_report(on_delivery: DeliveryCallback, topic: str) -> _Report:
+    def report(err: KafkaError | None, msg: Message) -> None:
+        if err is None:
+            on_delivery(_delivered(msg), None)
+        else:
+            on_delivery(None, _failure(err, topic))
+
+    return report
 
 
 class ContractProducer(Generic[M]):
@@ -77,14 +112,18 @@ class ContractProducer(Generic[M]):
         resolved = settings if settings is not None else load_settings()
         self.model = model
         self.topic = topic_for(model, resolved, topic)
-        self._key_path = tuple((key_field or contract(contract_name(model)).key_field).split("."))
+        self._key_of: Callable[[Any], Any] = attrgetter(
+            key_field or contract(contract_name(model)).key_field
+        )
         self._context = SerializationContext(self.topic, MessageField.VALUE)
+        self._failures: list[DeliveryError] = []
+        self._record_failure = _failure_recorder(self._failures, self.topic)
         self._serializer = ContractSerializer(
             model, registry, subject=subject or f"{self.topic}-value"
         )
         self._producer = Producer({**resolved.producer_config(), **(config or {})})
+        self._produce = self._producer.produce
         self._closed = threading.Event()
-        self._failures: list[DeliveryError] = []
         try:
             ensure_reachable(self._producer, resolved.bootstrap_servers, timeout=connect_timeout)
         except BaseException:
@@ -111,23 +150,24 @@ class ContractProducer(Generic[M]):
         that cannot be written.
         """
         value = self._serializer(obj, self._context)
-        key = key_of(obj, self._key_path)
+        field = self._key_of(obj)
+        key = None if field is None else str(field).encode()
         future: Future[Delivered] = Future()
         topic = self.topic
 
         def report(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
-                failure = DeliveryError(str(err.str()), topic=topic)
+                failure = _failure(err, topic)
                 future.set_exception(failure)
                 if on_delivery is not None:
                     on_delivery(None, failure)
                 return
-            delivered = Delivered(topic, msg.partition() or 0, msg.offset() or 0, key)
+            delivered = _delivered(msg)
             future.set_result(delivered)
             if on_delivery is not None:
                 on_delivery(delivered, None)
 
-        self._enqueue(value, key, headers, report)
+        self._enqueue(value, key, None if headers is None else list(headers), report)
         return future
 
     def produce(
@@ -143,37 +183,29 @@ class ContractProducer(Generic[M]):
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
         """
         value = self._serializer(obj, self._context)
-        key = key_of(obj, self._key_path)
-        failures = self._failures
-        topic = self.topic
-
-        def report(err: KafkaError | None, msg: Message) -> None:
-            if err is None:
-                if on_delivery is not None:
-                    on_delivery(
-                        Delivered(topic, msg.partition() or 0, msg.offset() or 0, key), None
-                    )
-                return
-            failure = DeliveryError(str(err.str()), topic=topic)
-            if on_delivery is not None:
-                on_delivery(None, failure)
-            else:
-                failures.append(failure)
-
-        self._enqueue(value, key, headers, report)
+        field = self._key_of(obj)
+        key = None if field is None else str(field).encode()
+        report = (
+            self._record_failure
+            if on_delivery is None
+            else _callback_report(on_delivery, self.topic)
+        )
+        pairs: _ClientHeaders | None = None if headers is None else list(headers)
+        try:
+            self._produce(self.topic, value, key, headers=pairs, on_delivery=report)
+        except BufferError:
+            self._enqueue(value, key, pairs, report)
 
     def _enqueue(
         self,
         value: bytes | None,
         key: bytes | None,
-        headers: Headers | None,
-        report: Callable[[KafkaError | None, Message], None],
+        headers: _ClientHeaders | None,
+        report: _Report,
     ) -> None:
         while True:
             try:
-                self._producer.produce(
-                    self.topic, value, key, headers=list(headers or ()), on_delivery=report
-                )
+                self._produce(self.topic, value, key, headers=headers, on_delivery=report)
                 return
             except BufferError:
                 # The local queue is full: wait for deliveries to make room.
@@ -182,8 +214,11 @@ class ContractProducer(Generic[M]):
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every queued message is delivered; raise DeliveryError if some remain."""
         remaining = self._producer.flush(timeout)
-        if self._failures:
-            failures, self._failures[:] = list(self._failures), []
+        # Take the failures noted so far; reports served meanwhile append after them.
+        count = len(self._failures)
+        failures = self._failures[:count]
+        del self._failures[:count]
+        if failures:
             raise DeliveryError(
                 f"{len(failures)} messages were not delivered; first: {failures[0].reason}",
                 topic=self.topic,
