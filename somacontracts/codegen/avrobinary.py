@@ -240,22 +240,22 @@ def bytes_decimal(value: bytes, precision: int, scale: int) -> decimal.Decimal:
 
 def micros_timestamp(value: int) -> datetime.datetime:
     """The UTC datetime ``value`` microseconds after the epoch."""
-    return _EPOCH + datetime.timedelta(microseconds=value)
+    return _EPOCH + datetime.timedelta(0, 0, value)  # positional: faster than keywords
 
 
 def millis_timestamp(value: int) -> datetime.datetime:
     """The UTC datetime ``value`` milliseconds after the epoch."""
-    return _EPOCH + datetime.timedelta(microseconds=value * 1000)
+    return _EPOCH + datetime.timedelta(0, 0, value * 1000)
 
 
 def micros_local_timestamp(value: int) -> datetime.datetime:
     """The naive datetime ``value`` microseconds after the epoch."""
-    return _EPOCH_NAIVE + datetime.timedelta(microseconds=value)
+    return _EPOCH_NAIVE + datetime.timedelta(0, 0, value)
 
 
 def millis_local_timestamp(value: int) -> datetime.datetime:
     """The naive datetime ``value`` milliseconds after the epoch."""
-    return _EPOCH_NAIVE + datetime.timedelta(microseconds=value * 1000)
+    return _EPOCH_NAIVE + datetime.timedelta(0, 0, value * 1000)
 
 
 def days_date(value: int) -> datetime.date:
