@@ -95,6 +95,17 @@ class RegistryStore:
         self.path = ":memory:" if path is None else str(path)
         self._lock = threading.RLock()
         self._conn = _open(self.path, lock_timeout)
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """How many write transactions have ended, committed or not.
+
+        A read whose result was computed after reading this number stays current
+        while the number is unchanged: every write goes through :meth:`transaction`,
+        which counts itself before it lets other threads in.
+        """
+        return self._generation
 
     def close(self) -> None:
         """Close the database; the store cannot be used afterwards."""
@@ -110,11 +121,14 @@ class RegistryStore:
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                try:
+                    yield
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                self._generation += 1
 
     @contextmanager
     def reading(self) -> Iterator[None]:
