@@ -200,6 +200,10 @@ class ContractSerializer(_RegistryUser, Generic[M]):
         self._schema = _model_schema(model)
         self._headers: dict[str, bytes] = {}
         self._topic_headers: dict[str | None, bytes] = {}
+        self._writes_itself = self._schema.codec
+        self._own_class: Any = model  # compared by identity: subclasses take the general path
+        self._stamps = self._schema.stamps_version
+        self._version = model.SCHEMA_VERSION
         if warm_up:
             self._warm_up_or_close()
 
@@ -227,22 +231,31 @@ class ContractSerializer(_RegistryUser, Generic[M]):
 
     def __call__(self, obj: M | None, ctx: SerializationContext | None = None) -> bytes | None:
         """The framed bytes of ``obj`` (None for None, Kafka's tombstone)."""
-        if obj is None:
-            return None
         topic = ctx.topic if ctx is not None else None
         header = self._topic_headers.get(topic) or self._topic_header(topic)
+        coded: Any = obj  # a generated model, when the checks below hold
+        if (
+            self._writes_itself
+            and coded.__class__ is self._own_class
+            and (not self._stamps or coded.metadata.schema_version == self._version)
+        ):
+            # The usual object: the model's own class, its version already stamped.
+            out = bytearray(header)
+            try:
+                coded.write_avro(out)
+            except Exception as err:  # bad data surfaces as many exception types
+                raise SerializationError(self._explain(coded, err), topic=topic) from err
+            return bytes(out)
+        if obj is None:
+            return None
         if not isinstance(obj, self.model):
             raise SerializationError(
                 f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic
             )
         try:
-            if self._schema.codec and self._version_stamped(obj):
-                out = bytearray(header)
-                obj.write_avro(out)  # type: ignore[attr-defined]
-                return bytes(out)
             datum = obj.to_avro()
-            if self._schema.stamps_version:
-                datum["metadata"]["schema_version"] = self.model.SCHEMA_VERSION
+            if self._stamps:
+                datum["metadata"]["schema_version"] = self._version
             buffer = io.BytesIO()
             buffer.write(header)
             schemaless_writer(buffer, self._schema.parsed, datum)
@@ -251,13 +264,6 @@ class ContractSerializer(_RegistryUser, Generic[M]):
         except Exception as err:  # fastavro and to_avro raise many types for one cause: bad data.
             raise SerializationError(self._explain(obj, err), topic=topic) from err
         return buffer.getvalue()
-
-    def _version_stamped(self, obj: M) -> bool:
-        """Whether ``obj`` already carries the model's ``metadata.schema_version`` (or none)."""
-        if not self._schema.stamps_version:
-            return True
-        version: object = obj.metadata.schema_version  # type: ignore[attr-defined]
-        return version == self.model.SCHEMA_VERSION
 
     def _explain(self, obj: M, err: Exception) -> str:
         """A sentence naming the field path and the bad value's type."""
