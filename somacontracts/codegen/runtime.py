@@ -12,6 +12,7 @@ Free-form JSON travels as an Avro ``string`` holding its JSON text, marked
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -127,9 +128,21 @@ def dump_json_bytes(value: JsonValue) -> bytes:
         data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except TypeError:
         return _ENCODER.encode(value).encode()
-    if b"null" in data and _has_non_finite(value):
+    if b"null" in data and _may_hold_non_finite(value) and _has_non_finite(value):
         _ENCODER.encode(value)  # raises ValueError, naming the value
     return data
+
+
+def _may_hold_non_finite(value: JsonValue) -> bool:
+    """False when ``value`` certainly holds no NaN or infinity; cheaper than looking.
+
+    marshal writes a float as its 8 IEEE-754 bytes, little-endian, and the last byte of
+    a NaN or an infinity is 0x7F or 0xFF (sign and all-ones exponent). Text never holds
+    0xFF in UTF-8 and rarely 0x7F; an int, length or count that does only costs the
+    exact walk of :func:`_has_non_finite`.
+    """
+    encoded = marshal.dumps(value)
+    return b"\x7f" in encoded or b"\xff" in encoded
 
 
 def write_json(out: bytearray, value: JsonValue) -> None:

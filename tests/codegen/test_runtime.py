@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+from somacontracts.codegen import runtime
 from somacontracts.codegen.runtime import dump_json, load_json
 from tests.strategies import json_values
 
@@ -82,3 +84,17 @@ def test_values_that_are_not_json_are_refused() -> None:
         dump_json(Point(1))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         dump_json({"when": dt.datetime(2025, 1, 1)})  # type: ignore[dict-item]
+
+
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True)
+_NESTED = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _FLOATS | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=_NESTED)
+def test_the_cheap_non_finite_screen_never_misses_one(value: Any) -> None:
+    if runtime._has_non_finite(value):
+        assert runtime._may_hold_non_finite(value)
