@@ -231,6 +231,8 @@ class ContractSerializer(_RegistryUser, Generic[M]):
 
     def __call__(self, obj: M | None, ctx: SerializationContext | None = None) -> bytes | None:
         """The framed bytes of ``obj`` (None for None, Kafka's tombstone)."""
+        if obj is None:  # before the registry: a tombstone needs no schema id
+            return None
         topic = ctx.topic if ctx is not None else None
         header = self._topic_headers.get(topic) or self._topic_header(topic)
         coded: Any = obj  # a generated model, when the checks below hold
@@ -246,8 +248,6 @@ class ContractSerializer(_RegistryUser, Generic[M]):
             except Exception as err:  # bad data surfaces as many exception types
                 raise SerializationError(self._explain(coded, err), topic=topic) from err
             return bytes(out)
-        if obj is None:
-            return None
         if not isinstance(obj, self.model):
             raise SerializationError(
                 f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic

@@ -102,6 +102,10 @@ def test_framing_and_schema_version_stamp(client: SchemaRegistryClient) -> None:
 def test_none_is_a_tombstone(client: SchemaRegistryClient) -> None:
     assert ContractSerializer(models.ToolInvocation, client)(None, CTX) is None
     assert ContractDeserializer(models.ToolInvocation, client)(None, CTX) is None
+    # A tombstone needs no schema id: no registry call, even to one that does not answer.
+    with SchemaRegistryClient({"url": "http://127.0.0.1:9"}) as unreachable:
+        serializer = ContractSerializer(models.ToolInvocation, unreachable, warm_up=False)
+        assert serializer(None, CTX) is None
 
 
 def test_confluent_serdes_read_ours_and_we_read_theirs(client: SchemaRegistryClient) -> None:
