@@ -198,7 +198,12 @@ class ContractConsumer(Generic[M]):
         except MessageError as err:
             raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
         if value is None:
-            raise _tombstone(topic, partition, offset)
+            raise MessageError(
+                "a tombstone (null value) carries no contract object",
+                topic=topic,
+                partition=partition,
+                offset=offset,
+            )
         headers = msg.headers()
         return _make_received(
             value,
@@ -258,55 +263,27 @@ class ContractConsumer(Generic[M]):
         (handled or dead-lettered) in each partition, also when an exception ends it early.
         """
         finished: dict[tuple[str, int], Message] = {}
-        deserialize = self._deserializer
-        contexts = self._contexts
         try:
             for msg in batch:
                 if msg.error() is not None:
                     raise ContractError(f"Kafka consumer error: {msg.error()}")
-                topic = msg.topic() or ""
-                partition = msg.partition() or 0
-                context = contexts.get(topic) or self._context(topic)
                 try:
-                    value = deserialize(msg.value(), context)
+                    received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
-                    self._reject(msg, err, stats)
-                    finished[topic, partition] = msg
-                    continue
-                if value is None:
-                    self._reject(msg, _tombstone(topic, partition, msg.offset()), stats)
-                    finished[topic, partition] = msg
-                    continue
-                headers = msg.headers()
-                received = _make_received(
-                    value,
-                    topic,
-                    partition,
-                    msg.offset() or 0,
-                    msg.key(),
-                    tuple(_pairs(headers)) if headers else (),
-                    msg.timestamp()[1],
-                )
-                try:
-                    handler(received)
-                except Exception as err:
-                    self._retry(handler, received, msg, err, stats)
+                    self._dead_letter(msg, err, attempts=0)
+                    stats.dead_lettered += 1
                 else:
-                    stats.handled += 1
-                finished[topic, partition] = msg
+                    try:
+                        handler(received)
+                    except Exception as err:
+                        self._retry(handler, received, msg, err, stats)
+                    else:
+                        stats.handled += 1
+                finished[msg.topic() or "", msg.partition() or 0] = msg
         finally:
             store = self._consumer.store_offsets
             for msg in finished.values():
                 store(message=msg)
-
-    def _reject(self, msg: Message, err: ContractError, stats: RunStats) -> None:
-        """Dead-letter a message that cannot be decoded."""
-        if isinstance(err, MessageError) and err.partition is None:
-            err = type(err)(
-                err.reason, topic=msg.topic(), partition=msg.partition(), offset=msg.offset()
-            )
-        self._dead_letter(msg, err, attempts=0)
-        stats.dead_lettered += 1
 
     def _retry(
         self,
@@ -390,15 +367,6 @@ class ContractConsumer(Generic[M]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _tombstone(topic: str, partition: int | None, offset: int | None) -> MessageError:
-    return MessageError(
-        "a tombstone (null value) carries no contract object",
-        topic=topic,
-        partition=partition,
-        offset=offset,
-    )
 
 
 def _pairs(headers: Any) -> list[tuple[str, bytes | None]]:

@@ -149,9 +149,6 @@ class ContractProducer(Generic[M]):
         Raises :class:`~somacontracts.errors.SerializationError` at once for an object
         that cannot be written.
         """
-        value = self._serializer(obj, self._context)
-        field = self._key_of(obj)
-        key = None if field is None else str(field).encode()
         future: Future[Delivered] = Future()
         topic = self.topic
 
@@ -167,7 +164,7 @@ class ContractProducer(Generic[M]):
             if on_delivery is not None:
                 on_delivery(delivered, None)
 
-        self._enqueue(value, key, None if headers is None else list(headers), report)
+        self._enqueue(obj, headers, report)
         return future
 
     def produce(
@@ -182,30 +179,22 @@ class ContractProducer(Generic[M]):
         A delivery failure goes to ``on_delivery`` if given, else it is raised as
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
         """
-        value = self._serializer(obj, self._context)
-        field = self._key_of(obj)
-        key = None if field is None else str(field).encode()
         report = (
             self._record_failure
             if on_delivery is None
             else _callback_report(on_delivery, self.topic)
         )
-        pairs: _ClientHeaders | None = None if headers is None else list(headers)
-        try:
-            self._produce(self.topic, value, key, headers=pairs, on_delivery=report)
-        except BufferError:
-            self._enqueue(value, key, pairs, report)
+        self._enqueue(obj, headers, report)
 
-    def _enqueue(
-        self,
-        value: bytes | None,
-        key: bytes | None,
-        headers: _ClientHeaders | None,
-        report: _Report,
-    ) -> None:
+    def _enqueue(self, obj: M, headers: Headers | None, report: _Report) -> None:
+        """Serialize and key ``obj`` and queue it, waiting for room while the queue is full."""
+        value = self._serializer(obj, self._context)
+        field = self._key_of(obj)
+        key = None if field is None else str(field).encode()
+        pairs: _ClientHeaders | None = None if headers is None else list(headers)
         while True:
             try:
-                self._produce(self.topic, value, key, headers=headers, on_delivery=report)
+                self._produce(self.topic, value, key, headers=pairs, on_delivery=report)
                 return
             except BufferError:
                 # The local queue is full: wait for deliveries to make room.
