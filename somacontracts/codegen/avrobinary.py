@@ -107,6 +107,7 @@ def write_int(out: bytearray, value: int) -> None:
 
 def write_string(out: bytearray, value: str) -> None:
     """Append ``value`` as an Avro ``string``: its UTF-8 length, then its UTF-8 bytes."""
+    # write_bytes's body, inline: a call less on the most frequent value of a message.
     data = value.encode()
     size = len(data)
     if size < 64:

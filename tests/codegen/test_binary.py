@@ -166,29 +166,39 @@ def test_values_no_reader_could_read_back_are_refused() -> None:
     [
         (b"\xff" * 11, "read_long", "longer than 10 bytes"),
         (b"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x7f", "read_long", "range of a long"),
-        (b"\x06", "read_int", None),  # 3: fine
         (b"\x80\x80\x80\x80\x10", "read_int", "range of an int"),
-        (b"\x01", "read_boolean", None),
         (b"\x04", "read_boolean", "not a boolean"),
         (b"\x03", "read_bytes", "runs past"),  # length -2
         (b"\x0aabc", "read_string", "runs past"),  # length 5, 3 bytes left
-        (b"\x04", "read_index", None),  # index 2 of 3
         (b"\x06", "read_index", "not below 3"),
         (b"\x01", "read_index", "not below 3"),  # -1
         (b"\x14ab", "read_count", "runs past"),  # 10 items, 2 bytes
     ],
 )
-def test_reader_refuses_what_corrupt_data_claims(
-    data: bytes, read: str, message: str | None
+def test_reader_refuses_what_corrupt_data_claims(data: bytes, read: str, message: str) -> None:
+    reader = avrobinary.Reader(data)
+    arguments = (3,) if read == "read_index" else ()
+    with pytest.raises(ValueError, match=message):
+        getattr(reader, read)(*arguments)
+
+
+@pytest.mark.parametrize(
+    ("data", "read", "expected"),
+    [
+        (b"\x06", "read_int", 3),
+        (b"\x01", "read_boolean", True),
+        (b"\x00", "read_boolean", False),
+        (b"\x04", "read_index", 2),  # the last of 3
+        (b"\x04ab", "read_count", 2),  # 2 items, 2 bytes left
+    ],
+)
+def test_reader_accepts_the_edges_of_what_is_valid(
+    data: bytes, read: str, expected: object
 ) -> None:
     reader = avrobinary.Reader(data)
-    method = getattr(reader, read)
     arguments = (3,) if read == "read_index" else ()
-    if message is None:
-        method(*arguments)
-        return
-    with pytest.raises(ValueError, match=message):
-        method(*arguments)
+    assert getattr(reader, read)(*arguments) == expected
+    assert reader.pos == 1
 
 
 def test_reader_reads_blocks_that_give_their_size() -> None:
