@@ -34,6 +34,7 @@ import decimal
 import functools
 import struct
 import time
+import uuid
 from typing import Final
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "millis_local_timestamp",
     "millis_time",
     "millis_timestamp",
+    "string_uuid",
     "time_micros",
     "time_millis",
     "timestamp_micros",
@@ -79,6 +81,12 @@ _MAX_ZERO_WIDTH_ITEMS: Final = 1 << 24
 _EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _EPOCH_NAIVE: Final = datetime.datetime(1970, 1, 1)
 _EPOCH_ORDINAL: Final = _EPOCH_NAIVE.toordinal()
+
+_UUID: Final = uuid.UUID
+_new_uuid: Final = object.__new__
+_set_uuid_int: Final = _UUID.__dict__["int"].__set__
+_set_uuid_safety: Final = _UUID.__dict__["is_safe"].__set__
+_UNKNOWN_SAFETY: Final = uuid.SafeUUID.unknown
 
 
 # -- writing -------------------------------------------------------------------------
@@ -268,6 +276,27 @@ def millis_time(value: int) -> datetime.time:
     """The time of day ``value`` milliseconds after midnight."""
     seconds, millis = divmod(value, 1_000)
     return datetime.time(seconds // 3_600, seconds // 60 % 60, seconds % 60, millis * 1_000)
+
+
+def string_uuid(text: str) -> uuid.UUID:
+    """``uuid.UUID(text)``, in half the time for the usual 36-character form.
+
+    That form (32 hex digits and 4 hyphens) builds the UUID from its integer as
+    ``UUID.__init__`` does, setting its two slots; any other text goes to ``UUID`` itself,
+    so both accept and refuse the same texts.
+    """
+    if len(text) == 36:
+        digits = text.replace("-", "")
+        if len(digits) == 32:
+            try:
+                value = int(digits, 16)  # UUID's own parse; 32 digits are below 2**128
+            except ValueError:
+                return _UUID(text)
+            made = _new_uuid(_UUID)
+            _set_uuid_int(made, value)
+            _set_uuid_safety(made, _UNKNOWN_SAFETY)
+            return made
+    return _UUID(text)
 
 
 def micros_time(value: int) -> datetime.time:

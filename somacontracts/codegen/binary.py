@@ -68,7 +68,7 @@ _READERS = {
     "string": "reader.read_string()",
     "bytes": "reader.read_bytes()",
     "json": "_rt.load_json_bytes(reader.read_bytes())",
-    "uuid": "uuid.UUID(reader.read_string())",
+    "uuid": "_rt.string_uuid(reader.read_string())",
     "fixed_uuid": "uuid.UUID(bytes=reader.read_fixed(16))",
     "datetime:timestamp-millis": "_rt.millis_timestamp(reader.read_long())",
     "datetime:timestamp-micros": "_rt.micros_timestamp(reader.read_long())",

@@ -16,6 +16,7 @@ import marshal
 from collections.abc import Iterable
 from typing import TypeAlias
 
+import msgspec
 import orjson
 
 from somacontracts.codegen.avrobinary import (
@@ -33,6 +34,7 @@ from somacontracts.codegen.avrobinary import (
     millis_local_timestamp,
     millis_time,
     millis_timestamp,
+    string_uuid,
     time_micros,
     time_millis,
     timestamp_micros,
@@ -69,6 +71,7 @@ __all__ = [
     "millis_time",
     "millis_timestamp",
     "no_branch",
+    "string_uuid",
     "time_micros",
     "time_millis",
     "timestamp_micros",
@@ -89,30 +92,23 @@ JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, 
 """Any JSON value: null, true/false, a number, a string, an array or an object."""
 
 # The JSON text of free-form fields is encoded and decoded on every message, so it goes
-# through orjson, several times faster than the standard library. orjson is not
-# exact in three corners; each falls back to the standard library, which is:
+# through compiled codecs, several times faster than the standard library.
+# Encoding uses orjson, which is not exact in two corners; each falls back to the
+# standard library, which is:
 # - it writes NaN and infinity as null: when the output holds "null", the value is
 #   searched for them, and one found is refused as the standard library refuses it;
 # - it refuses integers beyond 64 bits (and, passed through here, subclasses,
-#   dataclasses and datetimes): TypeError, encoded again by the standard library;
-# - it reads integers beyond 64 bits as floats: text with 19 digits in a row is
-#   decoded by the standard library (found by mapping every digit byte to "1" and
-#   looking for nineteen of them, much cheaper than a regular expression).
+#   dataclasses and datetimes): TypeError, encoded again by the standard library.
+# Decoding uses msgspec, which reads what the standard library reads, integers beyond
+# 64 bits included, and refuses NaN, infinity and numbers too large for a float,
+# which the standard library would read but no JSON encoder here would write back.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _DUMP_OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
-_DIGITS_AS_ONE = bytes(ord("1") if ord("0") <= b <= ord("9") else b for b in range(256))
-_NINETEEN_DIGITS = b"1" * 19
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_decode_json = msgspec.json.Decoder().decode
 
 
 def dump_json(value: JsonValue) -> str:
@@ -180,11 +176,11 @@ def load_json_bytes(data: bytes) -> JsonValue:
     """:func:`load_json` of UTF-8 ``data``, the form Avro reads."""
     if data == b"{}":  # the usual free-form metadata: nothing
         return {}
-    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ONE):
-        value: JsonValue = orjson.loads(data)
-        return value
-    decoded: JsonValue = _DECODER.decode(data.decode())
-    return decoded
+    try:
+        value: JsonValue = _decode_json(data)
+    except RecursionError:  # nesting deeper than the interpreter's stack allows
+        raise ValueError("JSON text nested too deeply") from None
+    return value
 
 
 def unknown_branch(where: str, datum: object) -> ValueError:

@@ -197,7 +197,7 @@ class ConversationEventV1:
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
         """The record encoded in this version's schema at the reader's position."""
         return cls(
-            event_id=uuid.UUID(reader.read_string()),
+            event_id=_rt.string_uuid(reader.read_string()),
             conversation_id=reader.read_string(),
             tenant_id=reader.read_string(),
             sequence=reader.read_long(),

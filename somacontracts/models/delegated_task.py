@@ -102,7 +102,7 @@ class DelegatedTaskV1:
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
         """The record encoded in this version's schema at the reader's position."""
         return cls(
-            task_id=uuid.UUID(reader.read_string()),
+            task_id=_rt.string_uuid(reader.read_string()),
             type=reader.read_string(),
             payload=_rt.load_json_bytes(reader.read_bytes()),
             tenant_id=reader.read_string(),

@@ -95,7 +95,7 @@ class ToolInvocationV1:
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
         """The record encoded in this version's schema at the reader's position."""
         return cls(
-            task_id=uuid.UUID(reader.read_string()),
+            task_id=_rt.string_uuid(reader.read_string()),
             tenant_id=reader.read_string(),
             persona=reader.read_string(),
             tool_name=reader.read_string(),

@@ -115,7 +115,7 @@ class ToolResultV1:
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
         """The record encoded in this version's schema at the reader's position."""
         return cls(
-            task_id=uuid.UUID(reader.read_string()),
+            task_id=_rt.string_uuid(reader.read_string()),
             status=_TOOLRESULTSTATUSV1_MEMBERS[reader.read_index(5)],
             output=_rt.load_json_bytes(reader.read_bytes()),
             metrics=ToolResultMetricsV1.read_avro(reader),

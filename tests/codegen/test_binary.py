@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import importlib
 import io
+import pickle
+import uuid
 from types import ModuleType
 from typing import Any
 
@@ -221,3 +224,43 @@ def test_naive_timestamps_are_local_time_as_fastavro_writes_them() -> None:
     out = bytearray()
     avrobinary.write_long(out, avrobinary.timestamp_micros(moment))
     assert bytes(out) == _fastavro_encoding(schema, moment)
+
+
+def _uuid_or_error(make: Any, text: str) -> object:
+    try:
+        made = make(text)
+    except ValueError as err:
+        return type(err)
+    return (made, made.int, made.version, made.is_safe, hash(made), str(made))
+
+
+_UUID_LIKE = st.one_of(
+    st.uuids().map(str),
+    st.uuids().map(lambda u: str(u).upper()),
+    st.text(alphabet="0123456789abcdefABCDEF-_+ {}xurn:", min_size=30, max_size=40),
+    st.text(min_size=36, max_size=36),
+    st.builds(  # 32 characters and 4 hyphens anywhere: the form string_uuid parses itself
+        lambda chars, cuts: "-".join(
+            chars[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), 32], strict=True)
+        ),
+        st.text(alphabet="0123456789abcdefABCDEF_+ {}xg:é", min_size=32, max_size=32),
+        st.lists(st.integers(0, 32), min_size=4, max_size=4),
+    ),
+)
+
+
+@given(_UUID_LIKE)
+def test_string_uuid_accepts_and_refuses_what_uuid_does(text: str) -> None:
+    assert _uuid_or_error(avrobinary.string_uuid, text) == _uuid_or_error(uuid.UUID, text)
+
+
+def test_string_uuid_makes_a_full_uuid() -> None:
+    text = "12345678-1234-5678-9abc-def012345678"
+    made = avrobinary.string_uuid(text)
+    assert type(made) is uuid.UUID
+    assert made == uuid.UUID(text)
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert copy.deepcopy(made) == made
+    assert repr(made) == f"UUID('{text}')"
+    with pytest.raises(TypeError):
+        made.int = 1  # type: ignore[misc]

@@ -241,7 +241,7 @@ class KeywordsV1:
             str_=reader.read_string(),
             dict_=_dict__read_avro(reader),
             datetime_=_rt.micros_timestamp(reader.read_long()),
-            uuid_=uuid.UUID(reader.read_string()),
+            uuid_=_rt.string_uuid(reader.read_string()),
             to_avro_=reader.read_string(),
             SCHEMA_=reader.read_string(),
             avro___private=reader.read_string(),

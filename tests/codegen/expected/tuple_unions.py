@@ -298,7 +298,7 @@ def _two_enums_read_avro(reader: _rt.Reader) -> LightV1 | ColourV1 | None:
 def _uuid_or_enum_read_avro(reader: _rt.Reader) -> uuid.UUID | ColourV1:
     index = reader.read_index(2)
     if index == 0:
-        return uuid.UUID(reader.read_string())
+        return _rt.string_uuid(reader.read_string())
     return _COLOURV1_MEMBERS[reader.read_index(2)]
 
 
