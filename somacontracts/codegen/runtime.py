@@ -12,7 +12,6 @@ Free-form JSON travels as an Avro ``string`` holding its JSON text, marked
 from __future__ import annotations
 
 import json
-import marshal
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -109,6 +108,7 @@ _DUMP_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
 _decode_json = msgspec.json.Decoder().decode
+_pack = msgspec.msgpack.Encoder().encode
 
 
 def dump_json(value: JsonValue) -> str:
@@ -124,7 +124,9 @@ def dump_json_bytes(value: JsonValue) -> bytes:
         data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except TypeError:
         return _ENCODER.encode(value).encode()
-    if b"null" in data and _may_hold_non_finite(value) and _has_non_finite(value):
+    # find(), not "in": bytes' "in" first tries its operand as an int, and the TypeError
+    # that raises and clears costs more than the search.
+    if data.find(b"null") >= 0 and _may_hold_non_finite(value) and _has_non_finite(value):
         _ENCODER.encode(value)  # raises ValueError, naming the value
     return data
 
@@ -132,13 +134,14 @@ def dump_json_bytes(value: JsonValue) -> bytes:
 def _may_hold_non_finite(value: JsonValue) -> bool:
     """False when ``value`` certainly holds no NaN or infinity; cheaper than looking.
 
-    marshal writes a float as its 8 IEEE-754 bytes, little-endian, and the last byte of
-    a NaN or an infinity is 0x7F or 0xFF (sign and all-ones exponent). Text never holds
-    0xFF in UTF-8 and rarely 0x7F; an int, length or count that does only costs the
-    exact walk of :func:`_has_non_finite`.
+    MessagePack writes a float as 0xCB and its 8 IEEE-754 bytes, big-endian, and the
+    first of those is 0x7F or 0xFF for a NaN or an infinity (sign and all-ones
+    exponent). The pair appears nowhere else in UTF-8 text, and in the bytes of an
+    integer rarely; one found there only costs the exact walk of :func:`_has_non_finite`.
+    Called after orjson accepted ``value``: plain JSON types, integers within 64 bits.
     """
-    encoded = marshal.dumps(value)
-    return b"\x7f" in encoded or b"\xff" in encoded
+    encoded = _pack(value)
+    return encoded.find(b"\xcb\x7f") >= 0 or encoded.find(b"\xcb\xff") >= 0
 
 
 def write_json(out: bytearray, value: JsonValue) -> None:

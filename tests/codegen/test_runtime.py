@@ -118,3 +118,16 @@ _NESTED = st.recursive(
 def test_the_cheap_non_finite_screen_never_misses_one(value: Any) -> None:
     if runtime._has_non_finite(value):
         assert runtime._may_hold_non_finite(value)
+
+
+def test_the_cheap_non_finite_screen_passes_usual_values() -> None:
+    usual: dict[str, runtime.JsonValue] = {
+        "cpu": 1.5,
+        "tiny": -1e-300,
+        "huge": 1e300,
+        "n": [-1, 127, 2**64 - 1],
+        "é": None,
+    }
+    assert not runtime._may_hold_non_finite(usual)
+    for bad in (float("nan"), -float("nan"), float("inf"), float("-inf")):
+        assert runtime._may_hold_non_finite({**usual, "bad": [bad]})
