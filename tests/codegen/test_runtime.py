@@ -131,3 +131,15 @@ def test_the_cheap_non_finite_screen_passes_usual_values() -> None:
     assert not runtime._may_hold_non_finite(usual)
     for bad in (float("nan"), -float("nan"), float("inf"), float("-inf")):
         assert runtime._may_hold_non_finite({**usual, "bad": [bad]})
+
+
+_JSONISH = st.lists(st.sampled_from([b"[", b"]", b"{", b"}", b'"', b":", b",", b"1", b"-", b"e"]))
+
+
+@given(data=st.binary() | _JSONISH.map(b"".join))
+def test_any_bytes_decode_or_raise_value_error(data: bytes) -> None:
+    try:
+        value = runtime.load_json_bytes(data)
+    except ValueError:
+        return
+    assert value == json.loads(data)
