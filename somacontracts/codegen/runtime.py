@@ -98,9 +98,10 @@ JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, 
 #   searched for them, and one found is refused as the standard library refuses it;
 # - it refuses integers beyond 64 bits (and, passed through here, subclasses,
 #   dataclasses and datetimes): TypeError, encoded again by the standard library.
-# Decoding uses msgspec, which reads what the standard library reads, integers beyond
-# 64 bits included, and refuses NaN, infinity and numbers too large for a float,
-# which the standard library would read but no JSON encoder here would write back.
+# Decoding uses msgspec, which reads JSON as the standard library reads it, integers
+# beyond 64 bits included, and refuses what the standard library would read but no
+# encoder here would write back: NaN, infinity, numbers too large for a float and
+# escaped lone surrogates.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _DUMP_OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
