@@ -32,8 +32,8 @@ from typing import Any
 
 from fastavro.schema import parse_schema
 
-from somacontracts.codegen.runtime import dump_json, load_json
 from somacontracts.errors import SchemaError
+from somacontracts.runtime import dump_json, load_json
 from somacontracts.validation import JSON_LOGICAL_TYPE
 
 __all__ = ["dump_json_value", "from_plain_json", "to_plain_json"]

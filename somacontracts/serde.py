@@ -46,7 +46,6 @@ from confluent_kafka.serialization import SerializationContext
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.validation import ValidationError, validate
 
-from somacontracts.codegen.avrobinary import Reader
 from somacontracts.compat import check_reader_writer
 from somacontracts.errors import (
     ContractError,
@@ -57,6 +56,7 @@ from somacontracts.errors import (
     SerializationError,
 )
 from somacontracts.registry.client import call, connect, url_of
+from somacontracts.runtime import Reader
 from somacontracts.schemas import canonical_form
 
 __all__ = ["ContractDeserializer", "ContractModel", "ContractSerializer"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from somacontracts.codegen.runtime import dump_json
+from somacontracts.runtime import dump_json
 
 __all__ = ["datums", "json_values"]
 

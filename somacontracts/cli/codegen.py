@@ -7,7 +7,7 @@ of files when the folder differs from what the schemas produce.
 
 ``--schemas DIR --out DIR`` generates models for any tree of ``<Contract>/vN.avsc``
 files; those modules import only the standard library and
-``somacontracts.codegen.runtime``. A schema the generator cannot express stops the run
+``somacontracts.runtime``. A schema the generator cannot express stops the run
 before any file is written: one line naming the file and JSON location, exit code 2.
 """
 

@@ -2,7 +2,7 @@
 
 :func:`render_tree` turns a schema tree into module sources (pure);
 :func:`write_modules` and :func:`compare_modules` put them on disk or compare them;
-:mod:`somacontracts.codegen.runtime` is what generated modules import at run time;
+generated modules import :mod:`somacontracts.runtime` at run time;
 :mod:`somacontracts.codegen.names` says how Avro names become safe Python names.
 """
 

@@ -2,7 +2,7 @@
 
 Pure: record models in, lines of Python out; :mod:`somacontracts.codegen.render` puts
 them in the class. The generated methods encode and decode the record's exact schema
-in straight-line code calling :mod:`somacontracts.codegen.avrobinary` once per value,
+in straight-line code calling :mod:`somacontracts.runtime.codec` once per value,
 as Avro Java's generated classes do (``customEncode``/``customDecode``). The serdes
 use them whenever the writer schema is the model's own and fall back to fastavro with
 schema resolution otherwise.
@@ -38,7 +38,7 @@ __all__ = ["Codec", "enum_table_lines", "enum_tables", "supported"]
 _INDENT = "    "
 _NOQA = "  # noqa: E501"
 
-# (kind, Avro type or logical type) -> the avrobinary function writing it / reading it.
+# (kind, Avro type or logical type) -> the codec function writing it / reading it.
 _WRITERS = {
     "boolean": "_rt.write_boolean(out, {v})",
     "int:int": "_rt.write_int(out, {v})",

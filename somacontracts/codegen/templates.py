@@ -72,7 +72,7 @@ INIT_DOC = (
 )
 SKIPPED_EXPORTS = "# Defined by more than one contract, import from the module: {names}"
 
-RUNTIME_IMPORT = "from somacontracts.codegen import runtime as _rt"
+RUNTIME_IMPORT = "from somacontracts import runtime as _rt"
 
 DATACLASS_DECORATOR = "@dataclasses.dataclass(slots=True, kw_only=True)"
 RECORD_CLASS = "class {name}:"

@@ -20,7 +20,7 @@ import datetime
 import typing
 import uuid
 
-from somacontracts.codegen import runtime as _rt
+from somacontracts import runtime as _rt
 
 __all__ = ["DelegatedTask", "DelegatedTaskMetadata", "DelegatedTaskMetadataV1", "DelegatedTaskV1"]
 

@@ -20,7 +20,7 @@ import datetime
 import enum
 import typing
 
-from somacontracts.codegen import runtime as _rt
+from somacontracts import runtime as _rt
 
 __all__ = [
     "SettingsChangeKind",

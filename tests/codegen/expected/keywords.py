@@ -23,7 +23,7 @@ import enum
 import typing
 import uuid
 
-from somacontracts.codegen import runtime as _rt
+from somacontracts import runtime as _rt
 
 __all__ = [
     "AvroNone",

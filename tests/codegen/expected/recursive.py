@@ -18,7 +18,7 @@ import collections.abc
 import dataclasses
 import typing
 
-from somacontracts.codegen import runtime as _rt
+from somacontracts import runtime as _rt
 
 __all__ = ["Node", "NodeV1", "Recursive", "RecursiveV1", "Tree", "TreeV1"]
 

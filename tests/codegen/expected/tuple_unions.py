@@ -21,7 +21,7 @@ import enum
 import typing
 import uuid
 
-from somacontracts.codegen import runtime as _rt
+from somacontracts import runtime as _rt
 
 __all__ = ["Colour", "ColourV1", "Light", "LightV1", "TupleUnions", "TupleUnionsV1"]
 

@@ -1,9 +1,4 @@
-"""What generated models import at run time: the free-form JSON type and its text codec,
-and Avro's binary encoding (from :mod:`somacontracts.codegen.avrobinary`).
-
-Generated modules import only this module and the standard library, so models
-generated for another service's schemas need nothing else from somacontracts. It is
-on the hot path of every message.
+"""The free-form JSON of generated models: its Python type and its text codec.
 
 Free-form JSON travels as an Avro ``string`` holding its JSON text, marked
 ``"logicalType": "json"``; a model holds the decoded value, a :data:`JsonValue`.
@@ -12,79 +7,20 @@ Free-form JSON travels as an Avro ``string`` holding its JSON text, marked
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import TypeAlias
 
 import msgspec
 import orjson
 
-from somacontracts.codegen.avrobinary import (
-    Reader,
-    bytes_decimal,
-    date_days,
-    days_date,
-    decimal_bytes,
-    decimal_fixed,
-    local_timestamp_micros,
-    local_timestamp_millis,
-    micros_local_timestamp,
-    micros_time,
-    micros_timestamp,
-    millis_local_timestamp,
-    millis_time,
-    millis_timestamp,
-    string_uuid,
-    time_micros,
-    time_millis,
-    timestamp_micros,
-    timestamp_millis,
-    write_boolean,
-    write_bytes,
-    write_double,
-    write_fixed,
-    write_float,
-    write_int,
-    write_long,
-    write_string,
-)
+from somacontracts.runtime.codec import write_bytes
 
 __all__ = [
     "JsonValue",
-    "Reader",
-    "bytes_decimal",
-    "date_days",
-    "days_date",
-    "decimal_bytes",
-    "decimal_fixed",
     "dump_json",
     "dump_json_bytes",
-    "enum_index",
     "load_json",
     "load_json_bytes",
-    "local_timestamp_micros",
-    "local_timestamp_millis",
-    "micros_local_timestamp",
-    "micros_time",
-    "micros_timestamp",
-    "millis_local_timestamp",
-    "millis_time",
-    "millis_timestamp",
-    "no_branch",
-    "string_uuid",
-    "time_micros",
-    "time_millis",
-    "timestamp_micros",
-    "timestamp_millis",
-    "unknown_branch",
-    "write_boolean",
-    "write_bytes",
-    "write_double",
-    "write_fixed",
-    "write_float",
-    "write_int",
     "write_json",
-    "write_long",
-    "write_string",
 ]
 
 JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
@@ -185,23 +121,3 @@ def load_json_bytes(data: bytes) -> JsonValue:
     except RecursionError:  # nesting deeper than the interpreter's stack allows
         raise ValueError("JSON text nested too deeply") from None
     return value
-
-
-def unknown_branch(where: str, datum: object) -> ValueError:
-    """The error for a datum that fits no branch of the union of ``where``."""
-    if isinstance(datum, tuple) and len(datum) == 2:
-        return ValueError(f"{where}: the union has no branch named {datum[0]!r}")
-    return ValueError(
-        f"{where}: cannot tell which branch of the union {type(datum).__name__} {datum!r:.60}"
-        " belongs to; read with fastavro's return_named_type=True"
-    )
-
-
-def no_branch(where: str, value: object) -> TypeError:
-    """The error for a value that is of no branch of the union of ``where``."""
-    return TypeError(f"{where}: {type(value).__name__} {value!r:.60} is of no branch of the union")
-
-
-def enum_index(members: Iterable[str]) -> dict[str, int]:
-    """Each symbol's index in its enum, which Avro writes in its place."""
-    return {member: index for index, member in enumerate(members)}

@@ -35,6 +35,7 @@ import functools
 import struct
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Final
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "days_date",
     "decimal_bytes",
     "decimal_fixed",
+    "enum_index",
     "local_timestamp_micros",
     "local_timestamp_millis",
     "micros_local_timestamp",
@@ -52,11 +54,13 @@ __all__ = [
     "millis_local_timestamp",
     "millis_time",
     "millis_timestamp",
+    "no_branch",
     "string_uuid",
     "time_micros",
     "time_millis",
     "timestamp_micros",
     "timestamp_millis",
+    "unknown_branch",
     "write_boolean",
     "write_bytes",
     "write_double",
@@ -422,3 +426,26 @@ class Reader:
         elif count > _MAX_ZERO_WIDTH_ITEMS:
             raise ValueError(f"a block of {count} empty items at byte {at} is too many")
         return count
+
+
+# -- unions and enums -------------------------------------------------------------------
+
+
+def unknown_branch(where: str, datum: object) -> ValueError:
+    """The error for a datum that fits no branch of the union of ``where``."""
+    if isinstance(datum, tuple) and len(datum) == 2:
+        return ValueError(f"{where}: the union has no branch named {datum[0]!r}")
+    return ValueError(
+        f"{where}: cannot tell which branch of the union {type(datum).__name__} {datum!r:.60}"
+        " belongs to; read with fastavro's return_named_type=True"
+    )
+
+
+def no_branch(where: str, value: object) -> TypeError:
+    """The error for a value that is of no branch of the union of ``where``."""
+    return TypeError(f"{where}: {type(value).__name__} {value!r:.60} is of no branch of the union")
+
+
+def enum_index(members: Iterable[str]) -> dict[str, int]:
+    """Each symbol's index in its enum, which Avro writes in its place."""
+    return {member: index for index, member in enumerate(members)}

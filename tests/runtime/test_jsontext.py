@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts.codegen import runtime
-from somacontracts.codegen.runtime import dump_json, load_json
+from somacontracts.runtime import dump_json, load_json
+from somacontracts.runtime import jsontext as runtime
 from tests.strategies import json_values
 
 
