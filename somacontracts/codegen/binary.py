@@ -48,8 +48,8 @@ _WRITERS = {
     "string": "_rt.write_string(out, {v})",
     "bytes": "_rt.write_bytes(out, {v})",
     "json": "_rt.write_json(out, {v})",
-    "uuid": "_rt.write_string(out, str({v}))",
-    "fixed_uuid": "_rt.write_fixed(out, {v}.bytes, 16)",
+    "uuid": "_rt.write_uuid(out, {v})",
+    "fixed_uuid": "_rt.write_fixed_uuid(out, {v})",
     "datetime:timestamp-millis": "_rt.write_long(out, _rt.timestamp_millis({v}))",
     "datetime:timestamp-micros": "_rt.write_long(out, _rt.timestamp_micros({v}))",
     "datetime:local-timestamp-millis": "_rt.write_long(out, _rt.local_timestamp_millis({v}))",
@@ -171,15 +171,33 @@ class Codec:
         return [_fit(line) for line in lines]
 
     def write(
-        self, type_: TypeModel, source: str, where: str, depth: int, numbers: Iterator[int]
+        self,
+        type_: TypeModel,
+        source: str,
+        where: str,
+        depth: int,
+        numbers: Iterator[int],
+        *,
+        checked: bool = False,
     ) -> list[str]:
-        """Statements appending the encoding of the value ``source`` to ``out``."""
+        """Statements appending the encoding of the value ``source`` to ``out``.
+
+        ``checked`` when a union's dispatch has already tested the value's class.
+        """
         pad = _INDENT * depth
         kind = type_.kind
         if kind == "null":
-            return []
+            return [] if checked else [f"{pad}_rt.write_null({source})"]
         if kind == "record":
-            return [f"{pad}{self.class_name(type_)}.write_avro({source}, out)"]
+            name = self.class_name(type_)
+            if checked:
+                return [f"{pad}{name}.write_avro({source}, out)"]
+            value = f"v{next(numbers)}"
+            return [
+                f"{pad}{value} = {source}",
+                *self.instance_check(value, name, pad),
+                f"{pad}{name}.write_avro({value}, out)",
+            ]
         if kind == "enum":
             index, _ = enum_tables(self.enums[_named(type_)])
             return [f"{pad}_rt.write_long(out, {index}[{source}])"]
@@ -192,13 +210,27 @@ class Codec:
             fixed = f"_rt.decimal_fixed({source}, {digits}, {type_.size})"
             return [f"{pad}_rt.write_fixed(out, {fixed}, {type_.size})"]
         if kind in ("array", "map"):
-            return self.write_collection(type_, source, where, depth, numbers)
+            return self.write_collection(type_, source, where, depth, numbers, checked=checked)
         if kind == "union":
             return self.write_union(type_, source, where, depth, numbers)
         return [pad + _WRITERS[_key(type_)].format(v=source)]
 
+    def instance_check(self, value: str, expected: str, pad: str) -> list[str]:
+        """Lines refusing ``value`` unless it is an instance of the class ``expected``."""
+        return [
+            f"{pad}if not isinstance({value}, {expected}):",
+            f"{pad}{_INDENT}raise _rt.wrong_type({string_literal(expected)}, {value})",
+        ]
+
     def write_collection(
-        self, type_: TypeModel, source: str, where: str, depth: int, numbers: Iterator[int]
+        self,
+        type_: TypeModel,
+        source: str,
+        where: str,
+        depth: int,
+        numbers: Iterator[int],
+        *,
+        checked: bool,
     ) -> list[str]:
         assert type_.items is not None
         pad = _INDENT * depth
@@ -214,8 +246,10 @@ class Codec:
                 f"{inner}_rt.write_string(out, {key})",
                 *self.write(type_.items, item, where, depth + 2, numbers),
             ]
+        python_type = "list" if type_.kind == "array" else "dict"
         return [
             f"{pad}{value} = {source}",
+            *([] if checked else self.instance_check(value, python_type, pad)),
             f"{pad}if {value}:",
             f"{pad}{_INDENT}_rt.write_long(out, len({value}))",
             f"{pad}{_INDENT}{loop}",
@@ -233,9 +267,10 @@ class Codec:
         clauses: list[tuple[str | None, list[str]]] = []
         if nulls:
             clauses.append((f"{value} is None", [_index(nulls[0])]))
-        for number, group in enumerate(groups):
-            body = self.write_branch(type_, group, value, where, depth, numbers)
-            if number == len(groups) - 1 and len(groups) == 1:  # nothing left to tell apart
+        for group in groups:
+            checked = len(groups) > 1  # tested below with isinstance, before the branch
+            body = self.write_branch(type_, group, value, where, depth, numbers, checked=checked)
+            if not checked:  # nothing left to tell apart
                 clauses.append((None, body))
             else:
                 clauses.append((f"isinstance({value}, {self.value_check(group[0])})", body))
@@ -261,6 +296,8 @@ class Codec:
         where: str,
         depth: int,
         numbers: Iterator[int],
+        *,
+        checked: bool,
     ) -> list[str]:
         """Lines (unindented) writing ``value`` as the branch of ``group`` fastavro picks.
 
@@ -272,7 +309,8 @@ class Codec:
         pad = _INDENT * depth
 
         def written(branch: TypeModel) -> list[str]:
-            body = [line[len(pad) :] for line in self.write(branch, value, where, depth, numbers)]
+            lines = self.write(branch, value, where, depth, numbers, checked=checked)
+            body = [line[len(pad) :] for line in lines]
             return [_index(union.branches.index(branch)), *body]
 
         if len(group) == 1:

@@ -32,9 +32,10 @@ from typing import Any
 
 from somacontracts.codegen import names
 from somacontracts.errors import SchemaError
+from somacontracts.runtime.codec import LOGICAL_KINDS as _LOGICAL_KINDS
+from somacontracts.runtime.codec import PRIMITIVE_KINDS as _PRIMITIVE_KINDS
 from somacontracts.schemas import SchemaVersion
 from somacontracts.validation import (
-    JSON_LOGICAL_TYPE,
     PRIMITIVE_TYPES,
     json_pointer,
     qualified_name,
@@ -57,33 +58,6 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)  # local-timestamp-* and time-* are naive
 _DAY_MILLIS = 86_400_000
 
-# (Avro base type, logical type) -> the kind of Python value that represents it. Logical
-# types fastavro does not convert (timestamp-nanos, duration, big-decimal, unknown ones)
-# stay their base type, as the Avro specification prescribes for readers.
-_LOGICAL_KINDS = {
-    ("string", JSON_LOGICAL_TYPE): "json",
-    ("string", "uuid"): "uuid",
-    ("fixed", "uuid"): "fixed_uuid",
-    ("long", "timestamp-millis"): "datetime",
-    ("long", "timestamp-micros"): "datetime",
-    ("long", "local-timestamp-millis"): "datetime",
-    ("long", "local-timestamp-micros"): "datetime",
-    ("int", "date"): "date",
-    ("int", "time-millis"): "time",
-    ("long", "time-micros"): "time",
-    ("bytes", "decimal"): "decimal",
-    ("fixed", "decimal"): "decimal",
-}
-_PRIMITIVE_KINDS = {
-    "null": "null",
-    "boolean": "boolean",
-    "int": "int",
-    "long": "int",
-    "float": "float",
-    "double": "float",
-    "bytes": "bytes",
-    "string": "string",
-}
 # Kinds of which one union may hold one only: their values share a Python type but
 # not an encoding, so nothing tells which branch a value was meant for.
 _ONE_PER_UNION = {

@@ -392,9 +392,9 @@ class _Module:
 
     def constants(self, record: RecordModel, version: VersionModel, is_root: bool) -> list[str]:
         lines = literal_lines(record.full_name, 1, "FULL_NAME: typing.ClassVar[str] = ")
+        lines.append(f"{_INDENT}SCHEMA_VERSION: typing.ClassVar[int] = {version.version.version}")
         if not is_root:
             return lines
-        lines.append(f"{_INDENT}SCHEMA_VERSION: typing.ClassVar[int] = {version.version.version}")
         lines += _tuple_lines(
             f"{_INDENT}SUBJECTS: typing.ClassVar[tuple[str, ...]] = ", self.subjects
         )

@@ -166,7 +166,7 @@ class ConversationEventV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        _rt.write_string(out, str(self.event_id))
+        _rt.write_uuid(out, self.event_id)
         _rt.write_string(out, self.conversation_id)
         _rt.write_string(out, self.tenant_id)
         _rt.write_long(out, self.sequence)
@@ -191,7 +191,10 @@ class ConversationEventV1:
             out.append(2)
             _rt.write_string(out, v2)
         _rt.write_json(out, self.data)
-        ConversationEventMetadataV1.write_avro(self.metadata, out)
+        v3 = self.metadata
+        if not isinstance(v3, ConversationEventMetadataV1):
+            raise _rt.wrong_type("ConversationEventMetadataV1", v3)
+        ConversationEventMetadataV1.write_avro(v3, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -420,6 +423,7 @@ class ConversationEventMetadataV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.ConversationEventMetadata"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     schema_version: int = 1
     """Version of the ConversationEvent contract the producer wrote (the N of

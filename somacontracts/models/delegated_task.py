@@ -91,12 +91,15 @@ class DelegatedTaskV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        _rt.write_string(out, str(self.task_id))
+        _rt.write_uuid(out, self.task_id)
         _rt.write_string(out, self.type)
         _rt.write_json(out, self.payload)
         _rt.write_string(out, self.tenant_id)
         _rt.write_int(out, self.priority)
-        DelegatedTaskMetadataV1.write_avro(self.metadata, out)
+        v0 = self.metadata
+        if not isinstance(v0, DelegatedTaskMetadataV1):
+            raise _rt.wrong_type("DelegatedTaskMetadataV1", v0)
+        DelegatedTaskMetadataV1.write_avro(v0, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -241,6 +244,7 @@ class DelegatedTaskMetadataV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.DelegatedTaskMetadata"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     schema_version: int = 1
     """Version of the DelegatedTask contract the producer wrote (the N of

@@ -118,7 +118,10 @@ class SettingsPayloadV1:
         _rt.write_long(out, self.revision)
         _rt.write_long(out, _SETTINGSCHANGEKINDV1_INDEX[self.kind])
         _rt.write_json(out, self.settings)
-        SettingsPayloadMetadataV1.write_avro(self.metadata, out)
+        v1 = self.metadata
+        if not isinstance(v1, SettingsPayloadMetadataV1):
+            raise _rt.wrong_type("SettingsPayloadMetadataV1", v1)
+        SettingsPayloadMetadataV1.write_avro(v1, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -270,6 +273,7 @@ class SettingsPayloadMetadataV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.SettingsPayloadMetadata"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     schema_version: int = 1
     """Version of the SettingsPayload contract the producer wrote (the N of

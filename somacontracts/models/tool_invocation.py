@@ -84,12 +84,15 @@ class ToolInvocationV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        _rt.write_string(out, str(self.task_id))
+        _rt.write_uuid(out, self.task_id)
         _rt.write_string(out, self.tenant_id)
         _rt.write_string(out, self.persona)
         _rt.write_string(out, self.tool_name)
         _rt.write_json(out, self.payload)
-        ToolInvocationMetadataV1.write_avro(self.metadata, out)
+        v0 = self.metadata
+        if not isinstance(v0, ToolInvocationMetadataV1):
+            raise _rt.wrong_type("ToolInvocationMetadataV1", v0)
+        ToolInvocationMetadataV1.write_avro(v0, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -223,6 +226,7 @@ class ToolInvocationMetadataV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.ToolInvocationMetadata"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     schema_version: int = 1
     """Version of the ToolInvocation contract the producer wrote (the N of

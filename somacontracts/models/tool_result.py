@@ -105,11 +105,17 @@ class ToolResultV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        _rt.write_string(out, str(self.task_id))
+        _rt.write_uuid(out, self.task_id)
         _rt.write_long(out, _TOOLRESULTSTATUSV1_INDEX[self.status])
         _rt.write_json(out, self.output)
-        ToolResultMetricsV1.write_avro(self.metrics, out)
-        ToolResultMetadataV1.write_avro(self.metadata, out)
+        v0 = self.metrics
+        if not isinstance(v0, ToolResultMetricsV1):
+            raise _rt.wrong_type("ToolResultMetricsV1", v0)
+        ToolResultMetricsV1.write_avro(v0, out)
+        v1 = self.metadata
+        if not isinstance(v1, ToolResultMetadataV1):
+            raise _rt.wrong_type("ToolResultMetadataV1", v1)
+        ToolResultMetadataV1.write_avro(v1, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -259,6 +265,7 @@ class ToolResultMetricsV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.ToolResultMetrics"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     duration_ms: int
     """Wall-clock time the tool ran, in milliseconds."""
@@ -296,6 +303,7 @@ class ToolResultMetadataV1:
     """
 
     FULL_NAME: typing.ClassVar[str] = "somastack.contracts.ToolResultMetadata"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     schema_version: int = 1
     """Version of the ToolResult contract the producer wrote (the N of avro/ToolResult/vN.avsc)."""

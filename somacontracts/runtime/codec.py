@@ -7,15 +7,24 @@ they are written for speed: no dispatch on schemas, a table for the one-byte len
 and counts that most values have, and ``struct`` for floats.
 
 Encoding follows the Avro specification and produces the same bytes as fastavro for
-every value fastavro accepts, with these differences, all refusals of values fastavro
-writes without complaint but no Avro reader can read back as written:
+every value it accepts. It accepts only values that every reader reads back equal to
+what was written (``TypeError`` for a value of the wrong type, ``ValueError`` for a
+value of the right type that the schema cannot carry); fastavro writes many of these
+without complaint and its readers then refuse them, or read something else:
 
-* an ``int`` outside 32 bits and a ``long`` outside 64 bits raise ``ValueError``;
-* a ``boolean`` must be ``True`` or ``False``, not any truthy value;
-* a ``fixed`` value must have exactly the schema's size.
-
-Logical types convert as fastavro converts them (a naive ``datetime`` in a
-``timestamp-*`` field is local time, as fastavro's ``time.mktime`` makes it).
+* ``int`` and ``long`` take an ``int`` (not a ``bool``) within 32 or 64 bits;
+  ``float`` and ``double`` take a ``float``, or an ``int`` that a double holds exactly
+  (not a ``bool``); a ``float`` keeps 32 bits, as the schema says;
+* ``boolean`` takes ``True`` or ``False`` only; ``string`` a ``str`` that UTF-8 can
+  encode (no lone surrogates); ``bytes`` and ``fixed`` take ``bytes`` or ``bytearray``,
+  a ``fixed`` exactly its size;
+* ``uuid`` takes a :class:`uuid.UUID`, not its text;
+* ``timestamp-*`` takes an aware ``datetime`` (a naive one would be read as the host's
+  local time); ``local-timestamp-*`` a naive one; ``date`` a ``date`` that is not a
+  ``datetime``; ``time-*`` a naive ``time``; a ``*-millis`` value keeps whole
+  milliseconds, as Avro Java's conversions keep them;
+* ``decimal`` takes a finite :class:`decimal.Decimal` within the schema's precision and
+  scale.
 
 :class:`Reader` decodes from ``bytes`` and checks what corrupt input could get wrong:
 a varint longer than ten bytes, a negative length, a length past the end, a union
@@ -33,12 +42,13 @@ import datetime
 import decimal
 import functools
 import struct
-import time
 import uuid
 from collections.abc import Iterable
 from typing import Final
 
 __all__ = [
+    "LOGICAL_KINDS",
+    "PRIMITIVE_KINDS",
     "Reader",
     "bytes_decimal",
     "date_days",
@@ -60,16 +70,53 @@ __all__ = [
     "time_millis",
     "timestamp_micros",
     "timestamp_millis",
+    "type_name",
     "unknown_branch",
     "write_boolean",
     "write_bytes",
     "write_double",
     "write_fixed",
+    "write_fixed_uuid",
     "write_float",
     "write_int",
     "write_long",
+    "write_null",
     "write_string",
+    "write_uuid",
+    "wrong_type",
 ]
+
+LOGICAL_KINDS: Final = {
+    ("string", "json"): "json",
+    ("string", "uuid"): "uuid",
+    ("fixed", "uuid"): "fixed_uuid",
+    ("long", "timestamp-millis"): "datetime",
+    ("long", "timestamp-micros"): "datetime",
+    ("long", "local-timestamp-millis"): "datetime",
+    ("long", "local-timestamp-micros"): "datetime",
+    ("int", "date"): "date",
+    ("int", "time-millis"): "time",
+    ("long", "time-micros"): "time",
+    ("bytes", "decimal"): "decimal",
+    ("fixed", "decimal"): "decimal",
+}
+"""(Avro base type, logical type) -> the kind of Python value that represents it.
+
+Logical types fastavro does not convert (timestamp-nanos, duration, big-decimal,
+unknown ones) stay their base type, as the Avro specification prescribes for readers.
+A ``uuid`` on a ``fixed`` is a UUID only with size 16.
+"""
+PRIMITIVE_KINDS: Final = {
+    "null": "null",
+    "boolean": "boolean",
+    "int": "int",
+    "long": "int",
+    "float": "float",
+    "double": "float",
+    "bytes": "bytes",
+    "string": "string",
+}
+"""Avro primitive type -> the kind of Python value that represents it."""
 
 _INT_MIN: Final = -(1 << 31)
 _INT_MAX: Final = (1 << 31) - 1
@@ -85,6 +132,11 @@ _MAX_ZERO_WIDTH_ITEMS: Final = 1 << 24
 _EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _EPOCH_NAIVE: Final = datetime.datetime(1970, 1, 1)
 _EPOCH_ORDINAL: Final = _EPOCH_NAIVE.toordinal()
+_UTC: Final = datetime.UTC
+_DATETIME: Final = datetime.datetime
+_DATE: Final = datetime.date
+_TIME: Final = datetime.time
+_DECIMAL: Final = decimal.Decimal
 
 _UUID: Final = uuid.UUID
 _new_uuid: Final = object.__new__
@@ -96,11 +148,57 @@ _UNKNOWN_SAFETY: Final = uuid.SafeUUID.unknown
 # -- writing -------------------------------------------------------------------------
 
 
+def type_name(value: object) -> str:
+    """How messages name the type of ``value``: ``int``, ``uuid.UUID``, ``datetime.datetime``."""
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def wrong_type(expected: str, value: object) -> TypeError:
+    """The error for ``value`` where a value of the type ``expected`` names belongs."""
+    return TypeError(f"expected {expected}, got {type_name(value)} {_short(value)}")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _integer(value: object, avro_type: str) -> int:
+    """``value`` as a plain ``int``: an int subclass (an ``IntEnum``) but never a ``bool``."""
+    if isinstance(value, int) and value.__class__ is not bool:
+        return int(value)
+    raise wrong_type(f"int for an Avro {avro_type}", value)
+
+
+def _real(value: object, avro_type: str) -> float:
+    """``value`` as a ``float``: a float, or an int a double holds exactly; never a ``bool``."""
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int) and value.__class__ is not bool:
+        number = float(value) if -(2**1023) < value < 2**1023 else None
+        if number is None or number != value:
+            raise ValueError(f"{value} would be read back as {number}: a double cannot hold it")
+        return number
+    raise wrong_type(f"float for an Avro {avro_type}", value)
+
+
+def _binary(value: object, expected: str) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise wrong_type(expected, value)
+
+
 def write_long(out: bytearray, value: int) -> None:
     """Append ``value`` as an Avro ``long``: zig-zag, then base-128 varint."""
-    if 0 <= value < 64:
-        out += _SMALL[value]
-        return
+    if value.__class__ is int:
+        if 0 <= value < 64:
+            out += _SMALL[value]
+            return
+    else:
+        value = _integer(value, "long")
     if not _LONG_MIN <= value <= _LONG_MAX:
         raise ValueError(f"{value} is out of the range of an Avro long (64 bits)")
     n = (value << 1) ^ (value >> 63)
@@ -112,6 +210,8 @@ def write_long(out: bytearray, value: int) -> None:
 
 def write_int(out: bytearray, value: int) -> None:
     """Append ``value`` as an Avro ``int``, which must fit 32 bits."""
+    if value.__class__ is not int:
+        value = _integer(value, "int")
     if not _INT_MIN <= value <= _INT_MAX:
         raise ValueError(f"{value} is out of the range of an Avro int (32 bits)")
     write_long(out, value)
@@ -119,6 +219,8 @@ def write_int(out: bytearray, value: int) -> None:
 
 def write_string(out: bytearray, value: str) -> None:
     """Append ``value`` as an Avro ``string``: its UTF-8 length, then its UTF-8 bytes."""
+    if value.__class__ is not str and not isinstance(value, str):
+        raise wrong_type("str", value)
     # write_bytes's body, inline: a call less on the most frequent value of a message.
     data = value.encode()
     size = len(data)
@@ -131,6 +233,8 @@ def write_string(out: bytearray, value: str) -> None:
 
 def write_bytes(out: bytearray, value: bytes) -> None:
     """Append ``value`` as Avro ``bytes``: its length, then the bytes."""
+    if value.__class__ is not bytes:
+        value = _binary(value, "bytes")
     size = len(value)
     if size < 64:
         out += _SMALL[size]
@@ -141,6 +245,8 @@ def write_bytes(out: bytearray, value: bytes) -> None:
 
 def write_fixed(out: bytearray, value: bytes, size: int) -> None:
     """Append ``value`` as an Avro ``fixed`` of ``size`` bytes: the bytes alone."""
+    if value.__class__ is not bytes:
+        value = _binary(value, f"bytes for a fixed of {size}")
     if len(value) != size:
         raise ValueError(f"{len(value)} bytes given for a fixed of {size}")
     out += value
@@ -153,62 +259,124 @@ def write_boolean(out: bytearray, value: bool) -> None:
     elif value is False:
         out.append(0)
     else:
-        raise TypeError(f"a boolean must be True or False, not {type(value).__name__}")
+        raise wrong_type("True or False for an Avro boolean", value)
+
+
+def write_null(value: None) -> None:
+    """Check ``value`` for an Avro ``null``, which writes nothing: it must be None."""
+    if value is not None:
+        raise wrong_type("None for an Avro null", value)
 
 
 def write_float(out: bytearray, value: float) -> None:
-    """Append ``value`` as an Avro ``float``: 4 bytes, IEEE 754, little-endian."""
-    out += _FLOAT.pack(value)
+    """Append ``value`` as an Avro ``float``: 4 bytes, IEEE 754, little-endian, rounded."""
+    if value.__class__ is not float:
+        value = _real(value, "float")
+    try:
+        out += _FLOAT.pack(value)
+    except OverflowError:  # beyond the largest float, where rounding would give infinity
+        raise ValueError(f"{value} is out of the range of an Avro float (32 bits)") from None
 
 
 def write_double(out: bytearray, value: float) -> None:
     """Append ``value`` as an Avro ``double``: 8 bytes, IEEE 754, little-endian."""
+    if value.__class__ is not float:
+        value = _real(value, "double")
     out += _DOUBLE.pack(value)
 
 
+def write_uuid(out: bytearray, value: uuid.UUID) -> None:
+    """Append ``value`` as an Avro ``string`` with logical type ``uuid``: its 36-character text."""
+    if value.__class__ is not _UUID and not isinstance(value, _UUID):
+        raise wrong_type("uuid.UUID", value)
+    out += _SMALL[36]
+    out += str(value).encode()
+
+
+def write_fixed_uuid(out: bytearray, value: uuid.UUID) -> None:
+    """Append ``value`` as an Avro ``fixed`` of 16 bytes with logical type ``uuid``."""
+    if value.__class__ is not _UUID and not isinstance(value, _UUID):
+        raise wrong_type("uuid.UUID", value)
+    out += value.bytes
+
+
+def _aware(value: datetime.datetime, logical: str) -> datetime.timedelta:
+    """The time from the epoch to ``value``, which must be an aware datetime."""
+    if value.__class__ is not _DATETIME and not isinstance(value, _DATETIME):
+        raise wrong_type(f"datetime.datetime for {logical}", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"a naive datetime ({value.isoformat()}) has no time zone; {logical} is UTC: "
+            "give it a tzinfo (datetime.UTC)"
+        )
+    return value - _EPOCH
+
+
+def _naive(value: datetime.datetime, logical: str) -> datetime.timedelta:
+    """The time from the epoch to ``value`` read as a wall-clock time: a naive datetime."""
+    if value.__class__ is not _DATETIME and not isinstance(value, _DATETIME):
+        raise wrong_type(f"datetime.datetime for {logical}", value)
+    if value.tzinfo is not None:
+        raise ValueError(
+            f"an aware datetime ({value.isoformat()}) in {logical}, a wall-clock time "
+            "without zone, would lose its zone: give a naive datetime"
+        )
+    return value - _EPOCH_NAIVE
+
+
 def timestamp_micros(value: datetime.datetime) -> int:
-    """Microseconds since the epoch; a naive ``value`` is local time."""
-    if value.tzinfo is None:
-        return int(time.mktime(value.timetuple())) * 1_000_000 + value.microsecond
-    delta = value - _EPOCH
+    """Microseconds since the epoch of an aware ``value``."""
+    if value.__class__ is _DATETIME and value.tzinfo is _UTC:
+        delta = value - _EPOCH
+    else:
+        delta = _aware(value, "timestamp-micros")
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def timestamp_millis(value: datetime.datetime) -> int:
-    """Milliseconds since the epoch, truncated; a naive ``value`` is local time."""
-    if value.tzinfo is None:
-        return int(time.mktime(value.timetuple())) * 1_000 + int(value.microsecond / 1000)
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000 + int(delta.microseconds / 1000)
+    """Milliseconds since the epoch of an aware ``value``, truncated."""
+    delta = _aware(value, "timestamp-millis")
+    return (delta.days * 86_400 + delta.seconds) * 1_000 + delta.microseconds // 1000
 
 
 def local_timestamp_micros(value: datetime.datetime) -> int:
-    """Microseconds from the epoch to ``value`` read as a wall-clock time (no zone)."""
-    delta = value.replace(tzinfo=datetime.UTC) - _EPOCH
+    """Microseconds from the epoch to the naive ``value`` read as a wall-clock time."""
+    delta = _naive(value, "local-timestamp-micros")
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def local_timestamp_millis(value: datetime.datetime) -> int:
-    """Milliseconds from the epoch to ``value`` read as a wall-clock time, truncated."""
-    delta = value.replace(tzinfo=datetime.UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000 + int(delta.microseconds / 1000)
+    """Milliseconds from the epoch to the naive ``value`` read as a wall-clock time, truncated."""
+    delta = _naive(value, "local-timestamp-millis")
+    return (delta.days * 86_400 + delta.seconds) * 1_000 + delta.microseconds // 1000
 
 
 def date_days(value: datetime.date) -> int:
-    """Days from 1970-01-01 to ``value``."""
+    """Days from 1970-01-01 to ``value``, a date that is not a datetime."""
+    if value.__class__ is not _DATE and (
+        not isinstance(value, _DATE) or isinstance(value, _DATETIME)
+    ):
+        raise wrong_type("datetime.date (not a datetime) for date", value)
     return value.toordinal() - _EPOCH_ORDINAL
+
+
+def _time_of_day(value: datetime.time, logical: str) -> int:
+    """Seconds after midnight of ``value``, a naive time."""
+    if value.__class__ is not _TIME and not isinstance(value, _TIME):
+        raise wrong_type(f"datetime.time for {logical}", value)
+    if value.tzinfo is not None:
+        raise ValueError(f"an aware time ({value.isoformat()}) in {logical} would lose its zone")
+    return value.hour * 3_600 + value.minute * 60 + value.second
 
 
 def time_millis(value: datetime.time) -> int:
     """Milliseconds after midnight, truncated."""
-    seconds = value.hour * 3_600 + value.minute * 60 + value.second
-    return seconds * 1_000 + int(value.microsecond / 1000)
+    return _time_of_day(value, "time-millis") * 1_000 + value.microsecond // 1000
 
 
 def time_micros(value: datetime.time) -> int:
     """Microseconds after midnight."""
-    seconds = value.hour * 3_600 + value.minute * 60 + value.second
-    return seconds * 1_000_000 + value.microsecond
+    return _time_of_day(value, "time-micros") * 1_000_000 + value.microsecond
 
 
 def decimal_bytes(value: decimal.Decimal, precision: int, scale: int) -> bytes:
@@ -224,6 +392,8 @@ def decimal_fixed(value: decimal.Decimal, precision: int, scale: int, size: int)
 
 
 def _unscaled(value: decimal.Decimal, precision: int, scale: int) -> int:
+    if value.__class__ is not _DECIMAL and not isinstance(value, _DECIMAL):
+        raise wrong_type("decimal.Decimal", value)
     sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"{value} is not a finite decimal")

@@ -18,6 +18,7 @@ __all__ = [
     "JsonValue",
     "dump_json",
     "dump_json_bytes",
+    "json_problem",
     "load_json",
     "load_json_bytes",
     "write_json",
@@ -28,12 +29,12 @@ JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, 
 
 # The JSON text of free-form fields is encoded and decoded on every message, so it goes
 # through compiled codecs, several times faster than the standard library.
-# Encoding uses orjson, which is not exact in two corners; each falls back to the
-# standard library, which is:
-# - it writes NaN and infinity as null: when the output holds "null", the value is
-#   searched for them, and one found is refused as the standard library refuses it;
-# - it refuses integers beyond 64 bits (and, passed through here, subclasses,
-#   dataclasses and datetimes): TypeError, encoded again by the standard library.
+# Encoding uses orjson. It refuses integers beyond 64 bits (and, passed through here,
+# subclasses, dataclasses and datetimes): those are encoded by the standard library,
+# which is exact for integers of any size. Either way, text is written only if it reads
+# back equal to the value: that refuses what either encoder writes as something else
+# (NaN and infinity as null, a tuple as an array, a UUID or an enum as its value, keys
+# that are not strings as strings), at the cost of one decode.
 # Decoding uses msgspec, which reads JSON as the standard library reads it, integers
 # beyond 64 bits included, and refuses what the standard library would read but no
 # encoder here would write back: NaN, infinity, numbers too large for a float and
@@ -45,11 +46,16 @@ _DUMP_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
 _decode_json = msgspec.json.Decoder().decode
-_pack = msgspec.msgpack.Encoder().encode
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def dump_json(value: JsonValue) -> str:
-    """The compact JSON text of ``value``; raise ``ValueError`` for NaN or infinity."""
+    """The compact JSON text of ``value``; ``ValueError`` for what JSON cannot carry.
+
+    The message of the error names where in ``value`` the problem is, as a path such
+    as ``["args"][2]``, and what it is: NaN or infinity, a key that is not a string, text
+    with lone surrogates, or a value of a type that is not JSON (tuple, UUID, enum, ...).
+    """
     return dump_json_bytes(value).decode()
 
 
@@ -60,25 +66,17 @@ def dump_json_bytes(value: JsonValue) -> bytes:
     try:
         data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except TypeError:
-        return _ENCODER.encode(value).encode()
-    # find(), not "in": bytes' "in" first tries its operand as an int, and the TypeError
-    # that raises and clears costs more than the search.
-    if data.find(b"null") >= 0 and _may_hold_non_finite(value) and _has_non_finite(value):
-        _ENCODER.encode(value)  # raises ValueError, naming the value
+        try:
+            data = _ENCODER.encode(value).encode()
+        except (TypeError, ValueError, RecursionError) as err:
+            raise ValueError(json_problem(value) or str(err)) from None
+    try:
+        same = _decode_json(data) == value
+    except (ValueError, RecursionError):
+        same = False
+    if not same:
+        raise ValueError(json_problem(value) or "would be read back as a different value")
     return data
-
-
-def _may_hold_non_finite(value: JsonValue) -> bool:
-    """False when ``value`` certainly holds no NaN or infinity; cheaper than looking.
-
-    MessagePack writes a float as 0xCB and its 8 IEEE-754 bytes, big-endian, and the
-    first of those is 0x7F or 0xFF for a NaN or an infinity (sign and all-ones
-    exponent). The pair appears nowhere else in UTF-8 text, and in the bytes of an
-    integer rarely; one found there only costs the exact walk of :func:`_has_non_finite`.
-    Called after orjson accepted ``value``: plain JSON types, integers within 64 bits.
-    """
-    encoded = _pack(value)
-    return encoded.find(b"\xcb\x7f") >= 0 or encoded.find(b"\xcb\xff") >= 0
 
 
 def write_json(out: bytearray, value: JsonValue) -> None:
@@ -86,24 +84,75 @@ def write_json(out: bytearray, value: JsonValue) -> None:
     write_bytes(out, dump_json_bytes(value))
 
 
-def _has_non_finite(value: JsonValue) -> bool:
-    """Whether ``value`` holds a float that JSON cannot carry (NaN or an infinity).
+def json_problem(value: object) -> str | None:
+    """Why ``value`` is not a JSON value that reads back equal, or None if it is one.
 
-    Called only after orjson accepted ``value``, so every container is a plain dict or
-    list and every float a plain float; ``x - x`` is NaN (true) for NaN and infinities
-    and 0.0 (false) for every finite float.
+    The reason starts with the path to the offending part (``["args"][2]: ...``), empty
+    for ``value`` itself. Strings, numbers, lists and dicts may be subclasses (an
+    ``IntEnum``, a ``StrEnum``), which read back equal as their plain values.
     """
-    pending: list[JsonValue] = [value]
-    pop, extend = pending.pop, pending.extend
+    pending: list[tuple[str, object, int]] = [("", value, 0)]
+    chain: list[int] = []  # ids of the containers from the top down to the item's parent
     while pending:
-        item = pop()
-        kind = item.__class__
-        if kind is dict:
-            extend(item.values())  # type: ignore[union-attr]
-        elif kind is list:
-            extend(item)  # type: ignore[arg-type]
-        elif kind is float and item - item:  # type: ignore[operator]
-            return True
+        path, item, depth = pending.pop()
+        del chain[depth:]
+        problem = _item_problem(item)
+        if problem is None and isinstance(item, (dict, list)) and id(item) in chain:
+            problem = "holds itself (a cycle), which JSON cannot carry"
+        if problem is None and isinstance(item, dict):
+            problem = next(filter(None, map(_key_problem, item)), None)
+        if problem is not None:
+            if len(path) > 120:  # a message stays one readable line
+                path = f"{path[:60]}...{path[-50:]}"
+            return f"{path}: {problem}" if path else problem
+        chain.append(id(item))
+        if isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                pending.append((f"{path}[{json.dumps(key, ensure_ascii=False)}]", child, depth + 1))
+        elif isinstance(item, list):
+            pending.extend(
+                (f"{path}[{index}]", child, depth + 1)
+                for index, child in reversed(list(enumerate(item)))
+            )
+    return None
+
+
+def _item_problem(item: object) -> str | None:
+    if item is None or isinstance(item, (bool, list, dict)):
+        return None
+    if isinstance(item, float):
+        if item != item or item in _INFINITIES:
+            return f"{item} is not a JSON number"
+        return None
+    if isinstance(item, str):
+        if _has_surrogate(item):
+            return f"{item!r:.40} holds a lone surrogate, which UTF-8 cannot encode"
+        return None
+    if isinstance(item, int):
+        return None
+    kind = type(item)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    hint = "; JSON arrays are lists" if isinstance(item, tuple) else ""
+    return f"{name} is not a JSON value{hint}"
+
+
+def _key_problem(key: object) -> str | None:
+    if not isinstance(key, str):
+        return f"key {key!r} ({type(key).__name__}) is not a string"
+    if _has_surrogate(key):
+        return f"key {key!r} holds a lone surrogate, which UTF-8 cannot encode"
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
     return False
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
+import enum
 import io
 import pickle
+import re
 import uuid
 from typing import Any
 
@@ -129,12 +131,94 @@ def test_reader_caps_blocks_of_items_that_take_no_bytes() -> None:
         codec.Reader(b"\x80\x80\x80\x20").read_count(0)  # 2**25 nulls
 
 
-def test_naive_timestamps_are_local_time_as_fastavro_writes_them() -> None:
-    moment = dt.datetime(2025, 3, 4, 5, 6, 7, 890123)
-    schema = {"type": "long", "logicalType": "timestamp-micros"}
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+_NAIVE = dt.datetime(2025, 3, 4, 5, 6, 7, 890123)
+_AWARE = _NAIVE.replace(tzinfo=dt.UTC)
+
+
+def _write(function: Any, value: Any) -> Any:
+    """``function`` applied to ``value`` as generated code calls it; what it wrote or returned."""
     out = bytearray()
-    codec.write_long(out, codec.timestamp_micros(moment))
-    assert bytes(out) == _fastavro_encoding(schema, moment)
+    if function is codec.write_fixed:
+        function(out, value, 16)
+    elif function is codec.decimal_bytes:
+        return function(value, 9, 2)
+    elif function.__name__.startswith("write_") and function is not codec.write_null:
+        function(out, value)
+    else:
+        return function(value)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "message"),
+    [
+        (codec.write_long, True, "expected int for an Avro long, got bool True"),
+        (codec.write_int, False, "expected int for an Avro int, got bool False"),
+        (codec.write_long, 1.0, "expected int for an Avro long, got float 1.0"),
+        (codec.write_int, "1", "expected int for an Avro int, got str '1'"),
+        (codec.write_double, True, "expected float for an Avro double, got bool True"),
+        (codec.write_float, "1.5", "expected float for an Avro float, got str '1.5'"),
+        (codec.write_double, decimal.Decimal("0.1"), "got decimal.Decimal Decimal('0.1')"),
+        (codec.write_double, 2**60 + 1, "would be read back as 1.152921504606847e+18"),
+        (codec.write_float, 1e39, "1e+39 is out of the range of an Avro float (32 bits)"),
+        (codec.write_boolean, 1, "expected True or False for an Avro boolean, got int 1"),
+        (codec.write_string, b"x", "expected str, got bytes b'x'"),
+        (codec.write_string, "\ud800", "surrogates not allowed"),
+        (codec.write_bytes, "x", "expected bytes, got str 'x'"),
+        (codec.write_bytes, memoryview(b"x").cast("B"), "expected bytes, got memoryview"),
+        (codec.write_fixed, b"abc", "3 bytes given for a fixed of 16"),
+        (codec.write_uuid, "7c0a4b1e-3f0e-4a53-9d5e-2f1f1c7d2b10", "expected uuid.UUID, got str"),
+        (codec.write_uuid, 123, "expected uuid.UUID, got int 123"),
+        (codec.write_uuid, None, "expected uuid.UUID, got NoneType None"),
+        (codec.write_fixed_uuid, b"0" * 16, "expected uuid.UUID, got bytes"),
+        (codec.write_null, 0, "expected None for an Avro null, got int 0"),
+        (codec.timestamp_micros, _NAIVE, "a naive datetime (2025-03-04T05:06:07.890123)"),
+        (codec.timestamp_millis, _NAIVE, "has no time zone; timestamp-millis is UTC"),
+        (codec.timestamp_micros, dt.date(2025, 1, 1), "expected datetime.datetime"),
+        (codec.local_timestamp_micros, _AWARE, "an aware datetime (2025-03-04T05:06:07"),
+        (codec.date_days, _AWARE, "expected datetime.date (not a datetime) for date"),
+        (codec.time_micros, _AWARE, "expected datetime.time for time-micros"),
+        (codec.time_millis, dt.time(1, tzinfo=dt.UTC), "an aware time (01:00:00+00:00)"),
+        (codec.decimal_bytes, 1.5, "expected decimal.Decimal, got float 1.5"),
+    ],
+)
+def test_values_a_reader_would_refuse_or_misread_are_refused(
+    function: Any, value: Any, message: str
+) -> None:
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        _write(function, value)
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "same_as"),
+    [
+        (codec.write_long, _Level.HIGH, 3),
+        (codec.write_double, 3, 3.0),
+        (codec.write_float, 2**24, float(2**24)),
+        (codec.write_bytes, bytearray(b"ab"), b"ab"),
+        (codec.write_fixed, bytearray(b"0123456789abcdef"), b"0123456789abcdef"),
+    ],
+)
+def test_values_that_read_back_equal_are_written_as_their_plain_form(
+    function: Any, value: Any, same_as: Any
+) -> None:
+    assert value == same_as
+    assert _write(function, value) == _write(function, same_as)
+
+
+def test_aware_timestamps_are_written_as_the_instant() -> None:
+    schema = {"type": "long", "logicalType": "timestamp-micros"}
+    eastern = _AWARE.astimezone(dt.timezone(dt.timedelta(hours=-5)))
+    for moment in (_AWARE, eastern):
+        out = bytearray()
+        codec.write_long(out, codec.timestamp_micros(moment))
+        assert bytes(out) == _fastavro_encoding(schema, _AWARE)
+        assert codec.micros_timestamp(codec.timestamp_micros(moment)) == moment
+    assert codec.timestamp_millis(_AWARE) * 1000 == codec.timestamp_micros(_AWARE) - 123
 
 
 def _uuid_or_error(make: Any, text: str) -> object:

@@ -135,7 +135,7 @@ def test_bad_values_name_the_field(client: SchemaRegistryClient) -> None:
     assert "tenant_id" in message
     assert "int" in message
     assert "\n" not in message
-    with pytest.raises(SerializationError, match=r"not JSON|NaN|Out of range"):
+    with pytest.raises(SerializationError, match=r'payload\["x"\]: nan is not a JSON number'):
         serializer(tool_invocation(payload={"x": float("nan")}), CTX)
     with pytest.raises(SerializationError, match=r"expected a ToolInvocation"):
         serializer({"task_id": "x"}, CTX)  # type: ignore[arg-type]
@@ -188,7 +188,7 @@ def test_unknown_id_and_bad_framing(client: SchemaRegistryClient) -> None:
     assert framed is not None
     with pytest.raises(DeserializationError, match="cannot decode"):
         deserializer(framed[:-4], CTX)
-    with pytest.raises(DeserializationError, match="left over"):
+    with pytest.raises(DeserializationError, match="1 byte after the record"):
         deserializer(framed + b"\x00", CTX)
 
 

@@ -187,6 +187,8 @@ class KeywordsV1:
         _rt.write_string(out, self.type)
         _rt.write_long(out, self.id)
         v0 = self.list_
+        if not isinstance(v0, list):
+            raise _rt.wrong_type("list", v0)
         if v0:
             _rt.write_long(out, len(v0))
             for v1 in v0:
@@ -194,6 +196,8 @@ class KeywordsV1:
         out.append(0)
         _rt.write_string(out, self.str_)
         v2 = self.dict_
+        if not isinstance(v2, dict):
+            raise _rt.wrong_type("dict", v2)
         if v2:
             _rt.write_long(out, len(v2))
             for k3, v3 in v2.items():
@@ -201,7 +205,7 @@ class KeywordsV1:
                 _rt.write_int(out, v3)
         out.append(0)
         _rt.write_long(out, _rt.timestamp_micros(self.datetime_))
-        _rt.write_string(out, str(self.uuid_))
+        _rt.write_uuid(out, self.uuid_)
         _rt.write_string(out, self.to_avro_)
         _rt.write_string(out, self.SCHEMA_)
         _rt.write_string(out, self.avro___private)
@@ -212,20 +216,29 @@ class KeywordsV1:
         _rt.write_string(out, self.value)
         _rt.write_string(out, self.userId)
         _rt.write_long(out, _AVRONONEV1_INDEX[self.symbols])
-        MyRecordV1.write_avro(self.nested, out)
-        ItemV1.write_avro(self.item_a, out)
-        CorpusBItemV1.write_avro(self.item_b, out)
-        v4 = self.items
-        if v4 is None:
+        v4 = self.nested
+        if not isinstance(v4, MyRecordV1):
+            raise _rt.wrong_type("MyRecordV1", v4)
+        MyRecordV1.write_avro(v4, out)
+        v5 = self.item_a
+        if not isinstance(v5, ItemV1):
+            raise _rt.wrong_type("ItemV1", v5)
+        ItemV1.write_avro(v5, out)
+        v6 = self.item_b
+        if not isinstance(v6, CorpusBItemV1):
+            raise _rt.wrong_type("CorpusBItemV1", v6)
+        CorpusBItemV1.write_avro(v6, out)
+        v7 = self.items
+        if v7 is None:
             out.append(0)
-        elif isinstance(v4, ItemV1):
+        elif isinstance(v7, ItemV1):
             out.append(2)
-            ItemV1.write_avro(v4, out)
-        elif isinstance(v4, CorpusBItemV1):
+            ItemV1.write_avro(v7, out)
+        elif isinstance(v7, CorpusBItemV1):
             out.append(4)
-            CorpusBItemV1.write_avro(v4, out)
+            CorpusBItemV1.write_avro(v7, out)
         else:
-            raise _rt.no_branch("KeywordsV1.items", v4)
+            raise _rt.no_branch("KeywordsV1.items", v7)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -503,6 +516,7 @@ class MyRecordV1:
     """Avro record ``corpus.keywords.my_record``, version 1 of ``Keywords``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.keywords.my_record"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     in_: FromV1
     """Avro field ``in``."""
@@ -522,7 +536,10 @@ class MyRecordV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        FromV1.write_avro(self.in_, out)
+        v0 = self.in_
+        if not isinstance(v0, FromV1):
+            raise _rt.wrong_type("FromV1", v0)
+        FromV1.write_avro(v0, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -537,6 +554,7 @@ class FromV1:
     """Avro record ``corpus.keywords.from``, version 1 of ``Keywords``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.keywords.from"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     bool_: bool
     """Avro field ``bool``."""
@@ -571,6 +589,7 @@ class ItemV1:
     """Avro record ``corpus.a.Item``, version 1 of ``Keywords``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.a.Item"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     a: int
 
@@ -604,6 +623,7 @@ class CorpusBItemV1:
     """Avro record ``corpus.b.Item``, version 1 of ``Keywords``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.b.Item"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     b: int
 

@@ -58,14 +58,23 @@ class RecursiveV1:
 
     def write_avro(self, out: bytearray) -> None:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
-        NodeV1.write_avro(self.list_, out)
-        TreeV1.write_avro(self.tree, out)
-        v0 = self.maybe_tree
-        if v0 is None:
+        v0 = self.list_
+        if not isinstance(v0, NodeV1):
+            raise _rt.wrong_type("NodeV1", v0)
+        NodeV1.write_avro(v0, out)
+        v1 = self.tree
+        if not isinstance(v1, TreeV1):
+            raise _rt.wrong_type("TreeV1", v1)
+        TreeV1.write_avro(v1, out)
+        v2 = self.maybe_tree
+        if v2 is None:
             out.append(0)
         else:
             out.append(2)
-            TreeV1.write_avro(v0, out)
+            v3 = v2
+            if not isinstance(v3, TreeV1):
+                raise _rt.wrong_type("TreeV1", v3)
+            TreeV1.write_avro(v3, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -167,6 +176,7 @@ class NodeV1:
     """Avro record ``corpus.recursive.Node``, version 1 of ``Recursive``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.recursive.Node"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     value: int
     next: NodeV1 | None = None
@@ -194,7 +204,10 @@ class NodeV1:
             out.append(0)
         else:
             out.append(2)
-            NodeV1.write_avro(v0, out)
+            v1 = v0
+            if not isinstance(v1, NodeV1):
+                raise _rt.wrong_type("NodeV1", v1)
+            NodeV1.write_avro(v1, out)
 
     @classmethod
     def read_avro(cls, reader: _rt.Reader) -> typing.Self:
@@ -223,6 +236,7 @@ class TreeV1:
     """Avro record ``corpus.recursive.Tree``, version 1 of ``Recursive``."""
 
     FULL_NAME: typing.ClassVar[str] = "corpus.recursive.Tree"
+    SCHEMA_VERSION: typing.ClassVar[int] = 1
 
     label: str
     children: list[TreeV1] = dataclasses.field(default_factory=list)
@@ -249,17 +263,27 @@ class TreeV1:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
         _rt.write_string(out, self.label)
         v0 = self.children
+        if not isinstance(v0, list):
+            raise _rt.wrong_type("list", v0)
         if v0:
             _rt.write_long(out, len(v0))
             for v1 in v0:
-                TreeV1.write_avro(v1, out)
+                v2 = v1
+                if not isinstance(v2, TreeV1):
+                    raise _rt.wrong_type("TreeV1", v2)
+                TreeV1.write_avro(v2, out)
         out.append(0)
-        v2 = self.by_name
-        if v2:
-            _rt.write_long(out, len(v2))
-            for k3, v3 in v2.items():
-                _rt.write_string(out, k3)
-                TreeV1.write_avro(v3, out)
+        v3 = self.by_name
+        if not isinstance(v3, dict):
+            raise _rt.wrong_type("dict", v3)
+        if v3:
+            _rt.write_long(out, len(v3))
+            for k4, v4 in v3.items():
+                _rt.write_string(out, k4)
+                v5 = v4
+                if not isinstance(v5, TreeV1):
+                    raise _rt.wrong_type("TreeV1", v5)
+                TreeV1.write_avro(v5, out)
         out.append(0)
 
     @classmethod

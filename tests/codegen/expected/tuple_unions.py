@@ -114,7 +114,7 @@ class TupleUnionsV1:
             _rt.write_long(out, _COLOURV1_INDEX[v2])
         elif isinstance(v2, uuid.UUID):
             out.append(0)
-            _rt.write_string(out, str(v2))
+            _rt.write_uuid(out, v2)
         else:
             raise _rt.no_branch("TupleUnionsV1.uuid_or_enum", v2)
         v3 = self.temporal

@@ -1,0 +1,241 @@
+"""``ContractDeserializer``: Confluent-framed Avro to typed objects, refusing damaged bytes."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, cast
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import SerializationContext
+from fastavro import parse_schema, schemaless_reader
+
+from somacontracts.compat import check_reader_writer
+from somacontracts.errors import (
+    ContractError,
+    DeserializationError,
+    IncompatibleWriterError,
+    RegistryError,
+    SchemaNotFoundError,
+)
+from somacontracts.registry.client import call, url_of
+from somacontracts.runtime import Reader
+from somacontracts.schemas import canonical_form
+from somacontracts.serde.model import (
+    HEADER,
+    MAGIC,
+    NOT_FOUND,
+    M,
+    RegistryUser,
+    model_schema,
+    registered_id,
+)
+
+__all__ = ["ContractDeserializer"]
+
+_WRITER_CACHE_SIZE = 1024
+
+
+class _BoundedStream(io.BytesIO):
+    """Bytes that refuse a read past their end, for fastavro's reader.
+
+    fastavro reads a value with ``read(n)`` and, when it skips a field that only the
+    writer's schema has, does not check that ``n`` bytes came back: a message cut
+    inside such a field would decode as if whole. Here a short read raises instead.
+    """
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        if size is not None and 0 < size != len(data):
+            raise EOFError(
+                f"{size} bytes needed at byte {self.tell() - len(data)}, {len(data)} left"
+            )
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    parsed: Any
+    reader: Any
+    """The reader schema to resolve into, or None when writer and reader are the same."""
+
+
+class ContractDeserializer(RegistryUser, Generic[M]):
+    """Deserialize Confluent-framed Avro into ``model`` objects; a confluent-kafka deserializer.
+
+    Accepts writer schemas registered under ``subjects`` (default: the model's subjects,
+    and ``<ctx.topic>-value`` of the topic being read) that the model's schema can read.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        registry: SchemaRegistryClient | str,
+        *,
+        subjects: Sequence[str] | None = None,
+        warm_up: bool = True,
+        cache_size: int = _WRITER_CACHE_SIZE,
+    ) -> None:
+        super().__init__(registry)
+        self.model = model
+        self._subjects = tuple(subjects) if subjects is not None else model.SUBJECTS
+        self._schema = model_schema(model)
+        self._cache_size = cache_size
+        self._writers: OrderedDict[int, _Writer | ContractError] = OrderedDict()
+        # Called only when the model has a codec (self._schema.codec): never None then.
+        self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
+        self._own_headers: set[bytes] = set()
+        """Frame headers of ids whose schema is the model's own, when the model decodes itself:
+        their messages go straight to ``read_avro``."""
+        if warm_up:
+            self._warm_up_or_close()
+
+    def warm_up(self) -> None:
+        """Check the registry holds the model's schema under its subjects; cache its id."""
+        for subject in self._subjects:
+            found = registered_id(self._client, self.model, subject, register=False)
+            self._remember(found, _Writer(parsed=self._schema.parsed, reader=None))
+
+    def _remember(self, schema_id: int, entry: _Writer | ContractError) -> None:
+        if isinstance(entry, _Writer) and entry.reader is None and self._schema.codec:
+            self._own_headers.add(HEADER.pack(MAGIC, schema_id))  # few: one per subject
+        self._writers[schema_id] = entry
+        self._writers.move_to_end(schema_id)
+        while len(self._writers) > self._cache_size:
+            self._writers.popitem(last=False)
+
+    def _writer(self, schema_id: int, topic: str | None) -> _Writer:
+        entry = self._writers.get(schema_id)
+        if entry is None:
+            try:
+                entry = self._fetch(schema_id, topic)
+            except (SchemaNotFoundError, IncompatibleWriterError) as err:
+                entry = err
+            self._remember(schema_id, entry)
+        if isinstance(entry, ContractError):
+            # Without the old traceback: each raise would otherwise add to it, without end.
+            raise entry.with_traceback(None)
+        return entry
+
+    def _fetch(self, schema_id: int, topic: str | None) -> _Writer:
+        client = self._client
+        try:
+            schema = call(client, functools.partial(client.get_schema, schema_id))
+        except RegistryError as err:
+            if err.error_code not in NOT_FOUND:
+                raise
+            raise SchemaNotFoundError(
+                url_of(client), f"schema id {schema_id} is not in the registry"
+            ) from err
+        subjects = call(client, functools.partial(client.get_subjects_by_schema_id, schema_id))
+        accepted = {*self._subjects, *((f"{topic}-value",) if topic else ())}
+        if not accepted.intersection(subjects):
+            raise IncompatibleWriterError(
+                f"schema id {schema_id} is registered under "
+                f"{', '.join(sorted(subjects)) or 'no subject'}, not under a subject of "
+                f"{self.model.__name__} ({', '.join(sorted(accepted))})",
+                topic=topic,
+            )
+        named: dict[str, Any] = {}
+        for reference in schema.references or []:
+            if reference.subject is None or reference.version is None:
+                raise IncompatibleWriterError(
+                    f"schema id {schema_id} has a reference without subject or version", topic=topic
+                )
+            referenced = call(
+                client, functools.partial(client.get_version, reference.subject, reference.version)
+            )
+            parse_schema(json.loads(referenced.schema.schema_str or "null"), named_schemas=named)
+        writer_json = json.loads(schema.schema_str or "null")
+        result = check_reader_writer(self.model.SCHEMA, writer_json)
+        if not result.compatible:
+            problem = result.problems[0]
+            raise IncompatibleWriterError(
+                f"{self.model.__name__} cannot read data written with schema id {schema_id}: "
+                f"{problem.message} (at {problem.location})",
+                topic=topic,
+            )
+        parsed = parse_schema(writer_json, named_schemas=named)
+        if canonical_form(parsed) == canonical_form(self._schema.parsed):
+            # The same binary layout: decode with the model's own schema and skip resolution.
+            return _Writer(parsed=self._schema.parsed, reader=None)
+        return _Writer(parsed=parsed, reader=self._schema.parsed)
+
+    def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
+        """The model object of ``data`` (None for None, Kafka's tombstone)."""
+        if isinstance(data, bytes) and data[: HEADER.size] in self._own_headers:
+            # The usual message: written with the model's own schema, which it decodes.
+            reader = Reader(data, HEADER.size)
+            try:
+                decoded = self._read_avro(reader)
+            except Exception as err:
+                raise self._undecodable(data, ctx, err) from err
+            if reader.pos == len(data):
+                return decoded
+        if data is None:
+            return None
+        topic = ctx.topic if ctx is not None else None
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise DeserializationError(f"expected bytes, got {type(data).__name__}", topic=topic)
+        if len(data) < HEADER.size:
+            raise DeserializationError(
+                f"{len(data)} bytes are too few for Confluent's framing (5-byte header)",
+                topic=topic,
+            )
+        magic, schema_id = HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise DeserializationError(
+                f"unknown magic byte {magic}; Confluent's framing starts with 0", topic=topic
+            )
+        try:
+            writer = self._writer(schema_id, topic)
+        except ContractError as err:
+            if isinstance(err, DeserializationError) and err.topic is None and topic is not None:
+                raise type(err)(err.reason, topic=topic) from err
+            raise
+        try:
+            if writer.reader is None and self._schema.codec:
+                # The writer's schema is the model's own: the model decodes itself.
+                reader = Reader(data if data.__class__ is bytes else bytes(data), HEADER.size)
+                obj = self._read_avro(reader)
+                end = reader.pos
+            else:
+                stream = _BoundedStream(data)
+                stream.seek(HEADER.size)
+                # Named-type tuples let generated models tell union branches apart.
+                datum = schemaless_reader(
+                    stream, writer.parsed, writer.reader, return_named_type=True
+                )
+                if not isinstance(datum, dict):
+                    raise DeserializationError(
+                        f"schema id {schema_id} does not describe a record", topic=topic
+                    )
+                obj = self.model.from_avro(datum)
+                end = stream.tell()
+        except ContractError:
+            raise
+        except Exception as err:  # corrupt bytes surface as many exception types.
+            raise self._undecodable(data, ctx, err) from err
+        if end != len(data):
+            extra = len(data) - end
+            raise DeserializationError(
+                f"{extra} byte{'s' if extra != 1 else ''} after the record (schema id "
+                f"{schema_id}); a message holds one record and nothing after it",
+                topic=topic,
+            )
+        return obj
+
+    def _undecodable(
+        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None, err: Exception
+    ) -> DeserializationError:
+        """The error for ``data`` whose Avro part ``err`` stopped the decoding of."""
+        schema_id = HEADER.unpack_from(data)[1]
+        return DeserializationError(
+            f"cannot decode {self.model.__name__} (schema id {schema_id}): "
+            f"{type(err).__name__}: {err}",
+            topic=ctx.topic if ctx is not None else None,
+        )

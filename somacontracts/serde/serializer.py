@@ -1,0 +1,129 @@
+"""``ContractSerializer``: typed objects to Confluent-framed Avro, refusing what readers refuse."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from typing import Any, Generic
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import SerializationContext
+from fastavro import schemaless_writer
+
+from somacontracts.errors import RegistryError, SerializationError
+from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_schema, registered_id
+from somacontracts.serde.values import value_problem
+
+__all__ = ["ContractSerializer"]
+
+
+class ContractSerializer(RegistryUser, Generic[M]):
+    """Serialize ``model`` objects to Confluent-framed Avro; a confluent-kafka serializer.
+
+    ``registry`` is a ``SchemaRegistryClient`` or its URL. The subject is ``subject``, else
+    ``<ctx.topic>-value`` when called with a context, else the model's ``SUBJECT``.
+
+    An object is written only if every reader reads it back equal (up to the stamped
+    ``metadata.schema_version``): a value of the wrong type, or one the schema cannot
+    carry, is a :class:`SerializationError` naming the field path and the value's type.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        registry: SchemaRegistryClient | str,
+        *,
+        subject: str | None = None,
+        auto_register: bool = False,
+        warm_up: bool = True,
+    ) -> None:
+        super().__init__(registry)
+        self.model = model
+        self._subject = subject
+        self._auto_register = auto_register
+        self._schema = model_schema(model)
+        self._headers: dict[str, bytes] = {}
+        self._topic_headers: dict[str | None, bytes] = {}
+        self._writes_itself = self._schema.codec
+        self._own_class: Any = model  # compared by identity: subclasses take the general path
+        self._stamps = self._schema.stamps_version
+        self._version = model.SCHEMA_VERSION
+        if warm_up:
+            self._warm_up_or_close()
+
+    def warm_up(self) -> None:
+        """Resolve the schema id for every subject of the model now; raise if one is missing."""
+        for subject in (self._subject,) if self._subject else self.model.SUBJECTS:
+            self._header(subject)
+
+    def _header(self, subject: str) -> bytes:
+        header = self._headers.get(subject)
+        if header is None:
+            found = registered_id(self._client, self.model, subject, register=self._auto_register)
+            header = self._headers[subject] = HEADER.pack(MAGIC, found)
+        return header
+
+    def _topic_header(self, topic: str | None) -> bytes:
+        """The frame header for messages to ``topic``, cached per topic."""
+        subject = self._subject or (f"{topic}-value" if topic else self.model.SUBJECT)
+        try:
+            header = self._header(subject)
+        except RegistryError as err:
+            raise SerializationError(str(err), topic=topic) from err
+        self._topic_headers[topic] = header
+        return header
+
+    def __call__(self, obj: M | None, ctx: SerializationContext | None = None) -> bytes | None:
+        """The framed bytes of ``obj`` (None for None, Kafka's tombstone)."""
+        if obj is None:  # before the registry: a tombstone needs no schema id
+            return None
+        topic = ctx.topic if ctx is not None else None
+        header = self._topic_headers.get(topic) or self._topic_header(topic)
+        coded: Any = obj  # a generated model, when the checks below hold
+        if self._writes_itself and coded.__class__ is self._own_class:
+            # The usual object: the model's own class, its version already stamped.
+            out = bytearray(header)
+            try:
+                if not self._stamps or coded.metadata.schema_version == self._version:
+                    coded.write_avro(out)
+                    return bytes(out)
+            except Exception as err:  # the codec refuses bad values with several types
+                raise self._refusal(obj, err, topic) from err
+        return self._write_checked(obj, header, topic)
+
+    def _write_checked(self, obj: M, header: bytes, topic: str | None) -> bytes:
+        """Check ``obj`` value by value, stamp its version, then write it."""
+        if not isinstance(obj, self.model):
+            raise SerializationError(
+                f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic
+            )
+        schema = self._schema
+        problem = value_problem(self.model, obj, schema.parsed, schema.named, schema.label)
+        if problem is not None:
+            raise SerializationError(problem, topic=topic)
+        coded: Any = obj
+        if self._stamps and coded.metadata.schema_version != self._version:
+            stamped = dataclasses.replace(coded.metadata, schema_version=self._version)
+            coded = dataclasses.replace(coded, metadata=stamped)
+        try:
+            if self._writes_itself:
+                out = bytearray(header)
+                self.model.write_avro(coded, out)  # type: ignore[attr-defined]
+                return bytes(out)
+            buffer = io.BytesIO()
+            buffer.write(header)
+            schemaless_writer(buffer, schema.parsed, coded.to_avro())
+        except Exception as err:  # fastavro raises many types for one cause: bad data.
+            raise self._refusal(obj, err, topic) from err
+        return buffer.getvalue()
+
+    def _refusal(self, obj: M, err: Exception, topic: str | None) -> SerializationError:
+        """The error for ``obj``, which ``err`` stopped: its path and offending value."""
+        schema = self._schema
+        try:
+            problem = value_problem(self.model, obj, schema.parsed, schema.named, schema.label)
+        except Exception:  # the explanation must never hide the refusal itself
+            problem = None
+        if problem is None:
+            problem = f"{schema.label} cannot be written: {type(err).__name__}: {err}"
+        return SerializationError(problem, topic=topic)
