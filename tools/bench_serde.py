@@ -10,8 +10,9 @@ nested payload, against a local registry started here (or ``--url``):
 Prints records per second and the ratios (targets: serialize >= 0.85x fastavro and
 >= 1.5x confluent-kafka; deserialize >= 0.8x fastavro and >= 2x confluent-kafka), then
 the resident memory over ``--messages`` round trips (default 1,000,000) in tenths.
+``--json`` adds one line with every figure as JSON, for ``tools/compare_ref.py``.
 
-    python tools/bench_serde.py [--url URL] [--seconds 3] [--messages 1000000]
+    python tools/bench_serde.py [--url URL] [--seconds 3] [--messages 1000000] [--json]
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(url: str, seconds: float, messages: int) -> None:
+def run(url: str, seconds: float, messages: int, as_json: bool = False) -> None:
     """Measure and print."""
     obj = sample()
     datum = obj.to_avro()
@@ -156,6 +157,16 @@ def run(url: str, seconds: float, messages: int) -> None:
                 f"ours / confluent-kafka = {ours / theirs:.2f}x (target >= {targets[1]}x)"
             )
 
+        if as_json:
+            figures = {}
+            for title, rates_of in (("serialize", write), ("deserialize", read)):
+                bare, theirs, ours = rates_of.values()
+                figures[f"{title} records/s"] = round(ours)
+                figures[f"{title} / fastavro"] = round(ours / bare, 3)
+                figures[f"{title} / confluent-kafka"] = round(ours / theirs, 3)
+            print(json.dumps(figures))
+        if not messages:
+            return
         print(f"\nmemory over {messages:,} round trips (each with a new task_id):")
         step = max(messages // 10, 1)
         start = rss_mb()
@@ -178,12 +189,13 @@ def main() -> None:
         "--seconds", type=float, default=3.0, help="time per contender, split into rounds"
     )
     parser.add_argument("--messages", type=int, default=1_000_000, help="round trips for memory")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if args.url:
-        run(args.url, args.seconds, args.messages)
+        run(args.url, args.seconds, args.messages, args.json)
         return
     with LocalRegistry(host="127.0.0.1", port=0) as registry:
-        run(registry.url, args.seconds, args.messages)
+        run(registry.url, args.seconds, args.messages, args.json)
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ class DelegatedTaskMetadataV1:
             out.append(0)
         else:
             out.append(2)
-            _rt.write_long(out, _rt.timestamp_micros(v1))
+            _rt.write_timestamp_micros(out, v1)
         v2 = self.correlation_id
         if v2 is None:
             out.append(0)

@@ -313,7 +313,7 @@ class SettingsPayloadMetadataV1:
         """Append the Avro binary encoding of this record (this version's schema) to ``out``."""
         _rt.write_int(out, self.schema_version)
         _rt.write_string(out, self.published_by)
-        _rt.write_long(out, _rt.timestamp_micros(self.timestamp))
+        _rt.write_timestamp_micros(out, self.timestamp)
         v0 = self.correlation_id
         if v0 is None:
             out.append(0)

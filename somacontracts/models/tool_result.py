@@ -354,7 +354,7 @@ class ToolResultMetadataV1:
             out.append(0)
         else:
             out.append(2)
-            _rt.write_long(out, _rt.timestamp_micros(v1))
+            _rt.write_timestamp_micros(out, v1)
         _rt.write_json(out, self.extra)
 
     @classmethod

@@ -74,14 +74,21 @@ __all__ = [
     "unknown_branch",
     "write_boolean",
     "write_bytes",
+    "write_date",
     "write_double",
     "write_fixed",
     "write_fixed_uuid",
     "write_float",
     "write_int",
+    "write_local_timestamp_micros",
+    "write_local_timestamp_millis",
     "write_long",
     "write_null",
     "write_string",
+    "write_time_micros",
+    "write_time_millis",
+    "write_timestamp_micros",
+    "write_timestamp_millis",
     "write_uuid",
     "wrong_type",
 ]
@@ -210,7 +217,11 @@ def write_long(out: bytearray, value: int) -> None:
 
 def write_int(out: bytearray, value: int) -> None:
     """Append ``value`` as an Avro ``int``, which must fit 32 bits."""
-    if value.__class__ is not int:
+    if value.__class__ is int:
+        if 0 <= value < 64:  # most ints of a message (versions, counts): one byte, no call
+            out += _SMALL[value]
+            return
+    else:
         value = _integer(value, "int")
     if not _INT_MIN <= value <= _INT_MAX:
         raise ValueError(f"{value} is out of the range of an Avro int (32 bits)")
@@ -289,8 +300,9 @@ def write_uuid(out: bytearray, value: uuid.UUID) -> None:
     """Append ``value`` as an Avro ``string`` with logical type ``uuid``: its 36-character text."""
     if value.__class__ is not _UUID and not isinstance(value, _UUID):
         raise wrong_type("uuid.UUID", value)
-    out += _SMALL[36]
-    out += str(value).encode()
+    # str(value).encode(), in a quarter less time: the text straight from the integer.
+    h = b"%032x" % value.int
+    out += b"H%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])  # H: length 36
 
 
 def write_fixed_uuid(out: bytearray, value: uuid.UUID) -> None:
@@ -337,6 +349,51 @@ def timestamp_millis(value: datetime.datetime) -> int:
     """Milliseconds since the epoch of an aware ``value``, truncated."""
     delta = _aware(value, "timestamp-millis")
     return (delta.days * 86_400 + delta.seconds) * 1_000 + delta.microseconds // 1000
+
+
+def write_timestamp_micros(out: bytearray, value: datetime.datetime) -> None:
+    """Append an aware ``value`` as a ``long`` with logical type ``timestamp-micros``."""
+    if value.__class__ is _DATETIME and value.tzinfo is _UTC:
+        delta = value - _EPOCH
+    else:
+        delta = _aware(value, "timestamp-micros")
+    # write_long's body, inline: every message has a timestamp, and it takes the loop.
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    n = (micros << 1) ^ (micros >> 63)
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def write_timestamp_millis(out: bytearray, value: datetime.datetime) -> None:
+    """Append an aware ``value`` as a ``long`` with logical type ``timestamp-millis``."""
+    write_long(out, timestamp_millis(value))
+
+
+def write_local_timestamp_micros(out: bytearray, value: datetime.datetime) -> None:
+    """Append a naive ``value`` as a ``long`` with logical type ``local-timestamp-micros``."""
+    write_long(out, local_timestamp_micros(value))
+
+
+def write_local_timestamp_millis(out: bytearray, value: datetime.datetime) -> None:
+    """Append a naive ``value`` as a ``long`` with logical type ``local-timestamp-millis``."""
+    write_long(out, local_timestamp_millis(value))
+
+
+def write_date(out: bytearray, value: datetime.date) -> None:
+    """Append ``value`` as an ``int`` with logical type ``date``."""
+    write_int(out, date_days(value))
+
+
+def write_time_millis(out: bytearray, value: datetime.time) -> None:
+    """Append ``value`` as an ``int`` with logical type ``time-millis``."""
+    write_int(out, time_millis(value))
+
+
+def write_time_micros(out: bytearray, value: datetime.time) -> None:
+    """Append ``value`` as a ``long`` with logical type ``time-micros``."""
+    write_long(out, time_micros(value))
 
 
 def local_timestamp_micros(value: datetime.datetime) -> int:

@@ -204,7 +204,7 @@ class KeywordsV1:
                 _rt.write_string(out, k3)
                 _rt.write_int(out, v3)
         out.append(0)
-        _rt.write_long(out, _rt.timestamp_micros(self.datetime_))
+        _rt.write_timestamp_micros(out, self.datetime_)
         _rt.write_uuid(out, self.uuid_)
         _rt.write_string(out, self.to_avro_)
         _rt.write_string(out, self.SCHEMA_)

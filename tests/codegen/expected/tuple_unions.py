@@ -122,10 +122,10 @@ class TupleUnionsV1:
             out.append(4)
         elif isinstance(v3, datetime.datetime):
             out.append(2)
-            _rt.write_long(out, _rt.timestamp_micros(v3))
+            _rt.write_timestamp_micros(out, v3)
         elif isinstance(v3, datetime.date):
             out.append(0)
-            _rt.write_int(out, _rt.date_days(v3))
+            _rt.write_date(out, v3)
         else:
             raise _rt.no_branch("TupleUnionsV1.temporal", v3)
 
