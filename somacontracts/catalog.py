@@ -387,8 +387,8 @@ def _security(env: Mapping[str, str]) -> KafkaSecurity:
         if mechanism not in SASL_MECHANISMS:
             raise ConfigurationError(
                 "KAFKA_SASL_MECHANISM",
-                f"unknown SASL mechanism {env['KAFKA_SASL_MECHANISM']!r}; "
-                f"expected one of {', '.join(SASL_MECHANISMS)}",
+                "is not a SASL mechanism (its value is not shown: a SASL variable may hold "
+                f"a secret); expected one of {', '.join(SASL_MECHANISMS)}",
             )
         if mechanism in _PASSWORD_MECHANISMS:
             for variable, value in (

@@ -4,9 +4,18 @@ Every error the library raises on purpose derives from :class:`ContractError`, s
 service can catch the library's failures in one ``except`` clause. Each exception keeps
 its parts as attributes and formats them in ``__str__`` as one line that names what
 went wrong and where.
+
+No message prints a credential: every ``__str__`` of every error passes through
+:func:`redact`, which hides the user info of URLs (``http://admin:***@host``), and the
+errors that keep a URL or a reason keep it redacted. Values of variables that may hold
+a secret are not quoted in messages at all.
 """
 
 from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
 
 __all__ = [
     "ConfigurationError",
@@ -21,17 +30,61 @@ __all__ = [
     "SchemaNotFoundError",
     "SerializationError",
     "UnknownContractError",
+    "redact",
 ]
+
+_URL_USER_INFO = re.compile(r"""(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^\s'"<>,]*)@""")
+_BARE_USER_INFO = re.compile(r"""(?P<user>\b[^\s:/@'"<>]+):[^\s/'"<>]+@""")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``user:password@`` (in a URL or not) replaced
+    by ``***``, and user info without a password (a token) replaced by ``***``.
+
+    In a URL, everything up to the last ``@`` before a space or comma is user info,
+    whatever characters a careless password holds. Applied to every message of the library: in
+    errors, log lines, CLI output and dead-letter headers.
+    """
+    if "@" not in text:
+        return text
+    text = _URL_USER_INFO.sub(_hide_url_user_info, text)
+    return _BARE_USER_INFO.sub(lambda m: f"{m['user']}:***@", text)
+
+
+def _hide_url_user_info(match: re.Match[str]) -> str:
+    user, colon, _ = match["info"].partition(":")
+    if colon and user and "/" not in user:
+        return f"{match['scheme']}{user}:***@"
+    return f"{match['scheme']}***@"
+
+
+def _redacting(render: Callable[[BaseException], str]) -> Callable[[BaseException], str]:
+    @functools.wraps(render)
+    def __str__(self: BaseException) -> str:  # noqa: N807 - it replaces __str__
+        return redact(render(self))
+
+    return __str__
 
 
 class ContractError(Exception):
     """Raised for any failure of somacontracts; the root of its exception hierarchy."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Every error's own message goes through redact(): no subclass can print a secret.
+        super().__init_subclass__(**kwargs)
+        render = cls.__dict__.get("__str__")
+        if render is not None:
+            cls.__str__ = _redacting(render)  # type: ignore[method-assign]
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class ConfigurationError(ContractError):
     """Raised when an environment variable or option holds a value that cannot be used."""
 
     def __init__(self, variable: str, reason: str) -> None:
+        reason = redact(reason)
         super().__init__(variable, reason)
         self.variable = variable
         self.reason = reason
@@ -83,6 +136,7 @@ class RegistryError(ContractError):
         status: int | None = None,
         error_code: int | None = None,
     ) -> None:
+        url, reason = redact(url), redact(reason)
         super().__init__(url, reason, status, error_code)
         self.url = url
         self.reason = reason
@@ -113,6 +167,7 @@ class MessageError(ContractError):
         partition: int | None = None,
         offset: int | None = None,
     ) -> None:
+        reason = redact(reason)
         super().__init__(reason, topic, partition, offset)
         self.reason = reason
         self.topic = topic

@@ -27,7 +27,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog import Settings, load_settings
-from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
+from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError, redact
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka._typing import topic_for
 from somacontracts.kafka.errors import DeliveryError
@@ -316,7 +316,7 @@ class ContractConsumer(Generic[M]):
         topic = msg.topic() or ""
         if self._dlq is None:
             self._dlq = Producer(self._settings.producer_config())
-        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        reason = redact(" ".join(f"{type(err).__name__}: {err}".split()))
         headers = [
             *(msg.headers() or ()),
             ("dlq.topic", topic.encode()),

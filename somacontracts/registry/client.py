@@ -22,12 +22,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from somacontracts.errors import ConfigurationError, RegistryError, RegistryUnavailableError
+from somacontracts.errors import (
+    ConfigurationError,
+    RegistryError,
+    RegistryUnavailableError,
+    redact,
+)
 
 __all__ = ["DEFAULT_URL", "call", "compatibility_verbose", "connect", "registry_config", "url_of"]
 
@@ -44,15 +49,19 @@ def registry_config(
 ) -> dict[str, Any]:
     """The ``SchemaRegistryClient`` configuration from arguments and the environment."""
     env = os.environ if environ is None else environ
+    variable = "--registry" if url else "SCHEMA_REGISTRY_URL"
     chosen = url or env.get("SCHEMA_REGISTRY_URL") or DEFAULT_URL
-    for part in chosen.split(","):
-        if not part.strip().startswith(("http://", "https://")):
-            variable = "--registry" if url else "SCHEMA_REGISTRY_URL"
-            raise ConfigurationError(
-                variable, f"{part.strip()!r} is not an http:// or https:// URL"
-            )
-    config: dict[str, Any] = {"url": chosen, "timeout": timeout}
+    urls, in_url = _split_user_info(chosen, variable)
+    config: dict[str, Any] = {"url": ",".join(urls), "timeout": timeout}
     user_info = env.get("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO")
+    if in_url is not None:
+        if user_info is not None and user_info != in_url:
+            raise ConfigurationError(
+                variable,
+                "holds credentials that differ from SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO; "
+                "give them once",
+            )
+        user_info = in_url
     token = env.get("SCHEMA_REGISTRY_BEARER_TOKEN")
     if user_info is not None:
         if ":" not in user_info:
@@ -62,7 +71,8 @@ def registry_config(
         if token is not None:
             raise ConfigurationError(
                 "SCHEMA_REGISTRY_BEARER_TOKEN",
-                "cannot be used with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO",
+                "cannot be used with basic auth (SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO or "
+                "credentials in the registry URL)",
             )
         config["basic.auth.user.info"] = user_info
     elif token is not None:
@@ -80,6 +90,43 @@ def registry_config(
     return config
 
 
+def _split_user_info(urls: str, variable: str) -> tuple[list[str], str | None]:
+    """The URLs of ``urls`` (comma-separated) without user info, and that user info.
+
+    Credentials in a URL become the client's basic-auth setting instead of staying in the
+    URL, where HTTP libraries print them in their log lines. URLs that carry credentials
+    must carry the same ones; they apply to every URL.
+    """
+    parts = [part.strip() for part in urls.split(",")]
+    clean: list[str] = []
+    found: set[str] = set()
+    for number, part in enumerate(parts, 1):
+        which = f"URL {number} of {len(parts)}" if len(parts) > 1 else "it"
+        try:
+            split = urlsplit(part)
+            valid = split.scheme in ("http", "https") and bool(split.hostname)
+        except ValueError:  # a malformed host, such as an unclosed IPv6 bracket
+            valid = False
+        if not valid:
+            raise ConfigurationError(
+                variable,
+                f"{which} is not an http:// or https:// URL (the value is not shown: "
+                "a registry URL may hold credentials)",
+            )
+        if "@" in split.netloc:
+            info, _, host = split.netloc.rpartition("@")
+            if ":" not in info:
+                raise ConfigurationError(
+                    variable, f"{which} holds user info without a password; give user:password"
+                )
+            found.add(unquote(info.partition(":")[0]) + ":" + unquote(info.partition(":")[2]))
+            part = split._replace(netloc=host).geturl()
+        clean.append(part)
+    if len(found) > 1:
+        raise ConfigurationError(variable, "its URLs hold different credentials; give one set")
+    return clean, found.pop() if found else None
+
+
 def connect(
     *, url: str | None = None, ca_file: str | None = None, environ: Mapping[str, str] | None = None
 ) -> SchemaRegistryClient:
@@ -92,8 +139,8 @@ def connect(
 
 
 def url_of(client: SchemaRegistryClient) -> str:
-    """The URL(s) the client talks to, for messages."""
-    return ",".join(client._rest_client.base_urls)
+    """The URL(s) the client talks to, for messages: user info redacted."""
+    return redact(",".join(client._rest_client.base_urls))
 
 
 def call(client: SchemaRegistryClient, operation: Callable[[], T]) -> T:
