@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -155,7 +156,8 @@ def test_a_dead_lettered_message_carries_no_password(
         assert copied.error() is None
     finally:
         reader.close()
-    headers = {name: bytes(value or b"") for name, value in copied.headers() or ()}
+    pairs = cast("list[tuple[str, bytes]]", copied.headers() or [])
+    headers = dict(pairs)
     assert b"schema id 424242" in headers["dlq.error"]
     assert not [name for name, value in headers.items() if PASSWORD.encode() in value]
 
