@@ -5,6 +5,7 @@ Keys (all optional)::
     [tool.somacontracts]
     schemas = "avro"                 # folder of <Contract>/vN.avsc, relative to the file
     lock = "somacontracts.lock"      # lock file, relative to the file
+    models = "src/payments/models"   # generated models of the tree (codegen's output)
     default-level = "FULL_TRANSITIVE"
 
     [tool.somacontracts.levels]      # per-contract compatibility levels
@@ -35,7 +36,7 @@ from somacontracts.errors import ConfigurationError
 
 __all__ = ["CheckConfig", "load_config"]
 
-_KEYS = frozenset({"schemas", "lock", "default-level", "levels", "lint", "subjects"})
+_KEYS = frozenset({"schemas", "lock", "models", "default-level", "levels", "lint", "subjects"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +46,22 @@ class CheckConfig:
     schemas: Path | None = None
     """The schema folder; None means this package's own contracts."""
     lock: Path = Path("somacontracts.lock")
+    models: Path | None = None
+    """The folder of the tree's generated models, which ``check`` compares with the schemas."""
     default_level: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
     levels: Mapping[str, CompatibilityLevel] = field(default_factory=dict)
     disabled_rules: frozenset[str] = frozenset()
     subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def subjects_of(self, contract: str) -> tuple[str, ...]:
-        """The registry subjects of ``contract``: from configuration, else from the catalog."""
+    def subjects_of(
+        self, contract: str, *, environ: Mapping[str, str] | None = None
+    ) -> tuple[str, ...]:
+        """The registry subjects of ``contract``: from configuration, else from the catalog
+        (topic names after the overrides of ``environ``, default ``os.environ``)."""
         if contract in self.subjects:
             return self.subjects[contract]
         if contract in CONTRACTS:
-            return load_settings().subjects_of(contract)
+            return load_settings(environ).subjects_of(contract)
         raise ConfigurationError(
             f"[tool.somacontracts.subjects] {contract}",
             "is not set, and the contract is not in this package's catalog",
@@ -89,6 +95,7 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
     base = path.parent
     schemas = _string(table, "schemas", where)
     lock = _string(table, "lock", where) or "somacontracts.lock"
+    models = _string(table, "models", where)
     default_level = _level(table.get("default-level", "FULL_TRANSITIVE"), f"{where} default-level")
     levels_table = table.get("levels", {})
     if not isinstance(levels_table, dict):
@@ -127,6 +134,7 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
         subjects=subjects,
         schemas=base / schemas if schemas else None,
         lock=base / lock,
+        models=base / models if models else None,
         default_level=default_level,
         levels=levels,
         disabled_rules=frozenset(disable),

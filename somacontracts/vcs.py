@@ -1,9 +1,9 @@
 """Contract versions as they were at another git revision, for ``check --against REF``.
 
 Like ``buf breaking --against``: every version present at the other revision must
-still be present, with the same canonical fingerprint. git is asked through its
-command line; a ref that does not exist, or a folder outside a git work tree, is a
-:class:`~somacontracts.errors.ConfigurationError` naming the option.
+still be present, and unchanged: the same schema text a registry stores for it. git is
+asked through its command line; a ref that does not exist, or a folder outside a git
+work tree, is a :class:`~somacontracts.errors.ConfigurationError` naming the option.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from somacontracts.errors import ConfigurationError, SchemaError
+from somacontracts.lock import LockedVersion, locked
 from somacontracts.schemas import parse_version
 
-__all__ = ["fingerprints_at"]
+__all__ = ["versions_at"]
 
 _VERSION_PATH = re.compile(r"([^/]+)/v([1-9][0-9]*)\.avsc\Z")
 
@@ -31,8 +32,9 @@ def _git(args: list[str], cwd: Path) -> bytes:
     return result.stdout
 
 
-def fingerprints_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, str]]:
-    """Contract -> version -> fingerprint of the schema files below ``schemas_dir`` at ``ref``."""
+def versions_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, LockedVersion]]:
+    """Contract -> version -> what a lock would record of the schema files below
+    ``schemas_dir`` at ``ref``."""
     folder = schemas_dir.resolve()
     top = Path(_git(["rev-parse", "--show-toplevel"], folder).decode().strip())
     check = subprocess.run(
@@ -46,7 +48,7 @@ def fingerprints_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, str]]:
     commit = check.stdout.decode().strip()
     relative = PurePosixPath(folder.relative_to(top).as_posix())
     listing = _git(["ls-tree", "-r", "-z", "--name-only", commit, "--", str(relative)], top)
-    found: dict[str, dict[int, str]] = {}
+    found: dict[str, dict[int, LockedVersion]] = {}
     for raw in filter(None, listing.split(b"\0")):
         name = raw.decode("utf-8")
         inside = PurePosixPath(name).relative_to(relative).as_posix()
@@ -63,5 +65,5 @@ def fingerprints_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, str]]:
             raise ConfigurationError(
                 "--against", f"{err} (the schema at {ref} is invalid)"
             ) from err
-        found.setdefault(contract, {})[number] = version.fingerprint
+        found.setdefault(contract, {})[number] = locked(version)
     return found

@@ -26,7 +26,7 @@ from somacontracts import schemas
 from somacontracts.check import check_tree
 from somacontracts.cli.options import add_registry, add_schemas
 from somacontracts.codegen import compare_modules
-from somacontracts.codegen.bundled import MODELS_DIR, render_modules
+from somacontracts.codegen.project import render_project
 from somacontracts.compat.findings import Category, Finding
 from somacontracts.compat.lint import RULES
 from somacontracts.compat.report import RENDERERS
@@ -34,7 +34,7 @@ from somacontracts.config import CheckConfig, load_config
 from somacontracts.errors import RegistryError
 from somacontracts.lock import compare, read_lock
 from somacontracts.registry.client import compatibility_verbose, connect, url_of
-from somacontracts.vcs import fingerprints_at
+from somacontracts.vcs import versions_at
 
 __all__ = ["register", "run"]
 
@@ -116,7 +116,9 @@ def registry_findings(
     return findings
 
 
-def models_findings() -> list[Finding]:
+def models_findings(
+    tree: Mapping[str, schemas.ContractSchemas], config: CheckConfig, models: Path
+) -> list[Finding]:
     """Findings for generated model modules that differ from what the schemas produce."""
     return [
         Finding(
@@ -129,7 +131,7 @@ def models_findings() -> list[Finding]:
             message=f'Generated module "{difference.path.name}" is {difference.kind}; '
             "run `somacontracts codegen`.",
         )
-        for difference in compare_modules(render_modules(None), MODELS_DIR)
+        for difference in compare_modules(render_project(dict(tree), config), models)
     ]
 
 
@@ -140,13 +142,12 @@ def run(args: argparse.Namespace) -> int:
     levels = {name: config.level_of(name) for name in tree}
     findings = check_tree(tree, levels, disabled=config.disabled_rules)
     lock = read_lock(lock_path)
-    findings += compare(lock.fingerprints, tree, baseline=str(lock_path), report_unrecorded=True)
+    findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
     if args.against:
-        at_ref = fingerprints_at(args.against, root)
+        at_ref = versions_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
-    if Path(root).resolve() == schemas.bundled_root().resolve():
-        # This package's own contracts: its generated models must match them too.
-        findings += models_findings()
+    if config.models is not None:
+        findings += models_findings(tree, config, config.models)
     if args.registry:
         with connect(url=args.registry, ca_file=args.registry_ca) as client:
             findings += registry_findings(client, tree, config)

@@ -1,14 +1,16 @@
 """``somacontracts codegen``: generate the typed model modules from the contract schemas.
 
 Writes one module per contract (a dataclass per record, a StrEnum per enum, of every
-version) and the package's ``__init__.py`` into ``--out`` (default: this package's
-``somacontracts/models``). With ``--check`` nothing is written: exit code 1 and a list
-of files when the folder differs from what the schemas produce.
+version) and the package's ``__init__.py`` into ``--out`` (default: ``models`` of
+``[tool.somacontracts]``; with neither, the command stops: it never writes into an
+installed package). The schemas come from ``--schemas`` (default: ``schemas`` of the
+configuration), the registry subjects of each class from the configuration's
+``[tool.somacontracts.subjects]``. With ``--check`` nothing is written: exit code 1 and
+a list of files when the folder differs from what the schemas produce.
 
-``--schemas DIR --out DIR`` generates models for any tree of ``<Contract>/vN.avsc``
-files; those modules import only the standard library and
-``somacontracts.runtime``. A schema the generator cannot express stops the run
-before any file is written: one line naming the file and JSON location, exit code 2.
+Generated modules import only the standard library and ``somacontracts.runtime``. A
+schema the generator cannot express stops the run before any file is written: one line
+naming the file and JSON location, exit code 2.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from somacontracts import schemas
+from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_schemas
-from somacontracts.codegen.bundled import MODELS_DIR, render_modules
+from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
 from somacontracts.codegen.writer import compare_modules, write_modules
+from somacontracts.errors import ConfigurationError
 
 __all__ = ["register", "run"]
 
@@ -34,11 +39,12 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_schemas(parser)
+    add_config(parser)
     parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
-        help="folder of the generated package (default: the models of this package)",
+        help="folder of the generated package (default: models of [tool.somacontracts])",
     )
     parser.add_argument(
         "--check",
@@ -50,8 +56,15 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render every contract, then write the modules or compare them."""
-    modules = render_modules(args.schemas)
-    out: Path = args.out if args.out is not None else MODELS_DIR
+    config, root, _ = resolve(args)
+    out: Path | None = args.out if args.out is not None else config.models
+    if out is None:
+        raise ConfigurationError(
+            "--out",
+            "is needed: no folder of models is configured "
+            f'([tool.somacontracts] models = "..." in {args.config})',
+        )
+    modules = render_project(schemas.load_tree(root), config, out=out)
     if args.check:
         differences = compare_modules(modules, out)
         for difference in differences:

@@ -20,7 +20,7 @@ from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_schemas
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.errors import ConfigurationError
-from somacontracts.vcs import fingerprints_at
+from somacontracts.vcs import versions_at
 
 __all__ = ["register", "run"]
 
@@ -63,7 +63,7 @@ def _pairs(
     if args.against:
         if args.versions:
             raise ConfigurationError("--against", "takes no versions")
-        released = fingerprints_at(args.against, args.root)
+        released = versions_at(args.against, args.root)
         names = [args.contract] if args.contract else list(tree)
         pairs = []
         for name in names:

@@ -1,7 +1,9 @@
-"""``somacontracts lock``: record the fingerprint of every new contract version.
+"""``somacontracts lock``: record every new contract version in the lock file.
 
-Adds each version not yet in the lock file; never changes a recorded one (an edited
-release is refused with exit code 2). The file is replaced atomically.
+Adds each version not yet in the lock file (the schema text a registry stores for it,
+and its canonical fingerprint); never changes a recorded one (an edited release is
+refused with exit code 2, naming the first place it differs). A lock of format 1 is
+upgraded. The file is replaced atomically.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "lock",
-        help="record the canonical fingerprint of every new contract version",
+        help="record every new contract version in the lock file",
         description=__doc__,
     )
     add_schemas(parser)
@@ -36,16 +38,30 @@ def run(args: argparse.Namespace) -> int:
     tree = schemas.load_tree(root)
     old = read_lock(lock_path)
     new = with_new_versions(old, tree, source=str(lock_path))
-    added = sum(len(v) for v in new.fingerprints.values()) - sum(
-        len(v) for v in old.fingerprints.values()
+    added = sum(1 for n, v in new.versions.items() for k in v if k not in old.versions.get(n, {}))
+    upgraded = sum(
+        1 for n, v in old.versions.items() for k, entry in v.items() if entry.schema is None
     )
     unchanged = lock_path.exists() and render_lock(new) == render_lock(old)
     if args.check:
-        print(f"{lock_path}: {'up to date' if unchanged else f'{added} versions not locked'}")
-        return 0 if unchanged else 1
+        if unchanged:
+            print(f"{lock_path}: up to date")
+            return 0
+        news = [f"{_count(added, 'new version')} not locked"] if added else []
+        if upgraded:
+            news.append(f"{_count(upgraded, 'version')} locked by fingerprint alone")
+        print(f"{lock_path}: out of date: {'; '.join(news)}; run `somacontracts lock`")
+        return 1
     if unchanged:
         print(f"{lock_path}: up to date, nothing to add")
         return 0
     write_lock(lock_path, new)
-    print(f"{lock_path}: locked {added} new version{'s' if added != 1 else ''}")
+    done = [f"locked {_count(added, 'new version')}"] if added else []
+    if upgraded:
+        done.append(f"recorded the registry text of {_count(upgraded, 'version')} locked before")
+    print(f"{lock_path}: {'; '.join(done) or 'rewritten'}")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -7,9 +7,11 @@ subject's compatibility level must be set, and what the registry holds that the
 repository does not (drift); :func:`apply_plan` carries a plan out, one version at a
 time in order, so an interrupted run resumes where it stopped.
 
-Versions are matched by their canonical fingerprint. Registration and lookup send the
-schema text with ``normalize=true``, so white space and key order never make a schema
-"not found".
+Versions are matched by the normalized text a registry stores for them (the lock's
+``schema``), so a registry version that differs from the repository's in a doc, a
+default or a logical type is drift, not the same version. Registration and lookup send
+the schema text with ``normalize=true``, so white space and key order never make a
+schema "not found".
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.catalog import CompatibilityLevel
 from somacontracts.errors import RegistryError
+from somacontracts.lock import registry_text
 from somacontracts.registry.client import call, url_of
-from somacontracts.schemas import ContractSchemas, SchemaVersion, fingerprint
+from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [
     "RegisteredVersion",
@@ -45,7 +48,8 @@ class RegisteredVersion:
 
     version: int
     schema_id: int
-    fingerprint: str
+    text: str
+    """The schema text it holds, normalized as the lock records it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,14 @@ def schema_text(version: SchemaVersion) -> str:
     return json.dumps(version.schema, separators=(",", ":"), ensure_ascii=False)
 
 
+def _normalized(text: str) -> str:
+    """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
+    try:
+        return registry_text(json.loads(text))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return text
+
+
 def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
     """Read the live versions and the subject-level compatibility of ``subject``."""
     try:
@@ -103,9 +115,7 @@ def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
             )
         versions.append(
             RegisteredVersion(
-                version=number,
-                schema_id=registered.schema_id,
-                fingerprint=fingerprint(json.loads(text)),
+                version=number, schema_id=registered.schema_id, text=_normalized(text)
             )
         )
     try:
@@ -121,11 +131,11 @@ def plan_subject(
     state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
 ) -> SubjectPlan:
     """Compare a subject's state with the contract's versions (pure)."""
-    by_fingerprint = {v.fingerprint: v for v in contract.versions}
+    by_text = {registry_text(v.schema): v for v in contract.versions}
     registered: dict[int, int] = {}
     drift = []
     for held in state.versions:
-        local = by_fingerprint.get(held.fingerprint)
+        local = by_text.get(held.text)
         if local is None:
             drift.append(held)
         else:

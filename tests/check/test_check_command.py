@@ -108,7 +108,7 @@ def test_edit_in_place_fails(repo: Path) -> None:
     path.write_text(path.read_text().replace('"duration_ms"', '"duration"'))
     result = run(repo, "check")
     assert result.returncode == EXIT_VIOLATIONS
-    assert "VERSION_NO_EDIT" in result.stdout
+    assert "VERSION_EDITED" in result.stdout
     lock = run(repo, "lock")
     assert lock.returncode == EXIT_USAGE
     assert "released versions are never edited" in lock.stderr
@@ -123,7 +123,7 @@ def test_against_a_git_ref(repo: Path) -> None:
     from_ref = [f for f in findings if "since main" in f["message"] or "is in main" in f["message"]]
     assert {(f["rule"], f["contract"]) for f in from_ref} == {
         ("VERSION_NO_DELETE", "DelegatedTask"),
-        ("VERSION_NO_EDIT", "ToolResult"),
+        ("VERSION_EDITED", "ToolResult"),
     }
 
 

@@ -33,9 +33,9 @@ def test_lock_round_trip_and_idempotence(tree_dir: Path, tmp_path: Path) -> None
     path = tmp_path / "somacontracts.lock"
     write_lock(path, lock)
     again = read_lock(path)
-    assert again.fingerprints == lock.fingerprints
+    assert again.versions == lock.versions
     assert render_lock(with_new_versions(again, tree, source="x")) == path.read_text()
-    assert compare(again.fingerprints, tree, baseline="lock", report_unrecorded=True) == []
+    assert compare(again.versions, tree, baseline="lock", report_unrecorded=True) == []
     assert not list(tmp_path.glob(".somacontracts.lock.*"))
 
 
@@ -46,38 +46,36 @@ def test_edit_delete_and_new_version_are_reported(tree_dir: Path) -> None:
     shutil.copy(tree_dir / "ToolInvocation" / "v1.avsc", tree_dir / "ToolInvocation" / "v2.avsc")
     shutil.rmtree(tree_dir / "DelegatedTask")
     findings = compare(
-        lock.fingerprints, schemas.load_tree(tree_dir), baseline="the lock", report_unrecorded=True
+        lock.versions, schemas.load_tree(tree_dir), baseline="the lock", report_unrecorded=True
     )
     got = {(f.rule, f.contract, f.version) for f in findings}
     assert got == {
-        ("VERSION_NO_EDIT", "ToolResult", 1),
+        ("VERSION_EDITED", "ToolResult", 1),
         ("VERSION_LOCKED", "ToolInvocation", 2),
         ("VERSION_NO_DELETE", "DelegatedTask", 1),
     }
     quiet = compare(
-        lock.fingerprints, schemas.load_tree(tree_dir), baseline="r", report_unrecorded=False
+        lock.versions, schemas.load_tree(tree_dir), baseline="r", report_unrecorded=False
     )
     assert "VERSION_LOCKED" not in {f.rule for f in quiet}
     assert len(quiet) == 2
 
 
-def test_doc_only_edit_keeps_the_fingerprint(tree_dir: Path) -> None:
+def test_a_doc_edit_is_an_edit(tree_dir: Path) -> None:
     lock = with_new_versions(Lock(), schemas.load_tree(tree_dir), source="x")
     path = tree_dir / "ToolResult" / "v1.avsc"
     path.write_text(path.read_text().replace("How the call ended.", "How the call finished."))
-    assert (
-        compare(
-            lock.fingerprints, schemas.load_tree(tree_dir), baseline="l", report_unrecorded=True
-        )
-        == []
+    findings = compare(
+        lock.versions, schemas.load_tree(tree_dir), baseline="l", report_unrecorded=True
     )
+    assert [(f.rule, f.location) for f in findings] == [("VERSION_EDITED", "/fields/1/doc")]
 
 
 def test_lock_refuses_to_change_a_release(tree_dir: Path) -> None:
     lock = with_new_versions(Lock(), schemas.load_tree(tree_dir), source="x")
     path = tree_dir / "ToolResult" / "v1.avsc"
     path.write_text(path.read_text().replace('"duration_ms"', '"duration_us"'))
-    with pytest.raises(LockError, match="released versions are never edited"):
+    with pytest.raises(LockError, match=r"first at /fields/3/type/fields/0/name\); released"):
         with_new_versions(lock, schemas.load_tree(tree_dir), source="x")
 
 
@@ -92,7 +90,14 @@ def test_other_sections_are_kept(tmp_path: Path) -> None:
     ("content", "words"),
     [
         ("{", "is not valid JSON"),
-        ("[]", "is not a lock file of format 1"),
+        ("[]", "is not a lock file of format 2"),
+        ('{"format": 3, "contracts": {}}', "is not a lock file of format 2"),
+        (
+            '{"format": 2, "contracts": {"A": {"versions": {"1": {"fingerprint": "'
+            + "a" * 64
+            + '"}}}}}',
+            'needs the "schema" text',
+        ),
         ('{"format": 1, "contracts": []}', '"contracts" must be an object'),
         ('{"format": 1, "contracts": {"A": {}}}', 'needs a "versions" object'),
         (
@@ -111,4 +116,4 @@ def test_bad_lock_files(tmp_path: Path, content: str, words: str) -> None:
 
 
 def test_missing_lock_is_empty(tmp_path: Path) -> None:
-    assert read_lock(tmp_path / "absent.lock").fingerprints == {}
+    assert read_lock(tmp_path / "absent.lock").versions == {}

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from somacontracts import schemas
-from somacontracts.codegen.bundled import render_modules
+from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 
 CORPUS = Path(__file__).parent / "corpus"

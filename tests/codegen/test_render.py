@@ -15,7 +15,7 @@ import pytest
 from somacontracts import schemas
 from somacontracts.cli import codegen as codegen_cli
 from somacontracts.codegen import CodegenError, compare_modules, names, render_tree, write_modules
-from somacontracts.codegen.bundled import render_modules
+from somacontracts.codegen.project import render_modules
 from tests.codegen.conftest import CORPUS
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -49,9 +49,13 @@ def test_committed_models_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> 
 def test_rendering_is_deterministic_across_processes() -> None:
     script = (
         "import hashlib, json, sys\n"
-        "from somacontracts.codegen.bundled import render_modules\n"
+        "from somacontracts import schemas\n"
+        "from somacontracts.codegen.project import render_modules, render_project\n"
+        "from somacontracts.config import load_config\n"
         "from pathlib import Path\n"
-        "modules = {**render_modules(None), **render_modules(Path(sys.argv[1]))}\n"
+        "config = load_config(Path('pyproject.toml'), known_rules=frozenset())\n"
+        "own = render_project(schemas.load_tree(Path('avro')), config)\n"
+        "modules = {**own, **render_modules(Path(sys.argv[1]))}\n"
         "print(json.dumps({k: hashlib.sha256(v.encode()).hexdigest() for k, v in modules.items()}))"
     )
     outputs = []

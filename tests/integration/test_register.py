@@ -117,6 +117,22 @@ def test_drift_stops_before_writing(
     assert "version 2 (id" in run(repo, "status", "--registry", registry.url).stdout
 
 
+def test_a_registry_version_that_differs_only_in_a_doc_is_drift(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """The canonical form drops docs; the registry's text does not, and neither does drift."""
+    edited = json.loads((repo / "avro" / "DelegatedTask" / "v1.avsc").read_text())
+    edited["doc"] = "Another doc, same canonical form."
+    client.register_schema("task.delegated-value", Schema(json.dumps(edited), "AVRO"))
+    status = run(repo, "status", "--registry", registry.url, "--format", "json")
+    assert status.returncode == EXIT_VIOLATIONS
+    row = next(r for r in json.loads(status.stdout) if r["subject"] == "task.delegated-value")
+    assert row["drift"] == [{"version": 1, "id": row["drift"][0]["id"]}]
+    result = run(repo, "register", "--registry", registry.url)
+    assert result.returncode == EXIT_VIOLATIONS
+    assert "task.delegated-value: registry version 1" in result.stderr
+
+
 def test_incompatible_version_is_refused(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:

@@ -21,7 +21,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_writer
 
-from somacontracts.codegen.bundled import render_modules
+from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import DeserializationError
 from somacontracts.serde import ContractDeserializer, ContractSerializer

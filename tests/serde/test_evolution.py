@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from somacontracts.codegen.bundled import render_modules
+from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import IncompatibleWriterError
 from somacontracts.serde import ContractDeserializer, ContractSerializer
