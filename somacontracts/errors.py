@@ -22,6 +22,7 @@ __all__ = [
     "ContractError",
     "DeserializationError",
     "IncompatibleWriterError",
+    "InvalidSchemaError",
     "MessageError",
     "RegistryError",
     "RegistryUnavailableError",
@@ -107,6 +108,10 @@ class SchemaError(ContractError):
         if self.location:
             where = f"{where} at {self.location}"
         return f"{where}: {self.reason}"
+
+
+class InvalidSchemaError(SchemaError):
+    """Raised when a schema is not valid Avro, or not one Apache Avro Java would parse."""
 
 
 class SchemaLoadError(SchemaError):

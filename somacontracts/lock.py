@@ -33,9 +33,8 @@ from typing import Any
 
 from somacontracts.compat.findings import Category, Finding
 from somacontracts.errors import ContractError
-from somacontracts.registry.schema_text import schema_string
+from somacontracts.schema import forms, json_pointer
 from somacontracts.schemas import ContractSchemas, SchemaVersion
-from somacontracts.validation import json_pointer
 
 __all__ = [
     "LOCK_FILE_NAME",
@@ -92,7 +91,7 @@ class Lock:
 
 def registry_text(schema: Any) -> str:
     """The text a registry stores for ``schema`` registered with ``normalize=true``."""
-    return schema_string(schema, normalize=True)
+    return forms.registry_text(schema, normalize=True)
 
 
 def locked(version: SchemaVersion) -> LockedVersion:

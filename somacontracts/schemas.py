@@ -22,18 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastavro.schema import parse_schema, to_parsing_canonical_form
+from fastavro.schema import parse_schema
 
 from somacontracts.errors import SchemaError, SchemaLoadError, UnknownContractError
-from somacontracts.validation import validate_schema
+from somacontracts.schema import NamedNode, ParsedSchema, forms, parse
 
 __all__ = [
     "ContractSchemas",
     "SchemaVersion",
     "bundled",
     "bundled_root",
-    "canonical_form",
-    "fingerprint",
     "load_contract",
     "load_tree",
     "load_version",
@@ -54,7 +52,9 @@ class SchemaVersion:
     path: Path
     schema: dict[str, Any]
     """The schema JSON exactly as written in the file."""
-    parsed: dict[str, Any]
+    parsed: ParsedSchema
+    """The schema parsed into the one schema model (:mod:`somacontracts.schema`)."""
+    fastavro: dict[str, Any]
     """The schema as fastavro's ``parse_schema`` returns it, ready for its readers and writers."""
     canonical_form: str
     """Avro Parsing Canonical Form of the schema."""
@@ -64,7 +64,9 @@ class SchemaVersion:
     @property
     def full_name(self) -> str:
         """The record's full name, for example ``somastack.contracts.ToolInvocation``."""
-        return str(self.parsed["name"])
+        root = self.parsed.root
+        assert isinstance(root, NamedNode)  # a contract schema is a record
+        return root.full_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +90,6 @@ class ContractSchemas:
             f"there is no v{number}.avsc (versions: v1 to v{len(self.versions)})",
             source=str(self.directory),
         )
-
-
-def canonical_form(schema: dict[str, Any] | str | list[Any]) -> str:
-    """Avro Parsing Canonical Form of ``schema`` (schema JSON, parsed or not)."""
-    return str(to_parsing_canonical_form(schema))
-
-
-def fingerprint(schema: dict[str, Any] | str | list[Any]) -> str:
-    """SHA-256 of the Parsing Canonical Form of ``schema``, as 64 hex digits."""
-    return hashlib.sha256(canonical_form(schema).encode("utf-8")).hexdigest()
 
 
 def bundled_root() -> Path:
@@ -170,7 +162,7 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
         ) from err
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise SchemaError("a contract schema must be a record", location="/type", source=source)
-    validate_schema(schema, source=source)
+    parsed = parse(schema, source=source, portable=True)
     if schema["name"].rpartition(".")[2] != contract:
         raise SchemaError(
             f'the record is named "{schema["name"]}" but its folder is {contract}',
@@ -178,17 +170,18 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
             source=source,
         )
     try:
-        parsed = parse_schema(schema)
+        read_by_fastavro = parse_schema(schema)
     except Exception as err:  # fastavro raises several unrelated types for bad schemas.
         raise SchemaError(f"fastavro rejects it: {err}", source=source) from err
-    assert isinstance(parsed, dict)  # a record schema parses to a dict
-    form = canonical_form(parsed)
+    assert isinstance(read_by_fastavro, dict)  # a record schema parses to a dict
+    form = forms.canonical_form(parsed)
     return SchemaVersion(
         contract=contract,
         version=version,
         path=path,
         schema=schema,
         parsed=parsed,
+        fastavro=read_by_fastavro,
         canonical_form=form,
         fingerprint=hashlib.sha256(form.encode("utf-8")).hexdigest(),
     )

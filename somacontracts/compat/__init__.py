@@ -9,7 +9,6 @@ schemas raise :class:`InvalidSchemaError`. This package is pure: no I/O.
 
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.compat.levels import check_level, directions
-from somacontracts.compat.parsed import ParsedSchema, parse
 from somacontracts.compat.results import (
     CompatibilityResult,
     Direction,
@@ -17,6 +16,8 @@ from somacontracts.compat.results import (
     IncompatibilityType,
     InvalidSchemaError,
 )
+from somacontracts.schema.model import ParsedSchema
+from somacontracts.schema.parse import parse
 
 __all__ = [
     "CompatibilityResult",

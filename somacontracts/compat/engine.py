@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from somacontracts.compat.parsed import (
+from somacontracts.compat.results import CompatibilityResult, Incompatibility, IncompatibilityType
+from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
     FixedNode,
@@ -37,9 +38,8 @@ from somacontracts.compat.parsed import (
     Node,
     RecordNode,
     UnionNode,
-    parse,
 )
-from somacontracts.compat.results import CompatibilityResult, Incompatibility, IncompatibilityType
+from somacontracts.schema.parse import parse
 
 __all__ = ["check_reader_writer"]
 
@@ -60,7 +60,7 @@ def check_reader_writer(reader_schema: Any, writer_schema: Any) -> Compatibility
     """Whether ``reader_schema`` reads every datum written with ``writer_schema``.
 
     Each schema is schema JSON (text or decoded) or a :class:`ParsedSchema` from
-    :func:`~somacontracts.compat.parse`; pass parsed schemas to check one schema against
+    :func:`~somacontracts.schema.parse`; pass parsed schemas to check one schema against
     many without parsing it again. Raise :class:`InvalidSchemaError` if either schema is
     not valid.
     """

@@ -21,8 +21,8 @@ from typing import Any
 
 from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat.engine import check_reader_writer
-from somacontracts.compat.parsed import parse
 from somacontracts.compat.results import CompatibilityResult, Direction
+from somacontracts.schema.parse import parse
 
 __all__ = ["check_level", "directions"]
 

@@ -1,8 +1,8 @@
 """Lint rules for contract schemas, in the spirit of ``buf lint``.
 
 Each rule has a stable id, a purpose sentence and a function from a contract's
-versions to findings. Rules are pure: they read parsed schema JSON and return values.
-Ids are never renamed or reused, so that configurations that turn a rule off keep
+versions to findings. Rules are pure: they read the parsed schema
+(:mod:`somacontracts.schema`) and return values. Ids are never renamed or reused, so that configurations that turn a rule off keep
 working (``[tool.somacontracts.lint] disable = ["FIELD_DOC"]`` in ``pyproject.toml``).
 """
 
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from somacontracts.compat.findings import Category, Finding
+from somacontracts.schema.model import EnumNode, FieldNode, NamedNode, RecordNode
 from somacontracts.schemas import SchemaVersion
-from somacontracts.validation import qualified_name
 
 __all__ = ["RULES", "LintRule", "lint"]
-
-_NAMED = ("record", "error", "enum", "fixed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,73 +28,55 @@ class LintRule:
     """Given all versions and the index of the one to check, yield (location, message)."""
 
 
-def named_types(
-    schema: Any, at: str = "", namespace: str = ""
-) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Yield (JSON pointer, full name, definition) of every named type defined in ``schema``."""
-    if isinstance(schema, list):
-        for index, branch in enumerate(schema):
-            yield from named_types(branch, f"{at}/{index}", namespace)
-        return
-    if not isinstance(schema, dict):
-        return
-    type_ = schema.get("type")
-    if isinstance(type_, (dict, list)):
-        yield from named_types(type_, f"{at}/type", namespace)
-        return
-    if type_ in _NAMED:
-        full = qualified_name(str(schema["name"]), schema.get("namespace", namespace) or "")
-        yield at, full, schema
-        namespace = full.rpartition(".")[0]
-        if type_ in ("record", "error"):
-            for index, field in enumerate(schema["fields"]):
-                yield from named_types(field["type"], f"{at}/fields/{index}/type", namespace)
-    for key in ("items", "values"):
-        if key in schema:
-            yield from named_types(schema[key], f"{at}/{key}", namespace)
+def _named(version: SchemaVersion) -> Iterator[NamedNode]:
+    """Every named type the version defines, in the order it defines them."""
+    return version.parsed.defined()
 
 
-def _records(version: SchemaVersion) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for at, full, schema in named_types(version.schema):
-        if schema["type"] in ("record", "error"):
-            yield at, full, schema
+def _records(version: SchemaVersion) -> Iterator[RecordNode]:
+    return (node for node in _named(version) if isinstance(node, RecordNode))
+
+
+def _no_doc(node: NamedNode | FieldNode) -> bool:
+    doc = node.json.get("doc", "") if isinstance(node.json, dict) else ""
+    return not str(doc).strip()
 
 
 def _record_doc(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    for at, full, schema in _records(versions[index]):
-        if not str(schema.get("doc", "")).strip():
-            yield at, f'Record "{full}" has no doc.'
+    for record in _records(versions[index]):
+        if _no_doc(record):
+            yield record.pointer, f'Record "{record.full_name}" has no doc.'
 
 
 def _field_doc(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    for at, full, schema in _records(versions[index]):
-        for position, field in enumerate(schema["fields"]):
-            if not str(field.get("doc", "")).strip():
+    for record in _records(versions[index]):
+        for field in record.fields:
+            if _no_doc(field):
                 yield (
-                    f"{at}/fields/{position}",
-                    f'Field "{field["name"]}" of record "{full}" has no doc.',
+                    field.pointer,
+                    f'Field "{field.name}" of record "{record.full_name}" has no doc.',
                 )
 
 
 def _enum_doc(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    for at, full, schema in named_types(versions[index].schema):
-        if schema["type"] == "enum" and not str(schema.get("doc", "")).strip():
-            yield at, f'Enum "{full}" has no doc.'
+    for node in _named(versions[index]):
+        if isinstance(node, EnumNode) and _no_doc(node):
+            yield node.pointer, f'Enum "{node.full_name}" has no doc.'
 
 
 def _namespace(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    schema = versions[index].schema
-    if "." not in str(schema["name"]) and not schema.get("namespace"):
-        yield "/namespace", f'Record "{schema["name"]}" has no namespace.'
+    root = versions[index].parsed.root
+    if isinstance(root, NamedNode) and not root.namespace:
+        yield "/namespace", f'Record "{root.name}" has no namespace.'
 
 
 def _enum_default(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    for at, full, schema in named_types(versions[index].schema):
-        if schema["type"] == "enum" and "default" not in schema:
+    for node in _named(versions[index]):
+        if isinstance(node, EnumNode) and "default" not in node.json:
             yield (
-                at,
+                node.pointer,
                 (
-                    f'Enum "{full}" has no default symbol, so readers of older versions '
+                    f'Enum "{node.full_name}" has no default symbol, so readers of older versions '
                     "fail on any symbol added later."
                 ),
             )
@@ -108,22 +87,21 @@ def _field_added_with_default(
 ) -> Iterator[tuple[str, str]]:
     if index == 0:
         return
-    before = {full: schema for _, full, schema in _records(versions[index - 1])}
+    before = {record.full_name: record for record in _records(versions[index - 1])}
     previous_version = versions[index - 1].version
-    for at, full, schema in _records(versions[index]):
-        old = before.get(full)
+    for record in _records(versions[index]):
+        old = before.get(record.full_name)
         if old is None:
-            old = next((before[a] for a in schema.get("aliases", []) if a in before), None)
+            old = next((before[a] for a in sorted(record.aliases) if a in before), None)
         if old is None:
             continue
-        old_names = {f["name"] for f in old["fields"]}
-        for position, field in enumerate(schema["fields"]):
-            names = {field["name"], *field.get("aliases", [])}
-            if not names & old_names and "default" not in field:
+        for field in record.fields:
+            names = {field.name, *field.aliases}
+            if not names & set(old.by_name) and not field.has_default:
                 yield (
-                    f"{at}/fields/{position}",
+                    field.pointer,
                     (
-                        f'Field "{field["name"]}" of record "{full}" was added after '
+                        f'Field "{field.name}" of record "{record.full_name}" was added after '
                         f"v{previous_version} without a default."
                     ),
                 )

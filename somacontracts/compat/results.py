@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from somacontracts.errors import SchemaError
+from somacontracts.errors import InvalidSchemaError
 
 __all__ = [
     "CompatibilityResult",
@@ -19,10 +19,6 @@ __all__ = [
     "IncompatibilityType",
     "InvalidSchemaError",
 ]
-
-
-class InvalidSchemaError(SchemaError):
-    """Raised when a schema given to the compatibility checker is not a valid Avro schema."""
 
 
 class IncompatibilityType(StrEnum):

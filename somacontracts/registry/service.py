@@ -32,16 +32,10 @@ from somacontracts.compat import (
     IncompatibilityType,
     InvalidSchemaError,
     check_level,
-    parse,
 )
 from somacontracts.registry import errors
-from somacontracts.registry.schema_text import (
-    defined_names,
-    expand,
-    schema_string,
-    top_level_name,
-)
 from somacontracts.registry.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion
+from somacontracts.schema import NamedNode, parse, registry_text, standalone
 
 __all__ = ["DEFAULT_COMPATIBILITY", "DEFAULT_MODE", "MODES", "SCHEMA_TYPES", "Registry"]
 
@@ -490,23 +484,22 @@ class Registry:
                 f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
             ) from err
         references = self._references(request.get("references"), normalize=normalize)
-        definitions: dict[str, Any] = {}
-        known: set[str] = set()
-        for ref in references:
-            target = self._find_version(str(ref["subject"]), _as_int(ref["version"]), deleted=False)
-            referenced = json.loads(self._schema(target.schema_id).expanded)
-            name = top_level_name(referenced)
-            if name is None:
-                raise errors.invalid_schema(
-                    f"reference {ref['name']!r} is not a record, enum or fixed schema"
-                )
-            definitions[name] = referenced
-            known |= defined_names(referenced)
-        expanded = expand(schema, definitions)
+        defined: dict[str, NamedNode] = {}
         try:
-            parse(expanded, source="schema")
-            stored = schema_string(schema, normalize=normalize, known=known)
-            normal = stored if normalize else schema_string(schema, normalize=True, known=known)
+            for ref in references:
+                target = self._find_version(
+                    str(ref["subject"]), _as_int(ref["version"]), deleted=False
+                )
+                referenced = parse(json.loads(self._schema(target.schema_id).expanded))
+                if not isinstance(referenced.root, NamedNode):
+                    raise errors.invalid_schema(
+                        f"reference {ref['name']!r} is not a record, enum or fixed schema"
+                    )
+                defined.update(referenced.named)
+            parsed = parse(schema, source="schema", references=defined)
+            stored = registry_text(parsed, normalize=normalize)
+            normal = stored if normalize else registry_text(parsed, normalize=True)
+            expanded = standalone(parsed)
         except InvalidSchemaError as err:
             raise errors.invalid_schema(str(err)) from err
         except (KeyError, TypeError, ValueError, RecursionError) as err:

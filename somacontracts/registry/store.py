@@ -69,7 +69,7 @@ class StoredSchema:
     id: int
     schema_type: str
     schema: str
-    """The schema text the registry returns (see :mod:`somacontracts.registry.schema_text`)."""
+    """The schema text the registry returns (see :func:`somacontracts.schema.registry_text`)."""
     references: tuple[dict[str, object], ...]
     """``{"name", "subject", "version"}`` of each reference, in the order registered."""
     expanded: str

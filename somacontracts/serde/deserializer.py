@@ -13,8 +13,8 @@ from typing import Any, Generic, cast
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
 from fastavro import parse_schema, schemaless_reader
+from fastavro.schema import to_parsing_canonical_form
 
-from somacontracts.compat import check_reader_writer
 from somacontracts.errors import (
     ContractError,
     DeserializationError,
@@ -24,7 +24,6 @@ from somacontracts.errors import (
 )
 from somacontracts.registry.client import call, url_of
 from somacontracts.runtime import Reader
-from somacontracts.schemas import canonical_form
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -140,7 +139,13 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"{self.model.__name__} ({', '.join(sorted(accepted))})",
                 topic=topic,
             )
-        named: dict[str, Any] = {}
+        # Rare (a writer schema other than the model's own): the compatibility engine and
+        # the schema model are imported only now, so services never load them otherwise.
+        from somacontracts.compat import check_reader_writer
+        from somacontracts.schema import NamedNode, parse
+
+        named: dict[str, Any] = {}  # fastavro's named types of the references
+        referenced_nodes: dict[str, NamedNode] = {}
         for reference in schema.references or []:
             if reference.subject is None or reference.version is None:
                 raise IncompatibleWriterError(
@@ -149,9 +154,12 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             referenced = call(
                 client, functools.partial(client.get_version, reference.subject, reference.version)
             )
-            parse_schema(json.loads(referenced.schema.schema_str or "null"), named_schemas=named)
+            text = referenced.schema.schema_str or "null"
+            referenced_nodes.update(parse(text, references=referenced_nodes).named)
+            parse_schema(json.loads(text), named_schemas=named)
         writer_json = json.loads(schema.schema_str or "null")
-        result = check_reader_writer(self.model.SCHEMA, writer_json)
+        writer = parse(writer_json, source=f"schema id {schema_id}", references=referenced_nodes)
+        result = check_reader_writer(self.model.SCHEMA, writer)
         if not result.compatible:
             problem = result.problems[0]
             raise IncompatibleWriterError(
@@ -160,7 +168,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 topic=topic,
             )
         parsed = parse_schema(writer_json, named_schemas=named)
-        if canonical_form(parsed) == canonical_form(self._schema.parsed):
+        if to_parsing_canonical_form(parsed) == to_parsing_canonical_form(self._schema.parsed):
             # The same binary layout: decode with the model's own schema and skip resolution.
             return _Writer(parsed=self._schema.parsed, reader=None)
         return _Writer(parsed=parsed, reader=self._schema.parsed)

@@ -52,8 +52,8 @@ def _check_round_trip(
 ) -> None:
     datum = obj.to_avro()
     if validated:
-        assert validate(datum, version.parsed, raise_errors=True)
-    back = cls.from_avro(_write_read(version.parsed, datum, return_named_type=True))
+        assert validate(datum, version.fastavro, raise_errors=True)
+    back = cls.from_avro(_write_read(version.fastavro, datum, return_named_type=True))
     assert back == obj
     assert same(back, obj), (back, obj)
 
@@ -72,7 +72,7 @@ def test_bundled_contracts_round_trip(version: schemas.SchemaVersion) -> None:
     def check(obj: Any) -> None:
         _check_round_trip(obj, cls, version)
         # These contracts have no union of named types: a plain reader works too.
-        plain = cls.from_avro(_write_read(version.parsed, obj.to_avro()))
+        plain = cls.from_avro(_write_read(version.fastavro, obj.to_avro()))
         assert same(plain, obj)
 
     check()
@@ -83,7 +83,7 @@ def test_bundled_datums_survive_from_avro_to_avro(version: schemas.SchemaVersion
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _version_class(module, version)
 
-    @given(datums(version.parsed))
+    @given(datums(version.fastavro))
     @settings(max_examples=60)
     def check(datum: dict[str, Any]) -> None:
         assert cls.from_avro(datum).to_avro() == datum
@@ -142,7 +142,7 @@ def test_corpus_round_trips(version: schemas.SchemaVersion, corpus_package: Modu
         _check_round_trip(obj, cls, version, validated=validated)
         # return_record_name=True names records (not inline enums): records still resolve.
         if version.contract != "TupleUnions":
-            named = _write_read(version.parsed, obj.to_avro(), return_record_name=True)
+            named = _write_read(version.fastavro, obj.to_avro(), return_record_name=True)
             assert same(cls.from_avro(named), obj)
 
     check()
@@ -166,7 +166,8 @@ def test_tuple_notation_picks_the_branch_fastavro_would_miss(
     assert datum["temporal"] == ("long", moment)
     # Without the names, fastavro writes the first branch that accepts the value.
     plain = {**datum, "string_or_enum": "red", "two_enums": "red", "temporal": moment}
-    assert _write_read(version.parsed, plain, return_named_type=True)["temporal"] != moment
-    assert not validate(datum, version.parsed, raise_errors=False)  # see _VALIDATE_SKIPPED
-    back = module.TupleUnions.from_avro(_write_read(version.parsed, datum, return_named_type=True))
+    assert _write_read(version.fastavro, plain, return_named_type=True)["temporal"] != moment
+    assert not validate(datum, version.fastavro, raise_errors=False)  # see _VALIDATE_SKIPPED
+    read = _write_read(version.fastavro, datum, return_named_type=True)
+    back = module.TupleUnions.from_avro(read)
     assert same(back, obj)

@@ -48,9 +48,9 @@ DOCUMENT_EXAMPLES: dict[str, dict[str, Any]] = {
 
 def _encode_decode(version: schemas.SchemaVersion, datum: Any) -> Any:
     buffer = io.BytesIO()
-    fastavro.schemaless_writer(buffer, version.parsed, datum)
+    fastavro.schemaless_writer(buffer, version.fastavro, datum)
     buffer.seek(0)
-    return fastavro.schemaless_reader(buffer, version.parsed, version.parsed)
+    return fastavro.schemaless_reader(buffer, version.fastavro, version.fastavro)
 
 
 def _project(full: Any, shape: Any) -> Any:
@@ -65,7 +65,7 @@ def test_document_examples_become_records_and_back(name: str) -> None:
     example = DOCUMENT_EXAMPLES[name]
     version = schemas.bundled()[name].latest
     datum = from_plain_json(version.schema, copy.deepcopy(example))
-    assert fastavro.validation.validate(datum, version.parsed, raise_errors=False)
+    assert fastavro.validation.validate(datum, version.fastavro, raise_errors=False)
     back = to_plain_json(version.schema, _encode_decode(version, datum))
     assert _project(back, example) == example
     assert back["metadata"]["schema_version"] == version.version

@@ -10,6 +10,7 @@ import pytest
 
 from somacontracts import schemas
 from somacontracts.errors import SchemaError, SchemaLoadError, UnknownContractError
+from somacontracts.schema import forms
 
 MINIMAL = {
     "type": "record",
@@ -50,14 +51,14 @@ def test_versions_load_in_order(tmp_path: Path) -> None:
 def test_fingerprint_ignores_formatting_and_docs(tmp_path: Path) -> None:
     spaced = write(tmp_path, "Thing", 1, json.dumps(MINIMAL, indent=8))
     other = dict(MINIMAL, doc="another doc")
-    assert schemas.fingerprint(json.loads(spaced.read_text())) == schemas.fingerprint(other)
-    assert schemas.fingerprint(MINIMAL) != schemas.fingerprint(dict(MINIMAL, name="Other"))
+    assert forms.fingerprint(json.loads(spaced.read_text())) == forms.fingerprint(other)
+    assert forms.fingerprint(MINIMAL) != forms.fingerprint(dict(MINIMAL, name="Other"))
 
 
 def test_known_fingerprint_of_a_primitive() -> None:
     # SHA-256 of the canonical form "\"int\"".
     assert (
-        schemas.fingerprint("int")
+        forms.fingerprint("int")
         == "3f2b87a9fe7cc9b13835598c3981cd45e3e355309e5090aa0933d7becb6fba45"
     )
 

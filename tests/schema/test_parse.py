@@ -1,4 +1,4 @@
-"""The structural validator: each rule rejects with the right JSON pointer, valid schemas pass."""
+"""The schema parser: each rule rejects with the right JSON pointer, valid schemas pass."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from somacontracts.errors import SchemaError
-from somacontracts.validation import validate_schema
+from somacontracts.schema import parse
 
 
 def record(*fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -68,7 +68,7 @@ VALID = [
 
 @pytest.mark.parametrize("schema", VALID)
 def test_valid_schemas_pass(schema: dict[str, Any]) -> None:
-    validate_schema(schema)
+    parse(schema, portable=True)
 
 
 INVALID = [
@@ -202,7 +202,7 @@ INVALID = [
 @pytest.mark.parametrize(("schema", "location", "words"), INVALID)
 def test_invalid_schemas_name_the_location(schema: Any, location: str, words: str) -> None:
     with pytest.raises(SchemaError) as caught:
-        validate_schema(schema, source="x.avsc")
+        parse(schema, source="x.avsc", portable=True)
     assert caught.value.location == location
     assert words in caught.value.reason
     line = str(caught.value)

@@ -1,0 +1,59 @@
+"""The one schema model: parse schema JSON once, into a graph every tool reads.
+
+:func:`parse` checks a schema and builds the graph of :mod:`~somacontracts.schema.model`
+nodes; :mod:`~somacontracts.schema.names` is the one place names are resolved;
+:mod:`~somacontracts.schema.forms` prints the text a registry stores and the Parsing
+Canonical Form. Validation, the compatibility engine, the change report, lint, codegen,
+the local registry and the serializer's explanations all read this graph; none of them
+walks schema JSON itself. Pure and standard library only: both halves of the package
+use it (the runtime only on rare paths, imported there when needed).
+"""
+
+from somacontracts.schema.forms import canonical_form, fingerprint, registry_text, standalone
+from somacontracts.schema.model import (
+    ArrayNode,
+    EnumNode,
+    FieldNode,
+    FixedNode,
+    MapNode,
+    NamedNode,
+    Node,
+    ParsedSchema,
+    PrimitiveNode,
+    RecordNode,
+    UnionNode,
+)
+from somacontracts.schema.names import (
+    JSON_LOGICAL_TYPE,
+    NAMED_TYPES,
+    PRIMITIVE_TYPES,
+    full_name,
+    json_pointer,
+    resolve,
+)
+from somacontracts.schema.parse import parse
+
+__all__ = [
+    "JSON_LOGICAL_TYPE",
+    "NAMED_TYPES",
+    "PRIMITIVE_TYPES",
+    "ArrayNode",
+    "EnumNode",
+    "FieldNode",
+    "FixedNode",
+    "MapNode",
+    "NamedNode",
+    "Node",
+    "ParsedSchema",
+    "PrimitiveNode",
+    "RecordNode",
+    "UnionNode",
+    "canonical_form",
+    "fingerprint",
+    "full_name",
+    "json_pointer",
+    "parse",
+    "registry_text",
+    "resolve",
+    "standalone",
+]
