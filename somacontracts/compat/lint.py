@@ -3,7 +3,8 @@
 Each rule has a stable id, a purpose sentence and a function from a contract's
 versions to findings. Rules are pure: they read the parsed schema
 (:mod:`somacontracts.schema`) and return values. Ids are never renamed or reused, so
-that configurations that turn a rule off keep working (``[tool.somacontracts.lint] disable = ["FIELD_DOC"]`` in ``pyproject.toml``).
+that configurations that turn a rule off keep working
+(``[tool.somacontracts.lint] disable = ["FIELD_DOC"]`` in ``pyproject.toml``).
 """
 
 from __future__ import annotations
