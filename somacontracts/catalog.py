@@ -197,6 +197,7 @@ SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER")
 _PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.\-\[\]:]+\Z")
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})\Z")
 
 
@@ -348,11 +349,13 @@ def _bootstrap(env: Mapping[str, str]) -> str:
     variable = "KAFKA_BOOTSTRAP_SERVERS"
     value = _non_empty(env, variable, DEFAULT_BOOTSTRAP_SERVERS)
     servers = [s.strip() for s in value.split(",")]
-    for server in servers:
+    for number, server in enumerate(servers, 1):
         match = _HOST_PORT.match(server)
         if not match or not 0 < int(match.group(2)) < 65536:
+            # Quoted only when it looks like a host and port: anything else may hold a secret.
+            shown = repr(server) if _PLAIN_ADDRESS.match(server) else f"entry {number}"
             raise ConfigurationError(
-                variable, f"{server!r} is not host:port (expected a comma-separated list)"
+                variable, f"{shown} is not host:port (expected a comma-separated list)"
             )
     return ",".join(servers)
 
@@ -362,8 +365,8 @@ def _security(env: Mapping[str, str]) -> KafkaSecurity:
     if protocol not in SECURITY_PROTOCOLS:
         raise ConfigurationError(
             "KAFKA_SECURITY_PROTOCOL",
-            f"unknown security protocol {env['KAFKA_SECURITY_PROTOCOL']!r}; "
-            f"expected one of {', '.join(SECURITY_PROTOCOLS)}",
+            "is not a security protocol (its value is not shown: a misplaced secret would be "
+            f"printed); expected one of {', '.join(SECURITY_PROTOCOLS)}",
         )
     mechanism = _optional(env, "KAFKA_SASL_MECHANISM")
     username = _optional(env, "KAFKA_SASL_USERNAME")

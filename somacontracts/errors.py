@@ -34,18 +34,26 @@ __all__ = [
     "redact",
 ]
 
-_URL_USER_INFO = re.compile(r"""(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^\s'"<>,]*)@""")
-_BARE_USER_INFO = re.compile(r"""(?P<user>\b[^\s:/@'"<>]+):[^\s/'"<>]+@""")
+_URL_USER_INFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+._-]*://)(?P<info>[^\s,]*)@")
+_BARE_USER_INFO = re.compile(r"""(?P<user>\b[^\s:/@'"<>]+):[^\s/,]+@""")
+_SECRET_PARAMETER = re.compile(
+    r"(?P<key>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey|key)=)"
+    r"[^&;#\s]*",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:
     """``text`` with the password of every ``user:password@`` (in a URL or not) replaced
-    by ``***``, and user info without a password (a token) replaced by ``***``.
+    by ``***``, user info without a password (a token) replaced by ``***``, and the values
+    of query parameters named like secrets (``?password=``, ``&token=``) too.
 
     In a URL, everything up to the last ``@`` before a space or comma is user info,
-    whatever characters a careless password holds. Applied to every message of the library: in
-    errors, log lines, CLI output and dead-letter headers.
+    whatever characters a careless password holds (but a space). Applied to every
+    message of the library: in errors, log lines, CLI output and dead-letter headers.
     """
+    if "=" in text:
+        text = _SECRET_PARAMETER.sub(lambda m: f"{m['key']}***", text)
     if "@" not in text:
         return text
     text = _URL_USER_INFO.sub(_hide_url_user_info, text)

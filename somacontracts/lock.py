@@ -290,14 +290,14 @@ def first_difference(old: Any, new: Any) -> str:
 
 
 def _first(old: Any, new: Any, written: Any, at: str) -> str | None:
-    if old == new:
+    if _same(old, new):
         return None
     if isinstance(old, dict) and isinstance(new, dict):
         order = list(written) if isinstance(written, dict) else []
         keys = list(dict.fromkeys([*order, *new, *old]))
         for key in keys:
             before, after = old.get(key, _MISSING), new.get(key, _MISSING)
-            if before == after:
+            if _same(before, after):
                 continue
             moved = key == "name" and _namespace_moved(before, after)
             if moved and isinstance(written, dict) and "namespace" in written:
@@ -319,6 +319,17 @@ def _first(old: Any, new: Any, written: Any, at: str) -> str | None:
             if found is not None:
                 return found
     return at
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON text: of the same JSON types (1 is not true nor 1.0), keys in order."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return list(old) == list(new) and all(_same(old[key], new[key]) for key in old)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(map(_same, old, new))
+    return bool(old == new)
 
 
 def _namespace_moved(before: Any, after: Any) -> bool:

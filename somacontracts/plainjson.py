@@ -30,11 +30,18 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from fastavro.schema import parse_schema
-
 from somacontracts.errors import SchemaError
 from somacontracts.runtime import dump_json, load_json
-from somacontracts.validation import JSON_LOGICAL_TYPE
+from somacontracts.schema import (
+    JSON_LOGICAL_TYPE,
+    ArrayNode,
+    EnumNode,
+    MapNode,
+    Node,
+    RecordNode,
+    UnionNode,
+    parse,
+)
 
 __all__ = ["dump_json_value", "from_plain_json", "to_plain_json"]
 
@@ -63,105 +70,82 @@ def to_plain_json(schema: Mapping[str, Any], datum: Any) -> Any:
 
 class _Converter:
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.named: dict[str, Any] = {}
-        # fastavro's parsed form names every referenced type by its full name.
-        self.root = parse_schema(dict(schema), named_schemas=self.named)
+        self.root = parse(dict(schema), source="schema").root
 
     def fail(self, reason: str, at: str) -> SchemaError:
         return SchemaError(reason, location=at or "/", source="plain JSON payload")
 
-    def deref(self, schema: Any) -> Any:
-        while isinstance(schema, str) and schema in self.named:
-            schema = self.named[schema]
-        if isinstance(schema, dict) and isinstance(schema.get("type"), (dict, list)):
-            return self.deref(schema["type"])
-        if isinstance(schema, dict) and schema.get("type") in self.named:
-            return self.named[schema["type"]]
-        return schema
-
     # -- plain JSON -> datum ---------------------------------------------------
 
-    def to_datum(self, schema: Any, value: Any, at: str) -> Any:
-        schema = self.deref(schema)
-        if isinstance(schema, list):
-            return self.union_to_datum(schema, value, at)
-        type_ = schema if isinstance(schema, str) else schema["type"]
-        logical = None if isinstance(schema, str) else schema.get("logicalType")
-        if type_ in ("record", "error"):
+    def to_datum(self, node: Node, value: Any, at: str) -> Any:
+        if isinstance(node, UnionNode):
+            return self.union_to_datum(node, value, at)
+        if isinstance(node, RecordNode):
             if not isinstance(value, dict):
                 raise self.fail(
-                    f"expected an object for {schema['name']}, got {type(value).__name__}", at
+                    f"expected an object for {node.json['name']}, got {type(value).__name__}", at
                 )
-            return self.record_to_datum(schema, value, at)
-        if type_ == "map":
+            return self.record_to_datum(node, value, at)
+        if isinstance(node, MapNode):
             if not isinstance(value, dict):
                 raise self.fail("expected an object", at)
-            return {k: self.to_datum(schema["values"], v, f"{at}/{k}") for k, v in value.items()}
-        if type_ == "array":
+            return {k: self.to_datum(node.values, v, f"{at}/{k}") for k, v in value.items()}
+        if isinstance(node, ArrayNode):
             if not isinstance(value, list):
                 raise self.fail("expected an array", at)
-            return [self.to_datum(schema["items"], v, f"{at}/{i}") for i, v in enumerate(value)]
-        if type_ == "enum":
-            if value not in schema["symbols"]:
-                raise self.fail(f"{value!r} is not one of {', '.join(schema['symbols'])}", at)
+            return [self.to_datum(node.items, v, f"{at}/{i}") for i, v in enumerate(value)]
+        if isinstance(node, EnumNode):
+            if value not in node.symbols:
+                raise self.fail(f"{value!r} is not one of {', '.join(node.symbols)}", at)
             return value
-        return self.scalar_to_datum(type_, logical, value, at)
+        return self.scalar_to_datum(node.kind, node.logical_type, value, at)
 
-    def record_to_datum(
-        self, schema: Mapping[str, Any], value: Mapping[str, Any], at: str
-    ) -> dict[str, Any]:
-        known = {f["name"] for f in schema["fields"]}
-        unknown = sorted(set(value) - known)
+    def record_to_datum(self, node: RecordNode, value: Mapping[str, Any], at: str) -> Any:
+        unknown = sorted(set(value) - set(node.by_name))
         if unknown:
-            raise self.fail(f"unknown field {unknown[0]!r} for {schema['name']}", at)
+            raise self.fail(f"unknown field {unknown[0]!r} for {node.json['name']}", at)
         datum: dict[str, Any] = {}
-        for field in schema["fields"]:
-            name = field["name"]
-            where = f"{at}/{name}"
-            if name in value:
-                datum[name] = self.to_datum(field["type"], value[name], where)
-            elif "default" in field:
-                datum[name] = self.default_to_datum(field["type"], field["default"], where)
+        for field in node.fields:
+            where = f"{at}/{field.name}"
+            if field.name in value:
+                datum[field.name] = self.to_datum(field.node, value[field.name], where)
+            elif field.has_default:
+                datum[field.name] = self.default_to_datum(field.node, field.default, where)
             else:
-                raise self.fail(f"required field {name!r} is missing", where)
+                raise self.fail(f"required field {field.name!r} is missing", where)
         return datum
 
-    def default_to_datum(self, schema: Any, default: Any, at: str) -> Any:
+    def default_to_datum(self, node: Node, default: Any, at: str) -> Any:
         """Avro default JSON (bytes as code points, timestamps as numbers) -> datum."""
-        schema = self.deref(schema)
-        if isinstance(schema, list):
-            return self.default_to_datum(schema[0], default, at)
-        type_ = schema if isinstance(schema, str) else schema["type"]
-        logical = None if isinstance(schema, str) else schema.get("logicalType")
-        if type_ in ("record", "error"):
+        if isinstance(node, UnionNode):
+            return self.default_to_datum(node.branches[0], default, at)
+        if isinstance(node, RecordNode):
             return {
-                f["name"]: self.default_to_datum(
-                    f["type"], default[f["name"]] if f["name"] in default else f["default"], at
-                )
-                for f in schema["fields"]
+                f.name: self.default_to_datum(f.node, default.get(f.name, f.default), at)
+                for f in node.fields
             }
-        if type_ == "map":
-            return {k: self.default_to_datum(schema["values"], v, at) for k, v in default.items()}
-        if type_ == "array":
-            return [self.default_to_datum(schema["items"], v, at) for v in default]
-        if type_ in ("bytes", "fixed"):
+        if isinstance(node, MapNode):
+            return {k: self.default_to_datum(node.values, v, at) for k, v in default.items()}
+        if isinstance(node, ArrayNode):
+            return [self.default_to_datum(node.items, v, at) for v in default]
+        if node.kind in ("bytes", "fixed"):
             return default.encode("latin-1")
+        logical = node.logical_type
         if logical in ("timestamp-millis", "timestamp-micros", "date", "uuid"):
-            return self.scalar_to_datum(
-                type_, logical, _logical_default_as_plain(logical, default), at
-            )
+            plain = _logical_default_as_plain(logical, default)
+            return self.scalar_to_datum(node.kind, logical, plain, at)
         return default
 
-    def union_to_datum(self, branches: list[Any], value: Any, at: str) -> Any:
+    def union_to_datum(self, node: UnionNode, value: Any, at: str) -> Any:
         errors = []
-        for branch in branches:
+        for branch in node.branches:
             try:
                 return self.to_datum(branch, value, at)
             except SchemaError as err:
                 errors.append(err.reason)
         raise self.fail(f"fits no branch of the union ({'; '.join(errors)})", at)
 
-    def scalar_to_datum(self, type_: str, logical: Any, value: Any, at: str) -> Any:
+    def scalar_to_datum(self, type_: str, logical: str | None, value: Any, at: str) -> Any:
         if type_ == "null":
             if value is not None:
                 raise self.fail("expected null", at)
@@ -210,25 +194,21 @@ class _Converter:
 
     # -- datum -> plain JSON ---------------------------------------------------
 
-    def to_plain(self, schema: Any, datum: Any, at: str) -> Any:
-        schema = self.deref(schema)
-        if isinstance(schema, list):
-            for branch in schema:
-                if _datum_fits(self.deref(branch), datum):
+    def to_plain(self, node: Node, datum: Any, at: str) -> Any:
+        if isinstance(node, UnionNode):
+            for branch in node.branches:
+                if _datum_fits(branch, datum):
                     return self.to_plain(branch, datum, at)
             raise self.fail("fits no branch of the union", at)
-        type_ = schema if isinstance(schema, str) else schema["type"]
-        logical = None if isinstance(schema, str) else schema.get("logicalType")
-        if type_ in ("record", "error"):
+        if isinstance(node, RecordNode):
             return {
-                f["name"]: self.to_plain(f["type"], datum[f["name"]], f"{at}/{f['name']}")
-                for f in schema["fields"]
+                f.name: self.to_plain(f.node, datum[f.name], f"{at}/{f.name}") for f in node.fields
             }
-        if type_ == "map":
-            return {k: self.to_plain(schema["values"], v, f"{at}/{k}") for k, v in datum.items()}
-        if type_ == "array":
-            return [self.to_plain(schema["items"], v, f"{at}/{i}") for i, v in enumerate(datum)]
-        if logical == JSON_LOGICAL_TYPE and type_ == "string":
+        if isinstance(node, MapNode):
+            return {k: self.to_plain(node.values, v, f"{at}/{k}") for k, v in datum.items()}
+        if isinstance(node, ArrayNode):
+            return [self.to_plain(node.items, v, f"{at}/{i}") for i, v in enumerate(datum)]
+        if node.logical_type == JSON_LOGICAL_TYPE and node.kind == "string":
             return load_json(datum)
         if isinstance(datum, uuid.UUID):
             return str(datum)
@@ -241,13 +221,12 @@ class _Converter:
         return datum
 
 
-def _datum_fits(schema: Any, datum: Any) -> bool:
-    """Whether ``datum`` (as fastavro reads it) belongs to union branch ``schema``."""
-    type_ = schema if isinstance(schema, str) else schema.get("type")
-    logical = None if isinstance(schema, str) else schema.get("logicalType")
-    if type_ == "null":
+def _datum_fits(node: Node, datum: Any) -> bool:
+    """Whether ``datum`` (as fastavro reads it) belongs to union branch ``node``."""
+    kind, logical = node.kind, node.logical_type
+    if kind == "null":
         return datum is None
-    if type_ == "boolean":
+    if kind == "boolean":
         return isinstance(datum, bool)
     if logical in ("timestamp-millis", "timestamp-micros"):
         return isinstance(datum, dt.datetime)
@@ -255,20 +234,20 @@ def _datum_fits(schema: Any, datum: Any) -> bool:
         return isinstance(datum, uuid.UUID)
     if logical == "date":
         return isinstance(datum, dt.date)
-    if type_ in ("int", "long"):
+    if kind in ("int", "long"):
         return isinstance(datum, int) and not isinstance(datum, bool)
-    if type_ in ("float", "double"):
+    if kind in ("float", "double"):
         return isinstance(datum, float)
-    if type_ in ("string", "enum"):
+    if kind in ("string", "enum"):
         return isinstance(datum, str)
-    if type_ in ("bytes", "fixed"):
+    if kind in ("bytes", "fixed"):
         return isinstance(datum, bytes)
-    if type_ == "array":
+    if isinstance(node, ArrayNode):
         return isinstance(datum, list)
-    if type_ == "map":
+    if isinstance(node, MapNode):
         return isinstance(datum, dict)
-    if type_ in ("record", "error"):
-        return isinstance(datum, dict) and all(f["name"] in datum for f in schema["fields"])
+    if isinstance(node, RecordNode):
+        return isinstance(datum, dict) and all(f.name in datum for f in node.fields)
     return False
 
 

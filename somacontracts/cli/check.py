@@ -26,6 +26,7 @@ from somacontracts import schemas
 from somacontracts.check import check_tree
 from somacontracts.cli.options import add_registry, add_schemas
 from somacontracts.codegen import compare_modules
+from somacontracts.codegen.names import module_name
 from somacontracts.codegen.project import render_project
 from somacontracts.compat.findings import Category, Finding
 from somacontracts.compat.lint import RULES
@@ -120,11 +121,12 @@ def models_findings(
     tree: Mapping[str, schemas.ContractSchemas], config: CheckConfig, models: Path
 ) -> list[Finding]:
     """Findings for generated model modules that differ from what the schemas produce."""
+    owners = {f"{module_name(name)}.py": name for name in tree}
     return [
         Finding(
             rule="MODELS_UP_TO_DATE",
             category=Category.IMMUTABILITY,
-            contract=difference.path.stem,
+            contract=owners.get(difference.path.name, difference.path.name),
             version=None,
             path=str(difference.path),
             location="",

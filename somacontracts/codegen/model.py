@@ -34,12 +34,19 @@ from somacontracts.codegen import names
 from somacontracts.errors import SchemaError
 from somacontracts.runtime.codec import LOGICAL_KINDS as _LOGICAL_KINDS
 from somacontracts.runtime.codec import PRIMITIVE_KINDS as _PRIMITIVE_KINDS
-from somacontracts.schemas import SchemaVersion
-from somacontracts.validation import (
-    PRIMITIVE_TYPES,
+from somacontracts.schema import (
+    ArrayNode,
+    EnumNode,
+    FieldNode,
+    FixedNode,
+    MapNode,
+    NamedNode,
+    Node,
+    RecordNode,
+    UnionNode,
     json_pointer,
-    qualified_name,
 )
+from somacontracts.schemas import SchemaVersion
 
 __all__ = [
     "CodegenError",
@@ -201,189 +208,145 @@ def build_version(version: SchemaVersion) -> VersionModel:
     return _Builder(version).build()
 
 
-@dataclasses.dataclass(slots=True)
-class _Named:
-    kind: str
-    schema: Mapping[str, Any]
-    full_name: str
-    location: str
-    type: TypeModel | None = None
-    fields: list[tuple[Mapping[str, Any], TypeModel, str]] = dataclasses.field(default_factory=list)
-
-
 class _Builder:
+    """Walks the version's parsed schema (:mod:`somacontracts.schema`) into type models."""
+
     def __init__(self, version: SchemaVersion) -> None:
         self.version = version
         self.source = str(version.path)
-        self.named: dict[str, _Named] = {}
+        self.types: dict[str, TypeModel] = {}
+        """The type model of each named type met so far, by full name."""
+        self.fields: dict[str, list[tuple[FieldNode, TypeModel]]] = {}
 
     def fail(self, reason: str, location: str) -> CodegenError:
         return CodegenError(reason, location=location or "/", source=self.source)
 
     def build(self) -> VersionModel:
-        root_type = self.walk(self.version.schema, "", "")
+        parsed = self.version.parsed
+        root_type = self.walk(parsed.root, "")
         assert root_type.named is not None  # a contract schema is a record
-        class_names = self.class_names()
+        defined = [node for node in parsed.defined() if node.full_name in self.types]
+        class_names = _class_names(defined)
         enums: list[EnumModel] = []
-        records: list[RecordModel] = []
-        for full_name, named in self.named.items():
-            if named.kind == "enum":
-                base = class_names[full_name]
-                class_name = f"{base}V{self.version.version}"
-                doc = named.schema.get("doc")
+        for node in defined:
+            if isinstance(node, EnumNode):
                 taken: list[str] = []
-                for symbol in named.schema["symbols"]:
+                for symbol in node.symbols:
                     taken.append(names.enum_member_name(symbol, taken))
                 enums.append(
                     EnumModel(
-                        full_name=full_name,
-                        class_name=class_name,
-                        base_name=base,
-                        doc=doc,
-                        members=tuple(zip(taken, named.schema["symbols"], strict=True)),
-                        location=named.location,
+                        full_name=node.full_name,
+                        class_name=f"{class_names[node.full_name]}V{self.version.version}",
+                        base_name=class_names[node.full_name],
+                        doc=node.doc,
+                        members=tuple(zip(taken, node.symbols, strict=True)),
+                        location=node.pointer,
                     )
                 )
         enum_models = {e.full_name: e for e in enums}
-        for full_name, named in self.named.items():
-            if named.kind != "record":
-                continue
-            base = class_names[full_name]
-            attributes: list[str] = []
-            fields: list[FieldModel] = []
-            for field, type_, location in named.fields:
-                attribute = names.field_attribute_name(field["name"], attributes)
-                attributes.append(attribute)
-                has_default = "default" in field
-                default = (
-                    self.default(
-                        type_, field["default"], json_pointer(location, "default"), enum_models
-                    )
-                    if has_default
-                    else None
-                )
-                fields.append(
-                    FieldModel(
-                        avro_name=field["name"],
-                        attribute=attribute,
-                        type=type_,
-                        doc=field.get("doc"),
-                        has_default=has_default,
-                        default=default,
-                        location=location,
-                    )
-                )
-            records.append(
-                RecordModel(
-                    full_name=full_name,
-                    class_name=f"{base}V{self.version.version}",
-                    base_name=base,
-                    doc=named.schema.get("doc"),
-                    fields=tuple(fields),
-                    location=named.location,
-                )
-            )
+        records: list[RecordModel] = []
+        for node in defined:
+            if isinstance(node, RecordNode):
+                records.append(self.record(node, class_names[node.full_name], enum_models))
         return VersionModel(
             version=self.version, root=records[0], records=tuple(records), enums=tuple(enums)
         )
 
-    # -- names ---------------------------------------------------------------------
-
-    def class_names(self) -> dict[str, str]:
-        """Class base names of records and enums, unique within the version."""
-        result: dict[str, str] = {}
-        taken: set[str] = set()
-        for full_name, named in self.named.items():
-            if named.kind == "fixed":
-                continue
-            namespace, _, short = full_name.rpartition(".")
-            base = names.class_base_name(short)
-            if base in taken and namespace:
-                base = "".join(names.capwords(p) for p in namespace.split(".")) + base
-            candidate, counter = base, 2
-            while candidate in taken:
-                candidate, counter = f"{base}{counter}", counter + 1
-            taken.add(candidate)
-            result[full_name] = candidate
-        return result
+    def record(
+        self, node: RecordNode, base: str, enum_models: Mapping[str, EnumModel]
+    ) -> RecordModel:
+        attributes: list[str] = []
+        fields: list[FieldModel] = []
+        for field, type_ in self.fields[node.full_name]:
+            attribute = names.field_attribute_name(field.name, attributes)
+            attributes.append(attribute)
+            default = (
+                self.default(
+                    type_, field.default, json_pointer(field.pointer, "default"), enum_models
+                )
+                if field.has_default
+                else None
+            )
+            fields.append(
+                FieldModel(
+                    avro_name=field.name,
+                    attribute=attribute,
+                    type=type_,
+                    doc=field.doc,
+                    has_default=field.has_default,
+                    default=default,
+                    location=field.pointer,
+                )
+            )
+        return RecordModel(
+            full_name=node.full_name,
+            class_name=f"{base}V{self.version.version}",
+            base_name=base,
+            doc=node.doc,
+            fields=tuple(fields),
+            location=node.pointer,
+        )
 
     # -- types ---------------------------------------------------------------------
 
-    def walk(self, schema: Any, at: str, namespace: str) -> TypeModel:
-        if isinstance(schema, str):
-            if schema in PRIMITIVE_TYPES:
-                return TypeModel(kind=_PRIMITIVE_KINDS[schema], avro_type=schema, location=at)
-            return self.reference(schema, namespace, at)
-        if isinstance(schema, list):
-            return self.union(schema, at, namespace)
-        type_ = schema["type"]
-        if isinstance(type_, (dict, list)):
-            return self.walk(type_, json_pointer(at, "type"), namespace)
-        if type_ in ("record", "error", "enum", "fixed"):
-            return self.define(schema, at, namespace)
-        if type_ == "array":
-            items = self.walk(schema["items"], json_pointer(at, "items"), namespace)
+    def walk(self, node: Node, at: str) -> TypeModel:
+        """The type model of ``node`` used at ``at``."""
+        if isinstance(node, NamedNode):
+            known = self.types.get(node.full_name)
+            if known is not None:
+                return dataclasses.replace(known, location=at)
+            return self.define(node, at)
+        if isinstance(node, UnionNode):
+            return self.union(node, at)
+        if isinstance(node, ArrayNode):
+            items = self.walk(node.items, json_pointer(at, "items"))
             return TypeModel(kind="array", avro_type="array", items=items, location=at)
-        if type_ == "map":
-            values = self.walk(schema["values"], json_pointer(at, "values"), namespace)
+        if isinstance(node, MapNode):
+            values = self.walk(node.values, json_pointer(at, "values"))
             return TypeModel(kind="map", avro_type="map", items=values, location=at)
-        if type_ in PRIMITIVE_TYPES:
-            logical = str(schema.get("logicalType", ""))
-            kind = _LOGICAL_KINDS.get((type_, logical), _PRIMITIVE_KINDS[type_])
-            return TypeModel(
+        logical = node.logical_type or ""
+        kind = _LOGICAL_KINDS.get((node.kind, logical), _PRIMITIVE_KINDS[node.kind])
+        return TypeModel(
+            kind=kind,
+            avro_type=node.kind,
+            logical=logical if kind != _PRIMITIVE_KINDS[node.kind] else None,
+            location=at,
+            precision=node.props.get("precision"),
+            scale=node.props.get("scale", 0) if kind == "decimal" else None,
+        )
+
+    def define(self, node: NamedNode, at: str) -> TypeModel:
+        full = node.full_name
+        if isinstance(node, FixedNode):
+            logical = node.logical_type or ""
+            kind = _LOGICAL_KINDS.get(("fixed", logical), "fixed")
+            if kind == "fixed_uuid" and node.size != 16:
+                kind = "fixed"
+            self.types[full] = TypeModel(
                 kind=kind,
-                avro_type=type_,
-                logical=logical if kind != _PRIMITIVE_KINDS[type_] else None,
+                avro_type=full,
+                logical=logical if kind != "fixed" else None,
+                named=full,
                 location=at,
-                precision=schema.get("precision"),
-                scale=schema.get("scale", 0) if kind == "decimal" else None,
+                size=node.size,
+                precision=node.props.get("precision"),
+                scale=node.props.get("scale", 0) if kind == "decimal" else None,
             )
-        return self.reference(type_, namespace, at)
+            return self.types[full]
+        self.types[full] = TypeModel(kind=node.kind, avro_type=full, named=full, location=at)
+        if isinstance(node, RecordNode):
+            self.fields[full] = []  # before the fields, which may refer to the record
+            self.fields[full] = [
+                (field, self.walk(field.node, json_pointer(field.pointer, "type")))
+                for field in node.fields
+            ]
+        return self.types[full]
 
-    def reference(self, name: str, namespace: str, at: str) -> TypeModel:
-        for candidate in (qualified_name(name, namespace), name):
-            named = self.named.get(candidate)
-            if named is not None and named.type is not None:
-                return dataclasses.replace(named.type, location=at)
-        raise self.fail(f'type "{name}" is not defined before this point', at)
-
-    def define(self, schema: Mapping[str, Any], at: str, namespace: str) -> TypeModel:
-        own = schema.get("namespace", namespace)
-        full_name = qualified_name(str(schema["name"]), own or "")
-        inner_namespace = full_name.rpartition(".")[0]
-        kind = "record" if schema["type"] in ("record", "error") else schema["type"]
-        named = _Named(kind=kind, schema=schema, full_name=full_name, location=at)
-        self.named[full_name] = named
-        if kind == "fixed":
-            logical = str(schema.get("logicalType", ""))
-            fixed_kind = _LOGICAL_KINDS.get(("fixed", logical), "fixed")
-            if fixed_kind == "fixed_uuid" and schema.get("size") != 16:
-                fixed_kind = "fixed"
-            named.type = TypeModel(
-                kind=fixed_kind,
-                avro_type=full_name,
-                logical=logical if fixed_kind != "fixed" else None,
-                named=full_name,
-                location=at,
-                size=schema["size"],
-                precision=schema.get("precision"),
-                scale=schema.get("scale", 0) if fixed_kind == "decimal" else None,
-            )
-            return named.type
-        named.type = TypeModel(kind=kind, avro_type=full_name, named=full_name, location=at)
-        if kind == "record":
-            for index, field in enumerate(schema["fields"]):
-                where = json_pointer(at, "fields", index)
-                field_type = self.walk(field["type"], json_pointer(where, "type"), inner_namespace)
-                named.fields.append((field, field_type, where))
-        return named.type
-
-    def union(self, branches: Sequence[Any], at: str, namespace: str) -> TypeModel:
-        if not branches:
+    def union(self, node: UnionNode, at: str) -> TypeModel:
+        if not node.branches:
             raise self.fail("an empty union has no values, so no Python type", at)
         models = tuple(
-            self.walk(branch, json_pointer(at, index), namespace)
-            for index, branch in enumerate(branches)
+            self.walk(branch, json_pointer(at, index)) for index, branch in enumerate(node.branches)
         )
         kinds = [m.kind for m in models]
         if "json" in kinds and any(k not in ("json", "null") for k in kinds):
@@ -456,16 +419,13 @@ class _Builder:
             assert type_.items is not None
             return {k: self.default(type_.items, v, at, enums) for k, v in value.items()}
         assert type_.named is not None
-        named = self.named[type_.named]
         values: list[tuple[str, Any]] = []
         attributes: list[str] = []
-        for field, field_type, _ in named.fields:
-            attribute = names.field_attribute_name(field["name"], attributes)
+        for field, field_type in self.fields[type_.named]:
+            attribute = names.field_attribute_name(field.name, attributes)
             attributes.append(attribute)
-            if field["name"] in value:
-                values.append(
-                    (attribute, self.default(field_type, value[field["name"]], at, enums))
-                )
+            if field.name in value:
+                values.append((attribute, self.default(field_type, value[field.name], at, enums)))
         return RecordDefault(record=type_.named, values=tuple(values))
 
     def temporal_default(self, type_: TypeModel, value: int, at: str) -> Any:
@@ -487,3 +447,21 @@ class _Builder:
             raise self.fail(
                 f"default {value} of {logical} is outside the range Python's datetime holds", at
             ) from err
+
+
+def _class_names(defined: Sequence[NamedNode]) -> dict[str, str]:
+    """Class base names of records and enums, unique within the version."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for node in defined:
+        if isinstance(node, FixedNode):
+            continue
+        base = names.class_base_name(node.name)
+        if base in taken and node.namespace:
+            base = "".join(names.capwords(p) for p in node.namespace.split(".")) + base
+        candidate, counter = base, 2
+        while candidate in taken:
+            candidate, counter = f"{base}{counter}", counter + 1
+        taken.add(candidate)
+        result[node.full_name] = candidate
+    return result

@@ -30,6 +30,7 @@ What the generated code does, and why:
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,6 +56,7 @@ from somacontracts.codegen.pysource import (
     literal_lines,
     string_literal,
 )
+from somacontracts.schema import registry_text
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = ["DEFAULT_COMMAND", "INIT_MODULE", "render_contract", "render_tree"]
@@ -357,10 +359,11 @@ class _Module:
         if with_codec:
             lines += ["", *self.codec_methods(record, version, helpers)]
         if is_root:
+            # The schema as a registry stores it (normalized): white space, key order and
+            # how names are spelled change neither the registry's schema nor the models.
+            stored = json.loads(registry_text(version.version.parsed, normalize=True))
             lines.append("")
-            lines += literal_lines(
-                version.version.schema, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = "
-            )
+            lines += literal_lines(stored, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = ")
         return lines
 
     def codec_methods(

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from somacontracts.compat.findings import Category, Finding
-from somacontracts.schema.model import EnumNode, FieldNode, NamedNode, RecordNode
+from somacontracts.schema.model import (
+    ArrayNode,
+    EnumNode,
+    FieldNode,
+    MapNode,
+    NamedNode,
+    Node,
+    RecordNode,
+    UnionNode,
+)
 from somacontracts.schemas import SchemaVersion
 
 __all__ = ["RULES", "LintRule", "lint"]
@@ -108,6 +117,68 @@ def _field_added_with_default(
                 )
 
 
+def _logical_type_unchanged(
+    versions: Sequence[SchemaVersion], index: int
+) -> Iterator[tuple[str, str]]:
+    if index == 0:
+        return
+    before = {record.full_name: record for record in _records(versions[index - 1])}
+    previous_version = versions[index - 1].version
+    for record in _records(versions[index]):
+        old = before.get(record.full_name)
+        if old is None:
+            old = next((before[a] for a in sorted(record.aliases) if a in before), None)
+        if old is None:
+            continue
+        for field in record.fields:
+            match = next(
+                (old.by_name[n] for n in (field.name, *field.aliases) if n in old.by_name), None
+            )
+            if match is None:
+                continue
+            for at, was, now in _representation_changes(
+                match.node, field.node, field.pointer + "/type"
+            ):
+                yield (
+                    at,
+                    f'Field "{field.name}" of record "{record.full_name}" was {was} in '
+                    f"v{previous_version} and is {now}: readers that convert by their own "
+                    "logical type would misread the other version's data.",
+                )
+
+
+def _representation(node: Node) -> str:
+    """A value's logical type and its parameters: what a reader converts the bytes with."""
+    if node.logical_type is None:
+        return "without a logical type"
+    params = [f"{key} {node.props[key]}" for key in ("precision", "scale") if key in node.props]
+    return f"{node.logical_type}" + (f" ({', '.join(params)})" if params else "")
+
+
+def _representation_changes(old: Node, new: Node, at: str) -> Iterator[tuple[str, str, str]]:
+    """(pointer, was, is) for every value of the same type whose logical type changed."""
+    if isinstance(new, UnionNode) or isinstance(old, UnionNode):
+        olds = {_key(b): b for b in (old.branches if isinstance(old, UnionNode) else (old,))}
+        news = new.branches if isinstance(new, UnionNode) else (new,)
+        for index, branch in enumerate(news):
+            if _key(branch) in olds:
+                where = f"{at}/{index}" if isinstance(new, UnionNode) else at
+                yield from _representation_changes(olds[_key(branch)], branch, where)
+        return
+    if old.kind != new.kind or isinstance(new, RecordNode):
+        return  # another type altogether, or a record whose own fields are checked apart
+    if isinstance(old, ArrayNode) and isinstance(new, ArrayNode):
+        yield from _representation_changes(old.items, new.items, f"{at}/items")
+    elif isinstance(old, MapNode) and isinstance(new, MapNode):
+        yield from _representation_changes(old.values, new.values, f"{at}/values")
+    elif _representation(old) != _representation(new):
+        yield at, _representation(old), _representation(new)
+
+
+def _key(node: Node) -> str:
+    return node.full_name if isinstance(node, NamedNode) else node.kind
+
+
 RULES: tuple[LintRule, ...] = (
     LintRule("RECORD_DOC", "Checks that every record has a doc.", _record_doc),
     LintRule("FIELD_DOC", "Checks that every field of every record has a doc.", _field_doc),
@@ -122,6 +193,13 @@ RULES: tuple[LintRule, ...] = (
         "FIELD_ADDED_WITH_DEFAULT",
         "Checks that a field added to a record after v1 has a default.",
         _field_added_with_default,
+    ),
+    LintRule(
+        "LOGICAL_TYPE_UNCHANGED",
+        "Checks that a field keeps the logical type, precision and scale of the version "
+        "before: Avro's compatibility rules ignore them, but readers that convert by their own "
+        "misread the other version's data (micros read as millis, a decimal rescaled).",
+        _logical_type_unchanged,
     ),
 )
 """Every lint rule, in report order."""

@@ -215,8 +215,7 @@ class ConversationEventV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "ConversationEvent",
-        "namespace": "somastack.contracts",
+        "name": "somastack.contracts.ConversationEvent",
         "doc": (
             "One event of a conversation between a user and an agent. The gateway sends user input "
             "on conversation.inbound; conversation workers send agent output, streamed pieces and "
@@ -257,10 +256,9 @@ class ConversationEventV1:
             },
             {
                 "name": "type",
-                "doc": "What the event is.",
                 "type": {
                     "type": "enum",
-                    "name": "ConversationEventType",
+                    "name": "somastack.contracts.ConversationEventType",
                     "doc": (
                         "Kinds of conversation event. message is a whole message; message_delta is "
                         "a streamed piece of the message in progress; tool_call and tool_result "
@@ -279,13 +277,13 @@ class ConversationEventV1:
                     ],
                     "default": "unknown",
                 },
+                "doc": "What the event is.",
             },
             {
                 "name": "role",
-                "doc": "Who speaks in the event.",
                 "type": {
                     "type": "enum",
-                    "name": "ConversationRole",
+                    "name": "somastack.contracts.ConversationRole",
                     "doc": (
                         "Speaker of a conversation event. Readers that meet a symbol added after "
                         "their version read it as unknown."
@@ -299,6 +297,7 @@ class ConversationEventV1:
                     ],
                     "default": "unknown",
                 },
+                "doc": "Who speaks in the event.",
             },
             {
                 "name": "persona",
@@ -306,11 +305,11 @@ class ConversationEventV1:
                     "null",
                     "string",
                 ],
-                "default": None,
                 "doc": (
                     "Agent persona handling the conversation, for example agent0; null on inbound "
                     "events before one is chosen."
                 ),
+                "default": None,
             },
             {
                 "name": "user_id",
@@ -318,11 +317,11 @@ class ConversationEventV1:
                     "null",
                     "string",
                 ],
-                "default": None,
                 "doc": (
                     "Opaque id of the user who wrote an inbound message; never a name, address or "
                     "other personal data."
                 ),
+                "default": None,
             },
             {
                 "name": "content",
@@ -330,11 +329,11 @@ class ConversationEventV1:
                     "null",
                     "string",
                 ],
-                "default": None,
                 "doc": (
                     "Text of the message or of the streamed piece; null for events that carry only "
                     "data."
                 ),
+                "default": None,
             },
             {
                 "name": "data",
@@ -342,18 +341,17 @@ class ConversationEventV1:
                     "type": "string",
                     "logicalType": "json",
                 },
-                "default": "{}",
                 "doc": (
                     "Structured content of the event (tool call arguments, status details, "
                     "attachments by reference): free-form JSON, carried as its JSON text."
                 ),
+                "default": "{}",
             },
             {
                 "name": "metadata",
-                "doc": "Provenance of the event.",
                 "type": {
                     "type": "record",
-                    "name": "ConversationEventMetadata",
+                    "name": "somastack.contracts.ConversationEventMetadata",
                     "doc": (
                         "Which service produced the event, when, and under which contract version."
                     ),
@@ -361,11 +359,11 @@ class ConversationEventV1:
                         {
                             "name": "schema_version",
                             "type": "int",
-                            "default": 1,
                             "doc": (
                                 "Version of the ConversationEvent contract the producer wrote (the "
                                 "N of avro/ConversationEvent/vN.avsc)."
                             ),
+                            "default": 1,
                         },
                         {
                             "name": "source",
@@ -389,11 +387,11 @@ class ConversationEventV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": (
                                 "Id of the request that caused the event (for example the HTTP "
                                 "request at the gateway), if any."
                             ),
+                            "default": None,
                         },
                         {
                             "name": "extra",
@@ -401,14 +399,15 @@ class ConversationEventV1:
                                 "type": "string",
                                 "logicalType": "json",
                             },
-                            "default": "{}",
                             "doc": (
                                 "Further metadata as a free-form JSON object, carried as its JSON "
                                 "text."
                             ),
+                            "default": "{}",
                         },
                     ],
                 },
+                "doc": "Provenance of the event.",
             },
         ],
     }

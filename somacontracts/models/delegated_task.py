@@ -115,8 +115,7 @@ class DelegatedTaskV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "DelegatedTask",
-        "namespace": "somastack.contracts",
+        "name": "somastack.contracts.DelegatedTask",
         "doc": (
             "A unit of background work the orchestrator hands to a task worker, such as a "
             "scheduled job run. Topic: task.delegated, keyed by tenant_id."
@@ -157,32 +156,24 @@ class DelegatedTaskV1:
             {
                 "name": "priority",
                 "type": "int",
-                "default": 5,
                 "doc": "Scheduling priority from 0 (lowest) to 9 (highest); 5 is normal.",
+                "default": 5,
             },
             {
                 "name": "metadata",
-                "doc": "Provenance of the task.",
-                "default": {
-                    "schema_version": 1,
-                    "requested_by": None,
-                    "timestamp": None,
-                    "correlation_id": None,
-                    "extra": "{}",
-                },
                 "type": {
                     "type": "record",
-                    "name": "DelegatedTaskMetadata",
+                    "name": "somastack.contracts.DelegatedTaskMetadata",
                     "doc": "Who delegated the task, when, and under which contract version.",
                     "fields": [
                         {
                             "name": "schema_version",
                             "type": "int",
-                            "default": 1,
                             "doc": (
                                 "Version of the DelegatedTask contract the producer wrote (the N "
                                 "of avro/DelegatedTask/vN.avsc)."
                             ),
+                            "default": 1,
                         },
                         {
                             "name": "requested_by",
@@ -190,8 +181,8 @@ class DelegatedTaskV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": "Service that delegated the task, for example orchestrator.",
+                            "default": None,
                         },
                         {
                             "name": "timestamp",
@@ -202,8 +193,8 @@ class DelegatedTaskV1:
                                     "logicalType": "timestamp-micros",
                                 },
                             ],
-                            "default": None,
                             "doc": "When the task was delegated, UTC.",
+                            "default": None,
                         },
                         {
                             "name": "correlation_id",
@@ -211,11 +202,11 @@ class DelegatedTaskV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": (
                                 "Id that ties the task to the conversation or workflow that caused "
                                 "it, if any."
                             ),
+                            "default": None,
                         },
                         {
                             "name": "extra",
@@ -223,13 +214,21 @@ class DelegatedTaskV1:
                                 "type": "string",
                                 "logicalType": "json",
                             },
-                            "default": "{}",
                             "doc": (
                                 "Further metadata as a free-form JSON object, carried as its JSON "
                                 "text."
                             ),
+                            "default": "{}",
                         },
                     ],
+                },
+                "doc": "Provenance of the task.",
+                "default": {
+                    "schema_version": 1,
+                    "requested_by": None,
+                    "timestamp": None,
+                    "correlation_id": None,
+                    "extra": "{}",
                 },
             },
         ],

@@ -137,8 +137,7 @@ class SettingsPayloadV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "SettingsPayload",
-        "namespace": "somastack.contracts",
+        "name": "somastack.contracts.SettingsPayload",
         "doc": (
             "A change of runtime settings published by the config publisher and applied by every "
             "gateway instance. Topic: config_updates, keyed by tenant_id. Secrets are never "
@@ -159,8 +158,8 @@ class SettingsPayloadV1:
                     "null",
                     "string",
                 ],
-                "default": None,
                 "doc": "Persona the settings apply to; null for settings of the whole tenant.",
+                "default": None,
             },
             {
                 "name": "revision",
@@ -172,10 +171,9 @@ class SettingsPayloadV1:
             },
             {
                 "name": "kind",
-                "doc": "How to apply settings.",
                 "type": {
                     "type": "enum",
-                    "name": "SettingsChangeKind",
+                    "name": "somastack.contracts.SettingsChangeKind",
                     "doc": (
                         "How a settings payload applies. snapshot replaces all settings of the "
                         "scope; patch is a JSON Merge Patch (RFC 7396) onto the current ones. "
@@ -189,6 +187,7 @@ class SettingsPayloadV1:
                     ],
                     "default": "unknown",
                 },
+                "doc": "How to apply settings.",
             },
             {
                 "name": "settings",
@@ -203,20 +202,19 @@ class SettingsPayloadV1:
             },
             {
                 "name": "metadata",
-                "doc": "Provenance of the change.",
                 "type": {
                     "type": "record",
-                    "name": "SettingsPayloadMetadata",
+                    "name": "somastack.contracts.SettingsPayloadMetadata",
                     "doc": "Who published the change, when, and under which contract version.",
                     "fields": [
                         {
                             "name": "schema_version",
                             "type": "int",
-                            "default": 1,
                             "doc": (
                                 "Version of the SettingsPayload contract the producer wrote (the N "
                                 "of avro/SettingsPayload/vN.avsc)."
                             ),
+                            "default": 1,
                         },
                         {
                             "name": "published_by",
@@ -240,11 +238,11 @@ class SettingsPayloadV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": (
                                 "Id of the change request or audit record behind the change, if "
                                 "any."
                             ),
+                            "default": None,
                         },
                         {
                             "name": "extra",
@@ -252,14 +250,15 @@ class SettingsPayloadV1:
                                 "type": "string",
                                 "logicalType": "json",
                             },
-                            "default": "{}",
                             "doc": (
                                 "Further metadata as a free-form JSON object, carried as its JSON "
                                 "text."
                             ),
+                            "default": "{}",
                         },
                     ],
                 },
+                "doc": "Provenance of the change.",
             },
         ],
     }

@@ -108,8 +108,7 @@ class ToolInvocationV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "ToolInvocation",
-        "namespace": "somastack.contracts",
+        "name": "somastack.contracts.ToolInvocation",
         "doc": (
             "A request from the gateway or orchestrator asking the tool executor to run one tool "
             "call. Topic: tool.requests, keyed by tenant_id."
@@ -156,20 +155,19 @@ class ToolInvocationV1:
             },
             {
                 "name": "metadata",
-                "doc": "Provenance of the request.",
                 "type": {
                     "type": "record",
-                    "name": "ToolInvocationMetadata",
+                    "name": "somastack.contracts.ToolInvocationMetadata",
                     "doc": "Who asked for the tool call, when, and under which contract version.",
                     "fields": [
                         {
                             "name": "schema_version",
                             "type": "int",
-                            "default": 1,
                             "doc": (
                                 "Version of the ToolInvocation contract the producer wrote (the N "
                                 "of avro/ToolInvocation/vN.avsc)."
                             ),
+                            "default": 1,
                         },
                         {
                             "name": "requested_by",
@@ -193,11 +191,11 @@ class ToolInvocationV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": (
                                 "Id that ties the call to the conversation or workflow that caused "
                                 "it, if any."
                             ),
+                            "default": None,
                         },
                         {
                             "name": "extra",
@@ -205,14 +203,15 @@ class ToolInvocationV1:
                                 "type": "string",
                                 "logicalType": "json",
                             },
-                            "default": "{}",
                             "doc": (
                                 "Further metadata as a free-form JSON object, carried as its JSON "
                                 "text."
                             ),
+                            "default": "{}",
                         },
                     ],
                 },
+                "doc": "Provenance of the request.",
             },
         ],
     }

@@ -130,8 +130,7 @@ class ToolResultV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "ToolResult",
-        "namespace": "somastack.contracts",
+        "name": "somastack.contracts.ToolResult",
         "doc": (
             "The outcome of one tool call, sent by the tool executor back to the gateway or "
             "orchestrator. Topic: tool.results, keyed by metadata.tenant_id."
@@ -147,10 +146,9 @@ class ToolResultV1:
             },
             {
                 "name": "status",
-                "doc": "How the call ended.",
                 "type": {
                     "type": "enum",
-                    "name": "ToolResultStatus",
+                    "name": "somastack.contracts.ToolResultStatus",
                     "doc": (
                         "How a tool call ended. Readers that meet a symbol added after their "
                         "version read it as unknown."
@@ -164,6 +162,7 @@ class ToolResultV1:
                     ],
                     "default": "unknown",
                 },
+                "doc": "How the call ended.",
             },
             {
                 "name": "output",
@@ -178,10 +177,9 @@ class ToolResultV1:
             },
             {
                 "name": "metrics",
-                "doc": "Measurements of the call.",
                 "type": {
                     "type": "record",
-                    "name": "ToolResultMetrics",
+                    "name": "somastack.contracts.ToolResultMetrics",
                     "doc": "Measurements the tool executor took while running the call.",
                     "fields": [
                         {
@@ -191,23 +189,23 @@ class ToolResultV1:
                         },
                     ],
                 },
+                "doc": "Measurements of the call.",
             },
             {
                 "name": "metadata",
-                "doc": "Routing and provenance of the result.",
                 "type": {
                     "type": "record",
-                    "name": "ToolResultMetadata",
+                    "name": "somastack.contracts.ToolResultMetadata",
                     "doc": "Tenant, correlation and contract version of a tool result.",
                     "fields": [
                         {
                             "name": "schema_version",
                             "type": "int",
-                            "default": 1,
                             "doc": (
                                 "Version of the ToolResult contract the producer wrote (the N of "
                                 "avro/ToolResult/vN.avsc)."
                             ),
+                            "default": 1,
                         },
                         {
                             "name": "tenant_id",
@@ -220,11 +218,11 @@ class ToolResultV1:
                                 "null",
                                 "string",
                             ],
-                            "default": None,
                             "doc": (
                                 "correlation_id of the request, usually the conversation id, so "
                                 "the gateway can route the result."
                             ),
+                            "default": None,
                         },
                         {
                             "name": "timestamp",
@@ -235,8 +233,8 @@ class ToolResultV1:
                                     "logicalType": "timestamp-micros",
                                 },
                             ],
-                            "default": None,
                             "doc": "When the call finished, UTC, if the executor recorded it.",
+                            "default": None,
                         },
                         {
                             "name": "extra",
@@ -244,14 +242,15 @@ class ToolResultV1:
                                 "type": "string",
                                 "logicalType": "json",
                             },
-                            "default": "{}",
                             "doc": (
                                 "Further metadata as a free-form JSON object, carried as its JSON "
                                 "text."
                             ),
+                            "default": "{}",
                         },
                     ],
                 },
+                "doc": "Routing and provenance of the result.",
             },
         ],
     }

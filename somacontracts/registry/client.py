@@ -102,9 +102,21 @@ def _split_user_info(urls: str, variable: str) -> tuple[list[str], str | None]:
     found: set[str] = set()
     for number, part in enumerate(parts, 1):
         which = f"URL {number} of {len(parts)}" if len(parts) > 1 else "it"
+        scheme, separator, rest = part.partition("://")
+        if "@" in rest:
+            # Everything up to the last "@" is user info, whatever a careless password
+            # holds ("/", "?", "#"), so that none of it is ever taken for a host or a path.
+            info, _, rest = rest.rpartition("@")
+            user, colon, password = info.partition(":")
+            if not colon:
+                raise ConfigurationError(
+                    variable, f"{which} holds user info without a password; give user:password"
+                )
+            found.add(f"{unquote(user)}:{unquote(password)}")
+            part = f"{scheme}{separator}{rest}"
         try:
             split = urlsplit(part)
-            valid = split.scheme in ("http", "https") and bool(split.hostname)
+            valid = split.scheme in ("http", "https") and bool(split.hostname) and bool(separator)
         except ValueError:  # a malformed host, such as an unclosed IPv6 bracket
             valid = False
         if not valid:
@@ -113,14 +125,6 @@ def _split_user_info(urls: str, variable: str) -> tuple[list[str], str | None]:
                 f"{which} is not an http:// or https:// URL (the value is not shown: "
                 "a registry URL may hold credentials)",
             )
-        if "@" in split.netloc:
-            info, _, host = split.netloc.rpartition("@")
-            if ":" not in info:
-                raise ConfigurationError(
-                    variable, f"{which} holds user info without a password; give user:password"
-                )
-            found.add(unquote(info.partition(":")[0]) + ":" + unquote(info.partition(":")[2]))
-            part = split._replace(netloc=host).geturl()
         clean.append(part)
     if len(found) > 1:
         raise ConfigurationError(variable, "its URLs hold different credentials; give one set")

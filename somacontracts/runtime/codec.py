@@ -139,6 +139,8 @@ _MAX_ZERO_WIDTH_ITEMS: Final = 1 << 24
 _EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _EPOCH_NAIVE: Final = datetime.datetime(1970, 1, 1)
 _EPOCH_ORDINAL: Final = _EPOCH_NAIVE.toordinal()
+_FIRST_INSTANT: Final = datetime.datetime.min.replace(tzinfo=datetime.UTC) - _EPOCH
+_LAST_INSTANT: Final = datetime.datetime.max.replace(tzinfo=datetime.UTC) - _EPOCH
 _UTC: Final = datetime.UTC
 _DATETIME: Final = datetime.datetime
 _DATE: Final = datetime.date
@@ -321,7 +323,13 @@ def _aware(value: datetime.datetime, logical: str) -> datetime.timedelta:
             f"a naive datetime ({value.isoformat()}) has no time zone; {logical} is UTC: "
             "give it a tzinfo (datetime.UTC)"
         )
-    return value - _EPOCH
+    delta = value - _EPOCH
+    if not _FIRST_INSTANT <= delta <= _LAST_INSTANT:
+        # Its zone takes it out of the years 1 to 9999 in UTC, where readers read it.
+        raise ValueError(
+            f"{value.isoformat()} is outside the years 1 to 9999 in UTC, which readers cannot read"
+        )
+    return delta
 
 
 def _naive(value: datetime.datetime, logical: str) -> datetime.timedelta:

@@ -47,6 +47,8 @@ _DUMP_OPTIONS = (
 )
 _decode_json = msgspec.json.Decoder().decode
 _INFINITIES = (float("inf"), float("-inf"))
+_MAX_DEPTH = 254
+"""How deep containers may nest: orjson's limit."""
 
 
 def dump_json(value: JsonValue) -> str:
@@ -66,10 +68,15 @@ def dump_json_bytes(value: JsonValue) -> bytes:
     try:
         data = orjson.dumps(value, option=_DUMP_OPTIONS)
     except TypeError:
+        # What orjson refuses: integers beyond 64 bits (exact in the standard library),
+        # subclasses of the JSON types, nesting past its limit, and values that are not JSON.
+        problem = json_problem(value)
+        if problem is not None:
+            raise ValueError(problem) from None
         try:
             data = _ENCODER.encode(value).encode()
         except (TypeError, ValueError, RecursionError) as err:
-            raise ValueError(json_problem(value) or str(err)) from None
+            raise ValueError(str(err)) from None
     try:
         same = _decode_json(data) == value
     except (ValueError, RecursionError):
@@ -95,7 +102,9 @@ def json_problem(value: object) -> str | None:
 
     The reason starts with the path to the offending part (``["args"][2]: ...``), empty
     for ``value`` itself. Strings, numbers, lists and dicts may be subclasses (an
-    ``IntEnum``, a ``StrEnum``), which read back equal as their plain values.
+    ``IntEnum``, a ``StrEnum``): they are what the annotation ``JsonValue`` admits, and
+    read back equal, as their plain values. Containers may nest 254 deep, as many as
+    orjson writes; integers may have as many digits as ``int`` converts to text.
     """
     pending: list[tuple[str, object, int]] = [("", value, 0)]
     chain: list[int] = []  # ids of the containers from the top down to the item's parent
@@ -103,8 +112,13 @@ def json_problem(value: object) -> str | None:
         path, item, depth = pending.pop()
         del chain[depth:]
         problem = _item_problem(item)
-        if problem is None and isinstance(item, (dict, list)) and id(item) in chain:
-            problem = "holds itself (a cycle), which JSON cannot carry"
+        if problem is None and isinstance(item, (dict, list)):
+            if id(item) in chain:
+                problem = "holds itself (a cycle), which JSON cannot carry"
+            elif depth >= _MAX_DEPTH:
+                problem = (
+                    f"is nested deeper than {_MAX_DEPTH} levels, more than JSON text here holds"
+                )
         if problem is None and isinstance(item, dict):
             problem = next(filter(None, map(_key_problem, item)), None)
         if problem is not None:
@@ -135,7 +149,7 @@ def _item_problem(item: object) -> str | None:
             return f"{item!r:.40} holds a lone surrogate, which UTF-8 cannot encode"
         return None
     if isinstance(item, int):
-        return None
+        return _integer_problem(item)
     kind = type(item)
     name = (
         kind.__qualname__
@@ -144,6 +158,16 @@ def _item_problem(item: object) -> str | None:
     )
     hint = "; JSON arrays are lists" if isinstance(item, tuple) else ""
     return f"{name} is not a JSON value{hint}"
+
+
+def _integer_problem(item: int) -> str | None:
+    if item.bit_length() < 10_000:  # under about 3,000 digits: always converts to text
+        return None
+    try:
+        str(item)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        return f"an integer of {item.bit_length()} bits has too many digits for JSON text"
+    return None
 
 
 def _key_problem(key: object) -> str | None:

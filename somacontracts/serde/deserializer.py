@@ -8,12 +8,11 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, cast
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
 from fastavro import parse_schema, schemaless_reader
-from fastavro.schema import to_parsing_canonical_form
 
 from somacontracts.errors import (
     ContractError,
@@ -33,6 +32,9 @@ from somacontracts.serde.model import (
     model_schema,
     registered_id,
 )
+
+if TYPE_CHECKING:
+    from somacontracts.schema import Node
 
 __all__ = ["ContractDeserializer"]
 
@@ -61,6 +63,9 @@ class _Writer:
     parsed: Any
     reader: Any
     """The reader schema to resolve into, or None when writer and reader are the same."""
+    scanned: Node | None = None
+    """The writer's schema when its arrays may hold items that take no bytes (see
+    :mod:`somacontracts.serde.scan`): messages are walked with bounds first."""
 
 
 class ContractDeserializer(RegistryUser, Generic[M]):
@@ -87,6 +92,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         self._writers: OrderedDict[int, _Writer | ContractError] = OrderedDict()
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
+        self._text: str | None = None
         self._own_headers: set[bytes] = set()
         """Frame headers of ids whose schema is the model's own, when the model decodes itself:
         their messages go straight to ``read_avro``."""
@@ -142,7 +148,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         # Rare (a writer schema other than the model's own): the compatibility engine and
         # the schema model are imported only now, so services never load them otherwise.
         from somacontracts.compat import check_reader_writer
-        from somacontracts.schema import NamedNode, parse
+        from somacontracts.schema import NamedNode, parse, registry_text
 
         named: dict[str, Any] = {}  # fastavro's named types of the references
         referenced_nodes: dict[str, NamedNode] = {}
@@ -167,11 +173,24 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"{problem.message} (at {problem.location})",
                 topic=topic,
             )
-        parsed = parse_schema(writer_json, named_schemas=named)
-        if to_parsing_canonical_form(parsed) == to_parsing_canonical_form(self._schema.parsed):
-            # The same binary layout: decode with the model's own schema and skip resolution.
+        if registry_text(writer, normalize=True) == self._own_text():
+            # The model's own schema, logical types included: the model decodes it itself.
             return _Writer(parsed=self._schema.parsed, reader=None)
-        return _Writer(parsed=parsed, reader=self._schema.parsed)
+        # Any other writer, even one that differs in a logical type alone (millis written,
+        # micros read), is read by fastavro with the writer's logical types, then resolved.
+        parsed = parse_schema(writer_json, named_schemas=named)
+        from somacontracts.serde.scan import needs_scan
+
+        scanned = writer.root if needs_scan(writer.root) else None
+        return _Writer(parsed=parsed, reader=self._schema.parsed, scanned=scanned)
+
+    def _own_text(self) -> str:
+        """The model's schema as a registry stores it (normalized)."""
+        if self._text is None:
+            from somacontracts.schema import registry_text
+
+            self._text = registry_text(self.model.SCHEMA, normalize=True)
+        return self._text
 
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
         """The model object of ``data`` (None for None, Kafka's tombstone)."""
@@ -212,6 +231,10 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 obj = self._read_avro(reader)
                 end = reader.pos
             else:
+                if writer.scanned is not None:
+                    from somacontracts.serde.scan import scan
+
+                    scan(writer.scanned, bytes(data), HEADER.size)
                 stream = _BoundedStream(data)
                 stream.seek(HEADER.size)
                 # Named-type tuples let generated models tell union branches apart.

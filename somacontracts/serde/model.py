@@ -67,9 +67,7 @@ class ModelSchema:
     """A model's schema, parsed once."""
 
     parsed: Any
-    """fastavro's parsed form of the model's schema: every named type by its full name."""
-    named: Mapping[str, Any]
-    """The parsed definition of every named type, by full name."""
+    """fastavro's parsed form of the model's schema, for its readers and writers."""
     text: str
     stamps_version: bool
     """Whether the schema has ``metadata.schema_version``, which the serializer stamps."""
@@ -87,10 +85,8 @@ def model_schema(model: type[ContractModel]) -> ModelSchema:
     stamps = isinstance(metadata, dict) and any(
         f["name"] == "schema_version" for f in metadata.get("fields", [])
     )
-    named: dict[str, Any] = {}
     return ModelSchema(
-        parsed=parse_schema(model.SCHEMA, named_schemas=named),
-        named=named,
+        parsed=parse_schema(model.SCHEMA),
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
         stamps_version=stamps,
         codec=callable(getattr(model, "write_avro", None))

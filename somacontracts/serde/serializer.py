@@ -98,7 +98,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
                 f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic
             )
         schema = self._schema
-        problem = value_problem(self.model, obj, schema.parsed, schema.named, schema.label)
+        problem = value_problem(self.model, obj, schema.label)
         if problem is not None:
             raise SerializationError(problem, topic=topic)
         coded: Any = obj
@@ -121,7 +121,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
         """The error for ``obj``, which ``err`` stopped: its path and offending value."""
         schema = self._schema
         try:
-            problem = value_problem(self.model, obj, schema.parsed, schema.named, schema.label)
+            problem = value_problem(self.model, obj, schema.label)
         except Exception:  # the explanation must never hide the refusal itself
             problem = None
         if problem is None:

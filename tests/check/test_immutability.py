@@ -46,7 +46,13 @@ SAMPLE: dict[str, Any] = {
             },
             "doc": "Color.",
         },
-        {"name": "note", "type": "string", "doc": "Note.", "x-owner": "team-a"},
+        {"name": "note", "type": "string", "doc": "Note.", "x-owner": "team-a", "x-weight": 1},
+        {
+            "name": "counts",
+            "type": {"type": "map", "values": "int"},
+            "default": {"a": 1, "b": 2},
+            "doc": "Counts.",
+        },
     ],
 }
 
@@ -100,6 +106,13 @@ EDITS = [
     ("field doc", _set("/fields/0/doc", "The id."), "/fields/0/doc"),
     ("custom attribute", _set("/fields/5/x-owner", "team-b"), "/fields/5/x-owner"),
     ("custom attribute added", _set("/x-owner", "team-a"), "/x-owner"),
+    ("attribute 1 to true", _set("/fields/5/x-weight", True), "/fields/5/x-weight"),
+    ("attribute 1 to 1.0", _set("/fields/5/x-weight", 1.0), "/fields/5/x-weight"),
+    (
+        "default object key order",
+        _set("/fields/6/default", {"b": 2, "a": 1}),
+        "/fields/6/default",
+    ),
 ]
 
 
@@ -145,8 +158,12 @@ def test_each_kind_of_edit_is_refused_where_it_is(
 
 def _reorder_keys(schema: dict[str, Any]) -> None:
     def reverse(node: Any) -> Any:
+        # The attributes of the schema, not the keys of a default value: those are data.
         if isinstance(node, dict):
-            return {key: reverse(node[key]) for key in reversed(list(node))}
+            return {
+                key: node[key] if key == "default" else reverse(node[key])
+                for key in reversed(list(node))
+            }
         if isinstance(node, list):
             return [reverse(item) for item in node]
         return node
@@ -194,10 +211,8 @@ def test_a_lock_of_format_1_is_flagged_then_upgraded(
     assert _cli(repo, "check") == EXIT_OK
 
 
-def test_the_issue_s_two_edits_of_a_copy_of_this_repository(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A copy with its committed models: each edit fails, and so do the models."""
+def _copy_of_this_repository(tmp_path: Path) -> Path:
+    """The contracts, the committed models and a configuration naming both, locked."""
     shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
     models = Path(schemas.__file__).parent / "models"
     shutil.copytree(models, tmp_path / "models", ignore=shutil.ignore_patterns("__pycache__"))
@@ -206,6 +221,28 @@ def test_the_issue_s_two_edits_of_a_copy_of_this_repository(
     )
     assert _cli(tmp_path, "lock") == EXIT_OK
     assert _cli(tmp_path, "check") == EXIT_OK
+    return tmp_path
+
+
+def test_spelling_alone_changes_neither_the_lock_nor_the_models(tmp_path: Path) -> None:
+    """Key order, white space, a namespace moved into a dotted name, a redundant nested
+    namespace and an explicit ascending order: the registry stores the same schema."""
+    repo = _copy_of_this_repository(tmp_path)
+    path = repo / "avro" / "ToolInvocation" / "v1.avsc"
+    schema = json.loads(path.read_text())
+    _reorder_keys(schema)
+    schema["name"] = f"{schema.pop('namespace')}.{schema['name']}"
+    schema["fields"][5]["type"]["namespace"] = "somastack.contracts"
+    schema["fields"][0]["order"] = "ascending"
+    path.write_text(json.dumps(schema, indent=7))
+    assert _cli(repo, "check") == EXIT_OK
+
+
+def test_the_issue_s_two_edits_of_a_copy_of_this_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy with its committed models: each edit fails, and so do the models."""
+    tmp_path = _copy_of_this_repository(tmp_path)
     for contract, old, new, pointer in (
         ("DelegatedTask", '"default": 5', '"default": 9', "/fields/4/default"),
         (
@@ -224,6 +261,5 @@ def test_the_issue_s_two_edits_of_a_copy_of_this_repository(
         findings = json.loads(capsys.readouterr().out)["findings"]
         got = {(f["rule"], f["contract"], f["location"]) for f in findings}
         assert ("VERSION_EDITED", contract, pointer) in got
-        module = "delegated_task" if contract == "DelegatedTask" else "tool_invocation"
-        assert ("MODELS_UP_TO_DATE", module, "") in got
+        assert ("MODELS_UP_TO_DATE", contract, "") in got
         path.write_text(text)

@@ -66,6 +66,14 @@ def _enum_without(key: str) -> dict[str, Any]:
     return record
 
 
+def _micros(logical: str) -> dict[str, Any]:
+    return {"type": "long", "logicalType": logical}
+
+
+def _decimal(scale: int) -> dict[str, Any]:
+    return {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": scale}
+
+
 def _field_without_doc() -> dict[str, Any]:
     record = doc_record()
     del record["fields"][0]["doc"]
@@ -97,10 +105,31 @@ CASES = [
         "/fields/2",
         'Field "b" of record "t.Thing" was added after v1 without a default.',
     ),
+    (
+        "LOGICAL_TYPE_UNCHANGED",
+        [
+            doc_record(fields=[{"name": "at", "type": _micros("timestamp-micros"), "doc": "d"}]),
+            doc_record(fields=[{"name": "at", "type": _micros("timestamp-millis"), "doc": "d"}]),
+        ],
+        "/fields/0/type",
+        'Field "at" of record "t.Thing" was timestamp-micros in v1 and is timestamp-millis',
+    ),
+    (
+        "LOGICAL_TYPE_UNCHANGED",
+        [
+            doc_record(fields=[{"name": "d", "type": ["null", _decimal(2)], "doc": "d"}]),
+            doc_record(fields=[{"name": "d", "type": ["null", _decimal(3)], "doc": "d"}]),
+        ],
+        "/fields/0/type/1",
+        'Field "d" of record "t.Thing" was decimal (precision 9, scale 2) in v1 and is decimal '
+        "(precision 9, scale 3)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rule", "docs", "location", "message"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("rule", "docs", "location", "message"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES]
+)
 def test_each_rule_reports_and_can_be_disabled(
     tmp_path: Path, rule: str, docs: list[dict[str, Any]], location: str, message: str
 ) -> None:

@@ -49,8 +49,15 @@ def with_password(registry: LocalRegistry) -> str:
 
 @pytest.mark.parametrize(
     "url",
-    [f"http://{USER_INFO}@127.0.0.1:1", f"http://admin:wrong-{PASSWORD}@127.0.0.1:1"],
-    ids=["unreachable", "unreachable-other-password"],
+    [
+        f"http://{USER_INFO}@127.0.0.1:1",
+        f"http://admin:wrong-{PASSWORD}@127.0.0.1:1",
+        f"http://admin:{PASSWORD}/x@127.0.0.1:1",
+        f"http://admin:{PASSWORD}#1@127.0.0.1:1",
+        f"http://admin:{PASSWORD}?x@127.0.0.1:1",
+        f"http://127.0.0.1:1/?password={PASSWORD}",
+    ],
+    ids=["unreachable", "other-password", "slash", "hash", "question", "query"],
 )
 @pytest.mark.parametrize("command", ["status", "register", "check"])
 def test_commands_never_print_the_registry_password(tmp_path: Path, command: str, url: str) -> None:
@@ -58,6 +65,7 @@ def test_commands_never_print_the_registry_password(tmp_path: Path, command: str
     assert result.returncode != 0
     assert "http://127.0.0.1:1" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_refused_credentials_print_no_password(tmp_path: Path, guarded: LocalRegistry) -> None:
@@ -93,8 +101,11 @@ def test_bad_registry_variables_are_named_not_echoed(
         {"KAFKA_SASL_PASSWORD": PASSWORD},
         {"KAFKA_SASL_USERNAME": PASSWORD},
         {"KAFKA_BOOTSTRAP_SERVERS": f"{USER_INFO}@localhost"},
+        {"KAFKA_BOOTSTRAP_SERVERS": f"SASL_SSL://u:S3c/{PASSWORD}@b:9092"},
+        {"KAFKA_BOOTSTRAP_SERVERS": f'ok:1,admin:S3c"{PASSWORD}@broker:9092'},
+        {"KAFKA_SECURITY_PROTOCOL": PASSWORD},
     ],
-    ids=["mechanism", "password", "username", "bootstrap"],
+    ids=["mechanism", "password", "username", "bootstrap", "scheme", "quote", "protocol"],
 )
 def test_bad_kafka_variables_are_named_not_echoed(
     tmp_path: Path, variables: dict[str, str]
@@ -170,3 +181,6 @@ def test_redact_hides_passwords_and_tokens_wherever_they_appear() -> None:
     assert redact("mail admin@example.com or see http://h/a") == (
         "mail admin@example.com or see http://h/a"
     )
+    assert redact(f'"http://admin:S3c"{PASSWORD}@b:9092"') == '"http://admin:***@b:9092"'
+    assert redact(f"SASL_SSL://u:S3c/{PASSWORD}@b:9092") == "SASL_SSL://u:***@b:9092"
+    assert redact(f"http://h/?a=1&Password={PASSWORD}#x") == "http://h/?a=1&Password=***#x"

@@ -184,6 +184,16 @@ def _write(function: Any, value: Any) -> Any:
         (codec.time_micros, _AWARE, "expected datetime.time for time-micros"),
         (codec.time_millis, dt.time(1, tzinfo=dt.UTC), "an aware time (01:00:00+00:00)"),
         (codec.decimal_bytes, 1.5, "expected decimal.Decimal, got float 1.5"),
+        (
+            codec.timestamp_micros,
+            dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            "0001-01-01T00:00:00+01:00 is outside the years 1 to 9999 in UTC",
+        ),
+        (
+            codec.timestamp_millis,
+            dt.datetime.max.replace(tzinfo=dt.timezone(dt.timedelta(hours=-1))),
+            "is outside the years 1 to 9999 in UTC",
+        ),
     ],
 )
 def test_values_a_reader_would_refuse_or_misread_are_refused(

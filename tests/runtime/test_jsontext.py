@@ -132,18 +132,28 @@ def test_a_cycle_is_refused_where_it_closes() -> None:
         dump_json(loop)
 
 
-def test_a_deep_path_is_shortened_to_one_line() -> None:
-    deep: list[Any] = []
-    inner = deep
-    for _ in range(3000):
+def _nested(depth: int, innermost: Any) -> list[Any]:
+    top: list[Any] = []
+    inner = top
+    for _ in range(depth - 1):
         inner.append([])
         inner = inner[0]
-    inner.append(float("nan"))
-    with pytest.raises(
-        ValueError, match=r"^(\[0\])+\.\.\..*\[0\]: nan is not a JSON number$"
-    ) as caught:
-        dump_json(deep)
-    assert len(str(caught.value)) < 200
+    inner.append(innermost)
+    return top
+
+
+def test_nesting_is_refused_past_254_levels_in_one_line() -> None:
+    assert load_json(dump_json(_nested(254, 1))) == _nested(254, 1)
+    for depth in (255, 3000, 100_000):
+        with pytest.raises(ValueError, match=r"is nested deeper than 254 levels") as caught:
+            dump_json(_nested(depth, 1))
+        assert len(str(caught.value)) < 200
+
+
+def test_an_integer_with_more_digits_than_text_holds_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^\[1\]: an integer of \d+ bits has too many digits"):
+        dump_json([1, 10**5000])
+    assert load_json(dump_json([10**1000])) == [10**1000]
 
 
 def test_subclasses_of_json_types_are_written_as_their_plain_values() -> None:

@@ -12,6 +12,7 @@ import importlib
 import io
 import json
 import sys
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -24,7 +25,9 @@ from fastavro import parse_schema, schemaless_writer
 from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import DeserializationError
+from somacontracts.runtime import write_long
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.serde.scan import MAX_EMPTY_ITEMS
 
 PACKAGE = "generated_damage_models"
 SUBJECT = "cut-value"
@@ -128,3 +131,34 @@ def test_bytes_after_a_record_of_the_model_s_own_schema(
     for cut in range(5, len(data)):
         with pytest.raises(DeserializationError, match=r"cannot decode"):
             reader(data[:cut], CTX)
+
+
+@pytest.mark.parametrize(
+    "items",
+    ["null", {"type": "record", "name": "Nothing", "fields": [{"name": "n", "type": "null"}]}],
+    ids=["nulls", "empty records"],
+)
+def test_arrays_of_items_that_take_no_bytes_are_capped(
+    client: SchemaRegistryClient, reader: ContractDeserializer[Any], items: Any
+) -> None:
+    """A few bytes may claim 2**40 nulls; fastavro alone would loop over every one."""
+    schema = writer_schema({"type": "array", "items": items}, last=True)
+    schema_id = client.register_schema(SUBJECT, Schema(json.dumps(schema), "AVRO"))
+    frame = b"\x00" + schema_id.to_bytes(4, "big") + b"\x0cthe-id"
+    for claimed, accepted in ((3, True), (MAX_EMPTY_ITEMS, True), (2**40, False)):
+        body = bytearray(frame)
+        write_long(body, claimed)
+        body.append(0)
+        if accepted:
+            assert reader(bytes(body), CTX) is not None
+            continue
+        started = time.monotonic()
+        with pytest.raises(DeserializationError, match="empty items at byte 12 is too many"):
+            reader(bytes(body), CTX)
+        assert time.monotonic() - started < 5
+    split = bytearray(frame)  # the cap holds over all blocks, not only one
+    for _ in range(2):
+        write_long(split, MAX_EMPTY_ITEMS)
+    split.append(0)
+    with pytest.raises(DeserializationError, match="more than 16777216 array items that take no"):
+        reader(bytes(split), CTX)

@@ -7,7 +7,10 @@ BACKWARD compatible with v1 and v2 but not FORWARD. The classes are generated he
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import io
+import json
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,8 +19,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from fastavro import parse_schema, schemaless_writer
 
+from somacontracts import models
 from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import IncompatibleWriterError
@@ -109,3 +114,33 @@ def test_an_old_reader_refuses_what_the_level_does_not_promise(
         IncompatibleWriterError, match="ShapesV1 cannot read data written with schema id"
     ):
         read_v1(framed)
+
+
+def test_a_writer_that_differs_in_a_logical_type_alone_reads_as_written(
+    client: SchemaRegistryClient,
+) -> None:
+    """Millis written, micros read: the writer's logical type decides, not the reader's."""
+    writer = json.loads(json.dumps(models.ToolInvocation.SCHEMA))
+    writer["fields"][5]["type"]["fields"][2]["type"]["logicalType"] = "timestamp-millis"
+    schema_id = client.register_schema("tool.requests-value", Schema(json.dumps(writer), "AVRO"))
+    moment = dt.datetime(2025, 10, 9, 16, 59, 1, 123000, tzinfo=dt.UTC)
+    datum = {
+        "task_id": uuid.uuid4(),
+        "tenant_id": "t",
+        "persona": "p",
+        "tool_name": "shell",
+        "payload": "{}",
+        "metadata": {
+            "schema_version": 1,
+            "requested_by": "g",
+            "timestamp": moment,
+            "correlation_id": None,
+            "extra": "{}",
+        },
+    }
+    buffer = io.BytesIO(b"\x00" + schema_id.to_bytes(4, "big"))
+    buffer.seek(5)
+    schemaless_writer(buffer, parse_schema(writer), datum)
+    read = ContractDeserializer(models.ToolInvocation, client)(buffer.getvalue())
+    assert read is not None
+    assert read.metadata.timestamp == moment

@@ -273,8 +273,7 @@ class KeywordsV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "Keywords",
-        "namespace": "corpus.keywords",
+        "name": "corpus.keywords.Keywords",
         "doc": "Python keywords, builtins and reserved names as Avro names.",
         "fields": [
             {
@@ -380,7 +379,7 @@ class KeywordsV1:
                 "name": "symbols",
                 "type": {
                     "type": "enum",
-                    "name": "None",
+                    "name": "corpus.keywords.None",
                     "doc": "An enum named None.",
                     "symbols": [
                         "None",
@@ -401,13 +400,13 @@ class KeywordsV1:
                 "name": "nested",
                 "type": {
                     "type": "record",
-                    "name": "my_record",
+                    "name": "corpus.keywords.my_record",
                     "fields": [
                         {
                             "name": "in",
                             "type": {
                                 "type": "record",
-                                "name": "from",
+                                "name": "corpus.keywords.from",
                                 "fields": [
                                     {
                                         "name": "bool",
@@ -423,8 +422,7 @@ class KeywordsV1:
                 "name": "item_a",
                 "type": {
                     "type": "record",
-                    "name": "Item",
-                    "namespace": "corpus.a",
+                    "name": "corpus.a.Item",
                     "fields": [
                         {
                             "name": "a",
@@ -437,8 +435,7 @@ class KeywordsV1:
                 "name": "item_b",
                 "type": {
                     "type": "record",
-                    "name": "Item",
-                    "namespace": "corpus.b",
+                    "name": "corpus.b.Item",
                     "fields": [
                         {
                             "name": "b",

@@ -87,14 +87,13 @@ class RecursiveV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "Recursive",
-        "namespace": "corpus.recursive",
+        "name": "corpus.recursive.Recursive",
         "fields": [
             {
                 "name": "list",
                 "type": {
                     "type": "record",
-                    "name": "Node",
+                    "name": "corpus.recursive.Node",
                     "fields": [
                         {
                             "name": "value",
@@ -104,7 +103,7 @@ class RecursiveV1:
                             "name": "next",
                             "type": [
                                 "null",
-                                "Node",
+                                "corpus.recursive.Node",
                             ],
                             "default": None,
                         },
@@ -115,7 +114,7 @@ class RecursiveV1:
                 "name": "tree",
                 "type": {
                     "type": "record",
-                    "name": "Tree",
+                    "name": "corpus.recursive.Tree",
                     "fields": [
                         {
                             "name": "label",
@@ -125,7 +124,7 @@ class RecursiveV1:
                             "name": "children",
                             "type": {
                                 "type": "array",
-                                "items": "Tree",
+                                "items": "corpus.recursive.Tree",
                             },
                             "default": [],
                         },
@@ -133,7 +132,7 @@ class RecursiveV1:
                             "name": "by_name",
                             "type": {
                                 "type": "map",
-                                "values": "Tree",
+                                "values": "corpus.recursive.Tree",
                             },
                             "default": {},
                         },
@@ -144,7 +143,7 @@ class RecursiveV1:
                 "name": "maybe_tree",
                 "type": [
                     "null",
-                    "Tree",
+                    "corpus.recursive.Tree",
                 ],
                 "default": None,
             },

@@ -141,8 +141,7 @@ class TupleUnionsV1:
 
     SCHEMA: typing.ClassVar[dict[str, typing.Any]] = {
         "type": "record",
-        "name": "TupleUnions",
-        "namespace": "corpus.tuples",
+        "name": "corpus.tuples.TupleUnions",
         "doc": (
             "Union branches fastavro's first match would get wrong, so written in tuple notation."
         ),
@@ -153,7 +152,7 @@ class TupleUnionsV1:
                     "string",
                     {
                         "type": "enum",
-                        "name": "Light",
+                        "name": "corpus.tuples.Light",
                         "symbols": [
                             "red",
                             "green",
@@ -165,10 +164,10 @@ class TupleUnionsV1:
                 "name": "two_enums",
                 "type": [
                     "null",
-                    "Light",
+                    "corpus.tuples.Light",
                     {
                         "type": "enum",
-                        "name": "Colour",
+                        "name": "corpus.tuples.Colour",
                         "symbols": [
                             "red",
                             "blue",
@@ -183,7 +182,7 @@ class TupleUnionsV1:
                         "type": "string",
                         "logicalType": "uuid",
                     },
-                    "Colour",
+                    "corpus.tuples.Colour",
                 ],
             },
             {
