@@ -67,8 +67,8 @@ from somacontracts.kafka.consumer import BATCH_SIZE
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractSerializer
+from somacontracts.server import LocalRegistry
 
 PARTITIONS = 3
 OFFSET_STORED = -1000

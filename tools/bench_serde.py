@@ -32,8 +32,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from somacontracts.models import ToolInvocation, ToolInvocationMetadata
-from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.server import LocalRegistry
 
 CTX = SerializationContext("tool.requests", MessageField.VALUE)
 

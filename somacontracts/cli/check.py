@@ -6,7 +6,7 @@ pass; every version is recorded in the lock file with an unchanged canonical
 fingerprint; with ``--against REF``, every version present at that git revision is
 still present and unchanged; with ``--registry URL``, the registry accepts each latest
 version under the contract's subjects (authentication from ``SCHEMA_REGISTRY_*``
-variables, see ``somacontracts.registry.client``). Configuration: ``[tool.somacontracts]`` in
+variables, see ``somacontracts.registry_client``). Configuration: ``[tool.somacontracts]`` in
 ``pyproject.toml`` (see ``somacontracts.config``).
 
 Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
@@ -34,7 +34,7 @@ from somacontracts.compat.report import RENDERERS
 from somacontracts.config import CheckConfig, load_config
 from somacontracts.errors import RegistryError
 from somacontracts.lock import compare, read_lock
-from somacontracts.registry.client import compatibility_verbose, connect, url_of
+from somacontracts.registry_client import compatibility_verbose, connect, url_of
 from somacontracts.vcs import versions_at
 
 __all__ = ["register", "run"]

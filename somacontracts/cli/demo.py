@@ -34,8 +34,8 @@ from somacontracts.kafka import (
 from somacontracts.kafka._typing import contract_name
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.samples import samples
-from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractModel
+from somacontracts.server import LocalRegistry
 
 __all__ = ["register", "run"]
 

@@ -24,8 +24,8 @@ from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_registry, add_schemas
 from somacontracts.errors import RegistryError, RegistryUnavailableError
 from somacontracts.lock import read_lock, with_registry_ids, write_lock
-from somacontracts.registry.client import connect, url_of
-from somacontracts.registry.sync import SubjectPlan, apply_plan, plan_subject, subject_state
+from somacontracts.registration import SubjectPlan, apply_plan, plan_subject, subject_state
+from somacontracts.registry_client import connect, url_of
 
 __all__ = ["gather_plans", "register", "run"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts.errors import ConfigurationError
-from somacontracts.registry.server import serve
+from somacontracts.server.local import serve
 
 __all__ = ["register", "run"]
 

@@ -13,7 +13,7 @@ from typing import Any
 from somacontracts.cli.check import add_config
 from somacontracts.cli.options import add_format, add_registry, add_schemas
 from somacontracts.cli.register import gather_plans
-from somacontracts.registry.sync import SubjectPlan
+from somacontracts.registration import SubjectPlan
 
 __all__ = ["register", "run"]
 

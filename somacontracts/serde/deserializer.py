@@ -21,7 +21,7 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry.client import call, url_of
+from somacontracts.registry_client import call, url_of
 from somacontracts.runtime import Reader
 from somacontracts.serde.model import (
     HEADER,

@@ -19,7 +19,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from fastavro import parse_schema
 
 from somacontracts.errors import RegistryError, SchemaNotFoundError
-from somacontracts.registry.client import call, connect, url_of
+from somacontracts.registry_client import call, connect, url_of
 
 __all__ = [
     "HEADER",

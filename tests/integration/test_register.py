@@ -12,7 +12,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from somacontracts.lock import read_lock, registry_ids
-from somacontracts.registry import LocalRegistry
+from somacontracts.server import LocalRegistry
 from tests.scratch import add_version, make_repo, run
 
 SUBJECTS = 6  # five contracts, ConversationEvent on two topics

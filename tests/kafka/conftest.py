@@ -18,7 +18,7 @@ from somacontracts.catalog import Settings, load_settings
 from somacontracts.cli import EXIT_OK, main
 from somacontracts.kafka import TopicSpec, apply_plans, dlq_name, plan_topics
 from somacontracts.kafka.local import LocalBroker
-from somacontracts.registry import LocalRegistry
+from somacontracts.server import LocalRegistry
 
 FAST_GROUP: dict[str, Any] = {
     "session.timeout.ms": 6000,

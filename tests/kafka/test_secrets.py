@@ -24,8 +24,8 @@ from somacontracts.catalog import Settings
 from somacontracts.cli import EXIT_OK, main
 from somacontracts.errors import ContractError, redact
 from somacontracts.kafka import ContractConsumer, dlq_name
-from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.server import LocalRegistry
 from tests.kafka.conftest import FAST_GROUP, create_topics
 from tests.scratch import run
 

@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts.cli import EXIT_OK, main
-from somacontracts.registry import LocalRegistry
+from somacontracts.server import LocalRegistry
 
 
 @pytest.fixture(scope="module")

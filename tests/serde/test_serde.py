@@ -24,8 +24,8 @@ from somacontracts.errors import (
     SchemaNotFoundError,
     SerializationError,
 )
-from somacontracts.registry import LocalRegistry
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.server import LocalRegistry
 from tests.strategies import datums
 
 LATEST: list[Any] = [

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts.registry import LocalRegistry
+from somacontracts.server import LocalRegistry
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from somacontracts.catalog import CompatibilityLevel
 from somacontracts.errors import RegistryError
 from somacontracts.lock import registry_text
-from somacontracts.registry.client import call, url_of
+from somacontracts.registry_client import call, url_of
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [

@@ -5,16 +5,16 @@ this one, so that the same client code and tests work against both. It serves Av
 only, keeps its state in SQLite and checks compatibility with
 :mod:`somacontracts.compat`.
 
->>> from somacontracts.registry import LocalRegistry
+>>> from somacontracts.server import LocalRegistry
 >>> with LocalRegistry() as registry:  # doctest: +SKIP
 ...     registry.url
 'http://127.0.0.1:...'
 """
 
-from somacontracts.registry.errors import ApiError, RegistryStoreError
-from somacontracts.registry.server import CONTENT_TYPE, LocalRegistry, RegistryServerError, serve
-from somacontracts.registry.service import Registry
-from somacontracts.registry.store import RegistryStore
+from somacontracts.server.errors import ApiError, RegistryStoreError
+from somacontracts.server.local import CONTENT_TYPE, LocalRegistry, RegistryServerError, serve
+from somacontracts.server.service import Registry
+from somacontracts.server.store import RegistryStore
 
 __all__ = [
     "CONTENT_TYPE",

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from somacontracts.registry import LocalRegistry
-from tests.registry.conftest import raw
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import raw
 
 SCHEMA = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}'
 BODY = json.dumps({"schema": SCHEMA}).encode()

@@ -4,8 +4,8 @@
 process (for tests and tools); :func:`serve` runs it in the foreground until SIGINT or
 SIGTERM (for ``somacontracts registry serve``).
 
-The server glues :mod:`~somacontracts.registry.http` (connections, HTTP/1.1) to
-:mod:`~somacontracts.registry.routes` (the REST API): it checks basic authentication,
+The server glues :mod:`~somacontracts.server.http` (connections, HTTP/1.1) to
+:mod:`~somacontracts.server.routes` (the REST API): it checks basic authentication,
 keeps GET answers and answers every failure with Confluent's body,
 ``{"error_code": N, "message": "..."}``; anything unexpected gets 500 with error code
 50001, after which the server keeps serving. Responses have the content type
@@ -32,11 +32,11 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from somacontracts.errors import ContractError
-from somacontracts.registry.errors import ApiError
-from somacontracts.registry.http import Connection, Head, RequestError, Responses
-from somacontracts.registry.routes import CONTENT_TYPE, Router, api_routes, encode
-from somacontracts.registry.service import Registry
-from somacontracts.registry.store import RegistryStore
+from somacontracts.server.errors import ApiError
+from somacontracts.server.http import Connection, Head, RequestError, Responses
+from somacontracts.server.routes import CONTENT_TYPE, Router, api_routes, encode
+from somacontracts.server.service import Registry
+from somacontracts.server.store import RegistryStore
 
 __all__ = ["CONTENT_TYPE", "LocalRegistry", "RegistryServerError", "serve"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from somacontracts.errors import ContractError
-from somacontracts.registry.errors import RegistryStoreError
+from somacontracts.server.errors import RegistryStoreError
 
 __all__ = ["GLOBAL", "RegistryStore", "StoredSchema", "SubjectVersion"]
 

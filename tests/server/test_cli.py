@@ -12,7 +12,7 @@ import pytest
 
 from somacontracts.cli import registry as cli
 from somacontracts.errors import ConfigurationError
-from tests.registry.conftest import raw
+from tests.server.conftest import raw
 
 _SERVE = (
     "import sys; from somacontracts.cli import registry as cli; import argparse; "

@@ -12,8 +12,8 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from somacontracts.registry import LocalRegistry
-from tests.registry.conftest import connect, field, raw, record
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import connect, field, raw, record
 
 V1 = record("Order", field("id"))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from somacontracts.errors import ContractError
-from somacontracts.registry import LocalRegistry, RegistryStoreError
-from tests.registry.conftest import connect, field, raw, record
+from somacontracts.server import LocalRegistry, RegistryStoreError
+from tests.server.conftest import connect, field, raw, record
 
 V1 = record("Order", field("id"))
 V2 = record("Order", field("id"), field("qty", "int", default=0))

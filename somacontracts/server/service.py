@@ -1,7 +1,7 @@
 """The registry's operations, one method per endpoint of Confluent's REST API, without HTTP.
 
 Each method takes decoded arguments, runs as one transaction of the store and returns
-the JSON value Confluent returns, or raises :class:`~somacontracts.registry.errors.ApiError`
+the JSON value Confluent returns, or raises :class:`~somacontracts.server.errors.ApiError`
 with Confluent's status and error code. Rules followed, as Confluent does:
 
 * registering a schema a live version of the subject already has returns that
@@ -33,9 +33,9 @@ from somacontracts.compat import (
     InvalidSchemaError,
     check_level,
 )
-from somacontracts.registry import errors
-from somacontracts.registry.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion
 from somacontracts.schema import NamedNode, parse, registry_text, standalone
+from somacontracts.server import errors
+from somacontracts.server.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion
 
 __all__ = ["DEFAULT_COMPATIBILITY", "DEFAULT_MODE", "MODES", "SCHEMA_TYPES", "Registry"]
 

@@ -6,8 +6,8 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from somacontracts.registry import LocalRegistry
-from tests.registry.conftest import connect, field, raw, record
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import connect, field, raw, record
 
 V1 = record("Order", field("id"))
 V2 = record("Order", field("id"), field("qty", "int", default=0))

@@ -1,7 +1,7 @@
-"""Confluent Schema Registry's REST API over :class:`~somacontracts.registry.service.Registry`.
+"""Confluent Schema Registry's REST API over :class:`~somacontracts.server.service.Registry`.
 
 :class:`Router` maps a method, a request target and a body to the payload a route
-returns, or raises :class:`~somacontracts.registry.errors.ApiError`; :func:`encode`
+returns, or raises :class:`~somacontracts.server.errors.ApiError`; :func:`encode`
 turns the payload into the response body. This module knows nothing of sockets,
 connections, HTTP framing, authentication or caching.
 
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from somacontracts.registry.errors import ApiError
-from somacontracts.registry.service import SCHEMA_TYPES, Registry
+from somacontracts.server.errors import ApiError
+from somacontracts.server.service import SCHEMA_TYPES, Registry
 
 __all__ = ["CONTENT_TYPE", "Raw", "Request", "Route", "Router", "api_routes", "encode"]
 
