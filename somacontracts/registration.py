@@ -24,8 +24,8 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.catalog import CompatibilityLevel
 from somacontracts.errors import RegistryError
-from somacontracts.lock import registry_text
 from somacontracts.registry_client import call, url_of
+from somacontracts.schema import registry_text
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [
@@ -92,7 +92,7 @@ def schema_text(version: SchemaVersion) -> str:
 def _normalized(text: str) -> str:
     """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
     try:
-        return registry_text(json.loads(text))
+        return registry_text(json.loads(text), normalize=True)
     except (ValueError, TypeError, KeyError, AttributeError):
         return text
 
@@ -131,7 +131,7 @@ def plan_subject(
     state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
 ) -> SubjectPlan:
     """Compare a subject's state with the contract's versions (pure)."""
-    by_text = {registry_text(v.schema): v for v in contract.versions}
+    by_text = {registry_text(v.schema, normalize=True): v for v in contract.versions}
     registered: dict[int, int] = {}
     drift = []
     for held in state.versions:

@@ -7,7 +7,7 @@ fingerprint; with ``--against REF``, every version present at that git revision 
 still present and unchanged; with ``--registry URL``, the registry accepts each latest
 version under the contract's subjects (authentication from ``SCHEMA_REGISTRY_*``
 variables, see ``somacontracts.registry_client``). Configuration: ``[tool.somacontracts]`` in
-``pyproject.toml`` (see ``somacontracts.config``).
+``pyproject.toml`` (see ``somacontracts.project``).
 
 Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
 """
@@ -24,18 +24,18 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts import schemas
 from somacontracts.check import check_tree
+from somacontracts.check.findings import Category, Finding
+from somacontracts.check.lint import RULES
+from somacontracts.check.lock import compare, read_lock
+from somacontracts.check.report import RENDERERS
+from somacontracts.check.vcs import versions_at
 from somacontracts.cli.options import add_registry, add_schemas
 from somacontracts.codegen import compare_modules
 from somacontracts.codegen.names import module_name
 from somacontracts.codegen.project import render_project
-from somacontracts.compat.findings import Category, Finding
-from somacontracts.compat.lint import RULES
-from somacontracts.compat.report import RENDERERS
-from somacontracts.config import CheckConfig, load_config
 from somacontracts.errors import RegistryError
-from somacontracts.lock import compare, read_lock
+from somacontracts.project import ProjectConfig, load_config
 from somacontracts.registry_client import compatibility_verbose, connect, url_of
-from somacontracts.vcs import versions_at
 
 __all__ = ["register", "run"]
 
@@ -76,7 +76,7 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve(args: argparse.Namespace) -> tuple[CheckConfig, Path, Path]:
+def resolve(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
     """The configuration, schema folder and lock file that ``args`` select."""
     config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
     root = args.schemas or config.schemas or schemas.bundled_root()
@@ -85,7 +85,7 @@ def resolve(args: argparse.Namespace) -> tuple[CheckConfig, Path, Path]:
 
 
 def registry_findings(
-    client: SchemaRegistryClient, tree: Mapping[str, schemas.ContractSchemas], config: CheckConfig
+    client: SchemaRegistryClient, tree: Mapping[str, schemas.ContractSchemas], config: ProjectConfig
 ) -> list[Finding]:
     """Ask the registry whether it accepts each contract's latest version under its subjects."""
     findings = []
@@ -118,7 +118,7 @@ def registry_findings(
 
 
 def models_findings(
-    tree: Mapping[str, schemas.ContractSchemas], config: CheckConfig, models: Path
+    tree: Mapping[str, schemas.ContractSchemas], config: ProjectConfig, models: Path
 ) -> list[Finding]:
     """Findings for generated model modules that differ from what the schemas produce."""
     owners = {f"{module_name(name)}.py": name for name in tree}

@@ -16,11 +16,11 @@ import re
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.check.vcs import versions_at
 from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_schemas
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.errors import ConfigurationError
-from somacontracts.vcs import versions_at
 
 __all__ = ["register", "run"]
 

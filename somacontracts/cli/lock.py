@@ -12,9 +12,9 @@ import argparse
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.check.lock import read_lock, render_lock, with_new_versions, write_lock
 from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_schemas
-from somacontracts.lock import read_lock, render_lock, with_new_versions, write_lock
 
 __all__ = ["register", "run"]
 

@@ -20,10 +20,10 @@ import sys
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.check.lock import read_lock, with_registry_ids, write_lock
 from somacontracts.cli.check import add_config, resolve
 from somacontracts.cli.options import add_registry, add_schemas
 from somacontracts.errors import RegistryError, RegistryUnavailableError
-from somacontracts.lock import read_lock, with_registry_ids, write_lock
 from somacontracts.registration import SubjectPlan, apply_plan, plan_subject, subject_state
 from somacontracts.registry_client import connect, url_of
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from somacontracts import catalog, schemas
 from somacontracts.codegen.render import DEFAULT_COMMAND, render_tree
-from somacontracts.config import CheckConfig
+from somacontracts.project import ProjectConfig
 
 __all__ = ["CUSTOM_COMMAND", "render_modules", "render_project"]
 
@@ -20,7 +20,7 @@ CUSTOM_COMMAND = f"{DEFAULT_COMMAND} --schemas <schemas folder> --out <this fold
 
 
 def render_project(
-    tree: dict[str, schemas.ContractSchemas], config: CheckConfig, *, out: Path | None = None
+    tree: dict[str, schemas.ContractSchemas], config: ProjectConfig, *, out: Path | None = None
 ) -> dict[str, str]:
     """Every module of the models of ``tree``, with the subjects ``config`` gives each contract.
 

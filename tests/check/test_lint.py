@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from somacontracts import schemas
-from somacontracts.compat.lint import RULES, lint
+from somacontracts.check.lint import RULES, lint
 
 
 def doc_record(**extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from somacontracts import schemas
-from somacontracts.lock import (
+from somacontracts.check.lock import (
     Lock,
     LockError,
     compare,

@@ -51,7 +51,7 @@ def test_rendering_is_deterministic_across_processes() -> None:
         "import hashlib, json, sys\n"
         "from somacontracts import schemas\n"
         "from somacontracts.codegen.project import render_modules, render_project\n"
-        "from somacontracts.config import load_config\n"
+        "from somacontracts.project import load_config\n"
         "from pathlib import Path\n"
         "config = load_config(Path('pyproject.toml'), known_rules=frozenset())\n"
         "own = render_project(schemas.load_tree(Path('avro')), config)\n"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from somacontracts.check.lock import read_lock, registry_ids
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
-from somacontracts.lock import read_lock, registry_ids
 from somacontracts.server import LocalRegistry
 from tests.scratch import add_version, make_repo, run
 

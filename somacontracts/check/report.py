@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
-from somacontracts.compat.findings import Finding
+from somacontracts.check.findings import Finding
 
 __all__ = ["RENDERERS", "render_github", "render_json", "render_junit", "render_text"]
 

@@ -34,13 +34,13 @@ from typing import Any
 from somacontracts.catalog import CONTRACTS, CompatibilityLevel, load_settings
 from somacontracts.errors import ConfigurationError
 
-__all__ = ["CheckConfig", "load_config"]
+__all__ = ["ProjectConfig", "load_config"]
 
 _KEYS = frozenset({"schemas", "lock", "models", "default-level", "levels", "lint", "subjects"})
 
 
 @dataclass(frozen=True, slots=True)
-class CheckConfig:
+class ProjectConfig:
     """Where the contracts are and which rules and levels apply to them."""
 
     schemas: Path | None = None
@@ -76,14 +76,14 @@ class CheckConfig:
         return self.default_level
 
 
-def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
+def load_config(path: Path, *, known_rules: frozenset[str]) -> ProjectConfig:
     """Read ``[tool.somacontracts]`` from ``path``; a missing file gives the defaults."""
     where = str(path)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
-        return CheckConfig(lock=path.parent / "somacontracts.lock")
+        return ProjectConfig(lock=path.parent / "somacontracts.lock")
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise ConfigurationError(where, f"cannot be read: {err}") from err
     table = data.get("tool", {}).get("somacontracts", {})
@@ -130,7 +130,7 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> CheckConfig:
                 f"{where} [tool.somacontracts.subjects] {name}", "must be a list of subject names"
             )
         subjects[name] = tuple(value)
-    return CheckConfig(
+    return ProjectConfig(
         subjects=subjects,
         schemas=base / schemas if schemas else None,
         lock=base / lock,

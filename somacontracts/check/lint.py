@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from somacontracts.compat.findings import Category, Finding
+from somacontracts.check.findings import Category, Finding
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,

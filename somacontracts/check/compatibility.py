@@ -2,7 +2,7 @@
 
 For each contract: every version is compatible with the ones before it at the
 contract's level (each schema parsed once), and passes the lint rules. Immutability
-against the lock file or a git revision is compared in :mod:`somacontracts.lock`.
+against the lock file or a git revision is compared in :mod:`somacontracts.check.lock`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from somacontracts.catalog import CompatibilityLevel
-from somacontracts.compat import Direction, check_level, parse
-from somacontracts.compat.findings import Category, Finding
-from somacontracts.compat.lint import lint
+from somacontracts.check.findings import Category, Finding
+from somacontracts.check.lint import lint
+from somacontracts.compat import Direction, check_level
 from somacontracts.schemas import ContractSchemas
 
 __all__ = ["check_compatibility", "check_tree"]
@@ -20,7 +20,7 @@ __all__ = ["check_compatibility", "check_tree"]
 
 def check_compatibility(contract: ContractSchemas, level: CompatibilityLevel) -> list[Finding]:
     """Findings for every version that breaks ``level`` with the versions before it."""
-    parsed = [parse(v.schema, source=str(v.path)) for v in contract.versions]
+    parsed = [v.parsed for v in contract.versions]
     findings = []
     for index in range(1, len(parsed)):
         new = contract.versions[index]

@@ -12,8 +12,8 @@ import re
 import subprocess
 from pathlib import Path, PurePosixPath
 
+from somacontracts.check.lock import LockedVersion, locked
 from somacontracts.errors import ConfigurationError, SchemaError
-from somacontracts.lock import LockedVersion, locked
 from somacontracts.schemas import parse_version
 
 __all__ = ["versions_at"]

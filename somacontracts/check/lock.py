@@ -31,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from somacontracts.compat.findings import Category, Finding
+from somacontracts.check.findings import Category, Finding
 from somacontracts.errors import ContractError
 from somacontracts.schema import forms, json_pointer
 from somacontracts.schemas import ContractSchemas, SchemaVersion
