@@ -6,15 +6,8 @@ Confluent's wire format (:mod:`somacontracts.serde`), the catalog of topics and 
 (:mod:`somacontracts.catalog`), and one exception root, :class:`ContractError`.
 """
 
-from somacontracts.catalog import (
-    CONTRACTS,
-    TOPICS,
-    CompatibilityLevel,
-    Contract,
-    Settings,
-    Topic,
-    load_settings,
-)
+from somacontracts.catalog import CONTRACTS, TOPICS, Contract, Topic
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
@@ -48,6 +41,7 @@ from somacontracts.models import (
 )
 from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.settings import Settings, load_settings
 
 __all__ = [
     "CONTRACTS",

@@ -1,11 +1,9 @@
-"""The catalog: which contract travels on which topic, and how clients reach Kafka.
+"""The catalog: which contract travels on which topic, as the platform's document says.
 
-Static facts (:data:`TOPICS`, :data:`CONTRACTS`) come from the platform's event-stream
-document. Runtime facts come from the environment through :func:`load_settings`,
-which applies the documented overrides (``TOOL_REQUESTS_TOPIC``, ``TOOL_RESULTS_TOPIC``,
-``TOOL_EXECUTOR_GROUP``, ``KAFKA_BOOTSTRAP_SERVERS``) and the Kafka security variables,
-checks every value, and returns a :class:`Settings` that builds confluent-kafka
-configuration dictionaries.
+Static facts only: :data:`TOPICS` (default names, producers, consumers, retention,
+partitions, lag alert, environment override) and :data:`CONTRACTS` (topics, key field,
+compatibility level). What the environment changes (topic names, the consumer group,
+how to reach Kafka) is :mod:`somacontracts.settings`.
 
 Subjects follow Confluent's default TopicNameStrategy, ``<topic>-value``, so they
 follow a topic rename made through the environment.
@@ -13,42 +11,24 @@ follow a topic rename made through the environment.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
-from somacontracts.errors import ConfigurationError, UnknownContractError
+from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.errors import UnknownContractError
 
 __all__ = [
     "CONTRACTS",
+    "LEGACY_TOPIC_NAMES",
     "TOPICS",
-    "CompatibilityLevel",
     "Contract",
-    "KafkaSecurity",
-    "Settings",
     "Topic",
     "contract",
-    "load_settings",
     "subject_for_topic",
 ]
 
 _DAY_MS = 24 * 60 * 60 * 1000
-
-
-class CompatibilityLevel(StrEnum):
-    """Schema Registry compatibility levels, with Confluent's meanings."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +171,6 @@ CONTRACTS: Mapping[str, Contract] = MappingProxyType(
 #: alert it describes belongs to the tool executor's input, ``tool.requests``.
 LEGACY_TOPIC_NAMES: Mapping[str, str] = MappingProxyType({"somastack.tools": "tool_requests"})
 
-DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
-DEFAULT_TOOL_EXECUTOR_GROUP = "tool-executor"
-SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER")
-_PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.\-\[\]:]+\Z")
-_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})\Z")
-
 
 def contract(name: str) -> Contract:
     """The catalog entry of contract ``name``; raise :class:`UnknownContractError` if none."""
@@ -212,208 +183,3 @@ def contract(name: str) -> Contract:
 def subject_for_topic(topic_name: str) -> str:
     """The value subject of a topic under Confluent's TopicNameStrategy."""
     return f"{topic_name}-value"
-
-
-@dataclass(frozen=True, slots=True)
-class KafkaSecurity:
-    """How clients authenticate to Kafka; built from the ``KAFKA_*`` security variables."""
-
-    protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
-    sasl_username: str | None = None
-    sasl_password: str | None = field(default=None, repr=False)
-    ca_file: str | None = None
-
-    def client_config(self) -> dict[str, str]:
-        """The librdkafka settings for this security setup."""
-        config = {"security.protocol": self.protocol}
-        if self.sasl_mechanism:
-            config["sasl.mechanism"] = self.sasl_mechanism
-        if self.sasl_username is not None:
-            config["sasl.username"] = self.sasl_username
-        if self.sasl_password is not None:
-            config["sasl.password"] = self.sasl_password
-        if self.ca_file:
-            config["ssl.ca.location"] = self.ca_file
-        return config
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Topic names, consumer group and Kafka connection resolved from the environment."""
-
-    topic_names: Mapping[str, str]
-    """Topic key -> the name in use (default or overridden)."""
-    tool_executor_group: str
-    bootstrap_servers: str
-    security: KafkaSecurity
-
-    def topic_name(self, topic_key: str) -> str:
-        """The name in use for the topic with key ``topic_key``."""
-        return self.topic_names[topic_key]
-
-    def topics_of(self, contract_name: str) -> tuple[str, ...]:
-        """The names in use of the topics that carry ``contract_name``."""
-        return tuple(self.topic_names[key] for key in contract(contract_name).topics)
-
-    def subjects_of(self, contract_name: str) -> tuple[str, ...]:
-        """The registry subjects of ``contract_name`` (``<topic>-value`` per topic)."""
-        return tuple(subject_for_topic(name) for name in self.topics_of(contract_name))
-
-    def kafka_config(self) -> dict[str, Any]:
-        """Settings every confluent-kafka client needs: bootstrap servers and security."""
-        return {"bootstrap.servers": self.bootstrap_servers, **self.security.client_config()}
-
-    def producer_config(self) -> dict[str, Any]:
-        """Configuration for a ``confluent_kafka.Producer``: idempotent, ``acks=all``."""
-        return {**self.kafka_config(), "enable.idempotence": True, "acks": "all"}
-
-    def consumer_config(self, group_id: str | None = None) -> dict[str, Any]:
-        """Configuration for a ``confluent_kafka.Consumer`` committing offsets explicitly.
-
-        ``group_id`` defaults to the tool executor's group (``TOOL_EXECUTOR_GROUP``).
-        """
-        group = self.tool_executor_group if group_id is None else group_id
-        if not group:
-            raise ConfigurationError("group_id", "must not be empty")
-        return {
-            **self.kafka_config(),
-            "group.id": group,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
-
-    def admin_config(self) -> dict[str, Any]:
-        """Configuration for a ``confluent_kafka.admin.AdminClient``."""
-        return self.kafka_config()
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Resolve topic names, group and Kafka connection from ``environ`` (default ``os.environ``).
-
-    Raises :class:`ConfigurationError` naming the variable for any value that cannot be
-    used: an empty or illegal topic name, a malformed bootstrap list, an unknown
-    security protocol or SASL mechanism, credentials without a SASL protocol, a CA
-    file that cannot be read.
-    """
-    env = os.environ if environ is None else environ
-    names = {}
-    for topic in TOPICS.values():
-        name = topic.default_name
-        if topic.env_var is not None and topic.env_var in env:
-            name = _topic_name(topic.env_var, env[topic.env_var])
-        names[topic.key] = name
-    clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
-    if clashes:
-        variables = [t.env_var for t in TOPICS.values() if names[t.key] in clashes and t.env_var]
-        raise ConfigurationError(
-            " / ".join(variables) or "topics",
-            f"two topics would share the name {sorted(clashes)[0]!r}",
-        )
-    return Settings(
-        topic_names=MappingProxyType(names),
-        tool_executor_group=_non_empty(env, "TOOL_EXECUTOR_GROUP", DEFAULT_TOOL_EXECUTOR_GROUP),
-        bootstrap_servers=_bootstrap(env),
-        security=_security(env),
-    )
-
-
-def _non_empty(env: Mapping[str, str], variable: str, default: str) -> str:
-    if variable not in env:
-        return default
-    value = env[variable].strip()
-    if not value:
-        raise ConfigurationError(variable, "is set but empty; unset it or give a value")
-    return value
-
-
-def _optional(env: Mapping[str, str], variable: str) -> str | None:
-    if variable not in env:
-        return None
-    return _non_empty(env, variable, "")
-
-
-def _topic_name(variable: str, value: str) -> str:
-    if not value.strip():
-        raise ConfigurationError(variable, "is set but empty; unset it or give a topic name")
-    if value in (".", "..") or not _TOPIC_NAME.match(value):
-        raise ConfigurationError(
-            variable,
-            f"{value!r} is not a legal Kafka topic name "
-            "(1-249 characters of A-Z a-z 0-9 . _ -, and not . or ..)",
-        )
-    return value
-
-
-def _bootstrap(env: Mapping[str, str]) -> str:
-    variable = "KAFKA_BOOTSTRAP_SERVERS"
-    value = _non_empty(env, variable, DEFAULT_BOOTSTRAP_SERVERS)
-    servers = [s.strip() for s in value.split(",")]
-    for number, server in enumerate(servers, 1):
-        match = _HOST_PORT.match(server)
-        if not match or not 0 < int(match.group(2)) < 65536:
-            # Quoted only when it looks like a host and port: anything else may hold a secret.
-            shown = repr(server) if _PLAIN_ADDRESS.match(server) else f"entry {number}"
-            raise ConfigurationError(
-                variable, f"{shown} is not host:port (expected a comma-separated list)"
-            )
-    return ",".join(servers)
-
-
-def _security(env: Mapping[str, str]) -> KafkaSecurity:
-    protocol = (_optional(env, "KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
-    if protocol not in SECURITY_PROTOCOLS:
-        raise ConfigurationError(
-            "KAFKA_SECURITY_PROTOCOL",
-            "is not a security protocol (its value is not shown: a misplaced secret would be "
-            f"printed); expected one of {', '.join(SECURITY_PROTOCOLS)}",
-        )
-    mechanism = _optional(env, "KAFKA_SASL_MECHANISM")
-    username = _optional(env, "KAFKA_SASL_USERNAME")
-    password = _optional(env, "KAFKA_SASL_PASSWORD")
-    ca_file = _optional(env, "KAFKA_SSL_CAFILE")
-    uses_sasl = protocol.startswith("SASL_")
-    if not uses_sasl:
-        for variable, value in (
-            ("KAFKA_SASL_MECHANISM", mechanism),
-            ("KAFKA_SASL_USERNAME", username),
-            ("KAFKA_SASL_PASSWORD", password),
-        ):
-            if value is not None:
-                raise ConfigurationError(
-                    variable,
-                    f"is set but KAFKA_SECURITY_PROTOCOL is {protocol}, which ignores it; "
-                    "use SASL_SSL or SASL_PLAINTEXT",
-                )
-    if uses_sasl:
-        mechanism = (mechanism or "PLAIN").upper()
-        if mechanism not in SASL_MECHANISMS:
-            raise ConfigurationError(
-                "KAFKA_SASL_MECHANISM",
-                "is not a SASL mechanism (its value is not shown: a SASL variable may hold "
-                f"a secret); expected one of {', '.join(SASL_MECHANISMS)}",
-            )
-        if mechanism in _PASSWORD_MECHANISMS:
-            for variable, value in (
-                ("KAFKA_SASL_USERNAME", username),
-                ("KAFKA_SASL_PASSWORD", password),
-            ):
-                if value is None:
-                    raise ConfigurationError(
-                        variable, f"is required for SASL mechanism {mechanism}"
-                    )
-    if ca_file is not None:
-        if protocol not in ("SSL", "SASL_SSL"):
-            raise ConfigurationError(
-                "KAFKA_SSL_CAFILE",
-                f"is set but KAFKA_SECURITY_PROTOCOL is {protocol}, which uses no TLS",
-            )
-        if not os.path.isfile(ca_file) or not os.access(ca_file, os.R_OK):
-            raise ConfigurationError("KAFKA_SSL_CAFILE", f"{ca_file!r} is not a readable file")
-    return KafkaSecurity(
-        protocol=protocol,
-        sasl_mechanism=mechanism,
-        sasl_username=username,
-        sasl_password=password,
-        ca_file=ca_file,
-    )

@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from somacontracts.catalog import CONTRACTS, CompatibilityLevel, load_settings
+from somacontracts.catalog import CONTRACTS
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError
+from somacontracts.settings import load_settings
 
 __all__ = ["ProjectConfig", "load_config"]
 

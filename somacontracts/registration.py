@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts.catalog import CompatibilityLevel
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import RegistryError
 from somacontracts.registry_client import call, url_of
 from somacontracts.schema import registry_text

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.check import check_compatibility, check_tree
-from somacontracts.compat import check_level, parse
+from somacontracts.compat import check_level
+from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.schema import parse
 
 
 def synthetic_version(number: int) -> dict[str, Any]:

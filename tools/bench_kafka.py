@@ -52,7 +52,6 @@ from typing import Any
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.cli import main as cli_main
 from somacontracts.kafka import (
     ContractConsumer,
@@ -69,6 +68,7 @@ from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
 from somacontracts.serde import ContractSerializer
 from somacontracts.server import LocalRegistry
+from somacontracts.settings import Settings, load_settings
 
 PARTITIONS = 3
 OFFSET_STORED = -1000

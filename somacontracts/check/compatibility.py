@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.check.findings import Category, Finding
 from somacontracts.check.lint import lint
 from somacontracts.compat import Direction, check_level
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.schemas import ContractSchemas
 
 __all__ = ["check_compatibility", "check_tree"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from somacontracts import catalog, schemas
 from somacontracts.cli.options import add_format
+from somacontracts.settings import Settings, load_settings
 
 __all__ = ["register", "run"]
 
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def describe(settings: catalog.Settings) -> list[dict[str, Any]]:
+def describe(settings: Settings) -> list[dict[str, Any]]:
     """One row per contract: name, versions, level, key field, topics, subjects, fingerprint."""
     bundled = schemas.bundled()
     rows = []
@@ -46,7 +47,7 @@ def describe(settings: catalog.Settings) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalog."""
-    rows = describe(catalog.load_settings())
+    rows = describe(load_settings())
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from somacontracts.catalog import CONTRACTS, Settings
+from somacontracts.catalog import CONTRACTS
 from somacontracts.cli.topics import add_bootstrap, settings_of
 from somacontracts.kafka import (
     ContractConsumer,
@@ -31,11 +31,12 @@ from somacontracts.kafka import (
     open_admin,
     plan_topics,
 )
-from somacontracts.kafka._typing import contract_name
 from somacontracts.kafka.local import LocalBroker
+from somacontracts.kafka.routing import contract_name
 from somacontracts.kafka.samples import samples
 from somacontracts.serde import ContractModel
 from somacontracts.server import LocalRegistry
+from somacontracts.settings import Settings
 
 __all__ = ["register", "run"]
 

@@ -20,8 +20,8 @@ import argparse
 import os
 from typing import Any
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics, scale_topic
+from somacontracts.settings import Settings, load_settings
 
 __all__ = ["add_bootstrap", "register", "run_apply", "run_scale", "settings_of"]
 

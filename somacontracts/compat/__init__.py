@@ -1,33 +1,58 @@
-"""Schema compatibility: the reader/writer engine and Schema Registry's levels.
+"""Schema compatibility: the reader/writer engine, Schema Registry's levels, change reports.
 
 :func:`check_reader_writer` gives Apache Avro Java's verdict on whether a reader schema
 reads everything a writer schema writes, with every problem found; :func:`check_level`
-applies a registry :class:`~somacontracts.catalog.CompatibilityLevel` to a new schema
-and the versions before it. :func:`parse` checks a schema once for many checks. Invalid
-schemas raise :class:`InvalidSchemaError`. This package is pure: no I/O.
+applies a registry :class:`CompatibilityLevel` to a new schema and the versions before
+it; :mod:`~somacontracts.compat.changes` reports what changed between two versions and
+which side deploys first. Invalid schemas raise :class:`InvalidSchemaError`. Pure: no
+I/O. The names load on first use, so that importing :class:`CompatibilityLevel` (as the
+runtime's catalog does) loads neither the engine nor the schema model.
 """
 
-from somacontracts.compat.engine import check_reader_writer
-from somacontracts.compat.levels import check_level, directions
-from somacontracts.compat.results import (
-    CompatibilityResult,
-    Direction,
-    Incompatibility,
-    IncompatibilityType,
-    InvalidSchemaError,
-)
-from somacontracts.schema.model import ParsedSchema
-from somacontracts.schema.parse import parse
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from somacontracts.compat.engine import check_reader_writer
+    from somacontracts.compat.history import check_level
+    from somacontracts.compat.levels import CompatibilityLevel, directions
+    from somacontracts.compat.results import (
+        CompatibilityResult,
+        Direction,
+        Incompatibility,
+        IncompatibilityType,
+        InvalidSchemaError,
+    )
 
 __all__ = [
+    "CompatibilityLevel",
     "CompatibilityResult",
     "Direction",
     "Incompatibility",
     "IncompatibilityType",
     "InvalidSchemaError",
-    "ParsedSchema",
     "check_level",
     "check_reader_writer",
     "directions",
-    "parse",
 ]
+
+_HOMES = {
+    "CompatibilityLevel": "levels",
+    "directions": "levels",
+    "check_level": "history",
+    "check_reader_writer": "engine",
+    "CompatibilityResult": "results",
+    "Direction": "results",
+    "Incompatibility": "results",
+    "IncompatibilityType": "results",
+    "InvalidSchemaError": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

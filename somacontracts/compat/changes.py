@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat.engine import check_reader_writer
-from somacontracts.compat.levels import directions
+from somacontracts.compat.levels import CompatibilityLevel, directions
 from somacontracts.compat.results import Direction
 from somacontracts.schema.model import (
     ArrayNode,

@@ -26,13 +26,13 @@ from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError, redact
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
-from somacontracts.kafka._typing import topic_for
 from somacontracts.kafka.errors import DeliveryError
+from somacontracts.kafka.routing import topic_for
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.serde import ContractDeserializer, ContractModel
+from somacontracts.settings import Settings, load_settings
 
 __all__ = ["BATCH_SIZE", "ContractConsumer", "Handler", "Received", "RunStats"]
 

@@ -26,11 +26,12 @@ from confluent_kafka import KafkaError, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.catalog import Settings, contract, load_settings
+from somacontracts.catalog import contract
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
-from somacontracts.kafka._typing import contract_name, topic_for
 from somacontracts.kafka.errors import DeliveryError
+from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer
+from somacontracts.settings import Settings, load_settings
 
 __all__ = ["ContractProducer", "Delivered", "DeliveryCallback", "Headers"]
 

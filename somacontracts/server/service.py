@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat import (
     CompatibilityResult,
     Direction,
@@ -33,6 +32,7 @@ from somacontracts.compat import (
     InvalidSchemaError,
     check_level,
 )
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.schema import NamedNode, parse, registry_text, standalone
 from somacontracts.server import errors
 from somacontracts.server.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion

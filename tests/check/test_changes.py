@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat.changes import ChangeKind, diff_versions
+from somacontracts.compat.levels import CompatibilityLevel
 
 BASE: dict[str, Any] = {
     "type": "record",

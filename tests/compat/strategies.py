@@ -25,7 +25,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from somacontracts.compat import InvalidSchemaError, parse
+from somacontracts.compat import InvalidSchemaError
+from somacontracts.schema import parse
 
 __all__ = [
     "NO_DEFAULT",

@@ -11,11 +11,10 @@ from somacontracts.compat import (
     CompatibilityResult,
     IncompatibilityType,
     InvalidSchemaError,
-    ParsedSchema,
     check_reader_writer,
-    parse,
 )
 from somacontracts.errors import ContractError, SchemaError
+from somacontracts.schema import ParsedSchema, parse
 
 
 def record(*fields: dict[str, Any], name: str = "Payment") -> dict[str, Any]:

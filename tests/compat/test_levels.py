@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat import (
     Direction,
     IncompatibilityType,
     InvalidSchemaError,
     check_level,
     directions,
-    parse,
 )
+from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.schema import parse
 
 
 def payment(*extra: dict[str, Any]) -> dict[str, Any]:

@@ -8,14 +8,14 @@ from typing import Any
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from somacontracts.catalog import CompatibilityLevel
 from somacontracts.compat import (
     IncompatibilityType,
     InvalidSchemaError,
     check_level,
     check_reader_writer,
-    parse,
 )
+from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.schema import parse
 from tests.compat.strategies import (
     NO_DEFAULT,
     default_for,

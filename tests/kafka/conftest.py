@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.cli import EXIT_OK, main
 from somacontracts.kafka import TopicSpec, apply_plans, dlq_name, plan_topics
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.server import LocalRegistry
+from somacontracts.settings import Settings, load_settings
 
 FAST_GROUP: dict[str, Any] = {
     "session.timeout.ms": 6000,

@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 import pytest
 from confluent_kafka import KafkaError, Message
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.errors import DeserializationError
 from somacontracts.kafka import (
     ContractConsumer,
@@ -30,6 +29,7 @@ from somacontracts.kafka import (
 from somacontracts.kafka.consumer import _make_received
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
+from somacontracts.settings import Settings, load_settings
 
 TOPIC = "tool.requests.logic"
 Report = Callable[[KafkaError | None, Message], None]

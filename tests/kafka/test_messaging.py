@@ -11,7 +11,6 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from somacontracts.catalog import Settings, load_settings
 from somacontracts.errors import ContractError
 from somacontracts.kafka import (
     BrokerUnavailableError,
@@ -29,6 +28,7 @@ from somacontracts.models import (
     ToolResultMetrics,
     ToolResultStatus,
 )
+from somacontracts.settings import Settings, load_settings
 from tests.kafka.conftest import FAST_GROUP, create_topics
 
 PARTITIONS = 3

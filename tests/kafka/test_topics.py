@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 
-from somacontracts.catalog import TOPICS, Settings
+from somacontracts.catalog import TOPICS
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
 from somacontracts.kafka import (
     PartitionShrinkError,
@@ -18,6 +18,7 @@ from somacontracts.kafka import (
     plan_topics,
     scale_topic,
 )
+from somacontracts.settings import Settings
 
 
 def test_catalog_topics_follow_env_names_and_add_dead_letter_topics(settings: Settings) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from somacontracts import catalog
-from somacontracts.catalog import CONTRACTS, TOPICS, CompatibilityLevel, load_settings
+from somacontracts.catalog import CONTRACTS, TOPICS
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError, ContractError, UnknownContractError
+from somacontracts.settings import load_settings
 
 DAY_MS = 86_400_000
 
