@@ -25,16 +25,15 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from somacontracts import schemas
 from somacontracts.check import check_tree
 from somacontracts.check.findings import Category, Finding
-from somacontracts.check.lint import RULES
 from somacontracts.check.lock import compare, read_lock
 from somacontracts.check.report import RENDERERS
 from somacontracts.check.vcs import versions_at
-from somacontracts.cli.options import add_registry, add_schemas
+from somacontracts.cli.common import add_config, add_registry, add_schemas, resolve
 from somacontracts.codegen import compare_modules
 from somacontracts.codegen.names import module_name
 from somacontracts.codegen.project import render_project
 from somacontracts.errors import RegistryError
-from somacontracts.project import ProjectConfig, load_config
+from somacontracts.project import ProjectConfig
 from somacontracts.registry_client import compatibility_verbose, connect, url_of
 
 __all__ = ["register", "run"]
@@ -60,28 +59,6 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
     parser.set_defaults(run=run)
-
-
-def add_config(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE`` and ``--lock FILE``."""
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("pyproject.toml"),
-        metavar="FILE",
-        help="TOML file with a [tool.somacontracts] table (default: ./pyproject.toml)",
-    )
-    parser.add_argument(
-        "--lock", type=Path, metavar="FILE", help="lock file (default: from the configuration)"
-    )
-
-
-def resolve(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
-    """The configuration, schema folder and lock file that ``args`` select."""
-    config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
-    root = args.schemas or config.schemas or schemas.bundled_root()
-    lock = args.lock or config.lock
-    return config, root, lock
 
 
 def registry_findings(

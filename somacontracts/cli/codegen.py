@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
-from somacontracts.cli.check import add_config, resolve
-from somacontracts.cli.options import add_schemas
+from somacontracts.cli.common import add_config, add_schemas, resolve
 from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
 from somacontracts.codegen.writer import compare_modules, write_modules

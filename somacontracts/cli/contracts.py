@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
-from somacontracts.cli.options import add_format
+from somacontracts.cli.common import add_format
 from somacontracts.settings import Settings, load_settings
 
 __all__ = ["register", "run"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts.catalog import CONTRACTS
-from somacontracts.cli.topics import add_bootstrap, settings_of
+from somacontracts.cli.common import add_bootstrap, settings_of
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,

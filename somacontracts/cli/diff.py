@@ -17,8 +17,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.vcs import versions_at
-from somacontracts.cli.check import add_config, resolve
-from somacontracts.cli.options import add_schemas
+from somacontracts.cli.common import add_config, add_schemas, resolve
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.errors import ConfigurationError
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.lock import read_lock, render_lock, with_new_versions, write_lock
-from somacontracts.cli.check import add_config, resolve
-from somacontracts.cli.options import add_schemas
+from somacontracts.cli.common import add_config, add_schemas, count, resolve
 
 __all__ = ["register", "run"]
 
@@ -47,21 +46,17 @@ def run(args: argparse.Namespace) -> int:
         if unchanged:
             print(f"{lock_path}: up to date")
             return 0
-        news = [f"{_count(added, 'new version')} not locked"] if added else []
+        news = [f"{count(added, 'new version')} not locked"] if added else []
         if upgraded:
-            news.append(f"{_count(upgraded, 'version')} locked by fingerprint alone")
+            news.append(f"{count(upgraded, 'version')} locked by fingerprint alone")
         print(f"{lock_path}: out of date: {'; '.join(news)}; run `somacontracts lock`")
         return 1
     if unchanged:
         print(f"{lock_path}: up to date, nothing to add")
         return 0
     write_lock(lock_path, new)
-    done = [f"locked {_count(added, 'new version')}"] if added else []
+    done = [f"locked {count(added, 'new version')}"] if added else []
     if upgraded:
-        done.append(f"recorded the registry text of {_count(upgraded, 'version')} locked before")
+        done.append(f"recorded the registry text of {count(upgraded, 'version')} locked before")
     print(f"{lock_path}: {'; '.join(done) or 'rewritten'}")
     return 0
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

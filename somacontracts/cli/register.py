@@ -19,15 +19,13 @@ import argparse
 import sys
 from typing import Any
 
-from somacontracts import schemas
 from somacontracts.check.lock import read_lock, with_registry_ids, write_lock
-from somacontracts.cli.check import add_config, resolve
-from somacontracts.cli.options import add_registry, add_schemas
+from somacontracts.cli.common import add_config, add_registry, add_schemas, plan_registry
 from somacontracts.errors import RegistryError, RegistryUnavailableError
-from somacontracts.registration import SubjectPlan, apply_plan, plan_subject, subject_state
-from somacontracts.registry_client import connect, url_of
+from somacontracts.registration import SubjectPlan, apply_plan
+from somacontracts.registry_client import url_of
 
-__all__ = ["gather_plans", "register", "run"]
+__all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
@@ -54,23 +52,6 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def gather_plans(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:
-    """Connect and plan every subject of every contract; return (client, plans, lock path)."""
-    config, root, lock_path = resolve(args)
-    tree = schemas.load_tree(root)
-    client = connect(url=args.registry, ca_file=args.registry_ca)
-    try:
-        plans = [
-            plan_subject(subject_state(client, subject), tree[name], config.level_of(name))
-            for name in tree
-            for subject in config.subjects_of(name)
-        ]
-    except BaseException:
-        client.close()
-        raise
-    return client, plans, lock_path
-
-
 def _report_inconsistent(plans: list[SubjectPlan]) -> bool:
     bad = False
     for plan in plans:
@@ -94,7 +75,7 @@ def _report_inconsistent(plans: list[SubjectPlan]) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
-    client, plans, lock_path = gather_plans(args)
+    client, plans, lock_path = plan_registry(args)
     with client:
         return _register(args, client, plans, lock_path)
 

@@ -10,9 +10,13 @@ import argparse
 import json
 from typing import Any
 
-from somacontracts.cli.check import add_config
-from somacontracts.cli.options import add_format, add_registry, add_schemas
-from somacontracts.cli.register import gather_plans
+from somacontracts.cli.common import (
+    add_config,
+    add_format,
+    add_registry,
+    add_schemas,
+    plan_registry,
+)
 from somacontracts.registration import SubjectPlan
 
 __all__ = ["register", "run"]
@@ -52,7 +56,7 @@ def _row(plan: SubjectPlan) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print one row per subject."""
-    client, plans, _ = gather_plans(args)
+    client, plans, _ = plan_registry(args)
     client.close()
     rows = [_row(p) for p in plans]
     behind = any(r["unregistered"] or r["drift"] or not r["level_set"] for r in rows)

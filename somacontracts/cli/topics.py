@@ -17,30 +17,12 @@ or a refused operation.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from somacontracts.cli.common import add_bootstrap, settings_of
 from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics, scale_topic
-from somacontracts.settings import Settings, load_settings
 
-__all__ = ["add_bootstrap", "register", "run_apply", "run_scale", "settings_of"]
-
-
-def add_bootstrap(parser: argparse.ArgumentParser) -> None:
-    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS)."""
-    parser.add_argument(
-        "--bootstrap",
-        metavar="SERVERS",
-        help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS or localhost:9092)",
-    )
-
-
-def settings_of(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with ``--bootstrap`` taking precedence."""
-    env = dict(os.environ)
-    if args.bootstrap:
-        env["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
-    return load_settings(env)
+__all__ = ["register", "run_apply", "run_scale"]
 
 
 def register(sub: Any) -> None:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
-from somacontracts.cli.options import add_format, add_schemas
+from somacontracts.cli.common import add_format, add_schemas
 from somacontracts.errors import SchemaLoadError
 
 __all__ = ["register", "run"]

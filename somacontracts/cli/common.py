@@ -1,0 +1,120 @@
+"""What the commands share, declared once: options, the project they read, counts in words.
+
+Commands import this module and nothing of each other. Options: ``--schemas``,
+``--config``/``--lock``, ``--format``, ``--registry``/``--registry-ca``, ``--bootstrap``.
+:func:`resolve` turns the options into the project configuration, schema folder and
+lock file every command reads the same way; :func:`plan_registry` reads what a registry
+holds for ``register`` and ``status``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from somacontracts import schemas
+from somacontracts.check.lint import RULES
+from somacontracts.project import ProjectConfig, load_config
+from somacontracts.registration import SubjectPlan, plan_subject, subject_state
+from somacontracts.registry_client import connect
+from somacontracts.settings import Settings, load_settings
+
+__all__ = [
+    "add_bootstrap",
+    "add_config",
+    "add_format",
+    "add_registry",
+    "add_schemas",
+    "count",
+    "plan_registry",
+    "resolve",
+    "settings_of",
+]
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun`` in agreement: ``1 contract``, ``5 contracts``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def add_schemas(parser: argparse.ArgumentParser) -> None:
+    """``--schemas DIR``: the contract tree to read instead of the installed one."""
+    parser.add_argument(
+        "--schemas",
+        type=Path,
+        metavar="DIR",
+        help="folder of <Contract>/vN.avsc files (default: the contracts of this package)",
+    )
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    """``--format text|json``."""
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def add_registry(parser: argparse.ArgumentParser, *, help_url: str) -> None:
+    """``--registry URL`` and ``--registry-ca FILE`` (defaults from ``SCHEMA_REGISTRY_*``)."""
+    parser.add_argument("--registry", metavar="URL", help=help_url)
+    parser.add_argument(
+        "--registry-ca",
+        metavar="FILE",
+        help="CA bundle for the registry's TLS certificate (default: SCHEMA_REGISTRY_CA_FILE)",
+    )
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and ``--lock FILE``."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("pyproject.toml"),
+        metavar="FILE",
+        help="TOML file with a [tool.somacontracts] table (default: ./pyproject.toml)",
+    )
+    parser.add_argument(
+        "--lock", type=Path, metavar="FILE", help="lock file (default: from the configuration)"
+    )
+
+
+def resolve(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
+    """The configuration, schema folder and lock file that ``args`` select."""
+    config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
+    root = args.schemas or config.schemas or schemas.bundled_root()
+    lock = args.lock or config.lock
+    return config, root, lock
+
+
+def add_bootstrap(parser: argparse.ArgumentParser) -> None:
+    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS)."""
+    parser.add_argument(
+        "--bootstrap",
+        metavar="SERVERS",
+        help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS or localhost:9092)",
+    )
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with ``--bootstrap`` taking precedence."""
+    env = dict(os.environ)
+    if args.bootstrap:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
+    return load_settings(env)
+
+
+def plan_registry(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:
+    """Connect and plan every subject of every contract; return (client, plans, lock path)."""
+    config, root, lock_path = resolve(args)
+    tree = schemas.load_tree(root)
+    client = connect(url=args.registry, ca_file=args.registry_ca)
+    try:
+        plans = [
+            plan_subject(subject_state(client, subject), tree[name], config.level_of(name))
+            for name in tree
+            for subject in config.subjects_of(name)
+        ]
+    except BaseException:
+        client.close()
+        raise
+    return client, plans, lock_path
