@@ -3,11 +3,18 @@
 The typed payload classes (:mod:`somacontracts.models`, generated from the versioned
 Avro schemas that ship inside the package), the serializers that put them on Kafka in
 Confluent's wire format (:mod:`somacontracts.serde`), the catalog of topics and subjects
-(:mod:`somacontracts.catalog`), and one exception root, :class:`ContractError`.
+(:mod:`somacontracts.catalog`, :mod:`somacontracts.settings`), and one exception root,
+:class:`ContractError`.
+
+The names below load on first use: ``import somacontracts.models`` in a service loads
+the models and their runtime, not the serdes, the registry client or the schema tree.
 """
 
-from somacontracts.catalog import CONTRACTS, TOPICS, Contract, Topic
-from somacontracts.compat.levels import CompatibilityLevel
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
@@ -22,26 +29,30 @@ from somacontracts.errors import (
     SerializationError,
     UnknownContractError,
 )
-from somacontracts.models import (
-    ConversationEvent,
-    ConversationEventMetadata,
-    ConversationEventType,
-    ConversationRole,
-    DelegatedTask,
-    DelegatedTaskMetadata,
-    SettingsChangeKind,
-    SettingsPayload,
-    SettingsPayloadMetadata,
-    ToolInvocation,
-    ToolInvocationMetadata,
-    ToolResult,
-    ToolResultMetadata,
-    ToolResultMetrics,
-    ToolResultStatus,
-)
-from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
-from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from somacontracts.catalog import CONTRACTS, TOPICS, Contract, Topic
+    from somacontracts.compat.levels import CompatibilityLevel
+    from somacontracts.models import (
+        ConversationEvent,
+        ConversationEventMetadata,
+        ConversationEventType,
+        ConversationRole,
+        DelegatedTask,
+        DelegatedTaskMetadata,
+        SettingsChangeKind,
+        SettingsPayload,
+        SettingsPayloadMetadata,
+        ToolInvocation,
+        ToolInvocationMetadata,
+        ToolResult,
+        ToolResultMetadata,
+        ToolResultMetrics,
+        ToolResultStatus,
+    )
+    from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
+    from somacontracts.serde import ContractDeserializer, ContractSerializer
+    from somacontracts.settings import Settings, load_settings
 
 __all__ = [
     "CONTRACTS",
@@ -86,3 +97,42 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_MODELS = (
+    "ConversationEvent",
+    "ConversationEventMetadata",
+    "ConversationEventType",
+    "ConversationRole",
+    "DelegatedTask",
+    "DelegatedTaskMetadata",
+    "SettingsChangeKind",
+    "SettingsPayload",
+    "SettingsPayloadMetadata",
+    "ToolInvocation",
+    "ToolInvocationMetadata",
+    "ToolResult",
+    "ToolResultMetadata",
+    "ToolResultMetrics",
+    "ToolResultStatus",
+)
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(("CONTRACTS", "TOPICS", "Contract", "Topic"), "catalog"),
+    "CompatibilityLevel": "compat.levels",
+    **dict.fromkeys(_MODELS, "models"),
+    **dict.fromkeys(("ContractSchemas", "SchemaVersion", "bundled"), "schemas"),
+    **dict.fromkeys(("ContractDeserializer", "ContractSerializer"), "serde"),
+    **dict.fromkeys(("Settings", "load_settings"), "settings"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # later uses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

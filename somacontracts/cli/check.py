@@ -28,7 +28,7 @@ from somacontracts.check.findings import Category, Finding
 from somacontracts.check.lock import compare, read_lock
 from somacontracts.check.report import RENDERERS
 from somacontracts.check.vcs import versions_at
-from somacontracts.cli.common import add_config, add_registry, add_schemas, resolve
+from somacontracts.cli.common import add_config, add_registry, add_schemas, project_files
 from somacontracts.codegen import compare_modules
 from somacontracts.codegen.names import module_name
 from somacontracts.codegen.project import render_project
@@ -116,7 +116,7 @@ def models_findings(
 
 def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
-    config, root, lock_path = resolve(args)
+    config, root, lock_path = project_files(args)
     tree = schemas.load_tree(root)
     levels = {name: config.level_of(name) for name in tree}
     findings = check_tree(tree, levels, disabled=config.disabled_rules)

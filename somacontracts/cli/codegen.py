@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
-from somacontracts.cli.common import add_config, add_schemas, resolve
+from somacontracts.cli.common import add_config, add_schemas, project_files
 from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
 from somacontracts.codegen.writer import compare_modules, write_modules
@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render every contract, then write the modules or compare them."""
-    config, root, _ = resolve(args)
+    config, root, _ = project_files(args)
     out: Path | None = args.out if args.out is not None else config.models
     if out is None:
         raise ConfigurationError(

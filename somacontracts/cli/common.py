@@ -2,7 +2,7 @@
 
 Commands import this module and nothing of each other. Options: ``--schemas``,
 ``--config``/``--lock``, ``--format``, ``--registry``/``--registry-ca``, ``--bootstrap``.
-:func:`resolve` turns the options into the project configuration, schema folder and
+:func:`project_files` turns the options into the project configuration, schema folder and
 lock file every command reads the same way; :func:`plan_registry` reads what a registry
 holds for ``register`` and ``status``.
 """
@@ -29,7 +29,7 @@ __all__ = [
     "add_schemas",
     "count",
     "plan_registry",
-    "resolve",
+    "project_files",
     "settings_of",
 ]
 
@@ -78,7 +78,7 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
+def project_files(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
     """The configuration, schema folder and lock file that ``args`` select."""
     config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
     root = args.schemas or config.schemas or schemas.bundled_root()
@@ -105,7 +105,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 def plan_registry(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:
     """Connect and plan every subject of every contract; return (client, plans, lock path)."""
-    config, root, lock_path = resolve(args)
+    config, root, lock_path = project_files(args)
     tree = schemas.load_tree(root)
     client = connect(url=args.registry, ca_file=args.registry_ca)
     try:

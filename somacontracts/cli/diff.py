@@ -17,7 +17,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.vcs import versions_at
-from somacontracts.cli.common import add_config, add_schemas, resolve
+from somacontracts.cli.common import add_config, add_schemas, project_files
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.errors import ConfigurationError
 
@@ -93,7 +93,7 @@ def _pairs(
 
 def run(args: argparse.Namespace) -> int:
     """Print the change report of each selected pair of versions."""
-    config, root, _ = resolve(args)
+    config, root, _ = project_files(args)
     args.root = root
     tree = schemas.load_tree(root)
     reports = []

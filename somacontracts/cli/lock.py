@@ -13,7 +13,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.lock import read_lock, render_lock, with_new_versions, write_lock
-from somacontracts.cli.common import add_config, add_schemas, count, resolve
+from somacontracts.cli.common import add_config, add_schemas, count, project_files
 
 __all__ = ["register", "run"]
 
@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Update (or with ``--check``, verify) the lock file."""
-    _, root, lock_path = resolve(args)
+    _, root, lock_path = project_files(args)
     tree = schemas.load_tree(root)
     old = read_lock(lock_path)
     new = with_new_versions(old, tree, source=str(lock_path))

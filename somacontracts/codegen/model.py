@@ -32,8 +32,8 @@ from typing import Any
 
 from somacontracts.codegen import names
 from somacontracts.errors import SchemaError
-from somacontracts.runtime.codec import LOGICAL_KINDS as _LOGICAL_KINDS
-from somacontracts.runtime.codec import PRIMITIVE_KINDS as _PRIMITIVE_KINDS
+from somacontracts.runtime.kinds import LOGICAL_KINDS as _LOGICAL_KINDS
+from somacontracts.runtime.kinds import PRIMITIVE_KINDS as _PRIMITIVE_KINDS
 from somacontracts.schema import (
     ArrayNode,
     EnumNode,

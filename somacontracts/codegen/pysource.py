@@ -25,8 +25,10 @@ __all__ = [
     "LINE_LENGTH",
     "bytes_literal",
     "call_lines",
+    "def_lines",
     "docstring_lines",
     "literal_lines",
+    "long_name_lines",
     "string_literal",
     "value_literal",
 ]
@@ -217,3 +219,20 @@ def _escape_docstring(text: str) -> str:
     if body.endswith('"'):
         body = body[:-1] + '\\"'
     return body
+
+
+def long_name_lines(lines: list[str]) -> list[str]:
+    """``lines`` of a call, its first line marked when a long field name leaves no way to
+    fit it (the field name appears twice: as the key and in the helper's name)."""
+    first = lines[0]
+    if len(first) <= LINE_LENGTH or " " not in first.strip():  # E501 spares one-word lines
+        return lines
+    return [first + "  # noqa: E501", *lines[1:]]
+
+
+def def_lines(template: tuple[str, str, str], **values: str) -> list[str]:
+    opening, parameter, closing = (part.format(**values) for part in template)
+    inline = f"{opening}{parameter}{closing}"
+    if len(inline) <= LINE_LENGTH:
+        return [inline]
+    return [opening, f"{'    '}{parameter},", closing]

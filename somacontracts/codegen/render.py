@@ -14,29 +14,21 @@ What the generated code does, and why:
   ``dataclasses.replace`` still makes changed copies, and instances compare by value;
 * a ``StrEnum`` per enum whose values are the symbols, so a member *is* the string
   fastavro writes and ``to_avro`` passes it through untouched;
-* ``to_avro`` and ``from_avro`` are straight-line code written per class: no loop over
-  fields, no reflection. Logical types stay the Python objects fastavro converts itself
-  (``UUID``, ``datetime``, ``Decimal``); only free-form JSON (text <-> value), records
-  and unions need work;
-* a record in a union is written in fastavro's tuple notation ``(full_name, datum)``,
-  which picks the branch by name instead of trying each branch's validation; so is an
-  enum next to a string-like branch, an int next to a float and a datetime next to a
-  date, where fastavro's first match would pick the wrong branch. ``from_avro`` of a union takes the
-  ``(name, datum)`` pairs fastavro's reader returns with ``return_named_type=True`` (or
-  ``return_record_name=True``), and a plain datum wherever its Python type alone tells
-  the branch.
+* ``to_avro`` and ``from_avro`` (fastavro's datums, :mod:`~somacontracts.codegen.datum_methods`)
+  and ``write_avro`` and ``read_avro`` (Avro binary, :mod:`~somacontracts.codegen.codec_methods`)
+  are straight-line code written per class: no loop over fields, no reflection.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from somacontracts.codegen import binary, names, templates
+from somacontracts.codegen import codec_methods, names, templates
+from somacontracts.codegen.datum_methods import DatumMethods, Helpers
 from somacontracts.codegen.model import (
     CodegenError,
     EnumDefault,
@@ -45,13 +37,13 @@ from somacontracts.codegen.model import (
     JsonDefault,
     RecordDefault,
     RecordModel,
-    TypeModel,
     VersionModel,
     build_version,
 )
 from somacontracts.codegen.pysource import (
     LINE_LENGTH,
     call_lines,
+    def_lines,
     docstring_lines,
     literal_lines,
     string_literal,
@@ -66,63 +58,6 @@ INIT_MODULE = "__init__.py"
 
 _INDENT = "    "
 
-# Python types a value of each kind has in a model (for isinstance) and in a datum
-# fastavro reads (for telling union branches apart), most specific first where one
-# is a subclass of another (bool of int, datetime of date).
-_VALUE_CHECK = {
-    "boolean": "bool",
-    "datetime": "datetime.datetime",
-    "date": "datetime.date",
-    "time": "datetime.time",
-    "decimal": "decimal.Decimal",
-    "uuid": "uuid.UUID",
-    "fixed_uuid": "uuid.UUID",
-    "int": "int",
-    "float": "float",
-    "string": "str",
-    "bytes": "bytes",
-    "fixed": "bytes",
-    "array": "list",
-    "map": "dict",
-}
-_DATUM_CHECK = {
-    **_VALUE_CHECK,
-    "fixed_uuid": "bytes",
-    "enum": "str",
-    "json": "str",
-    "record": "dict",
-}
-_CHECK_ORDER = (
-    "bool",
-    "datetime.datetime",
-    "datetime.date",
-    "datetime.time",
-    "decimal.Decimal",
-    "uuid.UUID",
-    "int",
-    "float",
-    "str",
-    "bytes",
-    "list",
-    "dict",
-)
-_ANNOTATIONS = {
-    "null": "None",
-    "boolean": "bool",
-    "int": "int",
-    "float": "float",
-    "string": "str",
-    "bytes": "bytes",
-    "fixed": "bytes",
-    "json": "_rt.JsonValue",
-    "uuid": "uuid.UUID",
-    "fixed_uuid": "uuid.UUID",
-    "datetime": "datetime.datetime",
-    "date": "datetime.date",
-    "time": "datetime.time",
-    "decimal": "decimal.Decimal",
-}
-_STRING_LIKE = frozenset({"string", "enum", "uuid"})
 _MODULES = ("collections.abc", "dataclasses", "datetime", "decimal", "enum", "typing", "uuid")
 
 
@@ -210,38 +145,16 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
 # -- one contract's module ---------------------------------------------------------------
 
 
-@dataclasses.dataclass(slots=True)
-class _Helpers:
-    """Module-level functions generated for one class: conversions and default factories."""
-
-    blocks: list[list[str]] = dataclasses.field(default_factory=list)
-    """Conversion helpers, placed after the class (its methods call them)."""
-    factories: list[list[str]] = dataclasses.field(default_factory=list)
-    """Default factories, placed before the class (its body refers to them)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Owner:
-    """The record whose conversion is being written, and where its helpers go."""
-
-    record: RecordModel
-    helpers: _Helpers
-
-
-class _Module:
+class _Module(DatumMethods):
     def __init__(
         self, versions: Sequence[VersionModel], *, subjects: tuple[str, ...], command: str
     ) -> None:
+        super().__init__()
         self.versions = versions
         self.subjects = subjects
         self.command = command
         self.contract = versions[0].version.contract
-        self.imports: set[str] = set()
-        self.uses_runtime = False
         self.mixed_case = False
-        self.function_names: set[str] = set()
-        self.helper_names: dict[tuple[str, str, str], str] = {}
-        self.classes: dict[str, RecordModel | EnumModel] = {}
         self.current: VersionModel = versions[0]
         self.binary = False
 
@@ -253,15 +166,15 @@ class _Module:
         for version in self.versions:
             self.current = version
             self.classes = version.named
-            with_codec = binary.supported(version, self.value_check)
+            with_codec = codec_methods.supported(version, self.value_check)
             self.binary |= with_codec
             for enum in version.enums:
                 body.append(self.enum_class(enum))
                 if with_codec:
-                    body.append(binary.enum_table_lines(enum))
+                    body.append(codec_methods.enum_table_lines(enum))
                 exported.append(enum.class_name)
             for record in version.records:
-                helpers = _Helpers()
+                helpers = Helpers()
                 block = self.record_class(record, version, helpers, with_codec=with_codec)
                 body += [*helpers.factories, block, *helpers.blocks]
                 exported.append(record.class_name)
@@ -331,7 +244,7 @@ class _Module:
         return lines
 
     def record_class(
-        self, record: RecordModel, version: VersionModel, helpers: _Helpers, *, with_codec: bool
+        self, record: RecordModel, version: VersionModel, helpers: Helpers, *, with_codec: bool
     ) -> list[str]:
         self.imports.update(("dataclasses", "typing", "collections.abc"))
         lines = [
@@ -367,7 +280,7 @@ class _Module:
         return lines
 
     def codec_methods(
-        self, record: RecordModel, version: VersionModel, helpers: _Helpers
+        self, record: RecordModel, version: VersionModel, helpers: Helpers
     ) -> list[str]:
         """``write_avro`` and ``read_avro`` of ``record``; their helpers go to ``helpers``."""
         self.uses_runtime = True
@@ -377,13 +290,11 @@ class _Module:
             if key not in self.helper_names:
                 name = self.function_name(path, "read_avro")
                 self.helper_names[key] = name
-                define = _def_lines(
-                    templates.HELPER_READ_AVRO_DEF, name=name, annotation=annotation
-                )
+                define = def_lines(templates.HELPER_READ_AVRO_DEF, name=name, annotation=annotation)
                 helpers.blocks.append([*define, *body])
             return self.helper_names[key]
 
-        codec = binary.Codec(
+        codec = codec_methods.Codec(
             records={r.full_name: r for r in version.records},
             enums={e.full_name: e for e in version.enums},
             class_name=self.class_name,
@@ -406,7 +317,7 @@ class _Module:
         fingerprint = version.version.fingerprint
         return lines + literal_lines(fingerprint, 1, "FINGERPRINT: typing.ClassVar[str] = ")
 
-    def field(self, record: RecordModel, field: FieldModel, helpers: _Helpers) -> list[str]:
+    def field(self, record: RecordModel, field: FieldModel, helpers: Helpers) -> list[str]:
         self.mixed_case |= names.is_mixed_case(field.attribute)
         annotation = self.annotation(field.type)
         prefix = f"{field.attribute}: {annotation}"
@@ -422,7 +333,7 @@ class _Module:
         return lines
 
     def default_lines(
-        self, record: RecordModel, field: FieldModel, prefix: str, helpers: _Helpers
+        self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
     ) -> list[str]:
         value = field.default
         if isinstance(value, JsonDefault):
@@ -445,11 +356,11 @@ class _Module:
         return literal_lines(value, 1, f"{prefix} = ")
 
     def factory(
-        self, record: RecordModel, field: FieldModel, prefix: str, helpers: _Helpers
+        self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
     ) -> list[str]:
         name = self.function_name(field.attribute, "default")
         annotation = self.annotation(field.type)
-        lines = _def_lines(templates.FACTORY_DEF, name=name, annotation=annotation)
+        lines = def_lines(templates.FACTORY_DEF, name=name, annotation=annotation)
         lines += self.default_expression(field.default, 1, "return ", "")
         helpers.factories.append(lines)
         return call_lines(
@@ -505,294 +416,6 @@ class _Module:
         elif kind == "UUID":
             self.imports.add("uuid")
 
-    # -- conversions -------------------------------------------------------------------
-
-    def to_avro(self, record: RecordModel, helpers: _Helpers) -> list[str]:
-        owner = _Owner(record, helpers)
-        pad = _INDENT * 2
-        lines = [f"{_INDENT}{templates.TO_AVRO_DEF}"]
-        lines += docstring_lines([templates.TO_AVRO_DOC], 2)
-        if not record.fields:
-            return [*lines, f"{pad}return {{}}"]
-        lines.append(f"{pad}return {{")
-        for field in record.fields:
-            key = string_literal(field.avro_name) + ": "
-            source = f"self.{field.attribute}"
-            expression = self.to_avro_expression(field.type, source, owner, field.attribute, 0)
-            line = f"{pad}{_INDENT}{key}{expression or source},"
-            if len(line) > LINE_LENGTH and expression is not None:
-                name = self.to_avro_helper(field.type, owner, field.attribute, whole=True)
-                lines += _long_name_lines(call_lines(name, [source], 3, prefix=key, suffix=","))
-            else:
-                lines.append(line)
-        return [*lines, f"{pad}}}"]
-
-    def from_avro(self, record: RecordModel, helpers: _Helpers) -> list[str]:
-        owner = _Owner(record, helpers)
-        pad = _INDENT * 2
-        lines = [f"{_INDENT}@classmethod", f"{_INDENT}{templates.FROM_AVRO_DEF}"]
-        lines += docstring_lines([templates.FROM_AVRO_DOC], 2)
-        if not record.fields:
-            return [*lines, f"{pad}return cls()"]
-        lines.append(f"{pad}return cls(")
-        for field in record.fields:
-            source = f"datum[{string_literal(field.avro_name)}]"
-            expression = self.from_avro_expression(field.type, source, owner, field.attribute, 0)
-            line = f"{pad}{_INDENT}{field.attribute}={expression or source},"
-            if len(line) > LINE_LENGTH and expression is not None:
-                name = self.from_avro_helper(field.type, owner, field.attribute)
-                lines += _long_name_lines(
-                    call_lines(name, [source], 3, prefix=f"{field.attribute}=", suffix=",")
-                )
-            else:
-                lines.append(line)
-        return [*lines, f"{pad})"]
-
-    def to_avro_expression(
-        self, type_: TypeModel, source: str, owner: _Owner, path: str, depth: int
-    ) -> str | None:
-        """Expression converting ``source`` to its datum, or None if it is its own datum."""
-        kind = type_.kind
-        if kind == "record":
-            return f"{source}.to_avro()"
-        if kind == "json":
-            self.uses_runtime = True
-            return f"_rt.dump_json({source})"
-        if kind == "fixed_uuid":
-            return f"{source}.bytes"
-        if kind in ("array", "map"):
-            assert type_.items is not None
-            item = f"v{depth}"
-            nested = f"{path}_{'items' if kind == 'array' else 'values'}"
-            inner = self.to_avro_expression(type_.items, item, owner, nested, depth + 1)
-            if inner is None:
-                return None
-            if kind == "array":
-                return f"[{inner} for {item} in {source}]"
-            return f"{{k{depth}: {inner} for k{depth}, {item} in {source}.items()}}"
-        if kind != "union":
-            return None
-        branches = type_.non_null
-        if len(branches) > 1:
-            return f"{self.to_avro_helper(type_, owner, path)}({source})"
-        if not branches:
-            return None
-        (branch,) = branches
-        if branch.kind == "record":
-            inner = f"({string_literal(branch.avro_type)}, {source}.to_avro())"
-        else:
-            inner = self.to_avro_expression(branch, source, owner, path, depth)
-        if inner is None or not type_.nullable:
-            return inner
-        return f"None if {source} is None else {inner}"
-
-    def from_avro_expression(
-        self, type_: TypeModel, source: str, owner: _Owner, path: str, depth: int
-    ) -> str | None:
-        """Expression converting the datum ``source`` to its value, or None if it is one."""
-        kind = type_.kind
-        if kind == "record":
-            return f"{self.class_name(type_)}.from_avro({source})"
-        if kind == "enum":
-            return f"{self.class_name(type_)}({source})"
-        if kind == "json":
-            self.uses_runtime = True
-            return f"_rt.load_json({source})"
-        if kind == "fixed_uuid":
-            self.imports.add("uuid")
-            return f"uuid.UUID(bytes={source})"
-        if kind in ("array", "map"):
-            assert type_.items is not None
-            item = f"v{depth}"
-            nested = f"{path}_{'items' if kind == 'array' else 'values'}"
-            inner = self.from_avro_expression(type_.items, item, owner, nested, depth + 1)
-            if inner is None:
-                return None
-            if kind == "array":
-                return f"[{inner} for {item} in {source}]"
-            return f"{{k{depth}: {inner} for k{depth}, {item} in {source}.items()}}"
-        if kind != "union":
-            return None
-        branches = type_.non_null
-        if not branches:
-            return None
-        if len(branches) == 1 and not branches[0].is_named:
-            inner = self.from_avro_expression(branches[0], source, owner, path, depth)
-            if inner is None or not type_.nullable:
-                return inner
-            return f"None if {source} is None else {inner}"
-        return f"{self.from_avro_helper(type_, owner, path)}({source})"
-
-    def to_avro_helper(
-        self, type_: TypeModel, owner: _Owner, path: str, *, whole: bool = False
-    ) -> str:
-        """A function converting a value of ``type_``; ``whole`` for a field too long inline."""
-        purpose = "to_avro_field" if whole else "to_avro"
-        key = (owner.record.class_name, path, purpose)
-        if key in self.helper_names:
-            return self.helper_names[key]
-        name = self.function_name(path, "to_avro")
-        self.helper_names[key] = name
-        annotation = self.annotation(type_)
-        lines = _def_lines(templates.HELPER_TO_AVRO_DEF, name=name, annotation=annotation)
-        if type_.kind == "union":
-            lines += self.union_to_avro_body(type_, owner, path)
-        else:
-            expression = self.to_avro_expression(type_, "value", owner, path, 0)
-            lines.append(f"{_INDENT}return {expression or 'value'}")
-        owner.helpers.blocks.append(lines)
-        return name
-
-    def from_avro_helper(self, type_: TypeModel, owner: _Owner, path: str) -> str:
-        """A function converting a datum of ``type_`` to its value."""
-        key = (owner.record.class_name, path, "from_avro")
-        if key in self.helper_names:
-            return self.helper_names[key]
-        name = self.function_name(path, "from_avro")
-        self.helper_names[key] = name
-        annotation = self.annotation(type_)
-        lines = _def_lines(templates.HELPER_FROM_AVRO_DEF, name=name, annotation=annotation)
-        if type_.kind == "union":
-            lines += self.union_from_avro_body(type_, owner, path)
-        else:
-            expression = self.from_avro_expression(type_, "value", owner, path, 0)
-            lines.append(f"{_INDENT}return {expression or 'value'}")
-        owner.helpers.blocks.append(lines)
-        return name
-
-    def union_to_avro_body(self, type_: TypeModel, owner: _Owner, path: str) -> list[str]:
-        pad = _INDENT
-        lines: list[str] = []
-        if type_.nullable:
-            lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
-        chosen: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        if len(type_.non_null) == 1:  # nothing to tell apart
-            (branch,) = type_.non_null
-            return [*lines, f"{pad}return {self.branch_to_avro(branch, type_, owner, path)}"]
-        for branch in sorted(type_.non_null, key=_value_rank):
-            check = self.value_check(branch)
-            if check in seen:
-                continue
-            seen.add(check)
-            chosen.append((check, self.branch_to_avro(branch, type_, owner, path)))
-        for number, (check, result) in enumerate(chosen):
-            if number == len(chosen) - 1:
-                lines.append(f"{pad}return {result}")
-            else:
-                lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
-        return lines
-
-    def branch_to_avro(self, branch: TypeModel, union: TypeModel, owner: _Owner, path: str) -> str:
-        """The datum of union branch ``branch``, in tuple notation where fastavro needs it."""
-        others = [b.kind for b in union.non_null if b is not branch]
-        name = string_literal(branch.avro_type)
-        if branch.kind == "record":
-            return f"({name}, value.to_avro())"
-        if branch.kind == "enum" and _STRING_LIKE.intersection(others):
-            return f"({name}, value)"
-        if branch.kind == "int" and "float" in others:
-            ints = [b.avro_type for b in union.non_null if b.kind == "int"]
-            return f"({string_literal('long' if 'long' in ints else ints[0])}, value)"
-        if branch.kind == "boolean" and {"int", "float"}.intersection(others):
-            return f"({name}, value)"
-        if branch.kind == "datetime" and "date" in others:  # a datetime is a date too
-            return f"({name}, value)"
-        return self.to_avro_expression(branch, "value", owner, path, 0) or "value"
-
-    def union_from_avro_body(self, type_: TypeModel, owner: _Owner, path: str) -> list[str]:
-        pad = _INDENT
-        where = string_literal(f"{owner.record.class_name}.{path}")
-        self.uses_runtime = True
-        lines: list[str] = []
-        if type_.nullable:
-            lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
-        named = [b for b in type_.non_null if b.is_named]
-        if named:
-            lines += [f"{pad}if isinstance(value, tuple):", f"{pad}{_INDENT}name, body = value"]
-            for branch in named:
-                result = self.branch_from_avro(branch, "body", owner, path, tuple_form=True)
-                lines += [
-                    f"{pad}{_INDENT}if name == {string_literal(branch.avro_type)}:",
-                    f"{pad}{_INDENT * 2}return {result}",
-                ]
-            lines += call_lines("raise _rt.unknown_branch", [where, "value"], 2)
-        for check in _CHECK_ORDER:
-            plain = [b for b in type_.non_null if not b.is_named and _DATUM_CHECK[b.kind] == check]
-            by_name = [b for b in named if _DATUM_CHECK[b.kind] == check]
-            if not plain and len(by_name) != 1:
-                continue
-            branch = (plain or by_name)[0]
-            result = self.branch_from_avro(branch, "value", owner, path, tuple_form=False)
-            self.note_check(check)
-            lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
-        return lines + call_lines("raise _rt.unknown_branch", [where, "value"], 1)
-
-    def branch_from_avro(
-        self, branch: TypeModel, source: str, owner: _Owner, path: str, *, tuple_form: bool
-    ) -> str:
-        expression = self.from_avro_expression(branch, source, owner, path, 0)
-        if expression is not None:
-            return expression
-        if tuple_form:
-            # The datum of a (name, datum) pair is untyped: convert it to give it its type.
-            if branch.kind == "decimal":
-                self.imports.add("decimal")
-                return f"decimal.Decimal({source})"
-            return f"bytes({source})"
-        return source
-
-    # -- names and types ---------------------------------------------------------------
-
-    def function_name(self, path: str, purpose: str) -> str:
-        """A module-level function name, numbered when another class took it first.
-
-        It leaves out the class name so a call fits on its line beside the field name.
-        """
-        base = f"_{path.lower()}_{purpose}"
-        name, counter = base, 2
-        while name in self.function_names:
-            name, counter = f"{base}_{counter}", counter + 1
-        self.function_names.add(name)
-        return name
-
-    def class_name(self, type_: TypeModel) -> str:
-        assert type_.named is not None
-        return self.classes[type_.named].class_name
-
-    def annotation(self, type_: TypeModel) -> str:
-        kind = type_.kind
-        if kind in ("record", "enum"):
-            return self.class_name(type_)
-        if kind == "array":
-            assert type_.items is not None
-            return f"list[{self.annotation(type_.items)}]"
-        if kind == "map":
-            assert type_.items is not None
-            return f"dict[str, {self.annotation(type_.items)}]"
-        if kind == "union":
-            parts = _unique(self.annotation(b) for b in type_.non_null)
-            if type_.nullable:
-                parts.append("None")
-            return " | ".join(parts)
-        annotation = _ANNOTATIONS[kind]
-        self.note_check(annotation)
-        return annotation
-
-    def value_check(self, branch: TypeModel) -> str:
-        if branch.kind in ("record", "enum"):
-            return self.class_name(branch)
-        check = _VALUE_CHECK[branch.kind]
-        self.note_check(check)
-        return check
-
-    def note_check(self, text: str) -> None:
-        if text.startswith("_rt."):
-            self.uses_runtime = True
-        module = text.rpartition(".")[0]
-        if module:
-            self.imports.add(module if module != "_rt" else "typing")
-
 
 def _tuple_lines(prefix: str, items: Sequence[str]) -> list[str]:
     """``prefix`` + a tuple of strings, exploded one per line if it does not fit."""
@@ -808,39 +431,8 @@ def _tuple_lines(prefix: str, items: Sequence[str]) -> list[str]:
     ]
 
 
-def _long_name_lines(lines: list[str]) -> list[str]:
-    """``lines`` of a call, its first line marked when a long field name leaves no way to
-    fit it (the field name appears twice: as the key and in the helper's name)."""
-    first = lines[0]
-    if len(first) <= LINE_LENGTH or " " not in first.strip():  # E501 spares one-word lines
-        return lines
-    return [first + "  # noqa: E501", *lines[1:]]
-
-
-def _value_rank(branch: TypeModel) -> int:
-    if branch.kind in ("record", "enum"):
-        return -1
-    return _CHECK_ORDER.index(_VALUE_CHECK[branch.kind])
-
-
 def _is_uuid(value: Any) -> bool:
     return type(value).__name__ == "UUID"
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    result: list[str] = []
-    for item in items:
-        if item not in result:
-            result.append(item)
-    return result
-
-
-def _def_lines(template: tuple[str, str, str], **values: str) -> list[str]:
-    opening, parameter, closing = (part.format(**values) for part in template)
-    inline = f"{opening}{parameter}{closing}"
-    if len(inline) <= LINE_LENGTH:
-        return [inline]
-    return [opening, f"{_INDENT}{parameter},", closing]
 
 
 def _comment_lines(text: str) -> list[str]:

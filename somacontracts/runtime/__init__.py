@@ -6,29 +6,34 @@ schemas need nothing else from somacontracts. Everything here is on the hot path
 every message, and depends on nothing but the standard library, ``msgspec`` and
 ``orjson``:
 
-* :mod:`somacontracts.runtime.codec`: Avro's binary encoding, one value at a time, and
-  :class:`Reader`, which decodes it;
-* :mod:`somacontracts.runtime.jsontext`: :data:`JsonValue` and its JSON text.
+* :mod:`somacontracts.runtime.encode`: Avro's binary encoding, one value at a time;
+  it writes only values every reader reads back equal;
+* :mod:`somacontracts.runtime.decode`: :class:`Reader`, which decodes it and checks what
+  corrupt bytes could get wrong, and the conversions to logical types;
+* :mod:`somacontracts.runtime.jsontext`: :data:`JsonValue` and its JSON text;
+* :mod:`somacontracts.runtime.kinds`: which Python value represents each Avro type.
 """
 
-from somacontracts.runtime.codec import (
+from somacontracts.runtime.decode import (
     Reader,
     bytes_decimal,
-    date_days,
     days_date,
-    decimal_bytes,
-    decimal_fixed,
-    enum_index,
-    local_timestamp_micros,
-    local_timestamp_millis,
     micros_local_timestamp,
     micros_time,
     micros_timestamp,
     millis_local_timestamp,
     millis_time,
     millis_timestamp,
-    no_branch,
     string_uuid,
+)
+from somacontracts.runtime.encode import (
+    date_days,
+    decimal_bytes,
+    decimal_fixed,
+    enum_index,
+    local_timestamp_micros,
+    local_timestamp_millis,
+    no_branch,
     time_micros,
     time_millis,
     timestamp_micros,

@@ -12,7 +12,7 @@ from typing import TypeAlias
 import msgspec
 import orjson
 
-from somacontracts.runtime.codec import write_long
+from somacontracts.runtime.encode import write_long
 
 __all__ = [
     "JsonValue",

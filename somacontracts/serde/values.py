@@ -2,7 +2,7 @@
 
 The serializer writes a model through its generated codec, which refuses any value
 that a reader would refuse or read back as something else (see
-:mod:`somacontracts.runtime.codec`). The codec is straight-line code and says only
+:mod:`somacontracts.runtime.encode`). The codec is straight-line code and says only
 what went wrong, not where; :func:`value_problem` walks the object along the model's
 schema and names the first value the schema cannot carry, as a path from the record:
 ``ToolInvocation.metadata.timestamp: a naive datetime ...`` or
@@ -25,14 +25,16 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from somacontracts.runtime import codec, jsontext
+from somacontracts.runtime import encode as codec
+from somacontracts.runtime import jsontext
+from somacontracts.runtime.kinds import LOGICAL_KINDS, PRIMITIVE_KINDS
 
 if TYPE_CHECKING:
     from somacontracts.schema import Node, ParsedSchema
 
 __all__ = ["value_problem"]
 
-# Kind (codec.LOGICAL_KINDS / PRIMITIVE_KINDS, refined by Avro type) -> what the value must
+# Kind (LOGICAL_KINDS / PRIMITIVE_KINDS, refined by Avro type) -> what the value must
 # be, for messages, and the codec function that writes or converts it.
 _Writer = Callable[[Any, Any], object]
 _LEAVES: dict[str, tuple[str, _Writer]] = {
@@ -128,7 +130,7 @@ class _Walk:
     def leaf(self, node: Any, value: object, path: str) -> _Problem | None:
         type_: str = node.kind
         logical = node.logical_type or ""
-        kind = codec.LOGICAL_KINDS.get((type_, logical)) or codec.PRIMITIVE_KINDS.get(type_, type_)
+        kind = LOGICAL_KINDS.get((type_, logical)) or PRIMITIVE_KINDS.get(type_, type_)
         if kind == "fixed_uuid" and node.size != 16:
             kind = "fixed"
         if kind == "json":

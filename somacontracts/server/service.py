@@ -17,24 +17,32 @@ with Confluent's status and error code. Rules followed, as Confluent does:
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from somacontracts.compat import (
-    CompatibilityResult,
-    Direction,
-    Incompatibility,
-    IncompatibilityType,
-    InvalidSchemaError,
-    check_level,
-)
 from somacontracts.compat.levels import CompatibilityLevel
-from somacontracts.schema import NamedNode, parse, registry_text, standalone
 from somacontracts.server import errors
+from somacontracts.server.requests import (
+    MAX_VERSION,
+    check_subject,
+    messages,
+    optional_int,
+    request_object,
+    version_body,
+    version_number,
+)
+from somacontracts.server.schemas import (
+    SCHEMA_TYPES,
+    Prepared,
+    as_int,
+    check,
+    prepare,
+    reference_key,
+    reference_list,
+    same,
+    schema_text,
+)
 from somacontracts.server.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion
 
 __all__ = ["DEFAULT_COMPATIBILITY", "DEFAULT_MODE", "MODES", "SCHEMA_TYPES", "Registry"]
@@ -42,23 +50,6 @@ __all__ = ["DEFAULT_COMPATIBILITY", "DEFAULT_MODE", "MODES", "SCHEMA_TYPES", "Re
 DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = "READWRITE"
 MODES = ("READWRITE", "READONLY", "IMPORT")
-SCHEMA_TYPES = ("AVRO",)
-"""The schema types this registry serves."""
-
-_MAX_VERSION = 2**31 - 1
-_RESERVED_SUBJECTS = frozenset({GLOBAL, "__EMPTY"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_READER_WRITER = {Direction.BACKWARD: ("new", "old"), Direction.FORWARD: ("old", "new")}
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    schema_type: str
-    text: str
-    references: list[dict[str, object]]
-    expanded: Any
-    hash: str
-    normal_hash: str
 
 
 class Registry:
@@ -95,8 +86,8 @@ class Registry:
 
     def register(self, subject: str, body: Any, *, normalize: bool = False) -> dict[str, object]:
         """``POST /subjects/{subject}/versions``: the id of the schema under ``subject``."""
-        _check_subject(subject)
-        request = _object(body)
+        check_subject(subject)
+        request = request_object(body)
         with self.store.transaction():
             mode = self._mode(subject)
             if mode == "READONLY":
@@ -104,8 +95,8 @@ class Registry:
             prepared = self._prepare(request, normalize=normalize)
             every = self.store.versions(subject)
             live = [v for v in every if not v.deleted]
-            wanted_id = _optional_int(request, "id")
-            wanted_version = _optional_int(request, "version")
+            wanted_id = optional_int(request, "id")
+            wanted_version = optional_int(request, "version")
             if mode == "IMPORT":
                 return self._import(subject, prepared, every, wanted_id, wanted_version)
             if wanted_id not in (None, -1):
@@ -114,15 +105,13 @@ class Registry:
                 )
             for version in reversed(live):
                 stored = self._schema(version.schema_id)
-                if _same(stored, prepared, normalize=normalize):
+                if same(stored, prepared, normalize=normalize):
                     return {"id": stored.id}
             level = self._level(subject)
             previous = [self._schema(v.schema_id) for v in live]
-            result = check_level(
-                level, prepared.expanded, [json.loads(s.expanded) for s in previous]
-            )
+            result = check(level, prepared, previous)
             if not result.compatible:
-                raise errors.incompatible_schema(subject, _messages(result, live, previous, level))
+                raise errors.incompatible_schema(subject, messages(result, live, previous, level))
             schema_id = self._schema_id(prepared)
             number = every[-1].version + 1 if every else 1
             self.store.add_version(subject, number, schema_id)
@@ -131,7 +120,7 @@ class Registry:
     def _import(
         self,
         subject: str,
-        prepared: _Prepared,
+        prepared: Prepared,
         every: list[SubjectVersion],
         wanted_id: int | None,
         wanted_version: int | None,
@@ -155,7 +144,7 @@ class Registry:
         number = wanted_version if wanted_version not in (None, -1) else None
         if number is None:
             number = every[-1].version + 1 if every else 1
-        elif not 1 <= number <= _MAX_VERSION:
+        elif not 1 <= number <= MAX_VERSION:
             raise errors.invalid_version(str(number))
         if any(v.version == number for v in every):
             raise errors.operation_not_permitted(
@@ -168,7 +157,7 @@ class Registry:
         self, subject: str, body: Any, *, normalize: bool = False, deleted: bool = False
     ) -> dict[str, object]:
         """``POST /subjects/{subject}``: the version of ``subject`` with this schema."""
-        request = _object(body)
+        request = request_object(body)
         with self.store.reading():
             every = self.store.versions(subject)
             candidates = [v for v in every if deleted or not v.deleted]
@@ -177,20 +166,20 @@ class Registry:
             prepared = self._prepare(request, normalize=normalize)
             for version in reversed(candidates):
                 stored = self._schema(version.schema_id)
-                if _same(stored, prepared, normalize=normalize):
-                    return _version_body(version, stored)
+                if same(stored, prepared, normalize=normalize):
+                    return version_body(version, stored)
         raise errors.schema_not_found()
 
     def version(self, subject: str, version: str, *, deleted: bool = False) -> dict[str, object]:
         """``GET /subjects/{subject}/versions/{version}``."""
-        number = _version_number(version)
+        number = version_number(version)
         with self.store.reading():
             found = self._find_version(subject, number, deleted=deleted)
-            return _version_body(found, self._schema(found.schema_id))
+            return version_body(found, self._schema(found.schema_id))
 
     def referenced_by(self, subject: str, version: str) -> list[int]:
         """``GET /subjects/{subject}/versions/{version}/referencedby``."""
-        number = _version_number(version)
+        number = version_number(version)
         with self.store.reading():
             found = self._find_version(subject, number, deleted=False)
             return self.store.referenced_by(subject, found.version)
@@ -223,7 +212,7 @@ class Registry:
 
     def delete_version(self, subject: str, version: str, *, permanent: bool = False) -> int:
         """``DELETE /subjects/{subject}/versions/{version}``: the version deleted."""
-        number = _version_number(version)
+        number = version_number(version)
         with self.store.transaction():
             self._check_writable(subject)
             every = self.store.versions(subject)
@@ -297,8 +286,8 @@ class Registry:
         verbose: bool = False,
     ) -> dict[str, object]:
         """``POST /compatibility/subjects/{subject}/versions[/{version}]``."""
-        number = None if version is None else _version_number(version)
-        request = _object(body)
+        number = None if version is None else version_number(version)
+        request = request_object(body)
         with self.store.reading():
             prepared = self._prepare(request, normalize=normalize)
             live = [v for v in self.store.versions(subject) if not v.deleted]
@@ -312,13 +301,11 @@ class Registry:
                 if not chosen:
                     raise errors.version_not_found(number)
             previous = [self._schema(v.schema_id) for v in chosen]
-            result = check_level(
-                level, prepared.expanded, [json.loads(s.expanded) for s in previous]
-            )
+            result = check(level, prepared, previous)
         answer: dict[str, object] = {"is_compatible": result.compatible}
         if verbose:
             answer["messages"] = (
-                [] if result.compatible else _messages(result, chosen, previous, level)
+                [] if result.compatible else messages(result, chosen, previous, level)
             )
         return answer
 
@@ -339,8 +326,8 @@ class Registry:
     def set_config(self, subject: str | None, body: Any) -> dict[str, str]:
         """``PUT /config`` and ``PUT /config/{subject}``."""
         if subject is not None:
-            _check_subject(subject)
-        request = _object(body)
+            check_subject(subject)
+        request = request_object(body)
         value = request.get("compatibility", request.get("compatibilityLevel"))
         try:
             level = CompatibilityLevel(str(value).upper()) if isinstance(value, str) else None
@@ -384,8 +371,8 @@ class Registry:
     def set_mode(self, subject: str | None, body: Any, *, force: bool = False) -> dict[str, str]:
         """``PUT /mode`` and ``PUT /mode/{subject}``."""
         if subject is not None:
-            _check_subject(subject)
-        value = _object(body).get("mode")
+            check_subject(subject)
+        value = request_object(body).get("mode")
         mode = value.upper() if isinstance(value, str) else None
         if mode not in MODES:
             raise errors.invalid_mode(value)
@@ -454,7 +441,7 @@ class Registry:
         if self.store.referenced_by(version.subject, version.version):
             raise errors.reference_exists(version.subject, version.version)
 
-    def _schema_id(self, prepared: _Prepared, wanted: int | None = None) -> int:
+    def _schema_id(self, prepared: Prepared, wanted: int | None = None) -> int:
         existing = self.store.schema_by_hash(prepared.hash)
         if existing is not None:
             return existing.id
@@ -468,219 +455,33 @@ class Registry:
             schema_id=wanted,
         )
 
-    def _prepare(self, request: Mapping[str, Any], *, normalize: bool) -> _Prepared:
-        schema_type = request.get("schemaType") or "AVRO"
-        if not isinstance(schema_type, str) or schema_type.upper() not in SCHEMA_TYPES:
-            raise errors.invalid_schema(
-                f"schema type {schema_type!r} is not supported; this registry serves AVRO only"
-            )
-        text = request.get("schema")
-        if not isinstance(text, str) or not text.strip():
-            raise errors.invalid_schema('the request has no "schema" string')
-        try:
-            schema = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise errors.invalid_schema(
-                f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-            ) from err
+    def _prepare(self, request: Mapping[str, Any], *, normalize: bool) -> Prepared:
+        text = schema_text(request)
         references = self._references(request.get("references"), normalize=normalize)
-        defined: dict[str, NamedNode] = {}
-        try:
-            for ref in references:
-                target = self._find_version(
-                    str(ref["subject"]), _as_int(ref["version"]), deleted=False
-                )
-                referenced = parse(json.loads(self._schema(target.schema_id).expanded))
-                if not isinstance(referenced.root, NamedNode):
-                    raise errors.invalid_schema(
-                        f"reference {ref['name']!r} is not a record, enum or fixed schema"
-                    )
-                defined.update(referenced.named)
-            parsed = parse(schema, source="schema", references=defined)
-            stored = registry_text(parsed, normalize=normalize)
-            normal = stored if normalize else registry_text(parsed, normalize=True)
-            expanded = standalone(parsed)
-        except InvalidSchemaError as err:
-            raise errors.invalid_schema(str(err)) from err
-        except (KeyError, TypeError, ValueError, RecursionError) as err:
-            raise errors.invalid_schema(f"cannot be read as an Avro schema ({err})") from err
-        normal_refs = sorted(references, key=_reference_key)
-        return _Prepared(
-            schema_type="AVRO",
-            text=stored,
-            references=references,
-            expanded=expanded,
-            hash=_digest(["AVRO", stored, references]),
-            normal_hash=_digest(["AVRO", normal, normal_refs]),
-        )
+        defined = []
+        for ref in references:
+            target = self._find_version(str(ref["subject"]), as_int(ref["version"]), deleted=False)
+            defined.append((str(ref["name"]), self._schema(target.schema_id).expanded))
+        return prepare(text, references, defined, normalize=normalize)
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise errors.invalid_schema('"references" must be an array')
         found: list[dict[str, object]] = []
-        for ref in value:
-            if not (
-                isinstance(ref, dict)
-                and isinstance(ref.get("name"), str)
-                and isinstance(ref.get("subject"), str)
-                and isinstance(ref.get("version"), int)
-                and not isinstance(ref.get("version"), bool)
-            ):
-                raise errors.invalid_schema(
-                    'each reference must be {"name": string, "subject": string, "version": int}'
-                )
+        for ref in reference_list(value):
             version = ref["version"]
             if version == -1:
                 live = [v for v in self.store.versions(ref["subject"]) if not v.deleted]
                 if not live:
                     raise errors.invalid_schema(f"reference subject {ref['subject']!r} not found")
                 version = live[-1].version
-            reference: dict[str, object] = {
-                "name": ref["name"],
-                "subject": ref["subject"],
-                "version": version,
-            }
             try:
-                self._find_version(ref["subject"], _as_int(version), deleted=False)
+                self._find_version(ref["subject"], version, deleted=False)
             except errors.ApiError as err:
                 raise errors.invalid_schema(
                     f"reference {ref['name']!r} to subject {ref['subject']!r} version "
                     f"{version} cannot be resolved: {err.message}"
                 ) from err
-            found.append(reference)
+            found.append({"name": ref["name"], "subject": ref["subject"], "version": version})
         if normalize:
-            unique = {_reference_key(r): r for r in found}
+            unique = {reference_key(r): r for r in found}
             found = [unique[key] for key in sorted(unique)]
         return found
-
-
-def _check(
-    level: CompatibilityLevel, prepared: _Prepared, previous: list[StoredSchema]
-) -> CompatibilityResult:
-    return check_level(level, prepared.expanded, [json.loads(s.expanded) for s in previous])
-
-
-def _same(stored: StoredSchema, prepared: _Prepared, *, normalize: bool) -> bool:
-    if stored.schema_type != prepared.schema_type:
-        return False
-    if normalize:
-        return stored.normal_hash == prepared.normal_hash
-    return stored.hash == prepared.hash
-
-
-def _reference_key(ref: Mapping[str, object]) -> tuple[str, str, int]:
-    return (str(ref["name"]), str(ref["subject"]), _as_int(ref["version"]) or 0)
-
-
-def _as_int(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def _digest(value: object) -> str:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _object(body: Any) -> Mapping[str, Any]:
-    if not isinstance(body, dict):
-        raise errors.ApiError(422, 422, "Unprocessable Entity: the request body must be an object")
-    return body
-
-
-def _optional_int(request: Mapping[str, Any], key: str) -> int | None:
-    value = request.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.ApiError(422, 422, f'Unprocessable Entity: "{key}" must be an integer')
-    return value
-
-
-def _check_subject(subject: str) -> None:
-    if not subject or subject in _RESERVED_SUBJECTS or _CONTROL.search(subject):
-        raise errors.invalid_subject(subject)
-
-
-def _version_number(text: str) -> int | None:
-    """The version number in a path; ``None`` for the latest; 42202 if not a version."""
-    if text == "latest":
-        return None
-    try:
-        number = int(text, 10)
-    except ValueError:
-        raise errors.invalid_version(text) from None
-    if number == -1:
-        return None
-    if not 1 <= number <= _MAX_VERSION or text.strip() != text:
-        raise errors.invalid_version(text)
-    return number
-
-
-def _version_body(version: SubjectVersion, stored: StoredSchema) -> dict[str, object]:
-    body: dict[str, object] = {
-        "subject": version.subject,
-        "version": version.version,
-        "id": stored.id,
-    }
-    if stored.schema_type != "AVRO":
-        body["schemaType"] = stored.schema_type
-    if stored.references:
-        body["references"] = list(stored.references)
-    body["schema"] = stored.schema
-    return body
-
-
-def _messages(
-    result: CompatibilityResult,
-    versions: list[SubjectVersion],
-    previous: list[StoredSchema],
-    level: CompatibilityLevel,
-) -> list[str]:
-    """Confluent's verbose messages: the problems with the first incompatible old version."""
-    position = result.problems[0].version or len(versions)
-    problems = [p for p in result.problems if p.version == position]
-    messages = [_difference(p) for p in problems]
-    messages.append(f"{{oldSchemaVersion: {versions[position - 1].version}}}")
-    messages.append(f"{{oldSchema: '{previous[position - 1].schema}'}}")
-    messages.append(f"{{compatibility: '{level.value}'}}")
-    return messages
-
-
-def _difference(problem: Incompatibility) -> str:
-    """One problem as Confluent's ``Difference`` prints it."""
-    reader, writer = _READER_WRITER[problem.direction or Direction.BACKWARD]
-    path = problem.location
-    info = problem.detail
-    kind = problem.type
-    if kind is IncompatibilityType.READER_FIELD_MATCHES_MULTIPLE_WRITER_FIELDS:
-        return f"Unexpected exception during compatibility check: {problem.message}"
-    descriptions = {
-        IncompatibilityType.FIXED_SIZE_MISMATCH: (
-            f"The size of FIXED type field at path '{path}' in the {reader} schema does not "
-            f"match with the {writer} schema"
-        ),
-        IncompatibilityType.TYPE_MISMATCH: (
-            f"The type (path '{path}') of a field in the {reader} schema does not match with "
-            f"the {writer} schema"
-        ),
-        IncompatibilityType.NAME_MISMATCH: f"The name of the schema has changed (path '{path}')",
-        IncompatibilityType.MISSING_ENUM_SYMBOLS: (
-            f"The {reader} schema is missing enum symbols '{info}' at path '{path}' in the "
-            f"{writer} schema"
-        ),
-        IncompatibilityType.MISSING_UNION_BRANCH: (
-            f"The {reader} schema is missing a type inside a union field at path '{path}' in "
-            f"the {writer} schema"
-        ),
-        IncompatibilityType.READER_FIELD_MISSING_DEFAULT_VALUE: (
-            f"The field '{info}' at path '{path}' in the {reader} schema has no default value "
-            f"and is missing in the {writer} schema"
-        ),
-    }
-    return (
-        f"{{errorType:'{kind.value}', description:'{descriptions.get(kind, '')}', "
-        f"additionalInfo:'{info}'}}"
-    )

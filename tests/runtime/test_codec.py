@@ -17,7 +17,7 @@ from fastavro import schemaless_writer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts.runtime import codec
+from somacontracts import runtime as codec
 
 
 def _fastavro_encoding(schema: Any, value: Any) -> bytes:

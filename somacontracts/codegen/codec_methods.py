@@ -2,8 +2,8 @@
 
 Pure: record models in, lines of Python out; :mod:`somacontracts.codegen.render` puts
 them in the class. The generated methods encode and decode the record's exact schema
-in straight-line code calling :mod:`somacontracts.runtime.codec` once per value,
-as Avro Java's generated classes do (``customEncode``/``customDecode``). The serdes
+in straight-line code calling :mod:`somacontracts.runtime` once per value, as Avro
+Java's generated classes do (``customEncode``/``customDecode``). The serdes
 use them whenever the writer schema is the model's own and fall back to fastavro with
 schema resolution otherwise.
 

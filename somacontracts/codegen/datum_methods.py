@@ -1,0 +1,311 @@
+"""The source of ``to_avro`` / ``from_avro``: a record to fastavro's datum and back.
+
+Pure: record models in, lines of Python out; :mod:`somacontracts.codegen.render` puts
+them in the class. A record in a union is written in fastavro's tuple notation
+``(full_name, datum)``, which picks the branch by name instead of trying each branch's
+validation; so is an enum next to a string-like branch, an int next to a float and a
+datetime next to a date, where fastavro's first match would pick the wrong branch.
+``from_avro`` of a union takes the ``(name, datum)`` pairs fastavro's reader returns with
+``return_named_type=True`` (or ``return_record_name=True``), and a plain datum wherever
+its Python type alone tells the branch. Conversions too long for their line go to
+module-level helper functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from somacontracts.codegen import templates
+from somacontracts.codegen.model import RecordModel, TypeModel
+from somacontracts.codegen.pysource import (
+    LINE_LENGTH,
+    call_lines,
+    def_lines,
+    docstring_lines,
+    long_name_lines,
+    string_literal,
+)
+from somacontracts.codegen.pytypes import (
+    CHECK_ORDER,
+    DATUM_CHECK,
+    STRING_LIKE,
+    TypeNames,
+    value_rank,
+)
+
+__all__ = ["DatumMethods", "Helpers", "Owner"]
+
+_INDENT = "    "
+
+
+@dataclasses.dataclass(slots=True)
+class Helpers:
+    """Module-level functions generated for one class: conversions and default factories."""
+
+    blocks: list[list[str]] = dataclasses.field(default_factory=list)
+    """Conversion helpers, placed after the class (its methods call them)."""
+    factories: list[list[str]] = dataclasses.field(default_factory=list)
+    """Default factories, placed before the class (its body refers to them)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Owner:
+    """The record whose conversion is being written, and where its helpers go."""
+
+    record: RecordModel
+    helpers: Helpers
+
+
+class DatumMethods(TypeNames):
+    """Writes ``to_avro`` and ``from_avro`` of records, and the helpers they call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.helper_names: dict[tuple[str, str, str], str] = {}
+
+    def to_avro(self, record: RecordModel, helpers: Helpers) -> list[str]:
+        owner = Owner(record, helpers)
+        pad = _INDENT * 2
+        lines = [f"{_INDENT}{templates.TO_AVRO_DEF}"]
+        lines += docstring_lines([templates.TO_AVRO_DOC], 2)
+        if not record.fields:
+            return [*lines, f"{pad}return {{}}"]
+        lines.append(f"{pad}return {{")
+        for field in record.fields:
+            key = string_literal(field.avro_name) + ": "
+            source = f"self.{field.attribute}"
+            expression = self.to_avro_expression(field.type, source, owner, field.attribute, 0)
+            line = f"{pad}{_INDENT}{key}{expression or source},"
+            if len(line) > LINE_LENGTH and expression is not None:
+                name = self.to_avro_helper(field.type, owner, field.attribute, whole=True)
+                lines += long_name_lines(call_lines(name, [source], 3, prefix=key, suffix=","))
+            else:
+                lines.append(line)
+        return [*lines, f"{pad}}}"]
+
+    def from_avro(self, record: RecordModel, helpers: Helpers) -> list[str]:
+        owner = Owner(record, helpers)
+        pad = _INDENT * 2
+        lines = [f"{_INDENT}@classmethod", f"{_INDENT}{templates.FROM_AVRO_DEF}"]
+        lines += docstring_lines([templates.FROM_AVRO_DOC], 2)
+        if not record.fields:
+            return [*lines, f"{pad}return cls()"]
+        lines.append(f"{pad}return cls(")
+        for field in record.fields:
+            source = f"datum[{string_literal(field.avro_name)}]"
+            expression = self.from_avro_expression(field.type, source, owner, field.attribute, 0)
+            line = f"{pad}{_INDENT}{field.attribute}={expression or source},"
+            if len(line) > LINE_LENGTH and expression is not None:
+                name = self.from_avro_helper(field.type, owner, field.attribute)
+                lines += long_name_lines(
+                    call_lines(name, [source], 3, prefix=f"{field.attribute}=", suffix=",")
+                )
+            else:
+                lines.append(line)
+        return [*lines, f"{pad})"]
+
+    def to_avro_expression(
+        self, type_: TypeModel, source: str, owner: Owner, path: str, depth: int
+    ) -> str | None:
+        """Expression converting ``source`` to its datum, or None if it is its own datum."""
+        kind = type_.kind
+        if kind == "record":
+            return f"{source}.to_avro()"
+        if kind == "json":
+            self.uses_runtime = True
+            return f"_rt.dump_json({source})"
+        if kind == "fixed_uuid":
+            return f"{source}.bytes"
+        if kind in ("array", "map"):
+            return self.collection_expression(
+                type_, source, owner, path, depth, self.to_avro_expression
+            )
+        if kind != "union":
+            return None
+        branches = type_.non_null
+        if len(branches) > 1:
+            return f"{self.to_avro_helper(type_, owner, path)}({source})"
+        if not branches:
+            return None
+        (branch,) = branches
+        inner: str | None
+        if branch.kind == "record":
+            inner = f"({string_literal(branch.avro_type)}, {source}.to_avro())"
+        else:
+            inner = self.to_avro_expression(branch, source, owner, path, depth)
+        if inner is None or not type_.nullable:
+            return inner
+        return f"None if {source} is None else {inner}"
+
+    def collection_expression(
+        self,
+        type_: TypeModel,
+        source: str,
+        owner: Owner,
+        path: str,
+        depth: int,
+        convert: Callable[[TypeModel, str, Owner, str, int], str | None],
+    ) -> str | None:
+        """Comprehension applying ``convert`` to each item of an array or map."""
+        assert type_.items is not None
+        item = f"v{depth}"
+        nested = f"{path}_{'items' if type_.kind == 'array' else 'values'}"
+        inner = convert(type_.items, item, owner, nested, depth + 1)
+        if inner is None:
+            return None
+        if type_.kind == "array":
+            return f"[{inner} for {item} in {source}]"
+        return f"{{k{depth}: {inner} for k{depth}, {item} in {source}.items()}}"
+
+    def from_avro_expression(
+        self, type_: TypeModel, source: str, owner: Owner, path: str, depth: int
+    ) -> str | None:
+        """Expression converting the datum ``source`` to its value, or None if it is one."""
+        kind = type_.kind
+        if kind == "record":
+            return f"{self.class_name(type_)}.from_avro({source})"
+        if kind == "enum":
+            return f"{self.class_name(type_)}({source})"
+        if kind == "json":
+            self.uses_runtime = True
+            return f"_rt.load_json({source})"
+        if kind == "fixed_uuid":
+            self.imports.add("uuid")
+            return f"uuid.UUID(bytes={source})"
+        if kind in ("array", "map"):
+            return self.collection_expression(
+                type_, source, owner, path, depth, self.from_avro_expression
+            )
+        if kind != "union":
+            return None
+        branches = type_.non_null
+        if not branches:
+            return None
+        if len(branches) == 1 and not branches[0].is_named:
+            inner = self.from_avro_expression(branches[0], source, owner, path, depth)
+            if inner is None or not type_.nullable:
+                return inner
+            return f"None if {source} is None else {inner}"
+        return f"{self.from_avro_helper(type_, owner, path)}({source})"
+
+    def to_avro_helper(
+        self, type_: TypeModel, owner: Owner, path: str, *, whole: bool = False
+    ) -> str:
+        """A function converting a value of ``type_``; ``whole`` for a field too long inline."""
+        purpose = "to_avro_field" if whole else "to_avro"
+        key = (owner.record.class_name, path, purpose)
+        if key in self.helper_names:
+            return self.helper_names[key]
+        name = self.function_name(path, "to_avro")
+        self.helper_names[key] = name
+        annotation = self.annotation(type_)
+        lines = def_lines(templates.HELPER_TO_AVRO_DEF, name=name, annotation=annotation)
+        if type_.kind == "union":
+            lines += self.union_to_avro_body(type_, owner, path)
+        else:
+            expression = self.to_avro_expression(type_, "value", owner, path, 0)
+            lines.append(f"{_INDENT}return {expression or 'value'}")
+        owner.helpers.blocks.append(lines)
+        return name
+
+    def from_avro_helper(self, type_: TypeModel, owner: Owner, path: str) -> str:
+        """A function converting a datum of ``type_`` to its value."""
+        key = (owner.record.class_name, path, "from_avro")
+        if key in self.helper_names:
+            return self.helper_names[key]
+        name = self.function_name(path, "from_avro")
+        self.helper_names[key] = name
+        annotation = self.annotation(type_)
+        lines = def_lines(templates.HELPER_FROM_AVRO_DEF, name=name, annotation=annotation)
+        if type_.kind == "union":
+            lines += self.union_from_avro_body(type_, owner, path)
+        else:
+            expression = self.from_avro_expression(type_, "value", owner, path, 0)
+            lines.append(f"{_INDENT}return {expression or 'value'}")
+        owner.helpers.blocks.append(lines)
+        return name
+
+    def union_to_avro_body(self, type_: TypeModel, owner: Owner, path: str) -> list[str]:
+        pad = _INDENT
+        lines: list[str] = []
+        if type_.nullable:
+            lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
+        chosen: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        if len(type_.non_null) == 1:  # nothing to tell apart
+            (branch,) = type_.non_null
+            return [*lines, f"{pad}return {self.branch_to_avro(branch, type_, owner, path)}"]
+        for branch in sorted(type_.non_null, key=value_rank):
+            check = self.value_check(branch)
+            if check in seen:
+                continue
+            seen.add(check)
+            chosen.append((check, self.branch_to_avro(branch, type_, owner, path)))
+        for number, (check, result) in enumerate(chosen):
+            if number == len(chosen) - 1:
+                lines.append(f"{pad}return {result}")
+            else:
+                lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
+        return lines
+
+    def branch_to_avro(self, branch: TypeModel, union: TypeModel, owner: Owner, path: str) -> str:
+        """The datum of union branch ``branch``, in tuple notation where fastavro needs it."""
+        others = [b.kind for b in union.non_null if b is not branch]
+        name = string_literal(branch.avro_type)
+        if branch.kind == "record":
+            return f"({name}, value.to_avro())"
+        if branch.kind == "enum" and STRING_LIKE.intersection(others):
+            return f"({name}, value)"
+        if branch.kind == "int" and "float" in others:
+            ints = [b.avro_type for b in union.non_null if b.kind == "int"]
+            return f"({string_literal('long' if 'long' in ints else ints[0])}, value)"
+        if branch.kind == "boolean" and {"int", "float"}.intersection(others):
+            return f"({name}, value)"
+        if branch.kind == "datetime" and "date" in others:  # a datetime is a date too
+            return f"({name}, value)"
+        return self.to_avro_expression(branch, "value", owner, path, 0) or "value"
+
+    def union_from_avro_body(self, type_: TypeModel, owner: Owner, path: str) -> list[str]:
+        pad = _INDENT
+        where = string_literal(f"{owner.record.class_name}.{path}")
+        self.uses_runtime = True
+        lines: list[str] = []
+        if type_.nullable:
+            lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
+        named = [b for b in type_.non_null if b.is_named]
+        if named:
+            lines += [f"{pad}if isinstance(value, tuple):", f"{pad}{_INDENT}name, body = value"]
+            for branch in named:
+                result = self.branch_from_avro(branch, "body", owner, path, tuple_form=True)
+                lines += [
+                    f"{pad}{_INDENT}if name == {string_literal(branch.avro_type)}:",
+                    f"{pad}{_INDENT * 2}return {result}",
+                ]
+            lines += call_lines("raise _rt.unknown_branch", [where, "value"], 2)
+        for check in CHECK_ORDER:
+            plain = [b for b in type_.non_null if not b.is_named and DATUM_CHECK[b.kind] == check]
+            by_name = [b for b in named if DATUM_CHECK[b.kind] == check]
+            if not plain and len(by_name) != 1:
+                continue
+            branch = (plain or by_name)[0]
+            result = self.branch_from_avro(branch, "value", owner, path, tuple_form=False)
+            self.note_check(check)
+            lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
+        return lines + call_lines("raise _rt.unknown_branch", [where, "value"], 1)
+
+    def branch_from_avro(
+        self, branch: TypeModel, source: str, owner: Owner, path: str, *, tuple_form: bool
+    ) -> str:
+        expression = self.from_avro_expression(branch, source, owner, path, 0)
+        if expression is not None:
+            return expression
+        if tuple_form:
+            # The datum of a (name, datum) pair is untyped: convert it to give it its type.
+            if branch.kind == "decimal":
+                self.imports.add("decimal")
+                return f"decimal.Decimal({source})"
+            return f"bytes({source})"
+        return source
+
+    # -- names and types ---------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""The layout holds: services import a lean runtime, tooling stays apart, modules stay small.
+
+* Importing what a service imports (models, serdes, Kafka clients) in a fresh
+  interpreter loads nothing of the tooling: not the code generator, the local registry
+  server or its store, ``check``, the CLI, ``sqlite3``, ``socketserver`` or
+  ``http.server``; nor the schema model or the compatibility engine, which the runtime
+  loads only on rare paths.
+* No runtime module imports a tooling module at its top level.
+* No hand-written module is over 500 lines; commands import no other command.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "somacontracts"
+RUNTIME = (
+    "somacontracts",
+    "somacontracts.errors",
+    "somacontracts.catalog",
+    "somacontracts.settings",
+    "somacontracts.registry_client",
+    "somacontracts.models",
+    "somacontracts.runtime",
+    "somacontracts.serde",
+    "somacontracts.kafka",
+)
+TOOLING = (
+    "somacontracts.codegen",
+    "somacontracts.server",
+    "somacontracts.check",
+    "somacontracts.cli",
+    "somacontracts.registration",
+    "somacontracts.project",
+    "somacontracts.plainjson",
+    "somacontracts.schemas",
+)
+NOT_AT_IMPORT = (
+    *TOOLING,
+    "somacontracts.schema",
+    "somacontracts.compat.engine",
+    "somacontracts.compat.history",
+    "sqlite3",
+    "socketserver",
+    "http.server",
+)
+
+
+def test_a_service_s_imports_load_no_tooling() -> None:
+    probe = (
+        "import json, sys\n"
+        "import somacontracts.models, somacontracts.serde, somacontracts.kafka\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout)
+    found = [m for m in loaded for p in NOT_AT_IMPORT if m == p or m.startswith(p + ".")]
+    assert found == []
+    assert "somacontracts.models.tool_invocation" in loaded  # the probe did import
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _in(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _top_level_imports(path: Path) -> list[str]:
+    """Modules ``path`` imports when it loads (not inside functions or TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return found
+
+
+RUNTIME_FILES = [
+    path
+    for path in sorted(PACKAGE.rglob("*.py"))
+    if _in(_module_name(path), RUNTIME[1:]) or path == PACKAGE / "__init__.py"
+]
+
+
+@pytest.mark.parametrize("path", RUNTIME_FILES, ids=lambda p: _module_name(p))
+def test_runtime_modules_import_no_tooling(path: Path) -> None:
+    assert [name for name in _top_level_imports(path) if _in(name, TOOLING)] == []
+
+
+def test_no_hand_written_module_is_over_500_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in PACKAGE.rglob("*.py")
+        if "models" not in path.relative_to(PACKAGE).parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
+
+
+def test_commands_import_no_other_command() -> None:
+    commands = {path.stem for path in (PACKAGE / "cli").glob("*.py")} - {"__init__", "common"}
+    crossing = {
+        path.stem: name
+        for path in (PACKAGE / "cli").glob("*.py")
+        if path.stem != "__init__"
+        for name in _top_level_imports(path)
+        if any(name.startswith(f"somacontracts.cli.{command}") for command in commands)
+    }
+    assert crossing == {}
+
+
+def test_one_module_resolves_avro_names() -> None:
+    """Only schema.names defines name resolution; everything else calls it."""
+    defining = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef)
+        and node.name in ("resolve", "full_name", "qualified_name", "_resolve")
+    )
+    assert defining == ["schema/names.py", "schema/names.py"]
