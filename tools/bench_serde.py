@@ -33,7 +33,6 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from somacontracts.models import ToolInvocation, ToolInvocationMetadata
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
 
 CTX = SerializationContext("tool.requests", MessageField.VALUE)
 
@@ -194,6 +193,9 @@ def main() -> None:
     if args.url:
         run(args.url, args.seconds, args.messages, args.json)
         return
+    # Imported here: with --url, the code under test may predate the server's module.
+    from somacontracts.server import LocalRegistry
+
     with LocalRegistry(host="127.0.0.1", port=0) as registry:
         run(registry.url, args.seconds, args.messages, args.json)
 
