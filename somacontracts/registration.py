@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.compat.levels import CompatibilityLevel
-from somacontracts.errors import RegistryError
+from somacontracts.errors import InvalidSchemaError, RegistryError
 from somacontracts.registry_client import call, url_of
 from somacontracts.schema import registry_text
 from somacontracts.schemas import ContractSchemas, SchemaVersion
@@ -92,8 +92,8 @@ def schema_text(version: SchemaVersion) -> str:
 def _normalized(text: str) -> str:
     """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
     try:
-        return registry_text(json.loads(text), normalize=True)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return registry_text(text, normalize=True)
+    except InvalidSchemaError:
         return text
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,8 +23,13 @@ from typing import Any
 
 from fastavro.schema import parse_schema
 
-from somacontracts.errors import SchemaError, SchemaLoadError, UnknownContractError
-from somacontracts.schema import NamedNode, ParsedSchema, forms, parse
+from somacontracts.errors import (
+    InvalidSchemaError,
+    SchemaError,
+    SchemaLoadError,
+    UnknownContractError,
+)
+from somacontracts.schema import NamedNode, ParsedSchema, decode, forms, parse
 
 __all__ = [
     "ContractSchemas",
@@ -154,12 +158,9 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
     """Check and fingerprint the text of version ``version`` of ``contract`` (from ``path``)."""
     source = str(path)
     try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SchemaLoadError(
-            f"is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-            source=source,
-        ) from err
+        schema = decode(text, source=source)
+    except InvalidSchemaError as err:
+        raise SchemaLoadError(err.reason, source=source) from None
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise SchemaError("a contract schema must be a record", location="/type", source=source)
     parsed = parse(schema, source=source, portable=True)

@@ -49,6 +49,7 @@ from somacontracts.schema import (
 from somacontracts.schemas import SchemaVersion
 
 __all__ = [
+    "MAX_NESTING",
     "CodegenError",
     "EnumDefault",
     "EnumModel",
@@ -73,6 +74,12 @@ _ONE_PER_UNION = {
     "time": "datetime.time",
     "decimal": "decimal.Decimal",
 }
+
+
+MAX_NESTING = 22
+"""How many levels deep types may nest for codegen, the contract's record being the first:
+each array or map level is a loop in the generated ``write_avro``, and CPython compiles at
+most 20 nested loops in one function."""
 
 
 class CodegenError(SchemaError):
@@ -217,6 +224,7 @@ class _Builder:
         self.types: dict[str, TypeModel] = {}
         """The type model of each named type met so far, by full name."""
         self.fields: dict[str, list[tuple[FieldNode, TypeModel]]] = {}
+        self.depth = 0
 
     def fail(self, reason: str, location: str) -> CodegenError:
         return CodegenError(reason, location=location or "/", source=self.source)
@@ -291,6 +299,19 @@ class _Builder:
 
     def walk(self, node: Node, at: str) -> TypeModel:
         """The type model of ``node`` used at ``at``."""
+        if self.depth >= MAX_NESTING:
+            raise self.fail(
+                f"types nest more than {MAX_NESTING} levels deep, more than generated Python "
+                "code can (CPython allows 20 nested loops in a function)",
+                at,
+            )
+        self.depth += 1
+        try:
+            return self.walk_type(node, at)
+        finally:
+            self.depth -= 1
+
+    def walk_type(self, node: Node, at: str) -> TypeModel:
         if isinstance(node, NamedNode):
             known = self.types.get(node.full_name)
             if known is not None:

@@ -199,4 +199,20 @@ def load_json_bytes(data: bytes) -> JsonValue:
         value: JsonValue = _decode_json(data)
     except RecursionError:  # nesting deeper than the interpreter's stack allows
         raise ValueError("JSON text nested too deeply") from None
+    except ValueError as err:
+        raise ValueError(_decode_problem(data, err)) from None
     return value
+
+
+def _decode_problem(data: bytes, err: ValueError) -> str:
+    """Why ``data`` was refused, located by line and column where the text is malformed."""
+    try:
+        json.loads(data)
+    except json.JSONDecodeError as malformed:
+        return f"{malformed.msg} (line {malformed.lineno}, column {malformed.colno})"
+    except (ValueError, RecursionError):
+        pass
+    return (
+        "holds what JSON readers disagree on (NaN, infinity, a lone surrogate escape or a "
+        f"number out of range): {err}"
+    )

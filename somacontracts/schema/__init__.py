@@ -5,8 +5,9 @@ nodes; :mod:`~somacontracts.schema.names` is the one place names are resolved;
 :mod:`~somacontracts.schema.forms` prints the text a registry stores and the Parsing
 Canonical Form. Validation, the compatibility engine, the change report, lint, codegen,
 the local registry and the serializer's explanations all read this graph; none of them
-walks schema JSON itself. Pure and standard library only: both halves of the package
-use it (the runtime only on rare paths, imported there when needed).
+walks schema JSON itself. Pure, on the standard library and the runtime's JSON decoder:
+both halves of the package use it (the runtime only on rare paths, imported there when
+needed).
 """
 
 from somacontracts.schema.forms import canonical_form, fingerprint, registry_text, standalone
@@ -31,10 +32,11 @@ from somacontracts.schema.names import (
     json_pointer,
     resolve,
 )
-from somacontracts.schema.parse import parse
+from somacontracts.schema.parse import MAX_NESTING, decode, parse
 
 __all__ = [
     "JSON_LOGICAL_TYPE",
+    "MAX_NESTING",
     "NAMED_TYPES",
     "PRIMITIVE_TYPES",
     "ArrayNode",
@@ -49,6 +51,7 @@ __all__ = [
     "RecordNode",
     "UnionNode",
     "canonical_form",
+    "decode",
     "fingerprint",
     "full_name",
     "json_pointer",

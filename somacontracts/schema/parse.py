@@ -20,16 +20,21 @@ field (Java checks defaults before such a record has its fields). With
 ``portable=True`` (contracts), a reference that only Java's fallback to the null
 namespace resolves is refused too, since fastavro cannot read it.
 
+Schema text is decoded strictly (:func:`decode`): no NaN or infinity, no lone surrogate
+escapes, no number beyond what a double or an integer of 4,300 digits holds. Types nest
+at most :data:`MAX_NESTING` levels deep, far beyond any schema in use, so that every tool
+walking the graph stays within the interpreter's stack.
+
 Pure: schema JSON in, nodes out.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from somacontracts.errors import InvalidSchemaError
+from somacontracts.runtime.jsontext import load_json
 from somacontracts.schema.defaults import default_problem, describe_value
 from somacontracts.schema.model import (
     ArrayNode,
@@ -54,7 +59,10 @@ from somacontracts.schema.names import (
     resolve,
 )
 
-__all__ = ["parse"]
+__all__ = ["MAX_NESTING", "decode", "parse"]
+
+MAX_NESTING = 100
+"""How many levels deep types may nest (an array of arrays is two levels)."""
 
 _FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
 _RESERVED = {
@@ -106,7 +114,7 @@ def parse(
     if isinstance(schema, ParsedSchema):
         return schema
     if isinstance(schema, str):
-        schema = _decode(schema, source)
+        schema = decode(schema, source=source)
     builder = _Builder(source, references or {}, portable=portable)
     root = builder.build(schema, "", "")
     return ParsedSchema(
@@ -118,17 +126,20 @@ def parse(
     )
 
 
-def _decode(text: str, source: str | None) -> Any:
+def decode(text: str, *, source: str | None = None) -> Any:
+    """The schema JSON of ``text``, decoded strictly; a bare type name if not JSON text.
+
+    Raise :class:`InvalidSchemaError` for text that is not JSON, or that JSON readers
+    disagree on: NaN or infinity, lone surrogate escapes (``"\\ud800"``), numbers out of
+    range, nesting deeper than the decoder's stack.
+    """
     stripped = text.strip()
     if not stripped.startswith(("{", "[", '"')):
         return stripped
     try:
-        return json.loads(stripped)
-    except json.JSONDecodeError as err:
-        raise InvalidSchemaError(
-            f"is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-            source=source,
-        ) from err
+        return load_json(stripped)
+    except ValueError as err:
+        raise InvalidSchemaError(f"is not valid JSON: {err}", source=source) from None
 
 
 class _Builder:
@@ -141,6 +152,7 @@ class _Builder:
         self.portable = portable
         self.named: dict[str, NamedNode] = dict(references)
         self.open: set[RecordNode] = set()
+        self.depth = 0
 
     def fail(self, reason: str, location: str) -> InvalidSchemaError:
         return InvalidSchemaError(reason, location=location, source=self.source)
@@ -163,6 +175,18 @@ class _Builder:
     # -- schemas -------------------------------------------------------------------
 
     def build(self, schema: Any, at: str, namespace: str) -> Node:
+        if self.depth >= MAX_NESTING:
+            raise self.fail(
+                f"types nest more than {MAX_NESTING} levels deep, more than this library reads",
+                at,
+            )
+        self.depth += 1
+        try:
+            return self.build_type(schema, at, namespace)
+        finally:
+            self.depth -= 1
+
+    def build_type(self, schema: Any, at: str, namespace: str) -> Node:
         if isinstance(schema, str):
             if schema in PRIMITIVE_TYPES:
                 return PrimitiveNode(schema, schema, at, {})
