@@ -21,6 +21,7 @@ __all__ = [
     "operation_not_permitted",
     "reference_exists",
     "schema_not_found",
+    "shown",
     "subject_compatibility_not_configured",
     "subject_mode_not_configured",
     "subject_not_found",
@@ -61,21 +62,30 @@ class ApiError(ContractError):
         return {"error_code": self.error_code, "message": self.message}
 
 
+def shown(value: object, limit: int = 200) -> str:
+    """``value`` as a message quotes it: at most ``limit`` characters, cut in the middle."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[-half:]}"
+
+
 def subject_not_found(subject: str) -> ApiError:
     """40401."""
-    return ApiError(404, 40401, f"Subject '{subject}' not found.")
+    return ApiError(404, 40401, f"Subject '{shown(subject)}' not found.")
 
 
 def version_not_found(version: int | str) -> ApiError:
     """40402."""
-    return ApiError(404, 40402, f"Version {version} not found.")
+    return ApiError(404, 40402, f"Version {shown(version)} not found.")
 
 
 def schema_not_found(schema_id: int | None = None) -> ApiError:
     """40403."""
     if schema_id is None:
         return ApiError(404, 40403, "Schema not found")
-    return ApiError(404, 40403, f"Schema {schema_id} not found")
+    return ApiError(404, 40403, f"Schema {shown(schema_id)} not found")
 
 
 def subject_soft_deleted(subject: str) -> ApiError:
@@ -83,7 +93,7 @@ def subject_soft_deleted(subject: str) -> ApiError:
     return ApiError(
         404,
         40404,
-        f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently",
+        f"Subject '{shown(subject)}' was soft deleted.Set permanent=true to delete permanently",
     )
 
 
@@ -92,7 +102,7 @@ def subject_not_soft_deleted(subject: str) -> ApiError:
     return ApiError(
         404,
         40405,
-        f"Subject '{subject}' was not deleted first before being permanently deleted",
+        f"Subject '{shown(subject)}' was not deleted first before being permanently deleted",
     )
 
 
@@ -101,7 +111,7 @@ def version_soft_deleted(subject: str, version: int) -> ApiError:
     return ApiError(
         404,
         40406,
-        f"Subject '{subject}' Version {version} was soft deleted. "
+        f"Subject '{shown(subject)}' Version {shown(version)} was soft deleted. "
         "Set permanent=true to delete permanently",
     )
 
@@ -111,7 +121,7 @@ def version_not_soft_deleted(subject: str, version: int) -> ApiError:
     return ApiError(
         404,
         40407,
-        f"Subject '{subject}' Version {version} was not deleted first before being "
+        f"Subject '{shown(subject)}' Version {shown(version)} was not deleted first before being "
         "permanently deleted",
     )
 
@@ -119,13 +129,17 @@ def version_not_soft_deleted(subject: str, version: int) -> ApiError:
 def subject_compatibility_not_configured(subject: str) -> ApiError:
     """40408."""
     return ApiError(
-        404, 40408, f"Subject '{subject}' does not have subject-level compatibility configured"
+        404,
+        40408,
+        f"Subject '{shown(subject)}' does not have subject-level compatibility configured",
     )
 
 
 def subject_mode_not_configured(subject: str) -> ApiError:
     """40409."""
-    return ApiError(404, 40409, f"Subject '{subject}' does not have subject-level mode configured")
+    return ApiError(
+        404, 40409, f"Subject '{shown(subject)}' does not have subject-level mode configured"
+    )
 
 
 def incompatible_schema(subject: str, messages: list[str]) -> ApiError:
@@ -133,7 +147,8 @@ def incompatible_schema(subject: str, messages: list[str]) -> ApiError:
     return ApiError(
         409,
         409,
-        f'Schema being registered is incompatible with an earlier schema for subject "{subject}", '
+        "Schema being registered is incompatible with an earlier schema for subject "
+        f'"{shown(subject)}", '
         f"details: [{', '.join(messages)}]",
     )
 
@@ -148,7 +163,7 @@ def invalid_version(version: str) -> ApiError:
     return ApiError(
         422,
         42202,
-        f"The specified version '{version}' is not a valid version id. Allowed values are "
+        f"The specified version '{shown(version)}' is not a valid version id. Allowed values are "
         'between [1, 2^31-1] and the string "latest"',
     )
 
@@ -166,7 +181,7 @@ def invalid_compatibility_level() -> ApiError:
 def invalid_mode(mode: object) -> ApiError:
     """42204."""
     return ApiError(
-        422, 42204, f"Invalid mode {mode}. Valid values are READWRITE, READONLY and IMPORT"
+        422, 42204, f"Invalid mode {shown(mode)}. Valid values are READWRITE, READONLY and IMPORT"
     )
 
 
@@ -180,10 +195,11 @@ def reference_exists(subject: str, version: int) -> ApiError:
     return ApiError(
         422,
         42206,
-        f"One or more references exist to the schema {{subject={subject}, version={version}}}",
+        "One or more references exist to the schema "
+        f"{{subject={shown(subject)}, version={version}}}",
     )
 
 
 def invalid_subject(subject: str) -> ApiError:
     """42208."""
-    return ApiError(422, 42208, f"The specified subject '{subject}' is not valid.")
+    return ApiError(422, 42208, f"The specified subject '{shown(subject)}' is not valid.")

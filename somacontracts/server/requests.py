@@ -19,10 +19,15 @@ from somacontracts.compat import (
     IncompatibilityType,
 )
 from somacontracts.server import errors
-from somacontracts.server.store import GLOBAL, StoredSchema, SubjectVersion
+from somacontracts.server.store import (
+    GLOBAL,
+    MAX_ID,
+    MAX_VERSION,
+    StoredSchema,
+    SubjectVersion,
+)
 
 __all__ = [
-    "MAX_VERSION",
     "check_subject",
     "messages",
     "optional_int",
@@ -31,7 +36,6 @@ __all__ = [
     "version_number",
 ]
 
-MAX_VERSION = 2**31 - 1
 _RESERVED_SUBJECTS = frozenset({GLOBAL, "__EMPTY"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _READER_WRITER = {Direction.BACKWARD: ("new", "old"), Direction.FORWARD: ("old", "new")}
@@ -44,11 +48,21 @@ def request_object(body: Any) -> Mapping[str, Any]:
 
 
 def optional_int(request: Mapping[str, Any], key: str) -> int | None:
+    """The ``id`` or ``version`` a request gives: None for none or -1, else 1 to 2^31-1.
+
+    Schema ids are 32-bit signed on Confluent's wire format, and versions are numbered
+    in the same range; anything else is refused before it reaches the store.
+    """
     value = request.get(key)
-    if value is None:
+    if value is None or value == -1:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.ApiError(422, 422, f'Unprocessable Entity: "{key}" must be an integer')
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise errors.ApiError(
+            422,
+            422,
+            f'Unprocessable Entity: "{key}" must be an integer from 1 to {MAX_ID} (or -1), '
+            f"not {errors.shown(value, 40)}",
+        )
     return value
 
 

@@ -19,8 +19,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from somacontracts.server.errors import ApiError
+from somacontracts.runtime.jsontext import load_json_bytes
+from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.service import SCHEMA_TYPES, Registry
+from somacontracts.server.store import MAX_ID
 
 __all__ = ["CONTENT_TYPE", "Raw", "Request", "Route", "Router", "api_routes", "encode"]
 
@@ -61,10 +63,15 @@ class Request:
             return default
 
     def schema_id(self) -> int:
+        """The ``{id}`` of the path; 40403 for one that no schema can have."""
+        text = self.params["id"]
         try:
-            return int(self.params["id"], 10)
+            number = int(text, 10) if len(text) <= 12 else 0
         except ValueError:
             raise ApiError(404, 404, "HTTP 404 Not Found") from None
+        if not 1 <= number <= MAX_ID:
+            raise ApiError(404, 40403, f"Schema {shown(text, 40)} not found")
+        return number
 
 
 def _page(items: list[Any], request: Request) -> list[Any]:
@@ -308,14 +315,12 @@ def _decode(content_type_header: str, raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"))
+        raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, 400, "Bad Request: the body is not UTF-8 text") from None
-    except json.JSONDecodeError as err:
-        raise ApiError(
-            400,
-            400,
-            f"Bad Request: the body is not JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-        ) from None
-    except RecursionError:
-        raise ApiError(400, 400, "Bad Request: the body nests too deeply") from None
+    # Strict: no NaN, no lone surrogate escape, no number out of range, nesting within
+    # the decoder's stack; each is a 400, as Confluent's JSON parser refuses them too.
+    try:
+        return load_json_bytes(raw)
+    except ValueError as err:
+        raise ApiError(400, 400, f"Bad Request: the body is not JSON: {err}") from None

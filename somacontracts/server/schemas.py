@@ -4,27 +4,36 @@
 schema (with the definitions its references bring) through the one schema model and
 returns what the store keeps: the text the registry returns (normalized when asked),
 the standalone expansion the compatibility engine reads, and the two hashes that
-identify it (as written, and normalized), references included, as Confluent does. Pure:
-the registry resolves references to stored schemas before calling :func:`prepare`.
+identify it (as written, and normalized), references included, as Confluent does.
+:class:`Registration` is the work of one registration that needs no store: the parse and
+the compatibility check, which the registry runs outside the store's lock. Pure: the
+registry reads what they need from the store (:class:`Source`, the stored versions)
+before calling them.
+
+Schemas are limited to :data:`MAX_SCHEMA_BYTES` of UTF-8 text and to the nesting depth
+of :data:`somacontracts.schema.MAX_NESTING`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from somacontracts.compat import CompatibilityLevel, CompatibilityResult, check_level
 from somacontracts.errors import InvalidSchemaError
-from somacontracts.schema import NamedNode, parse, registry_text, standalone
+from somacontracts.schema import NamedNode, decode, parse, registry_text, standalone
 from somacontracts.server import errors
-from somacontracts.server.store import StoredSchema
+from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
 
 __all__ = [
+    "MAX_SCHEMA_BYTES",
     "SCHEMA_TYPES",
     "Prepared",
+    "Registration",
+    "Source",
     "as_int",
     "check",
     "prepare",
@@ -36,6 +45,20 @@ __all__ = [
 
 SCHEMA_TYPES = ("AVRO",)
 """The schema types this registry serves."""
+MAX_SCHEMA_BYTES = 1024 * 1024
+"""The largest schema text accepted, in UTF-8 bytes: 1 MiB, the size of the largest
+message Confluent Schema Registry's default ``_schemas`` topic holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A request's schema with what it needs from the store: its references, resolved."""
+
+    text: str
+    references: list[dict[str, object]]
+    """``{"name", "subject", "version"}`` of each reference, versions resolved."""
+    referenced: list[tuple[str, str]]
+    """(name, standalone text) of the schema of each reference, in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,12 @@ def schema_text(request: Mapping[str, Any]) -> str:
     text = request.get("schema")
     if not isinstance(text, str) or not text.strip():
         raise errors.invalid_schema('the request has no "schema" string')
+    too_large = len(text) > MAX_SCHEMA_BYTES // 4  # 4 bytes at most per character
+    if too_large and len(text.encode("utf-8", "replace")) > MAX_SCHEMA_BYTES:
+        raise errors.invalid_schema(
+            f"the schema has more than {MAX_SCHEMA_BYTES} bytes of UTF-8 text, the most "
+            "this registry accepts"
+        )
     return text
 
 
@@ -74,32 +103,23 @@ def reference_list(value: Any) -> list[dict[str, Any]]:
             and isinstance(ref.get("subject"), str)
             and isinstance(ref.get("version"), int)
             and not isinstance(ref.get("version"), bool)
+            and (ref["version"] == -1 or 1 <= ref["version"] <= MAX_VERSION)
         ):
             raise errors.invalid_schema(
-                'each reference must be {"name": string, "subject": string, "version": int}'
+                'each reference must be {"name": string, "subject": string, "version": int}, '
+                "the version -1 (the latest) or from 1 to 2^31-1"
             )
     return value
 
 
-def prepare(
-    text: str,
-    references: list[dict[str, object]],
-    referenced: Sequence[tuple[str, str]],
-    *,
-    normalize: bool,
-) -> Prepared:
-    """Parse ``text`` with the definitions of ``referenced`` ((name, expanded text) of each
-    reference, in order) and return what the store keeps of it."""
-    try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise errors.invalid_schema(
-            f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-        ) from err
+def prepare(source: Source, *, normalize: bool) -> Prepared:
+    """Parse ``source``'s text with the definitions of its references and return what the
+    store keeps of it."""
     defined: dict[str, NamedNode] = {}
     try:
-        for name, expanded in referenced:
-            definition = parse(json.loads(expanded))
+        schema = decode(source.text, source="schema")
+        for name, expanded in source.referenced:
+            definition = parse(expanded)
             if not isinstance(definition.root, NamedNode):
                 raise errors.invalid_schema(
                     f"reference {name!r} is not a record, enum or fixed schema"
@@ -113,6 +133,7 @@ def prepare(
         raise errors.invalid_schema(str(err)) from err
     except (KeyError, TypeError, ValueError, RecursionError) as err:
         raise errors.invalid_schema(f"cannot be read as an Avro schema ({err})") from err
+    references = source.references
     normal_refs = sorted(references, key=reference_key)
     return Prepared(
         schema_type="AVRO",
@@ -124,11 +145,51 @@ def prepare(
     )
 
 
+@dataclass(slots=True)
+class Registration:
+    """One registration's view of a subject, read under the store's lock, and the work on
+    it that needs no store (:meth:`run`)."""
+
+    source: Source
+    normalize: bool
+    mode: str
+    every: list[SubjectVersion]
+    """Every version of the subject, soft-deleted ones included."""
+    level: CompatibilityLevel
+    previous: list[StoredSchema]
+    """The schemas of the live versions, oldest first."""
+    prepared: Prepared | None = None
+    existing: int | None = None
+    """The id of the schema when a live version already has it."""
+    result: CompatibilityResult | None = None
+
+    @property
+    def live(self) -> list[SubjectVersion]:
+        """The versions not deleted, oldest first."""
+        return [v for v in self.every if not v.deleted]
+
+    def run(self) -> Prepared:
+        """Parse the schema; outside import mode, find it among the live versions or check
+        it against them."""
+        prepared = self.prepared = prepare(self.source, normalize=self.normalize)
+        if self.mode == "IMPORT":
+            return prepared
+        for stored in reversed(self.previous):
+            if same(stored, prepared, normalize=self.normalize):
+                self.existing = stored.id
+                return prepared
+        self.result = check(self.level, prepared, self.previous)
+        return prepared
+
+
 def check(
     level: CompatibilityLevel, prepared: Prepared, previous: list[StoredSchema]
 ) -> CompatibilityResult:
     """Whether ``prepared`` may follow the stored ``previous`` versions at ``level``."""
-    return check_level(level, prepared.expanded, [json.loads(s.expanded) for s in previous])
+    try:
+        return check_level(level, prepared.expanded, [s.expanded for s in previous])
+    except InvalidSchemaError as err:  # stored before a limit of this version existed
+        raise errors.invalid_schema(f"an earlier version cannot be read: {err}") from err
 
 
 def same(stored: StoredSchema, prepared: Prepared, *, normalize: bool) -> bool:

@@ -1,8 +1,10 @@
 """The registry's operations, one method per endpoint of Confluent's REST API, without HTTP.
 
-Each method takes decoded arguments, runs as one transaction of the store and returns
-the JSON value Confluent returns, or raises :class:`~somacontracts.server.errors.ApiError`
-with Confluent's status and error code. Rules followed, as Confluent does:
+Each method takes decoded arguments, runs as one transaction of the store (parsing and
+compatibility checks outside its lock) and returns the JSON value Confluent returns, or
+raises :class:`~somacontracts.server.errors.ApiError` with Confluent's status and error
+code. The config and mode endpoints are :class:`~somacontracts.server.config.Settings`'s.
+Rules followed, as Confluent does:
 
 * registering a schema a live version of the subject already has returns that
   version's id and adds no version; the same schema under any subject has one id;
@@ -21,10 +23,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.server import errors
+from somacontracts.server.config import Settings
 from somacontracts.server.requests import (
-    MAX_VERSION,
     check_subject,
     messages,
     optional_int,
@@ -35,6 +36,8 @@ from somacontracts.server.requests import (
 from somacontracts.server.schemas import (
     SCHEMA_TYPES,
     Prepared,
+    Registration,
+    Source,
     as_int,
     check,
     prepare,
@@ -43,20 +46,13 @@ from somacontracts.server.schemas import (
     same,
     schema_text,
 )
-from somacontracts.server.store import GLOBAL, RegistryStore, StoredSchema, SubjectVersion
+from somacontracts.server.store import StoredSchema, SubjectVersion
 
-__all__ = ["DEFAULT_COMPATIBILITY", "DEFAULT_MODE", "MODES", "SCHEMA_TYPES", "Registry"]
-
-DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
-DEFAULT_MODE = "READWRITE"
-MODES = ("READWRITE", "READONLY", "IMPORT")
+__all__ = ["SCHEMA_TYPES", "Registry"]
 
 
-class Registry:
+class Registry(Settings):
     """Confluent Schema Registry's operations over a :class:`RegistryStore`."""
-
-    def __init__(self, store: RegistryStore) -> None:
-        self.store = store
 
     # --- subjects and versions -------------------------------------------------------
 
@@ -85,37 +81,69 @@ class Registry:
         return chosen
 
     def register(self, subject: str, body: Any, *, normalize: bool = False) -> dict[str, object]:
-        """``POST /subjects/{subject}/versions``: the id of the schema under ``subject``."""
+        """``POST /subjects/{subject}/versions``: the id of the schema under ``subject``.
+
+        The parse and the compatibility check run outside the store's lock, on what was
+        read under it; if another write came in between, they run again under the lock.
+        """
         check_subject(subject)
         request = request_object(body)
+        wanted_id = optional_int(request, "id")
+        wanted_version = optional_int(request, "version")
+        with self.store.reading():
+            seen = self.store.generation
+            registration = self._registration(subject, request, normalize=normalize)
+        registration.run()
         with self.store.transaction():
-            mode = self._mode(subject)
-            if mode == "READONLY":
-                raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
-            prepared = self._prepare(request, normalize=normalize)
-            every = self.store.versions(subject)
-            live = [v for v in every if not v.deleted]
-            wanted_id = optional_int(request, "id")
-            wanted_version = optional_int(request, "version")
-            if mode == "IMPORT":
-                return self._import(subject, prepared, every, wanted_id, wanted_version)
-            if wanted_id not in (None, -1):
-                raise errors.operation_not_permitted(
-                    f"Subject {subject} is not in import mode; a schema id cannot be given"
-                )
-            for version in reversed(live):
-                stored = self._schema(version.schema_id)
-                if same(stored, prepared, normalize=normalize):
-                    return {"id": stored.id}
-            level = self._level(subject)
-            previous = [self._schema(v.schema_id) for v in live]
-            result = check(level, prepared, previous)
-            if not result.compatible:
-                raise errors.incompatible_schema(subject, messages(result, live, previous, level))
-            schema_id = self._schema_id(prepared)
-            number = every[-1].version + 1 if every else 1
-            self.store.add_version(subject, number, schema_id)
-            return {"id": schema_id}
+            if self.store.generation != seen:
+                registration = self._registration(subject, request, normalize=normalize)
+                registration.run()
+            return self._commit(subject, registration, wanted_id, wanted_version)
+
+    def _registration(
+        self, subject: str, request: Mapping[str, Any], *, normalize: bool
+    ) -> Registration:
+        mode = self._mode(subject)
+        if mode == "READONLY":
+            raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
+        source = self._source(request, normalize=normalize)
+        every = self.store.versions(subject)
+        return Registration(
+            source=source,
+            normalize=normalize,
+            mode=mode,
+            every=every,
+            level=self._level(subject),
+            previous=[self._schema(v.schema_id) for v in every if not v.deleted],
+        )
+
+    def _commit(
+        self,
+        subject: str,
+        registration: Registration,
+        wanted_id: int | None,
+        wanted_version: int | None,
+    ) -> dict[str, object]:
+        prepared = registration.prepared
+        assert prepared is not None
+        every = registration.every
+        if registration.mode == "IMPORT":
+            return self._import(subject, prepared, every, wanted_id, wanted_version)
+        if wanted_id is not None:
+            raise errors.operation_not_permitted(
+                f"Subject {subject} is not in import mode; a schema id cannot be given"
+            )
+        if registration.existing is not None:
+            return {"id": registration.existing}
+        result = registration.result
+        assert result is not None
+        if not result.compatible:
+            live, previous, level = registration.live, registration.previous, registration.level
+            raise errors.incompatible_schema(subject, messages(result, live, previous, level))
+        schema_id = self._schema_id(prepared)
+        number = every[-1].version + 1 if every else 1
+        self.store.add_version(subject, number, schema_id)
+        return {"id": schema_id}
 
     def _import(
         self,
@@ -126,10 +154,9 @@ class Registry:
         wanted_version: int | None,
     ) -> dict[str, object]:
         existing = self.store.schema_by_hash(prepared.hash)
-        if wanted_id in (None, -1):
+        if wanted_id is None:
             schema_id = existing.id if existing is not None else self._schema_id(prepared)
         else:
-            assert wanted_id is not None
             taken = self.store.schema(wanted_id)
             if taken is not None and taken.hash != prepared.hash:
                 raise errors.operation_not_permitted(
@@ -141,11 +168,9 @@ class Registry:
                     f"already has id {existing.id}."
                 )
             schema_id = wanted_id if taken is not None else self._schema_id(prepared, wanted_id)
-        number = wanted_version if wanted_version not in (None, -1) else None
+        number = wanted_version
         if number is None:
             number = every[-1].version + 1 if every else 1
-        elif not 1 <= number <= MAX_VERSION:
-            raise errors.invalid_version(str(number))
         if any(v.version == number for v in every):
             raise errors.operation_not_permitted(
                 f"Version {number} of subject {subject} already exists."
@@ -163,11 +188,12 @@ class Registry:
             candidates = [v for v in every if deleted or not v.deleted]
             if not candidates:
                 raise errors.subject_not_found(subject)
-            prepared = self._prepare(request, normalize=normalize)
-            for version in reversed(candidates):
-                stored = self._schema(version.schema_id)
-                if same(stored, prepared, normalize=normalize):
-                    return version_body(version, stored)
+            source = self._source(request, normalize=normalize)
+            stored = [(v, self._schema(v.schema_id)) for v in reversed(candidates)]
+        prepared = prepare(source, normalize=normalize)  # outside the lock
+        for version, schema in stored:
+            if same(schema, prepared, normalize=normalize):
+                return version_body(version, schema)
         raise errors.schema_not_found()
 
     def version(self, subject: str, version: str, *, deleted: bool = False) -> dict[str, object]:
@@ -289,7 +315,7 @@ class Registry:
         number = None if version is None else version_number(version)
         request = request_object(body)
         with self.store.reading():
-            prepared = self._prepare(request, normalize=normalize)
+            source = self._source(request, normalize=normalize)
             live = [v for v in self.store.versions(subject) if not v.deleted]
             level = self._level(subject)
             if version is None:
@@ -301,102 +327,13 @@ class Registry:
                 if not chosen:
                     raise errors.version_not_found(number)
             previous = [self._schema(v.schema_id) for v in chosen]
-            result = check(level, prepared, previous)
+        result = check(level, prepare(source, normalize=normalize), previous)  # outside the lock
         answer: dict[str, object] = {"is_compatible": result.compatible}
         if verbose:
             answer["messages"] = (
                 [] if result.compatible else messages(result, chosen, previous, level)
             )
         return answer
-
-    # --- config and mode -------------------------------------------------------------
-
-    def get_config(self, subject: str | None, *, default_to_global: bool = False) -> dict[str, str]:
-        """``GET /config`` and ``GET /config/{subject}``."""
-        with self.store.reading():
-            if subject is None:
-                return {"compatibilityLevel": self._global_level()}
-            level = self.store.compatibility(subject)
-            if level is None:
-                if not default_to_global:
-                    raise errors.subject_compatibility_not_configured(subject)
-                level = self._global_level()
-            return {"compatibilityLevel": level}
-
-    def set_config(self, subject: str | None, body: Any) -> dict[str, str]:
-        """``PUT /config`` and ``PUT /config/{subject}``."""
-        if subject is not None:
-            check_subject(subject)
-        request = request_object(body)
-        value = request.get("compatibility", request.get("compatibilityLevel"))
-        try:
-            level = CompatibilityLevel(str(value).upper()) if isinstance(value, str) else None
-        except ValueError:
-            level = None
-        if level is None:
-            raise errors.invalid_compatibility_level()
-        with self.store.transaction():
-            if subject is not None:
-                self._check_writable(subject)
-            self.store.set_compatibility(GLOBAL if subject is None else subject, level.value)
-        return {"compatibility": level.value}
-
-    def delete_config(self, subject: str | None) -> dict[str, str]:
-        """``DELETE /config`` and ``DELETE /config/{subject}``: the level removed."""
-        with self.store.transaction():
-            if subject is None:
-                old = self._global_level()
-                self.store.set_compatibility(GLOBAL, None)
-                return {"compatibilityLevel": old}
-            level = self.store.compatibility(subject)
-            if level is None:
-                if not self.store.versions(subject):
-                    raise errors.subject_not_found(subject)
-                raise errors.subject_compatibility_not_configured(subject)
-            self.store.set_compatibility(subject, None)
-            return {"compatibilityLevel": level}
-
-    def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> dict[str, str]:
-        """``GET /mode`` and ``GET /mode/{subject}``."""
-        with self.store.reading():
-            if subject is None:
-                return {"mode": self.store.mode(GLOBAL) or DEFAULT_MODE}
-            mode = self.store.mode(subject)
-            if mode is None:
-                if not default_to_global:
-                    raise errors.subject_mode_not_configured(subject)
-                mode = self.store.mode(GLOBAL) or DEFAULT_MODE
-            return {"mode": mode}
-
-    def set_mode(self, subject: str | None, body: Any, *, force: bool = False) -> dict[str, str]:
-        """``PUT /mode`` and ``PUT /mode/{subject}``."""
-        if subject is not None:
-            check_subject(subject)
-        value = request_object(body).get("mode")
-        mode = value.upper() if isinstance(value, str) else None
-        if mode not in MODES:
-            raise errors.invalid_mode(value)
-        with self.store.transaction():
-            if mode == "IMPORT" and not force:
-                if subject is None:
-                    taken = bool(self.store.subjects())
-                else:
-                    taken = bool(self.store.versions(subject))
-                if taken:
-                    raise errors.operation_not_permitted(
-                        "Cannot import since found existing subjects"
-                    )
-            self.store.set_mode(GLOBAL if subject is None else subject, mode)
-        return {"mode": mode}
-
-    def delete_mode(self, subject: str) -> dict[str, str]:
-        """``DELETE /mode/{subject}``: the mode removed."""
-        with self.store.transaction():
-            mode = self.store.mode(subject)
-            if mode is None:
-                raise errors.subject_mode_not_configured(subject)
-            self.store.set_mode(subject, None)
-            return {"mode": mode}
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -424,19 +361,6 @@ class Registry:
                 return v
         raise errors.version_not_found(number)
 
-    def _global_level(self) -> str:
-        return self.store.compatibility(GLOBAL) or DEFAULT_COMPATIBILITY.value
-
-    def _level(self, subject: str) -> CompatibilityLevel:
-        return CompatibilityLevel(self.store.compatibility(subject) or self._global_level())
-
-    def _mode(self, subject: str) -> str:
-        return self.store.mode(subject) or self.store.mode(GLOBAL) or DEFAULT_MODE
-
-    def _check_writable(self, subject: str) -> None:
-        if self._mode(subject) == "READONLY":
-            raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
-
     def _check_unreferenced(self, version: SubjectVersion) -> None:
         if self.store.referenced_by(version.subject, version.version):
             raise errors.reference_exists(version.subject, version.version)
@@ -455,14 +379,14 @@ class Registry:
             schema_id=wanted,
         )
 
-    def _prepare(self, request: Mapping[str, Any], *, normalize: bool) -> Prepared:
+    def _source(self, request: Mapping[str, Any], *, normalize: bool) -> Source:
         text = schema_text(request)
         references = self._references(request.get("references"), normalize=normalize)
-        defined = []
+        referenced = []
         for ref in references:
             target = self._find_version(str(ref["subject"]), as_int(ref["version"]), deleted=False)
-            defined.append((str(ref["name"]), self._schema(target.schema_id).expanded))
-        return prepare(text, references, defined, normalize=normalize)
+            referenced.append((str(ref["name"]), self._schema(target.schema_id).expanded))
+        return Source(text, references, referenced)
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:
         found: list[dict[str, object]] = []

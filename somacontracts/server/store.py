@@ -25,8 +25,12 @@ from pathlib import Path
 from somacontracts.errors import ContractError
 from somacontracts.server.errors import RegistryStoreError
 
-__all__ = ["GLOBAL", "RegistryStore", "StoredSchema", "SubjectVersion"]
+__all__ = ["GLOBAL", "MAX_ID", "MAX_VERSION", "RegistryStore", "StoredSchema", "SubjectVersion"]
 
+MAX_ID = 2**31 - 1
+"""The largest schema id: ids are 32-bit signed integers on Confluent's wire format."""
+MAX_VERSION = 2**31 - 1
+"""The largest version number, as in Confluent Schema Registry."""
 GLOBAL = "__GLOBAL"
 """The scope of the global config and mode; Confluent reserves it as a subject name."""
 
@@ -193,6 +197,13 @@ class RegistryStore:
         if schema_id is None:
             (last,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM schemas").fetchone()
             schema_id = int(last) + 1
+            if schema_id > MAX_ID:  # an import took the last id: the lowest one free
+                (schema_id,) = self._conn.execute(
+                    "SELECT MIN(id) + 1 FROM (SELECT 0 AS id UNION ALL SELECT id FROM schemas)"
+                    " WHERE id + 1 NOT IN (SELECT id FROM schemas)"
+                ).fetchone()
+                if schema_id > MAX_ID:
+                    raise RegistryStoreError(self.path, f"every schema id up to {MAX_ID} is taken")
         self._conn.execute(
             "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

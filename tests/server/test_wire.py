@@ -114,10 +114,11 @@ def test_a_request_split_across_packets_is_read_whole(wire: Wire) -> None:
     assert wire.response()[0] == 200
 
 
-def test_lines_may_end_in_a_bare_line_feed(wire: Wire) -> None:
+def test_lines_ending_in_a_bare_line_feed_are_refused(wire: Wire) -> None:
     wire.send(b"GET /subjects HTTP/1.1\nHost: registry\n\n" + get("/schemas/types"))
-    assert wire.response()[::2] == (200, b"[]")
-    assert wire.response()[::2] == (200, b'["AVRO"]')
+    status, headers, body = wire.response()
+    assert (status, headers["connection"], json.loads(body)["error_code"]) == (400, "close", 400)
+    assert wire.closed()
 
 
 def test_connection_close_is_honoured(wire: Wire) -> None:
@@ -127,22 +128,29 @@ def test_connection_close_is_honoured(wire: Wire) -> None:
     assert wire.closed()
 
 
-def test_http_1_0_closes_unless_keep_alive_is_asked(registry: LocalRegistry) -> None:
-    kept = Wire(registry.url)
-    try:
-        for _ in range(2):
-            kept.send(get("/subjects", "Connection: keep-alive", version="HTTP/1.0"))
-            status, headers, _ = kept.response()
-            assert (status, headers["connection"]) == (200, "keep-alive")
-    finally:
-        kept.close()
-    once = Wire(registry.url)
-    try:
-        once.send(get("/subjects", version="HTTP/1.0"))
-        assert once.response()[1]["connection"] == "close"
-        assert once.closed()
-    finally:
-        once.close()
+def test_http_1_0_is_answered_and_closed(registry: LocalRegistry) -> None:
+    for asked in ((), ("Connection: keep-alive",)):
+        once = Wire(registry.url)
+        try:
+            once.send(get("/subjects", *asked, version="HTTP/1.0"))
+            status, headers, _ = once.response()
+            assert (status, headers["connection"]) == (200, "close")
+            assert once.closed()
+        finally:
+            once.close()
+
+
+def test_a_chunked_body_is_read(wire: Wire) -> None:
+    head = [
+        "POST /subjects/orders-value/versions HTTP/1.1",
+        "Host: registry",
+        "Content-Type: application/vnd.schemaregistry.v1+json",
+        "Transfer-Encoding: chunked",
+    ]
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10], BODY[10:]))
+    wire.send("\r\n".join(head).encode() + b"\r\n\r\n" + chunks + b"0\r\n\r\n")
+    status, _, body = wire.response()
+    assert (status, json.loads(body)) == (200, {"id": 1})
 
 
 @pytest.mark.parametrize(
@@ -152,14 +160,16 @@ def test_http_1_0_closes_unless_keep_alive_is_asked(registry: LocalRegistry) -> 
         (b"GET /subjects HTTP/1.1 extra\r\n\r\n", 400),
         (b"GET /subjects FTP/1.1\r\n\r\n", 400),
         (b"GET subjects HTTP/1.1\r\n\r\n", 400),
-        (b"GET /subjects HTTP/2.0\r\n\r\n", 505),
+        (b"GET /subjects HTTP/2.0\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\nHost registry\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
         (b"POST /subjects/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
         (b"POST /subjects/x HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
-        (b"POST /subjects/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
-        (b"POST /subjects/x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
+        (b"POST /subjects/x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n", 413),
+        (b"POST /subjects/x HTTP/1.1\r\nContent-Length: 1" + b"0" * 5000 + b"\r\n\r\n", 400),
+        (b"POST /subjects/x HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\n\r\n", 400),
+        (b"GET /subjects HTTP/1.1\r\n\r\n", 400),  # no Host
         (b"GET /subjects HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70_000 + b"\r\n\r\n", 431),
         (b"GET /subjects HTTP/1.1\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
     ],
