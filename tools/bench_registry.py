@@ -23,6 +23,7 @@ per second through ``SchemaRegistryClient``, configured as
 
     python tools/bench_registry.py [--url URL] [--schemas 1000] [--lookups 10000]
                                    [--rounds 5] [--in-process] [--configs]
+                                   [--baseline-tree DIR]
 
 Without ``--url`` it starts a local registry in memory: a child process running
 ``somacontracts registry serve`` (a registry is a server of its own in use), or with
@@ -32,7 +33,10 @@ With ``--url`` it registers into that registry (subjects ``bench-<run>-<n>-value
 credentials in the URL or ``SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO`` are used as the
 library uses them. ``--configs`` also measures the client against the responder with
 other client settings (no ``timeout``, no retries, ``localhost``), to show whether
-configuration moves the ceiling.
+configuration moves the ceiling. ``--baseline-tree DIR`` also starts the registry of
+another checkout of this repository (``DIR``, for example a ``git worktree`` of an older
+commit) as a child process, registers the same schemas into it and measures it in the
+same interleaved rounds, printing each figure's ratio to that baseline.
 """
 
 from __future__ import annotations
@@ -166,9 +170,11 @@ def run_responder() -> int:
 
 
 @contextlib.contextmanager
-def child(command: list[str]) -> Iterator[tuple[str, CpuClock | None]]:
+def child(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[tuple[str, CpuClock | None]]:
     """Run ``command``; give its first line of output and CPU clock; terminate it at the end."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -185,14 +191,16 @@ def child(command: list[str]) -> Iterator[tuple[str, CpuClock | None]]:
 
 
 @contextlib.contextmanager
-def local_registry(in_process: bool) -> Iterator[Server]:
-    """A local registry in memory, in this process or in a child process."""
-    if in_process:
+def local_registry(in_process: bool, tree: Path | None = None) -> Iterator[Server]:
+    """A local registry in memory, in this process or in a child process (of the
+    checkout ``tree`` if given)."""
+    if in_process and tree is None:
         with LocalRegistry() as registry:
             yield Server(registry.url)
         return
     command = [sys.executable, "-m", "somacontracts", "registry", "serve", "--port", "0"]
-    with child(command) as (ready, cpu):
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    with child(command, env, tree) as (ready, cpu):
         found = re.search(r"https?://\S+", ready)
         if found is None:
             raise RuntimeError(f"the registry did not say where it listens: {ready!r}")
@@ -339,49 +347,79 @@ def print_cpu(label: str, registry: Case, ceiling: Case | None) -> None:
     print(f"{label:<46} {registry.cpu_per_op():>15}    {best:>15}")
 
 
-def run(registry: Server, ceiling: Server, schemas: int, lookups: int, rounds: int) -> bool:
+def register(client: SchemaRegistryClient, subjects: list[str], label: str) -> list[int]:
+    """Register one schema under each of ``subjects``; print the rate; return the ids."""
+    start = time.perf_counter()
+    ids = [client.register_schema(subject, schema(n)) for n, subject in enumerate(subjects)]
+    elapsed = time.perf_counter() - start
+    print(
+        f"register {len(subjects)} distinct schemas ({label}): {elapsed:.2f} s, "
+        f"{len(subjects) / elapsed:.0f}/s"
+    )
+    return ids
+
+
+def lookup_cases(
+    server: Server, client: SchemaRegistryClient, subjects: list[str], ids: list[int]
+) -> tuple[list[Case], http.client.HTTPConnection]:
+    """The three HTTP lookups of ``server``: by id, by version, raw GET by id."""
+    count = len(ids)
+
+    def get_version(n: int) -> object:
+        return client.get_version(subjects[n % count], 1)
+
+    raw, connection = http_get(server.url, lambda n: f"/schemas/ids/{ids[n % count]}")
+    cases = [
+        Case(
+            "get_schema", uncached(client, lambda n: client.get_schema(ids[n % count])), server.cpu
+        ),
+        Case("get_version", uncached(client, get_version), server.cpu),
+        Case("http.client", raw, server.cpu),
+    ]
+    return cases, connection
+
+
+def run(
+    registry: Server,
+    ceiling: Server,
+    schemas: int,
+    lookups: int,
+    rounds: int,
+    baseline: Server | None = None,
+) -> bool:
     """Register and look up against ``registry``; return whether the target was met."""
     run_id = uuid.uuid4().hex[:8]
     subjects = [f"bench-{run_id}-{n}-value" for n in range(schemas)]
-    ids: list[int] = []
-    with (
-        contextlib.closing(connect(url=registry.url)) as client,
-        contextlib.closing(connect(url=ceiling.url)) as bare,
-    ):
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(contextlib.closing(connect(url=registry.url)))
+        bare = stack.enter_context(contextlib.closing(connect(url=ceiling.url)))
         print(f"load average before: {load()}")
-        start = time.perf_counter()
-        for n in range(schemas):
-            ids.append(client.register_schema(subjects[n], schema(n)))
-        elapsed = time.perf_counter() - start
-        print(f"register {schemas} distinct schemas: {elapsed:.2f} s, {schemas / elapsed:.0f}/s")
-
-        def get_schema(n: int) -> object:
-            return client.get_schema(ids[n % schemas])
-
-        def get_version(n: int) -> object:
-            return client.get_version(subjects[n % schemas], 1)
-
-        by_id = Case("get_schema", uncached(client, get_schema), registry.cpu)
+        ids = register(client, subjects, "registry")
+        if baseline is not None:
+            old = stack.enter_context(contextlib.closing(connect(url=baseline.url)))
+            old_ids = register(old, subjects, "baseline")
+        # connections opened after registering, so that none idles out before it is used
+        (by_id, version, served), raw_conn = lookup_cases(registry, client, subjects, ids)
+        stack.enter_context(contextlib.closing(raw_conn))
         by_id_ceiling = Case("get_schema", uncached(bare, by_id_one(bare)), ceiling.cpu)
-        version = Case("get_version", uncached(client, get_version), registry.cpu)
         version_ceiling = Case(
             "get_version",
             uncached(bare, lambda n: bare.get_version("bench-0-value", 1)),
             ceiling.cpu,
         )
-        raw, raw_conn = http_get(registry.url, lambda n: f"/schemas/ids/{ids[n % schemas]}")
         raw_ceiling, ceiling_conn = http_get(ceiling.url, lambda n: "/schemas/ids/1")
-        served = Case("http.client", raw, registry.cpu)
+        stack.enter_context(contextlib.closing(ceiling_conn))
         served_ceiling = Case("http.client", raw_ceiling, ceiling.cpu)
-        with contextlib.closing(raw_conn), contextlib.closing(ceiling_conn):
-            measure(
-                [by_id, by_id_ceiling, version, version_ceiling, served, served_ceiling],
-                lookups,
-                rounds,
-            )
+        cases = [by_id, by_id_ceiling, version, version_ceiling, served, served_ceiling]
+        before: list[Case] = []
+        if baseline is not None:
+            before, old_conn = lookup_cases(baseline, old, subjects, old_ids)
+            stack.enter_context(contextlib.closing(old_conn))
+            cases += before
+        measure(cases, lookups, rounds)
         for n in range(schemas):  # the uncached cases cleared the cache; fill it
-            get_schema(n)
-        cached = Case("cached", get_schema, registry.cpu)
+            client.get_schema(ids[n])
+        cached = Case("cached", lambda n: client.get_schema(ids[n % schemas]), registry.cpu)
         measure([cached], lookups, rounds)
         print(f"load average after:  {load()}")
 
@@ -399,6 +437,20 @@ def run(registry: Server, ceiling: Server, schemas: int, lookups: int, rounds: i
     print(f"{'':<46} {'this   server':>15}    {'this   server':>15}")
     for row in rows:
         print_cpu(*row)
+
+    if before:
+        print(f"\n{'per second':<46} {'registry (rounds)':>19}  {'baseline (rounds)':>19}  ratio")
+        for row, old_case in zip(rows, before, strict=False):
+            print_rates(row[0], row[1], old_case)
+        print(
+            f"\n{'CPU microseconds per operation':<46} {'registry run':>15}    {'baseline run':>15}"
+        )
+        for row, old_case in zip(rows, before, strict=False):
+            print_cpu(row[0], row[1], old_case)
+        kept = min(by_id.rate / before[0].rate, version.rate / before[1].rate)
+        print(
+            f"\nlookups through SchemaRegistryClient: {kept:.2f}x the baseline's (the lower kind)"
+        )
 
     slowest = min(by_id.rate, version.rate)
     best = min(by_id_ceiling.rate, version_ceiling.rate)
@@ -462,6 +514,11 @@ def main() -> int:
         help="run the local registry and the responder in threads of this process",
     )
     parser.add_argument("--configs", action="store_true", help="also compare client configurations")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="also measure the registry of this checkout (a child process), same run",
+    )
     parser.add_argument("--responder", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.responder:
@@ -479,7 +536,11 @@ def main() -> int:
         mode = "threads of this process" if args.in_process else "a child process"
         print(f"registry: {shown(registry.url)} ({where})")
         print(f"minimal responder: {ceiling.url} (in {mode})")
-        met = run(registry, ceiling, args.schemas, args.lookups, rounds)
+        baseline = None
+        if args.baseline_tree:
+            baseline = stack.enter_context(local_registry(False, args.baseline_tree))
+            print(f"baseline: {baseline.url} (local, child process of {args.baseline_tree})")
+        met = run(registry, ceiling, args.schemas, args.lookups, rounds, baseline)
         if args.configs:
             compare_configs(ceiling.url, args.lookups, rounds)
     return 0 if met else 1

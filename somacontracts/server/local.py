@@ -49,7 +49,10 @@ class RegistryServerError(ContractError):
 def _listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host``:``port`` (0 picks a free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not implied: asyncio turns Nagle's algorithm off (TCP_NODELAY) only
+    # on sockets whose proto says TCP, and with it on, a response written as head then
+    # body waits for the client's delayed ACK: 40 ms a request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -64,12 +67,18 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+EVENT_LOOP = "auto"
+"""uvicorn's event loop setting: ``auto`` runs uvloop where it is installed (the
+``[local]`` extra brings it on Linux and macOS), else asyncio's own loop."""
+
+
 def _uvicorn(app: RegistryApp) -> Any:
     """A uvicorn server for ``app``, configured with the registry's protocol and limits."""
     try:
         import uvicorn
 
         from somacontracts.server.protocol import IDLE_TIMEOUT, GuardedProtocol
+        from somacontracts.server.serving import PromptServer
     except ImportError as err:
         raise RegistryServerError(
             "its address",
@@ -83,7 +92,8 @@ def _uvicorn(app: RegistryApp) -> Any:
     config = uvicorn.Config(
         app,
         http=GuardedProtocol,
-        loop="asyncio",
+        loop=EVENT_LOOP,
+        proxy_headers=False,
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -92,7 +102,7 @@ def _uvicorn(app: RegistryApp) -> Any:
         timeout_graceful_shutdown=1,
         backlog=_BACKLOG,
     )
-    return uvicorn.Server(config)
+    return PromptServer(config)
 
 
 class LocalRegistry:
@@ -177,7 +187,7 @@ class LocalRegistry:
         )
         self._server = self._thread = self._app = self._store = self._socket = None
         if server is not None:
-            server.should_exit = True
+            server.request_stop()
         if thread is not None:
             thread.join(_STOP_TIMEOUT)
             if thread.is_alive() and server is not None:

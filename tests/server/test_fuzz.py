@@ -29,12 +29,19 @@ FUZZ = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def registry() -> Iterator[LocalRegistry]:
-    with LocalRegistry() as started:
+KEPT = "kept-5c0f3a9e71d24b68"
+
+
+@pytest.fixture(scope="module", params=["auto", "asyncio"])
+def registry(request: pytest.FixtureRequest) -> Iterator[LocalRegistry]:
+    """A registry on uvloop (where installed) and one on asyncio's own loop."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("somacontracts.server.local.EVENT_LOOP", request.param)
+        started = LocalRegistry().start()
+    with started:
         url = started.url
         schema = {"type": "record", "name": "Seed", "fields": [{"name": "a", "type": "string"}]}
-        for subject in ("seed", "other"):
+        for subject in ("seed", "other", KEPT):
             assert (
                 raw(url, "POST", f"/subjects/{subject}/versions", {"schema": json.dumps(schema)})[0]
                 == 200
@@ -47,7 +54,7 @@ def registry() -> Iterator[LocalRegistry]:
         status, fetched = raw(url, "GET", f"/schemas/ids/{body['id']}")
         assert status == 200
         assert json.loads(fetched["schema"])["name"] == "After"
-        assert raw(url, "GET", "/subjects/seed/versions")[1] == [1]
+        assert raw(url, "GET", f"/subjects/{KEPT}/versions")[1] == [1]  # no request names it
 
 
 # -- what a response looks like -----------------------------------------------------

@@ -24,6 +24,15 @@ from tests.server.conftest import raw
 from tests.server.test_wire import Wire, get, post
 
 STRING = json.dumps({"schema": '"string"'})
+
+
+@pytest.fixture(autouse=True, params=["auto", "asyncio"])
+def event_loop_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test on uvloop (where installed) and on asyncio's own loop."""
+    monkeypatch.setattr("somacontracts.server.local.EVENT_LOOP", request.param)
+    return str(request.param)
+
+
 I32_MAX = 2**31 - 1
 
 

@@ -291,3 +291,15 @@ def test_stopping_closes_idle_connections() -> None:
     finally:
         connection.close()
         registry.stop()
+
+
+def test_connections_send_without_delay(registry: LocalRegistry, wire: Wire) -> None:
+    """Nagle's algorithm is off on every connection: an answer is written as head then
+    body, and with it on the body would wait for the client's delayed ACK (40 ms)."""
+    wire.send(get("/subjects"))
+    assert wire.response()[0] == 200
+    server = registry._server
+    assert server is not None
+    (connection,) = server.server_state.connections
+    sock = connection.transport.get_extra_info("socket")
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
