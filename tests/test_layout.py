@@ -2,8 +2,8 @@
 
 * Importing what a service imports (models, serdes, Kafka clients) in a fresh
   interpreter loads nothing of the tooling: not the code generator, the local registry
-  server or its store, ``check``, the CLI, ``sqlite3``, ``socketserver`` or
-  ``http.server``; nor the schema model or the compatibility engine, which the runtime
+  server or its store, ``check``, the CLI, ``sqlite3``, uvicorn or its HTTP parser;
+  nor the schema model or the compatibility engine, which the runtime
   loads only on rare paths.
 * No runtime module imports a tooling module at its top level.
 * No hand-written module is over 500 lines; commands import no other command.
@@ -47,8 +47,9 @@ NOT_AT_IMPORT = (
     "somacontracts.compat.engine",
     "somacontracts.compat.history",
     "sqlite3",
-    "socketserver",
-    "http.server",
+    "uvicorn",
+    "httptools",
+    "uvloop",
 )
 
 

@@ -4,7 +4,9 @@ Serves Confluent Schema Registry's REST API for Avro on HOST:PORT, with its stat
 the SQLite file given by ``--db`` (in memory, lost on exit, without it). Prints the
 URL once listening; SIGINT (Ctrl-C) or SIGTERM stops it cleanly, exit code 0. A
 database that is corrupt or used by another registry, or a port already taken, stops
-it at once with one line on stderr, exit code 2.
+it at once with one line on stderr, exit code 2; so does a missing uvicorn (install
+``somacontracts[local]``). Its limits (connections, deadlines, sizes) are in the
+README's "The local registry".
 
 Set ``SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password`` to require HTTP basic auth.
 """
