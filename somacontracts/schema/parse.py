@@ -64,6 +64,7 @@ __all__ = ["MAX_NESTING", "decode", "parse"]
 MAX_NESTING = 100
 """How many levels deep types may nest (an array of arrays is two levels)."""
 
+_MAX_INT = 2**31 - 1
 _FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
 _RESERVED = {
     "record": frozenset({"type", "name", "namespace", "doc", "fields", "aliases"}),
@@ -280,9 +281,12 @@ class _Builder:
         doc = schema.get("doc")
         props = {k: v for k, v in schema.items() if k not in _RESERVED[type_]}
         size = schema.get("size")
-        if type_ == "fixed" and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-            raise self.fail(
-                'a fixed needs a "size" that is a whole number >= 0', json_pointer(at, "size")
+        if type_ == "fixed" and (
+            not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _MAX_INT
+        ):
+            raise self.fail(  # Java reads the size as an int
+                f'a fixed needs a "size" that is a whole number from 0 to {_MAX_INT}',
+                json_pointer(at, "size"),
             )
         logical = self.logical(schema, type_, at)
         common = (schema, at, props, full, written, aliases, doc if isinstance(doc, str) else None)

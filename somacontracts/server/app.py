@@ -50,6 +50,7 @@ Send = Callable[[Message], Awaitable[None]]
 _INTERNAL_ERROR = "Error in the backend datastore"
 _CACHE_ENTRIES = 10_000
 _CACHE_BYTES = 64 * 1024 * 1024
+_CACHE_TARGET = 2048
 _WORKERS = 8
 _LARGE_BODY = 256 * 1024
 """Bodies larger than this are read a few at a time (:data:`_LARGE_BODIES`)."""
@@ -62,7 +63,9 @@ _log = logging.getLogger(__name__)
 class _AnswerCache:
     """GET answers by request target, each valid while the store's generation is unchanged.
 
-    Bounded in entries and bytes; the oldest entries make room for new ones.
+    Bounded in entries and in bytes, of targets and answers alike; the oldest entries make
+    room for new ones. Targets over :data:`_CACHE_TARGET` characters are not kept: no
+    client of the API sends them, and a hostile one would fill the budget with them.
     """
 
     def __init__(self, entries: int = _CACHE_ENTRIES, size: int = _CACHE_BYTES) -> None:
@@ -79,19 +82,21 @@ class _AnswerCache:
         return found[1], found[2]
 
     def put(self, target: str, generation: int, status: int, data: bytes) -> None:
-        if len(data) > self._max_bytes // 16:
+        size = len(target) + len(data)
+        if size > self._max_bytes // 16 or len(target) > _CACHE_TARGET:
             return
         with self._lock:
             answers = self._answers
             old = answers.pop(target, None)
             if old is not None:
-                self._bytes -= len(old[2])
+                self._bytes -= len(target) + len(old[2])
             while answers and (
-                len(answers) >= self._max_entries or self._bytes + len(data) > self._max_bytes
+                len(answers) >= self._max_entries or self._bytes + size > self._max_bytes
             ):
-                self._bytes -= len(answers.pop(next(iter(answers)))[2])
+                oldest = next(iter(answers))
+                self._bytes -= len(oldest) + len(answers.pop(oldest)[2])
             answers[target] = (generation, status, data)
-            self._bytes += len(data)
+            self._bytes += size
 
 
 class RegistryApp:
@@ -114,13 +119,14 @@ class RegistryApp:
             return
         method: str = scope["method"]
         authorization = content_type = length = None
-        hosts = 0
+        hosts = authorizations = 0
         chunked = False
         for name, value in scope["headers"]:
             if name == b"host":
                 hosts += 1
             elif name == b"authorization":
                 authorization = value
+                authorizations += 1
             elif name == b"content-type":
                 content_type = value
             elif name == b"content-length":
@@ -130,6 +136,10 @@ class RegistryApp:
         has_body = chunked or (length is not None and length != b"0")
         if hosts != 1 and (hosts > 1 or scope["http_version"] == "1.1"):
             problem = "a request needs exactly one Host header"
+            await _respond(send, 400, _error(400, 400, problem), close=True)
+            return
+        if authorizations > 1:
+            problem = "a request may have one Authorization header"
             await _respond(send, 400, _error(400, 400, problem), close=True)
             return
         if self.credentials is not None and not self._authorized(authorization):

@@ -30,7 +30,7 @@ from somacontracts.server.store import RegistryStore
 __all__ = ["CONTENT_TYPE", "LocalRegistry", "RegistryServerError", "serve"]
 
 _BACKLOG = 1024
-_STOP_TIMEOUT = 5.0
+_STOP_TIMEOUT = 40.0  # beyond uvicorn's graceful shutdown, which waits for answers
 _log = logging.getLogger(__name__)
 
 
@@ -77,7 +77,7 @@ def _uvicorn(app: RegistryApp) -> Any:
     try:
         import uvicorn
 
-        from somacontracts.server.protocol import IDLE_TIMEOUT, GuardedProtocol
+        from somacontracts.server.protocol import IDLE_TIMEOUT, REQUEST_DEADLINE, GuardedProtocol
         from somacontracts.server.serving import PromptServer
     except ImportError as err:
         raise RegistryServerError(
@@ -99,7 +99,7 @@ def _uvicorn(app: RegistryApp) -> Any:
         access_log=False,
         server_header=False,
         timeout_keep_alive=int(IDLE_TIMEOUT),
-        timeout_graceful_shutdown=1,
+        timeout_graceful_shutdown=int(REQUEST_DEADLINE),  # answers in progress are sent
         backlog=_BACKLOG,
     )
     return PromptServer(config)

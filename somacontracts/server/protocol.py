@@ -126,6 +126,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self._refused: tuple[int, str] | None = None  # set by a callback, sent on the error
         self._eof = False  # the client has finished sending
         self._garbage = False  # input the parser refused is left unread
+        self._partial: Any = None  # the cycle of a request whose head came, not its body
+        self._deferred: tuple[int, str] | None = None  # a refusal waiting for answers before it
 
     # -- connection ---------------------------------------------------------------
 
@@ -155,8 +157,8 @@ class GuardedProtocol(HttpToolsProtocol):
         return self._receiving or self._garbage
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
-            return  # lingering: discarded
+        if self.transport.is_closing() or self._deferred is not None:
+            return  # lingering, or after a refused request: discarded
         super().data_received(data)
 
     def eof_received(self) -> bool:  # type: ignore[override]  # asyncio.Protocol: bool | None
@@ -165,7 +167,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return False  # lingering, and the client has read the answer: close now
         self._eof = True
-        if self._answering():
+        if self._answering() or self._deferred is not None:
             return True
         self._finish()
         return True
@@ -174,17 +176,20 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.transport.is_closing():
             return
-        if self._eof and not self._answering():
+        if self._deferred is not None:
+            if not self._answering():
+                self._refuse(*self._deferred)
+        elif self._eof and not self._answering():
             self._finish()
         elif not self._receiving:
             self._arm(IDLE_TIMEOUT)
 
     def _answering(self) -> bool:
         """Whether a request that arrived whole is still to be answered."""
-        if self.pipeline:  # a request is being answered and more wait behind it
+        if self.pipeline:  # a request that arrived whole is being answered, more wait
             return True
         cycle = self.cycle
-        return cycle is not None and not cycle.response_complete and not self._receiving
+        return cycle is not None and cycle is not self._partial and not cycle.response_complete
 
     def _finish(self) -> None:
         """Close a connection the client has finished sending on; a request it cut short
@@ -219,18 +224,25 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.parser.get_http_version() not in ("1.0", "1.1"):
             self._stop(400, "Bad Request: this registry speaks HTTP/1.1 (and 1.0)")
         super().on_headers_complete()
+        self._partial = self.cycle
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._receiving = False
+        self._partial = None
         self._disarm()
 
     def send_400_response(self, msg: str) -> None:
-        """Answer what the parser refused (or a callback stopped), and close."""
+        """Answer what the parser refused (or a callback stopped), and close: after the
+        answers of the whole requests before it on the connection, if any are pending."""
         status, message = self._refused or (400, "Bad Request: not a valid HTTP/1.1 request")
         self._refused = None
         self._garbage = True
-        self._refuse(status, message)
+        if self._answering():
+            self._deferred = (status, message)
+            self._disarm()  # no deadline or idle timer drops the answers still to come
+        else:
+            self._refuse(status, message)
 
     # -- limits ---------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from somacontracts.server.store import (
 
 __all__ = [
     "check_subject",
+    "integer",
     "messages",
     "optional_int",
     "request_object",
@@ -38,6 +39,16 @@ __all__ = [
 
 _RESERVED_SUBJECTS = frozenset({GLOBAL, "__EMPTY"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# ASCII digits only: int() also reads "+1", "1_0" and other scripts' digits
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+
+
+def integer(text: str) -> int | None:
+    """The integer ``text`` spells in plain ASCII digits (an optional minus, at most 12
+    digits); None for anything else."""
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
 _READER_WRITER = {Direction.BACKWARD: ("new", "old"), Direction.FORWARD: ("old", "new")}
 
 
@@ -75,13 +86,10 @@ def version_number(text: str) -> int | None:
     """The version number in a path; ``None`` for the latest; 42202 if not a version."""
     if text == "latest":
         return None
-    try:
-        number = int(text, 10)
-    except ValueError:
-        raise errors.invalid_version(text) from None
+    number = integer(text)
     if number == -1:
         return None
-    if not 1 <= number <= MAX_VERSION or text.strip() != text:
+    if number is None or not 1 <= number <= MAX_VERSION:
         raise errors.invalid_version(text)
     return number
 

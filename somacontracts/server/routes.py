@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, unquote
 
 from somacontracts.runtime.jsontext import load_json_bytes
 from somacontracts.server.errors import ApiError, shown
+from somacontracts.server.requests import integer
 from somacontracts.server.service import SCHEMA_TYPES, Registry
 from somacontracts.server.store import MAX_ID
 
@@ -57,18 +58,15 @@ class Request:
         return values[-1] if values else default
 
     def number(self, name: str, default: int) -> int:
-        try:
-            return int(self.text(name, str(default)))
-        except ValueError:
-            return default
+        value = integer(self.text(name, str(default)))
+        return default if value is None else value
 
     def schema_id(self) -> int:
         """The ``{id}`` of the path; 40403 for one that no schema can have."""
         text = self.params["id"]
-        try:
-            number = int(text, 10) if len(text) <= 12 else 0
-        except ValueError:
-            raise ApiError(404, 404, "HTTP 404 Not Found") from None
+        number = integer(text) if len(text) <= 12 else 0
+        if number is None:
+            raise ApiError(404, 404, "HTTP 404 Not Found")
         if not 1 <= number <= MAX_ID:
             raise ApiError(404, 40403, f"Schema {shown(text, 40)} not found")
         return number
@@ -285,7 +283,13 @@ class Router:
     def route(self, method: str, target: str, content_type: str, raw: bytes) -> Any:
         """The payload answering a request, or :class:`ApiError` (404, 405, 415, 400, ...)."""
         path, _, query_text = target.partition("?")
-        segments = [unquote(part) for part in path.split("/")[1:]]
+        try:  # percent-encoded UTF-8: other bytes would make different names one subject
+            segments = [unquote(part, errors="strict") for part in path.split("/")[1:]]
+            query = parse_qs(query_text, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise ApiError(
+                400, 400, "Bad Request: the target is not percent-encoded UTF-8"
+            ) from None
         if segments and segments[-1] == "":
             segments.pop()
         found = self.find(segments)
@@ -296,7 +300,6 @@ class Router:
         if handler is None:
             raise ApiError(405, 405, "HTTP 405 Method Not Allowed")
         body = _decode(content_type, raw) if method in ("POST", "PUT") else None
-        query = parse_qs(query_text, keep_blank_values=True)
         return handler(Request(params, query, body))
 
 

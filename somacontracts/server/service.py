@@ -46,7 +46,7 @@ from somacontracts.server.schemas import (
     same,
     schema_text,
 )
-from somacontracts.server.store import StoredSchema, SubjectVersion
+from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
 
 __all__ = ["SCHEMA_TYPES", "Registry"]
 
@@ -140,8 +140,10 @@ class Registry(Settings):
         if not result.compatible:
             live, previous, level = registration.live, registration.previous, registration.level
             raise errors.incompatible_schema(subject, messages(result, live, previous, level))
-        schema_id = self._schema_id(prepared)
         number = every[-1].version + 1 if every else 1
+        if number > MAX_VERSION:  # after an IMPORT of the largest version
+            raise errors.invalid_version(str(number))
+        schema_id = self._schema_id(prepared)
         self.store.add_version(subject, number, schema_id)
         return {"id": schema_id}
 
@@ -222,7 +224,7 @@ class Registry(Settings):
                 if live:
                     raise errors.subject_not_soft_deleted(subject)
                 for v in every:
-                    self._check_unreferenced(v)
+                    self._check_unreferenced(v, permanent=True)
                 for v in every:
                     self.store.remove(subject, v.version)
                 self.store.set_compatibility(subject, None)
@@ -255,7 +257,7 @@ class Registry(Settings):
             if permanent:
                 if not target.deleted:
                     raise errors.version_not_soft_deleted(subject, target.version)
-                self._check_unreferenced(target)
+                self._check_unreferenced(target, permanent=True)
                 self.store.remove(subject, target.version)
                 return target.version
             if target.deleted:
@@ -361,8 +363,14 @@ class Registry(Settings):
                 return v
         raise errors.version_not_found(number)
 
-    def _check_unreferenced(self, version: SubjectVersion) -> None:
-        if self.store.referenced_by(version.subject, version.version):
+    def _check_unreferenced(self, version: SubjectVersion, *, permanent: bool = False) -> None:
+        """42206 if a version references ``version``: a live one, or for a permanent
+        delete a soft-deleted one too (which could be undeleted, or whose id could be
+        handed out again, with the reference then naming another schema)."""
+        referrers = self.store.referenced_by(
+            version.subject, version.version, include_deleted=permanent
+        )
+        if referrers:
             raise errors.reference_exists(version.subject, version.version)
 
     def _schema_id(self, prepared: Prepared, wanted: int | None = None) -> int:

@@ -4,8 +4,8 @@
 shutting down, so a stop takes 0.2 s whatever is open: most of the time tests and tools
 spend starting and stopping local registries. :class:`PromptServer` waits on an event
 that :meth:`PromptServer.request_stop` sets from any thread, and shuts down as soon as
-its connections are closed. Connections still answering get up to
-``timeout_graceful_shutdown`` seconds.
+its connections are closed. Requests being answered get up to
+``timeout_graceful_shutdown`` seconds to be answered.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class PromptServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.config.timeout_graceful_shutdown or 0)
         state = self.server_state
-        while (state.connections or state.tasks) and loop.time() < deadline:
+        while (state.connections or state.tasks) and loop.time() < deadline and not self.force_exit:
             await asyncio.sleep(0.002)
         for connection in list(state.connections):
             connection.transport.close()

@@ -251,11 +251,15 @@ class RegistryStore:
         ).fetchall()
         return [SubjectVersion(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
-    def referenced_by(self, subject: str, version: int) -> list[int]:
-        """Ids of the schemas of versions not deleted that reference ``subject`` ``version``."""
+    def referenced_by(
+        self, subject: str, version: int, *, include_deleted: bool = False
+    ) -> list[int]:
+        """Ids of the schemas of versions that reference ``subject`` ``version``: versions
+        not deleted, or also soft-deleted ones with ``include_deleted``."""
+        deleted = "" if include_deleted else " AND v.deleted = 0"
         rows = self._conn.execute(
             "SELECT DISTINCT r.schema_id FROM refs r"
-            " JOIN versions v ON v.schema_id = r.schema_id AND v.deleted = 0"
+            f" JOIN versions v ON v.schema_id = r.schema_id{deleted}"
             " WHERE r.subject = ? AND r.version = ? ORDER BY r.schema_id",
             (subject, version),
         ).fetchall()

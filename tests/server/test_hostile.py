@@ -146,6 +146,34 @@ def test_huge_and_odd_numbers_in_bodies_are_refused(registry: LocalRegistry, bod
     still_works(registry.url)
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/subjects/%ff/versions",
+        "/subjects/%C0%AF/versions",
+        "/subjects/%ED%A0%80",
+        "/subjects?x=%ff",
+    ],
+)
+def test_a_target_that_is_not_utf_8_is_refused(registry: LocalRegistry, target: str) -> None:
+    """Else names that differ only in bytes that are not UTF-8 would be one subject."""
+    status, body = raw(registry.url, "GET", target)
+    assert_error(status, body, 400)
+
+
+@pytest.mark.parametrize("text", ["+1", "01x", "1_0", "\uff11", " 1", "1e0", "0x1"])
+def test_numbers_in_paths_and_queries_are_plain_digits(registry: LocalRegistry, text: str) -> None:
+    from urllib.parse import quote
+
+    url = registry.url
+    for n in range(12):
+        raw(url, "POST", f"/subjects/n{n}/versions", {"schema": record(f"N{n}", "a")})
+    number = quote(text.encode().decode("unicode_escape"), safe="")
+    assert raw(url, "GET", f"/schemas/ids/{number}")[0] == 404
+    assert raw(url, "GET", f"/subjects/n1/versions/{number}")[0] == 422
+    assert raw(url, "GET", f"/schemas?limit={number}")[1] == raw(url, "GET", "/schemas")[1]
+
+
 # -- strings that are not text ----------------------------------------------------------
 
 
@@ -334,6 +362,25 @@ def test_bad_credentials_are_refused(guarded: LocalRegistry, header: str) -> Non
     assert "s3cret" not in json.dumps(body)
 
 
+def test_two_authorization_headers_are_refused(guarded: LocalRegistry) -> None:
+    good = "Basic " + base64.b64encode(b"ops:s3cret").decode()
+    wire = Wire(guarded.url)
+    try:
+        wire.send(get("/subjects", "Authorization: Basic eDp5", f"Authorization: {good}"))
+        status, _, body = wire.response()
+        assert status == 400
+        assert "Authorization" in json.loads(body)["message"]
+    finally:
+        wire.close()
+
+
+@pytest.mark.parametrize("size", [2**31, 99999999999999999999, -1])
+def test_a_fixed_size_beyond_an_int_is_refused(registry: LocalRegistry, size: int) -> None:
+    schema = json.dumps({"type": "fixed", "name": "F", "size": size})
+    status, body = raw(registry.url, "POST", "/subjects/f/versions", {"schema": schema})
+    assert_error(status, body, 422)
+
+
 def test_an_unauthenticated_body_is_refused_before_it_is_read(guarded: LocalRegistry) -> None:
     wire = Wire(guarded.url)
     try:
@@ -371,6 +418,67 @@ def test_a_client_sending_a_refused_body_whole_still_reads_the_answer(
         assert json.loads(body)["error_code"] in (401, 413)
     finally:
         wire.close()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"BAD\r\n\r\n", b"GET / HTTP/1.1\r\nHost: r\r\nContent-Length: -1\r\n\r\n", b"\x00\xff"],
+)
+def test_whole_requests_before_a_refused_one_are_answered_first(
+    registry: LocalRegistry, garbage: bytes
+) -> None:
+    url = registry.url
+    fields = ",".join(f'{{"name":"f{i}","type":"string"}}' for i in range(5000))
+    schema = f'{{"type":"record","name":"Slow","fields":[{fields}]}}'
+    wire = Wire(url)
+    try:
+        wire.send(
+            get("/subjects") * 3
+            + post("/subjects/slow/versions", json.dumps({"schema": schema}).encode())
+            + garbage
+            + get("/subjects")
+        )
+        statuses = [wire.response()[0] for _ in range(5)]
+        assert statuses == [200, 200, 200, 200, 400]
+        assert wire.closed()
+    finally:
+        wire.close()
+    assert raw(url, "GET", "/subjects/slow/versions")[1] == [1]
+
+
+def test_stopping_answers_the_requests_in_progress(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A registration being committed when the registry stops is answered, not cut off."""
+    from somacontracts.server.service import Registry
+
+    entered, release = threading.Event(), threading.Event()
+    register = Registry.register
+
+    def held(self: Registry, *args: object, **kwargs: object) -> object:
+        entered.set()
+        release.wait(10)
+        return register(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Registry, "register", held)
+    registry = LocalRegistry(db_path=tmp_path / "r.db").start()
+    answers: list[tuple[int, object]] = []
+    client = threading.Thread(
+        target=lambda: answers.append(raw(registry.url, "POST", "/subjects/s/versions", STRING))
+    )
+    client.start()
+    assert entered.wait(10)
+    stopping = threading.Thread(target=registry.stop)
+    stopping.start()
+    time.sleep(1.2)  # the registry is stopping, the registration held beyond 1 s
+    release.set()
+    client.join(10)
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert answers == [(200, {"id": 1})]
+    monkeypatch.undo()
+    with LocalRegistry(db_path=tmp_path / "r.db") as again:
+        assert raw(again.url, "GET", "/subjects/s/versions")[1] == [1]
 
 
 # -- slow, stalled and many clients ----------------------------------------------------------

@@ -74,3 +74,21 @@ def test_a_referenced_version_cannot_be_deleted(client: SchemaRegistryClient) ->
     assert (in_use.value.http_status_code, in_use.value.error_code) == (422, 42206)
     client.delete_subject("person-value")
     assert client.delete_version("address-value", 1) == 1
+
+
+def test_a_version_soft_deleted_referrers_name_cannot_be_deleted_for_good(
+    registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """Else the subject could take a different schema as the same version, and the
+    referrer's id, handed out again, would inline the old one."""
+    client.register_schema("address-value", ADDRESS)
+    client.register_schema("person-value", _person())
+    client.delete_subject("person-value")
+    client.delete_subject("address-value")
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.delete_subject("address-value", permanent=True)
+    assert (refused.value.http_status_code, refused.value.error_code) == (422, 42206)
+    status, body = raw(registry.url, "DELETE", "/subjects/address-value/versions/1?permanent=true")
+    assert (status, body["error_code"]) == (422, 42206)
+    client.delete_subject("person-value", permanent=True)  # the referrer first
+    assert client.delete_subject("address-value", permanent=True) == [1]
