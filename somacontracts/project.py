@@ -1,4 +1,10 @@
-"""Configuration of ``somacontracts check`` from ``[tool.somacontracts]`` in ``pyproject.toml``.
+"""The project's configuration: ``[tool.somacontracts]`` in ``pyproject.toml``, read by
+every command the same way.
+
+Without ``--config``, commands read the nearest ``pyproject.toml`` holding the table, in
+the current folder or one above it (:func:`find_config`); relative paths in it are
+relative to that file. Without one, the defaults apply: this package's own contracts,
+and ``somacontracts.lock`` in the current folder.
 
 Keys (all optional)::
 
@@ -6,6 +12,7 @@ Keys (all optional)::
     schemas = "avro"                 # folder of <Contract>/vN.avsc, relative to the file
     lock = "somacontracts.lock"      # lock file, relative to the file
     models = "src/payments/models"   # generated models of the tree (codegen's output)
+    line-length = 100                # of generated models (default: [tool.ruff]'s, else 88)
     default-level = "FULL_TRANSITIVE"
 
     [tool.somacontracts.levels]      # per-contract compatibility levels
@@ -25,6 +32,7 @@ come from its topics (``<topic>-value``, after environment overrides). Any bad v
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,9 +44,13 @@ from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError
 from somacontracts.settings import load_settings
 
-__all__ = ["ProjectConfig", "load_config"]
+__all__ = ["ProjectConfig", "find_config", "load_config"]
 
-_KEYS = frozenset({"schemas", "lock", "models", "default-level", "levels", "lint", "subjects"})
+_KEYS = frozenset(
+    {"schemas", "lock", "models", "line-length", "default-level", "levels", "lint", "subjects"}
+)
+DEFAULT_LINE_LENGTH = 88
+"""ruff's default line length: generated models are laid out for it unless configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,9 @@ class ProjectConfig:
     lock: Path = Path("somacontracts.lock")
     models: Path | None = None
     """The folder of the tree's generated models, which ``check`` compares with the schemas."""
+    line_length: int = DEFAULT_LINE_LENGTH
+    """The line length generated models are laid out for: ``line-length`` here, else
+    ``[tool.ruff] line-length``, else ruff's default."""
     default_level: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
     levels: Mapping[str, CompatibilityLevel] = field(default_factory=dict)
     disabled_rules: frozenset[str] = frozenset()
@@ -78,14 +93,41 @@ class ProjectConfig:
         return self.default_level
 
 
-def load_config(path: Path, *, known_rules: frozenset[str]) -> ProjectConfig:
-    """Read ``[tool.somacontracts]`` from ``path``; a missing file gives the defaults."""
+def find_config(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.somacontracts]`` table, in ``start``
+    (the current folder) or a folder above it, as ruff and mypy find theirs; relative to
+    ``start``; None if there is none."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and _has_table(candidate):
+            # relative to the start, as paths in reports and annotations should be
+            return Path(os.path.relpath(candidate, start))
+    return None
+
+
+def _has_table(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return True  # a broken file is reported by load_config, not skipped
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "somacontracts" in tool
+
+
+def load_config(path: Path | None, *, known_rules: frozenset[str]) -> ProjectConfig:
+    """Read ``[tool.somacontracts]`` from ``path``; ``None`` gives the defaults (a lock
+    file in the current folder). A file that does not exist is an error."""
+    if path is None:
+        return ProjectConfig(lock=Path("somacontracts.lock"))
     where = str(path)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
-        return ProjectConfig(lock=path.parent / "somacontracts.lock")
+        raise ConfigurationError(where, "does not exist") from None
+    except IsADirectoryError:
+        raise ConfigurationError(where, "is a folder, not a TOML file") from None
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise ConfigurationError(where, f"cannot be read: {err}") from err
     table = data.get("tool", {}).get("somacontracts", {})
@@ -133,6 +175,7 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> ProjectConfig:
             )
         subjects[name] = tuple(value)
     return ProjectConfig(
+        line_length=_line_length(table, data, where),
         subjects=subjects,
         schemas=base / schemas if schemas else None,
         lock=base / lock,
@@ -141,6 +184,18 @@ def load_config(path: Path, *, known_rules: frozenset[str]) -> ProjectConfig:
         levels=levels,
         disabled_rules=frozenset(disable),
     )
+
+
+def _line_length(table: Mapping[str, Any], data: Mapping[str, Any], where: str) -> int:
+    ruff = data.get("tool", {}).get("ruff", {})
+    key, value = "line-length", table.get("line-length")
+    if value is None and isinstance(ruff, dict):
+        key, value = "[tool.ruff] line-length", ruff.get("line-length")
+    if value is None:
+        return DEFAULT_LINE_LENGTH
+    if isinstance(value, bool) or not isinstance(value, int) or not 40 <= value <= 320:
+        raise ConfigurationError(f"{where} {key}", "must be a whole number from 40 to 320")
+    return value
 
 
 def _string(table: Mapping[str, Any], key: str, where: str) -> str | None:

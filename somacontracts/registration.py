@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
@@ -34,6 +35,7 @@ __all__ = [
     "SubjectState",
     "apply_plan",
     "plan_subject",
+    "register_tree",
     "schema_text",
     "subject_state",
 ]
@@ -203,3 +205,32 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
                 f"with id {ids[version.version]} but looks up as id {found.schema_id}",
             )
     return ids
+
+
+def register_tree(
+    client: SchemaRegistryClient,
+    tree: Mapping[str, ContractSchemas],
+    subjects_of: Callable[[str], Sequence[str]],
+    level_of: Callable[[str], CompatibilityLevel],
+) -> list[SubjectPlan]:
+    """Register every version of every contract of ``tree`` under each of its subjects
+    (``subjects_of``), at its level (``level_of``); return the plans applied.
+
+    Raise :class:`RegistryError` before writing anything if a subject holds versions
+    that are not the contract's (drift, or versions out of order).
+    """
+    plans = [
+        plan_subject(subject_state(client, subject), tree[name], level_of(name))
+        for name in tree
+        for subject in subjects_of(name)
+    ]
+    for plan in plans:
+        if plan.drift or plan.out_of_order:
+            raise RegistryError(
+                url_of(client),
+                f"subject {plan.subject} holds versions that are not {plan.contract}'s, "
+                "or not in order",
+            )
+    for plan in plans:
+        apply_plan(client, plan)
+    return plans

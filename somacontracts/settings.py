@@ -11,6 +11,7 @@ variables that may hold a secret are not quoted.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -21,9 +22,17 @@ from typing import Any
 from somacontracts.catalog import TOPICS, contract, subject_for_topic
 from somacontracts.errors import ConfigurationError
 
+KAFKA_LOG = logging.getLogger("somacontracts.kafka.client")
+"""Where librdkafka's own log goes (confluent-kafka's ``logger`` setting, served as the
+clients poll): through ``logging``, so silent unless the application shows it (the
+``somacontracts`` command does with ``-v``). Without it, librdkafka writes every failed
+connection attempt to stderr."""
+KAFKA_LOG.addHandler(logging.NullHandler())
+
 __all__ = [
     "DEFAULT_BOOTSTRAP_SERVERS",
     "DEFAULT_TOOL_EXECUTOR_GROUP",
+    "KAFKA_LOG",
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
     "KafkaSecurity",
@@ -89,7 +98,11 @@ class Settings:
 
     def kafka_config(self) -> dict[str, Any]:
         """Settings every confluent-kafka client needs: bootstrap servers and security."""
-        return {"bootstrap.servers": self.bootstrap_servers, **self.security.client_config()}
+        return {
+            "bootstrap.servers": self.bootstrap_servers,
+            **self.security.client_config(),
+            "logger": KAFKA_LOG,
+        }
 
     def producer_config(self) -> dict[str, Any]:
         """Configuration for a ``confluent_kafka.Producer``: idempotent, ``acks=all``."""

@@ -55,14 +55,21 @@ def fetch(destination: Path) -> Path:
     if complete(destination):
         return destination
     destination.mkdir(parents=True, exist_ok=True)
+    print(
+        f"fetching Apache Avro Java's jars: downloading the source archive of {PYSPARK} "
+        f"(about 434 MB, once; cached in {destination})",
+        file=sys.stderr,
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as scratch:
-        subprocess.run(
+        subprocess.run(  # pip's progress goes to stderr; the folder alone to stdout
             [
                 sys.executable,
                 "-m",
                 "pip",
                 "download",
-                "--quiet",
+                "--progress-bar",
+                "on",
                 "--no-deps",
                 "--no-binary",
                 ":all:",
@@ -71,6 +78,7 @@ def fetch(destination: Path) -> Path:
                 PYSPARK,
             ],
             check=True,
+            stdout=sys.stderr,
         )
         (archive,) = Path(scratch).glob("pyspark-*.tar.gz")
         with tarfile.open(archive) as tar:

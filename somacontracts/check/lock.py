@@ -23,8 +23,6 @@ interrupted write never leaves half a file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any
 
 from somacontracts.check.findings import Category, Finding
 from somacontracts.errors import ContractError
+from somacontracts.files import replace_text
 from somacontracts.schema import forms, json_pointer
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
@@ -156,15 +155,7 @@ def _entry(entry: LockedVersion) -> dict[str, str]:
 
 def write_lock(path: Path, lock: Lock) -> None:
     """Write ``lock`` to ``path`` atomically (temporary file, then replace)."""
-    text = render_lock(lock)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_text(path, render_lock(lock))
 
 
 def with_new_versions(lock: Lock, tree: Mapping[str, ContractSchemas], *, source: str) -> Lock:

@@ -12,6 +12,7 @@ from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
 from somacontracts.check.findings import Finding
+from somacontracts.wording import count
 
 __all__ = ["RENDERERS", "render_github", "render_json", "render_junit", "render_text"]
 
@@ -19,18 +20,24 @@ __all__ = ["RENDERERS", "render_github", "render_json", "render_junit", "render_
 def render_text(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
     """Findings grouped by contract, one line each: file:location, rule id, message."""
     if not findings:
-        return f"{len(contracts)} contracts checked: no problems found\n"
+        return f"{count(len(contracts), 'contract')} checked: no problems found\n"
     lines = []
     ordered = sorted(findings, key=lambda f: f.contract)
     for contract, group in groupby(ordered, key=lambda f: f.contract):
         items = list(group)
-        lines.append(f"{contract}: {len(items)} problem{'s' if len(items) > 1 else ''}")
+        lines.append(f"{contract}: {count(len(items), 'problem')}")
         for finding in items:
             version = f"v{finding.version} " if finding.version is not None else ""
             lines.append(f"  {finding.where()}: {version}{finding.rule}: {finding.message}")
-    failing = len({f.contract for f in findings})
-    noun = "problem" if len(findings) == 1 else "problems"
-    lines.append(f"{len(findings)} {noun} in {failing} of {len(contracts)} contracts")
+    checked = set(contracts)
+    failing = len({f.contract for f in findings if f.contract in checked})
+    summary = (
+        f"{count(len(findings), 'problem')} in {failing} of {count(len(contracts), 'contract')}"
+    )
+    outside = sorted({f.contract for f in findings if f.contract not in checked})
+    if outside:  # such as the generated package's __init__.py
+        summary += f", and in {', '.join(outside)}"
+    lines.append(summary)
     return "\n".join(lines) + "\n"
 
 

@@ -7,9 +7,11 @@ invocation); 2 bad usage, bad configuration or unreadable input (one line on std
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
+from somacontracts import __version__
 from somacontracts.cli import (
     check,
     codegen,
@@ -52,10 +54,35 @@ def build_parser() -> argparse.ArgumentParser:
         prog="somacontracts",
         description="Data contracts of the agent platform's Kafka payloads.",
     )
+    parser.add_argument("-V", "--version", action="version", version=f"somacontracts {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the log of the Kafka client library and of the registry server on stderr",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in _COMMANDS:
         command.register(sub)
+    _plain_descriptions(parser)
     return parser
+
+
+def _plain_descriptions(parser: argparse.ArgumentParser) -> None:
+    """Descriptions come from module docstrings: show their ````literal```` markup as
+    `literal`, as a terminal shows it best."""
+    if parser.description:
+        parser.description = parser.description.replace("``", "`")
+    for action in parser._actions:  # argparse keeps subcommand parsers nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _plain_descriptions(child)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """The command as typed: ``topics apply``, ``registry serve``, ``check``."""
+    action = getattr(args, "action", None) or getattr(args, "registry_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,10 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
         code: int = args.run(args)
     except ContractError as err:
-        print(f"somacontracts {args.command}: error: {err}", file=sys.stderr)
+        print(f"somacontracts {_command_name(args)}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK

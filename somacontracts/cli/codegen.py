@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
-from somacontracts.cli.common import add_config, add_schemas, project_files
+from somacontracts.cli.common import add_config, add_schemas, count, project_files
 from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
 from somacontracts.codegen.writer import compare_modules, write_modules
 from somacontracts.errors import ConfigurationError
+from somacontracts.project import find_config
 
 __all__ = ["register", "run"]
 
@@ -58,10 +59,11 @@ def run(args: argparse.Namespace) -> int:
     config, root, _ = project_files(args)
     out: Path | None = args.out if args.out is not None else config.models
     if out is None:
+        where = args.config or find_config(Path.cwd()) or "pyproject.toml"
         raise ConfigurationError(
             "--out",
-            "is needed: no folder of models is configured "
-            f'([tool.somacontracts] models = "..." in {args.config})',
+            f'is needed: no folder of models is configured ([tool.somacontracts] models = "..." '
+            f"in {where})",
         )
     modules = render_project(schemas.load_tree(root), config, out=out)
     if args.check:
@@ -69,11 +71,12 @@ def run(args: argparse.Namespace) -> int:
         for difference in differences:
             print(f"out of date  {difference}")
         if differences:
-            print(f"{len(differences)} generated files differ; run `{DEFAULT_COMMAND}`")
+            verb = "differs" if len(differences) == 1 else "differ"
+            print(f"{count(len(differences), 'generated file')} {verb}; run `{DEFAULT_COMMAND}`")
             return 1
-        print(f"{len(modules)} generated files up to date in {out}")
+        print(f"{count(len(modules), 'generated file')} up to date in {out}")
         return 0
     for difference in write_modules(modules, out):
         print(f"{'removed' if difference.kind == 'stale' else 'wrote'}  {difference.path}")
-    print(f"{len(modules)} generated files in {out}")
+    print(f"{count(len(modules), 'generated file')} in {out}")
     return 0

@@ -16,10 +16,11 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.lint import RULES
-from somacontracts.project import ProjectConfig, load_config
+from somacontracts.project import ProjectConfig, find_config, load_config
 from somacontracts.registration import SubjectPlan, plan_subject, subject_state
 from somacontracts.registry_client import connect
 from somacontracts.settings import Settings, load_settings
+from somacontracts.wording import count
 
 __all__ = [
     "add_bootstrap",
@@ -27,16 +28,12 @@ __all__ = [
     "add_format",
     "add_registry",
     "add_schemas",
+    "config_of",
     "count",
     "plan_registry",
     "project_files",
     "settings_of",
 ]
-
-
-def count(number: int, noun: str, plural: str | None = None) -> str:
-    """``number`` and ``noun`` in agreement: ``1 contract``, ``5 contracts``."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def add_schemas(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +42,8 @@ def add_schemas(parser: argparse.ArgumentParser) -> None:
         "--schemas",
         type=Path,
         metavar="DIR",
-        help="folder of <Contract>/vN.avsc files (default: the contracts of this package)",
+        help="folder of <Contract>/vN.avsc files (default: `schemas` of the configuration, "
+        "else the contracts of this package)",
     )
 
 
@@ -64,23 +62,30 @@ def add_registry(parser: argparse.ArgumentParser, *, help_url: str) -> None:
     )
 
 
-def add_config(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE`` and ``--lock FILE``."""
+def add_config(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
+    """``--config FILE`` and (unless ``lock=False``) ``--lock FILE``."""
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path("pyproject.toml"),
         metavar="FILE",
-        help="TOML file with a [tool.somacontracts] table (default: ./pyproject.toml)",
+        help="TOML file with a [tool.somacontracts] table (default: the nearest "
+        "pyproject.toml holding one, here or in a folder above)",
     )
-    parser.add_argument(
-        "--lock", type=Path, metavar="FILE", help="lock file (default: from the configuration)"
-    )
+    if lock:
+        parser.add_argument(
+            "--lock", type=Path, metavar="FILE", help="lock file (default: from the configuration)"
+        )
+
+
+def config_of(args: argparse.Namespace) -> ProjectConfig:
+    """The project configuration ``--config`` names, else the nearest one found."""
+    path = args.config if args.config is not None else find_config(Path.cwd())
+    return load_config(path, known_rules=frozenset(rule.id for rule in RULES))
 
 
 def project_files(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
     """The configuration, schema folder and lock file that ``args`` select."""
-    config = load_config(args.config, known_rules=frozenset(rule.id for rule in RULES))
+    config = config_of(args)
     root = args.schemas or config.schemas or schemas.bundled_root()
     lock = args.lock or config.lock
     return config, root, lock

@@ -4,7 +4,10 @@ Starts a local schema registry and a local Kafka-protocol broker (Tansu, from th
 ``local`` extra), registers the contracts, provisions the topics, sends one message of
 each contract with the typed serializers, consumes them back, prints where each went,
 and stops what it started. ``--bootstrap`` and ``--registry`` use running servers
-instead (topics and subjects are then created there).
+instead (topics and subjects are then created there); the environment's
+``KAFKA_BOOTSTRAP_SERVERS`` and ``SCHEMA_REGISTRY_URL`` are not read, so that the demo
+never writes to a real cluster by accident. It registers this package's own contracts,
+whatever project it runs in, and writes no lock file.
 
 Exit codes: 0 every message came back; 1 some did not; 2 a server could not be
 started or reached.
@@ -14,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
+from somacontracts import schemas
 from somacontracts.catalog import CONTRACTS
-from somacontracts.cli.common import add_bootstrap, settings_of
+from somacontracts.cli.common import count, settings_of
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,
@@ -34,6 +36,8 @@ from somacontracts.kafka import (
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.routing import contract_name
 from somacontracts.kafka.samples import samples
+from somacontracts.registration import register_tree
+from somacontracts.registry_client import connect
 from somacontracts.serde import ContractModel
 from somacontracts.server import LocalRegistry
 from somacontracts.settings import Settings
@@ -51,8 +55,19 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_bootstrap(parser)
-    parser.add_argument("--registry", metavar="URL", help="use this schema registry")
+    parser.add_argument(
+        "--bootstrap",
+        metavar="SERVERS",
+        help="use these Kafka bootstrap servers (default: a local broker started for the "
+        "run; KAFKA_BOOTSTRAP_SERVERS is not read, so the demo never writes to a cluster "
+        "by accident)",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="URL",
+        help="use this schema registry (default: a local one started for the run; "
+        "SCHEMA_REGISTRY_URL is not read)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -74,20 +89,28 @@ def _servers(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Start or reach the servers, then run the round trip."""
-    from somacontracts.cli import main
-
     with _servers(args) as (bootstrap, registry):
         args.bootstrap = bootstrap
         settings = settings_of(args)
-        with tempfile.TemporaryDirectory() as scratch:
-            lock = str(Path(scratch) / "somacontracts.lock")
-            code = main(["register", "--registry", registry, "--lock", lock])
-            if code != 0:
-                return code
+        _register_contracts(registry, settings)
         admin = open_admin(settings)
         changed = apply_plans(admin, plan_topics(admin, catalog_topics(settings)))
         print(f"provisioned topics: {changed} created or updated")
         return _round_trip(settings, registry)
+
+
+def _register_contracts(registry: str, settings: Settings) -> None:
+    """Register this package's contracts under the catalog's subjects and levels, as
+    ``register`` would, whatever project the demo runs in; no lock file is written."""
+    with connect(url=registry) as client:
+        plans = register_tree(
+            client,
+            schemas.bundled(),
+            settings.subjects_of,
+            lambda name: CONTRACTS[name].compatibility,
+        )
+    versions = sum(len(plan.to_register) for plan in plans)
+    print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
 
 
 def _round_trip(settings: Settings, registry: str) -> int:
@@ -129,7 +152,9 @@ def _round_trip(settings: Settings, registry: str) -> int:
         )
     _print_table(("contract", "topic", "partition", "offset", "key", "read back"), rows)
     missing = sum(1 for row in rows if row[-1] != "yes")
-    print(f"{len(rows) - missing} of {len(CONTRACTS)} contracts went through Kafka and back")
+    print(
+        f"{len(rows) - missing} of {count(len(CONTRACTS), 'contract')} went through Kafka and back"
+    )
     return 1 if missing else 0
 
 

@@ -127,7 +127,8 @@ def _text(reports: list[tuple[str, ChangeReport]]) -> str:
         verdict = "allowed" if r.allowed else "NOT allowed"
         lines.append(f"{name} v{r.old_version} -> v{r.new_version} ({r.level.value}: {verdict})")
         for change in r.changes:
-            lines.append(f"  {change.kind.value}  {change.location or '/'}  {change.message}")
+            where = change.where(r.old_version, r.new_version)
+            lines.append(f"  {change.kind.value}  {where}  {change.message}")
         if not r.changes:
             lines.append("  no changes to the schema")
         backward, forward = _yes(r.backward), _yes(r.forward)
@@ -149,7 +150,10 @@ def _markdown(reports: list[tuple[str, ChangeReport]]) -> str:
             f"### {name} v{r.old_version} → v{r.new_version} ({r.level.value}: {verdict})\n"
         )
         parts.append("| change | where | what |\n| --- | --- | --- |")
-        parts += [f"| `{c.kind.value}` | `{c.location or '/'}` | {c.message} |" for c in r.changes]
+        parts += [
+            f"| `{c.kind.value}` | `{c.where(r.old_version, r.new_version)}` | {c.message} |"
+            for c in r.changes
+        ]
         parts.append(
             f"\nBackward: {_yes(r.backward)} · Forward: {_yes(r.forward)}\n\n"
             f"**Rollout:** {r.rollout}\n"
@@ -171,7 +175,12 @@ def _json(reports: list[tuple[str, ChangeReport]]) -> str:
                     "forward": r.forward,
                     "rollout": r.rollout,
                     "changes": [
-                        {"kind": c.kind.value, "location": c.location, "message": c.message}
+                        {
+                            "kind": c.kind.value,
+                            "location": c.location,
+                            "version": r.old_version if c.in_old else r.new_version,
+                            "message": c.message,
+                        }
                         for c in r.changes
                     ],
                 }

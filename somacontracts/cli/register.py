@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from somacontracts.check.lock import read_lock, with_registry_ids, write_lock
-from somacontracts.cli.common import add_config, add_registry, add_schemas, plan_registry
+from somacontracts.cli.common import add_config, add_registry, add_schemas, count, plan_registry
 from somacontracts.errors import RegistryError, RegistryUnavailableError
 from somacontracts.registration import SubjectPlan, apply_plan
 from somacontracts.registry_client import url_of
@@ -88,8 +88,11 @@ def _register(
         return 1
     pending = [p for p in plans if p.to_register or p.set_level]
     if not pending:
-        count = sum(len(p.registered) for p in plans)
-        print(f"nothing to register: {url} holds all {count} versions of {len(plans)} subjects")
+        total = sum(len(p.registered) for p in plans)
+        print(
+            f"nothing to register: {url} holds all {count(total, 'version')} of "
+            f"{count(len(plans), 'subject')}"
+        )
         if not args.dry_run:
             _record(
                 lock_path, args.environment or url, url, {p.subject: p.registered for p in plans}
@@ -116,7 +119,7 @@ def _register(
     _record(lock_path, args.environment or url, url, done)
     added = sum(len(p.to_register) for p in pending)
     print(
-        f"registered {added} versions under {len(pending)} subjects at {url}; "
+        f"registered {count(added, 'version')} under {count(len(pending), 'subject')} at {url}; "
         f"ids recorded in {lock_path}"
     )
     return 0

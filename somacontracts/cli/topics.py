@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from somacontracts.cli.common import add_bootstrap, settings_of
+from somacontracts.cli.common import add_bootstrap, count, settings_of
 from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics, scale_topic
 
 __all__ = ["register", "run_apply", "run_scale"]
@@ -69,13 +69,15 @@ def run_apply(args: argparse.Namespace) -> int:
             for line in plan.describe():
                 print(line)
     if not pending:
-        print(f"nothing to change: {len(plans)} topics at {settings.bootstrap_servers} match")
+        print(
+            f"nothing to change: {count(len(plans), 'topic')} at {settings.bootstrap_servers} match"
+        )
         return 0
     if args.dry_run:
-        print(f"{len(pending)} of {len(plans)} topics would change (dry run)")
+        print(f"{len(pending)} of {count(len(plans), 'topic')} would change (dry run)")
         return 0
     changed = apply_plans(admin, plans)
-    print(f"changed {changed} of {len(plans)} topics at {settings.bootstrap_servers}")
+    print(f"changed {changed} of {count(len(plans), 'topic')} at {settings.bootstrap_servers}")
     return 0
 
 

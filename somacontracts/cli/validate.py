@@ -4,7 +4,9 @@ Checks each ``vN.avsc``: valid JSON, a record named after its folder, valid name
 defaults that match their types (union defaults the first branch), logical types on
 the right base types, fastavro accepts it; versions run from v1 without gaps; and, for
 the package's own contracts, that the schema tree and the catalog name the same
-contracts. Any problem stops the run with one line naming the file and the JSON
+contracts. The tree is ``--schemas``, else ``schemas`` of the project's configuration
+(``--config``, else the nearest ``pyproject.toml`` with ``[tool.somacontracts]``), else
+this package's own. Any problem stops the run with one line naming the file and the JSON
 location, exit code 2.
 """
 
@@ -15,7 +17,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
-from somacontracts.cli.common import add_format, add_schemas
+from somacontracts.cli.common import add_config, add_format, add_schemas, config_of, count
 from somacontracts.errors import SchemaLoadError
 
 __all__ = ["register", "run"]
@@ -30,15 +32,16 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_schemas(parser)
+    add_config(parser, lock=False)
     add_format(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load and check the schema tree; report each version's fingerprint."""
-    root = args.schemas if args.schemas is not None else schemas.bundled_root()
+    root = args.schemas or config_of(args).schemas or schemas.bundled_root()
     tree = schemas.load_tree(root)
-    if args.schemas is None:
+    if root.resolve() == schemas.bundled_root().resolve():
         _check_catalog(tree, root)
     versions = [v for c in tree.values() for v in c.versions]
     if args.format == "json":
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for v in versions:
         print(f"ok  {v.contract} v{v.version}  sha256:{v.fingerprint[:16]}  {v.path}")
-    print(f"{len(tree)} contracts, {len(versions)} versions: all valid")
+    print(f"{count(len(tree), 'contract')}, {count(len(versions), 'version')}: all valid")
     return 0
 
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from somacontracts.codegen import templates
 from somacontracts.codegen.model import EnumModel, RecordModel, TypeModel, VersionModel
 from somacontracts.codegen.pysource import (
-    LINE_LENGTH,
     call_lines,
     docstring_lines,
+    line_length,
+    signature_lines,
     string_literal,
 )
 
@@ -161,7 +162,7 @@ class Codec:
 
     def write_method(self, record: RecordModel) -> list[str]:
         """``def write_avro(self, out)``: append this record's encoding to ``out``."""
-        lines = [f"{_INDENT}{templates.WRITE_AVRO_DEF}"]
+        lines = signature_lines(templates.WRITE_AVRO_DEF, 1)
         lines += docstring_lines([templates.WRITE_AVRO_DOC], 2)
         numbers = itertools.count()
         for field in record.fields:
@@ -338,7 +339,7 @@ class Codec:
     def read_method(self, record: RecordModel) -> list[str]:
         """``read_avro(cls, reader)``: the record encoded at the reader's position."""
         pad = _INDENT * 2
-        lines = [f"{_INDENT}@classmethod", f"{_INDENT}{templates.READ_AVRO_DEF}"]
+        lines = [f"{_INDENT}@classmethod", *signature_lines(templates.READ_AVRO_DEF, 1)]
         lines += docstring_lines([templates.READ_AVRO_DOC], 2)
         if not record.fields:
             return [*lines, f"{pad}return cls()"]
@@ -346,7 +347,7 @@ class Codec:
         for field in record.fields:
             expression = self.read(field.type, field.attribute)
             line = f"{pad}{_INDENT}{field.attribute}={expression},"
-            if len(line) <= LINE_LENGTH:
+            if len(line) <= line_length():
                 lines.append(line)
                 continue
             name = self.read_helper(field.type, field.attribute, force=True).removesuffix(
@@ -480,6 +481,6 @@ def _rank(branch: TypeModel) -> int:
 
 def _fit(line: str) -> str:
     """``line``, marked for the linter when a long schema name leaves no way to fit it."""
-    if len(line) <= LINE_LENGTH or " " not in line.strip():  # E501 spares one-word lines
+    if len(line) <= line_length() or " " not in line.strip():  # E501 spares one-word lines
         return line
     return line + _NOQA

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from somacontracts.codegen import templates
 from somacontracts.codegen.model import RecordModel, TypeModel
 from somacontracts.codegen.pysource import (
-    LINE_LENGTH,
     call_lines,
     def_lines,
     docstring_lines,
+    line_length,
     long_name_lines,
+    return_lines,
+    signature_lines,
     string_literal,
 )
 from somacontracts.codegen.pytypes import (
@@ -67,7 +69,7 @@ class DatumMethods(TypeNames):
     def to_avro(self, record: RecordModel, helpers: Helpers) -> list[str]:
         owner = Owner(record, helpers)
         pad = _INDENT * 2
-        lines = [f"{_INDENT}{templates.TO_AVRO_DEF}"]
+        lines = signature_lines(templates.TO_AVRO_DEF, 1)
         lines += docstring_lines([templates.TO_AVRO_DOC], 2)
         if not record.fields:
             return [*lines, f"{pad}return {{}}"]
@@ -77,7 +79,7 @@ class DatumMethods(TypeNames):
             source = f"self.{field.attribute}"
             expression = self.to_avro_expression(field.type, source, owner, field.attribute, 0)
             line = f"{pad}{_INDENT}{key}{expression or source},"
-            if len(line) > LINE_LENGTH and expression is not None:
+            if len(line) > line_length() and expression is not None:
                 name = self.to_avro_helper(field.type, owner, field.attribute, whole=True)
                 lines += long_name_lines(call_lines(name, [source], 3, prefix=key, suffix=","))
             else:
@@ -87,7 +89,7 @@ class DatumMethods(TypeNames):
     def from_avro(self, record: RecordModel, helpers: Helpers) -> list[str]:
         owner = Owner(record, helpers)
         pad = _INDENT * 2
-        lines = [f"{_INDENT}@classmethod", f"{_INDENT}{templates.FROM_AVRO_DEF}"]
+        lines = [f"{_INDENT}@classmethod", *signature_lines(templates.FROM_AVRO_DEF, 1)]
         lines += docstring_lines([templates.FROM_AVRO_DOC], 2)
         if not record.fields:
             return [*lines, f"{pad}return cls()"]
@@ -96,7 +98,7 @@ class DatumMethods(TypeNames):
             source = f"datum[{string_literal(field.avro_name)}]"
             expression = self.from_avro_expression(field.type, source, owner, field.attribute, 0)
             line = f"{pad}{_INDENT}{field.attribute}={expression or source},"
-            if len(line) > LINE_LENGTH and expression is not None:
+            if len(line) > line_length() and expression is not None:
                 name = self.from_avro_helper(field.type, owner, field.attribute)
                 lines += long_name_lines(
                     call_lines(name, [source], 3, prefix=f"{field.attribute}=", suffix=",")
@@ -205,7 +207,7 @@ class DatumMethods(TypeNames):
             lines += self.union_to_avro_body(type_, owner, path)
         else:
             expression = self.to_avro_expression(type_, "value", owner, path, 0)
-            lines.append(f"{_INDENT}return {expression or 'value'}")
+            lines += return_lines(expression or "value")
         owner.helpers.blocks.append(lines)
         return name
 
@@ -222,7 +224,7 @@ class DatumMethods(TypeNames):
             lines += self.union_from_avro_body(type_, owner, path)
         else:
             expression = self.from_avro_expression(type_, "value", owner, path, 0)
-            lines.append(f"{_INDENT}return {expression or 'value'}")
+            lines += return_lines(expression or "value")
         owner.helpers.blocks.append(lines)
         return name
 

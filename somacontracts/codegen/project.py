@@ -38,7 +38,10 @@ def render_project(
         out is None or out.resolve() == config.models.resolve()
     )
     return render_tree(
-        tree, subjects=subjects, command=DEFAULT_COMMAND if configured else CUSTOM_COMMAND
+        tree,
+        subjects=subjects,
+        command=DEFAULT_COMMAND if configured else CUSTOM_COMMAND,
+        line_length=config.line_length,
     )
 
 

@@ -2,7 +2,7 @@
 
 Generated modules must pass ``ruff format --check`` without running the formatter (it
 is not a runtime dependency), so everything here lays code out the way the formatter
-would keep it: a construct that fits in :data:`LINE_LENGTH` stays on one line;
+would keep it: a construct that fits in :func:`line_length` stays on one line;
 otherwise it is exploded one element per line with a trailing comma, which the
 formatter keeps as it is (the "magic trailing comma"). A string too long for its line
 becomes parenthesised implicit concatenation, split between words.
@@ -14,27 +14,50 @@ encoding.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import textwrap
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
-    "LINE_LENGTH",
+    "DEFAULT_LINE_LENGTH",
     "bytes_literal",
     "call_lines",
     "def_lines",
     "docstring_lines",
+    "laid_out_for",
+    "line_length",
     "literal_lines",
     "long_name_lines",
+    "return_lines",
+    "signature_lines",
     "string_literal",
     "value_literal",
 ]
 
-LINE_LENGTH = 100
-"""The line length of the repository's ruff configuration."""
+DEFAULT_LINE_LENGTH = 88
+"""ruff's default line length, for projects that set none."""
+_LINE_LENGTH: ContextVar[int] = ContextVar("line_length", default=DEFAULT_LINE_LENGTH)
+
+
+def line_length() -> int:
+    """The line length generated code is laid out for (:func:`laid_out_for` sets it)."""
+    return _LINE_LENGTH.get()
+
+
+@contextlib.contextmanager
+def laid_out_for(width: int) -> Iterator[None]:
+    """Lay generated code out for lines of ``width`` characters within the block."""
+    token = _LINE_LENGTH.set(width)
+    try:
+        yield
+    finally:
+        _LINE_LENGTH.reset(token)
+
 
 _INDENT = "    "
 
@@ -92,13 +115,13 @@ def literal_lines(value: Any, indent: int, prefix: str = "", suffix: str = "") -
     """Lines of ``prefix`` + ``value`` (JSON-like: dicts, lists, scalars) + ``suffix``."""
     pad = _INDENT * indent
     inline = _inline(value)
-    if inline is not None and len(pad + prefix + inline + suffix) <= LINE_LENGTH:
+    if inline is not None and len(pad + prefix + inline + suffix) <= line_length():
         return [pad + prefix + inline + suffix]
     if isinstance(value, str):
         # Parenthesised on lines of their own, as ruff does when that makes them fit.
         parts = _split_string(value, len(pad) + len(_INDENT))
         alone = pad + _INDENT + string_literal(value)
-        if len(parts) > 1 or len(alone) <= LINE_LENGTH:
+        if len(parts) > 1 or len(alone) <= line_length():
             inner = [pad + _INDENT + string_literal(p) for p in parts]
             return [pad + prefix + "(", *inner, pad + ")" + suffix]
         return [pad + prefix + string_literal(value) + suffix]
@@ -116,7 +139,7 @@ def literal_lines(value: Any, indent: int, prefix: str = "", suffix: str = "") -
     if call is not None:
         return call_lines(call[0], call[1], indent, prefix, suffix)
     atom = value_literal(value)
-    if len(pad + _INDENT + atom) <= LINE_LENGTH:  # parenthesised, as ruff does to make it fit
+    if len(pad + _INDENT + atom) <= line_length():  # parenthesised, as ruff does to make it fit
         return [pad + prefix + "(", pad + _INDENT + atom, pad + ")" + suffix]
     return [pad + prefix + atom + suffix]
 
@@ -127,21 +150,31 @@ def call_lines(
     """Lines of a call of ``callee`` with one-line ``arguments``, exploded if too long."""
     pad = _INDENT * indent
     inline = f"{prefix}{callee}({', '.join(arguments)}){suffix}"
-    if len(pad + inline) <= LINE_LENGTH or not arguments:
+    if len(pad + inline) <= line_length() or not arguments:
         return [pad + inline]
     inner = [f"{pad}{_INDENT}{argument}," for argument in arguments]
     return [f"{pad}{prefix}{callee}(", *inner, f"{pad}){suffix}"]
 
 
-def docstring_lines(paragraphs: Sequence[str], indent: int) -> list[str]:
-    """A docstring of ``paragraphs`` (plain text, whitespace collapsed), wrapped."""
+def docstring_lines(
+    paragraphs: Sequence[str], indent: int, *, attribute: bool = False
+) -> list[str]:
+    """A docstring of ``paragraphs`` (plain text, whitespace collapsed), wrapped.
+
+    ``attribute`` for the string after a field: the formatter leaves it as it is, while
+    it joins the closing quotes of a module's, class's or function's one-line docstring
+    back onto its line, so such a line must be broken in two instead.
+    """
     pad = _INDENT * indent
     texts = [_escape_docstring(" ".join(p.split())) for p in paragraphs if p.split()]
     if not texts:
         return []
-    if len(texts) == 1 and len(pad) + len(texts[0]) + 6 <= LINE_LENGTH:
+    if len(texts) == 1 and len(pad) + len(texts[0]) + 6 <= line_length():
         return [f'{pad}"""{texts[0]}"""']
-    width = LINE_LENGTH - len(pad)
+    width = line_length() - len(pad)
+    if not attribute and len(texts) == 1 and len(textwrap.wrap('"""' + texts[0], width=width)) == 1:
+        width -= 3  # one line with its quotes is too long: ruff would join a lone closing
+        # quote line back onto it, so break the text into two lines instead
     lines: list[str] = []
     for number, text in enumerate(texts):
         if number:
@@ -171,7 +204,7 @@ def _inline(value: Any) -> str | None:
 
 def _split_string(value: str, width_used: int) -> list[str]:
     """``value`` cut after spaces into pieces whose literals fit beside ``width_used``."""
-    room = LINE_LENGTH - width_used
+    room = line_length() - width_used
     words = value.split(" ")
     pieces: list[str] = []
     current = ""
@@ -225,7 +258,7 @@ def long_name_lines(lines: list[str]) -> list[str]:
     """``lines`` of a call, its first line marked when a long field name leaves no way to
     fit it (the field name appears twice: as the key and in the helper's name)."""
     first = lines[0]
-    if len(first) <= LINE_LENGTH or " " not in first.strip():  # E501 spares one-word lines
+    if len(first) <= line_length() or " " not in first.strip():  # E501 spares one-word lines
         return lines
     return [first + "  # noqa: E501", *lines[1:]]
 
@@ -233,6 +266,52 @@ def long_name_lines(lines: list[str]) -> list[str]:
 def def_lines(template: tuple[str, str, str], **values: str) -> list[str]:
     opening, parameter, closing = (part.format(**values) for part in template)
     inline = f"{opening}{parameter}{closing}"
-    if len(inline) <= LINE_LENGTH:
+    if len(inline) <= line_length():
         return [inline]
     return [opening, f"{'    '}{parameter},", closing]
+
+
+def signature_lines(template: tuple[str, tuple[str, ...], str], indent: int) -> list[str]:
+    """A ``def`` line of ``template`` (opening, parameters, closing) at ``indent``: on one
+    line if it fits, else one parameter a line with a trailing comma, as ruff keeps it."""
+    opening, parameters, closing = template
+    pad = _INDENT * indent
+    inline = f"{pad}{opening}{', '.join(parameters)}{closing}"
+    if len(inline) <= line_length():
+        return [inline]
+    return [f"{pad}{opening}", *(f"{pad}{_INDENT}{p}," for p in parameters), f"{pad}{closing}"]
+
+
+def return_lines(expression: str) -> list[str]:
+    """``return expression`` in a function body, as ruff lays it out: a comprehension too
+    long for its line opens its brackets, then puts its ``for`` clause on a line of its own
+    if it still does not fit."""
+    pad = _INDENT
+    inline = f"{pad}return {expression}"
+    if len(inline) <= line_length() or expression[:1] not in "[{" or expression[-1:] not in "]}":
+        return [inline]
+    inner, body = expression[1:-1], pad + _INDENT
+    if len(body + inner) <= line_length():
+        return [f"{pad}return {expression[0]}", body + inner, pad + expression[-1]]
+    cut = _top_level(inner, " for ")
+    if cut is None:
+        return [inline]
+    return [
+        f"{pad}return {expression[0]}",
+        body + inner[:cut],
+        body + inner[cut + 1 :],
+        pad + expression[-1],
+    ]
+
+
+def _top_level(text: str, needle: str) -> int | None:
+    """Where ``needle`` first occurs in ``text`` outside any brackets."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(needle, index):
+            return index
+    return None

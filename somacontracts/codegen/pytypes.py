@@ -119,6 +119,8 @@ class TypeNames:
             return f"dict[str, {self.annotation(type_.items)}]"
         if kind == "union":
             parts = unique(self.annotation(b) for b in type_.non_null)
+            if "int" in parts and "float" in parts:  # typing's float takes an int (PEP 484)
+                parts.remove("int")
             if type_.nullable:
                 parts.append("None")
             return " | ".join(parts)

@@ -41,10 +41,12 @@ from somacontracts.codegen.model import (
     build_version,
 )
 from somacontracts.codegen.pysource import (
-    LINE_LENGTH,
+    DEFAULT_LINE_LENGTH,
     call_lines,
     def_lines,
     docstring_lines,
+    laid_out_for,
+    line_length,
     literal_lines,
     string_literal,
 )
@@ -66,13 +68,21 @@ def render_tree(
     *,
     subjects: Mapping[str, Sequence[str]] | None = None,
     command: str = DEFAULT_COMMAND,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> dict[str, str]:
     """Source of every module of a models package for ``contracts``, keyed by file name.
 
     ``subjects`` gives each contract's registry subjects (none where absent);
-    ``command`` is the command the headers tell readers to regenerate with.
+    ``command`` is the command the headers tell readers to regenerate with; the code is
+    laid out as ``ruff format`` lays it out for lines of ``line_length``.
     """
-    subjects = subjects or {}
+    with laid_out_for(line_length):
+        return _render_tree(contracts, subjects or {}, command)
+
+
+def _render_tree(
+    contracts: Mapping[str, ContractSchemas], subjects: Mapping[str, Sequence[str]], command: str
+) -> dict[str, str]:
     modules: dict[str, str] = {}
     exports: dict[str, list[str]] = {}
     owners: dict[str, str] = {}
@@ -99,9 +109,11 @@ def render_contract(
     *,
     subjects: Sequence[str] = (),
     command: str = DEFAULT_COMMAND,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> str:
     """Source of the module of one contract, from all its ``versions`` (oldest first)."""
-    return _render_contract(versions, subjects=tuple(subjects), command=command)[0]
+    with laid_out_for(line_length):
+        return _render_contract(versions, subjects=tuple(subjects), command=command)[0]
 
 
 def _render_contract(
@@ -121,7 +133,10 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
             seen[name] = seen.get(name, 0) + 1
     clashing = sorted(n for n, count in seen.items() if count > 1)
     lines = _comment_lines(templates.INIT_HEADER.format(root=root, command=command))
-    lines += docstring_lines([templates.INIT_DOC], 0)
+    every = {name for names in exports.values() for name in names}
+    examples = sorted(name for name in every if f"{name}V1" in every)
+    doc = templates.INIT_DOC.format(example=examples[0]) if examples else templates.INIT_DOC_PLAIN
+    lines += docstring_lines([doc], 0)
     everything: list[str] = []
     imports: list[str] = []
     for module in sorted(exports):
@@ -130,7 +145,7 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
             continue
         everything += members
         inline = f"from .{module} import {', '.join(members)}"
-        if len(inline) <= LINE_LENGTH:
+        if len(inline) <= line_length():
             imports.append(inline)
         else:
             imports += [f"from .{module} import (", *(f"    {m}," for m in members), ")"]
@@ -329,7 +344,7 @@ class _Module(DatumMethods):
         if field.attribute != field.avro_name:
             doc.append(templates.FIELD_RENAMED_DOC.format(avro_name=field.avro_name))
         if doc:
-            lines += docstring_lines([" ".join(doc)], 1)
+            lines += docstring_lines([" ".join(doc)], 1, attribute=True)
         return lines
 
     def default_lines(
@@ -400,7 +415,7 @@ class _Module(DatumMethods):
         if all(len(r) == 1 for r in rendered):
             inline = ", ".join(r[0].strip()[:-1] for r in rendered)
             line = f"{pad}{prefix}{opening}{inline}{closing}{suffix}"
-            if len(line) <= LINE_LENGTH:
+            if len(line) <= line_length():
                 return [line]
         lines = [f"{pad}{prefix}{opening}"]
         for r in rendered:
@@ -421,7 +436,7 @@ def _tuple_lines(prefix: str, items: Sequence[str]) -> list[str]:
     """``prefix`` + a tuple of strings, exploded one per line if it does not fit."""
     inline = ", ".join(string_literal(item) for item in items)
     inline = f"({inline},)" if len(items) == 1 else f"({inline})"
-    if len(prefix + inline) <= LINE_LENGTH:
+    if len(prefix + inline) <= line_length():
         return [prefix + inline]
     pad = prefix[: len(prefix) - len(prefix.lstrip())]
     return [
@@ -439,7 +454,7 @@ def _comment_lines(text: str) -> list[str]:
     return [
         "# " + line
         for line in textwrap.wrap(
-            text, width=LINE_LENGTH - 2, break_long_words=False, break_on_hyphens=False
+            text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
         )
     ]
 
@@ -447,7 +462,7 @@ def _comment_lines(text: str) -> list[str]:
 def _all_lines(exported: Sequence[str]) -> list[str]:
     items = [f"    {string_literal(name)}," for name in exported]
     inline = "__all__ = [" + ", ".join(string_literal(n) for n in exported) + "]"
-    if len(inline) <= LINE_LENGTH:
+    if len(inline) <= line_length():
         return [inline]
     return ["__all__ = [", *items, "]"]
 

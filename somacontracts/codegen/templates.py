@@ -21,6 +21,7 @@ __all__ = [
     "HELPER_READ_AVRO_DEF",
     "HELPER_TO_AVRO_DEF",
     "INIT_DOC",
+    "INIT_DOC_PLAIN",
     "INIT_HEADER",
     "MIXED_CASE_NOQA",
     "MODULE_DOC",
@@ -46,8 +47,9 @@ INIT_HEADER = (
     "edit; regenerate with `{command}`."
 )
 MIXED_CASE_NOQA = (
-    "# Attribute and member names are the schema's field names and symbols, mixedCase included.",
-    "# ruff: noqa: N815",
+    "# Names are the schema's field names and symbols, mixedCase included;",
+    "# RUF100: N815 is unused where the pep8-naming rules are off.",
+    "# ruff: noqa: N815, RUF100",
 )
 
 MODULE_DOC = (
@@ -67,8 +69,12 @@ MODULE_DOC_BINARY = (
 )
 INIT_DOC = (
     "Typed models of every contract, generated from the Avro schemas: each version's "
-    "classes under their versioned names (ToolInvocationV1), the latest version's under "
-    "the plain names (ToolInvocation)."
+    "classes under their versioned names ({example}V1), the latest version's under "
+    "the plain names ({example})."
+)
+INIT_DOC_PLAIN = (
+    "Typed models of every contract, generated from the Avro schemas: each version's "
+    "classes under their versioned names, the latest version's under the plain names."
 )
 SKIPPED_EXPORTS = "# Defined by more than one contract, import from the module: {names}"
 
@@ -81,17 +87,19 @@ CLASS_DOC = "Avro record ``{full_name}``, version {version} of ``{contract}``."
 ENUM_DOC = "Avro enum ``{full_name}``, version {version} of ``{contract}``."
 FIELD_RENAMED_DOC = "Avro field ``{avro_name}``."
 
-TO_AVRO_DEF = "def to_avro(self) -> dict[str, typing.Any]:"
+TO_AVRO_DEF = ("def to_avro(", ("self",), ") -> dict[str, typing.Any]:")
 TO_AVRO_DOC = "The datum of this record, as fastavro's schemaless_writer takes it."
 FROM_AVRO_DEF = (
-    "def from_avro(cls, datum: collections.abc.Mapping[str, typing.Any]) -> typing.Self:"
+    "def from_avro(",
+    ("cls", "datum: collections.abc.Mapping[str, typing.Any]"),
+    ") -> typing.Self:",
 )
 FROM_AVRO_DOC = "The record of ``datum``, a datum as fastavro's schemaless_reader returns it."
-WRITE_AVRO_DEF = "def write_avro(self, out: bytearray) -> None:"
+WRITE_AVRO_DEF = ("def write_avro(", ("self", "out: bytearray"), ") -> None:")
 WRITE_AVRO_DOC = (
     "Append the Avro binary encoding of this record (this version's schema) to ``out``."
 )
-READ_AVRO_DEF = "def read_avro(cls, reader: _rt.Reader) -> typing.Self:"
+READ_AVRO_DEF = ("def read_avro(", ("cls", "reader: _rt.Reader"), ") -> typing.Self:")
 READ_AVRO_DOC = "The record encoded in this version's schema at the reader's position."
 HELPER_READ_AVRO_DEF = ("def {name}(", "reader: _rt.Reader", ") -> {annotation}:")
 

@@ -3,20 +3,25 @@
 Writing is all or nothing per file: each module goes to a temporary file in the target
 folder and replaces the old one in one ``os.replace``, so a reader never sees half a
 module. Everything is rendered before the first file is written, so a schema the
-generator refuses leaves the folder untouched.
+generator refuses leaves the folder untouched. Nothing is ever written inside the
+installed packages (site-packages): a service regenerating there would overwrite the
+library's own models, or another distribution's files.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
+import site
+import sys
+import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
 from somacontracts.codegen import templates
+from somacontracts.errors import ConfigurationError
+from somacontracts.files import replace_text
 
-__all__ = ["Difference", "compare_modules", "write_modules"]
+__all__ = ["Difference", "compare_modules", "installed_packages", "write_modules"]
 
 _GENERATED_MARK = "# " + templates.HEADER.split("{", 1)[0]
 """How every generated module starts; only such files are ever reported stale or removed."""
@@ -50,15 +55,38 @@ def compare_modules(modules: Mapping[str, str], directory: Path) -> list[Differe
     return differences
 
 
+def installed_packages() -> list[Path]:
+    """The folders installed distributions live in: the site-packages of this interpreter
+    (and of the one a virtual environment is made from)."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    folders = {*site.getsitepackages()}
+    for paths in (sysconfig.get_paths(), sysconfig.get_paths(vars=base)):  # venv and its base
+        folders |= {paths["purelib"], paths["platlib"]}
+    if site.ENABLE_USER_SITE:
+        folders.add(site.getusersitepackages())
+    return sorted(Path(folder).resolve() for folder in folders)
+
+
 def write_modules(modules: Mapping[str, str], directory: Path) -> list[Difference]:
-    """Make ``directory`` hold exactly the rendered ``modules``; return what changed."""
+    """Make ``directory`` hold exactly the rendered ``modules``; return what changed.
+
+    Raise :class:`ConfigurationError` for a folder inside the installed packages.
+    """
+    target = directory.resolve()
+    for folder in installed_packages():
+        if target.is_relative_to(folder):
+            raise ConfigurationError(
+                str(directory),
+                f"is inside the installed packages ({folder}); codegen never writes there: "
+                "give a folder of your project (--out, or models in [tool.somacontracts])",
+            )
     differences = compare_modules(modules, directory)
     directory.mkdir(parents=True, exist_ok=True)
     for difference in differences:
         if difference.kind == "stale":
             difference.path.unlink()
         else:
-            _replace(difference.path, modules[difference.path.name])
+            replace_text(difference.path, modules[difference.path.name])
     return differences
 
 
@@ -73,14 +101,3 @@ def _stale(modules: Mapping[str, str], directory: Path) -> list[Path]:
             if handle.readline().startswith(_GENERATED_MARK):
                 stale.append(path)
     return stale
-
-
-def _replace(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -73,11 +73,17 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change, located by a JSON pointer into the newer schema."""
+    """One change, located by a JSON pointer into the newer schema, or, for what was
+    removed (``in_old``: a field, a union branch, an enum symbol), into the older one."""
 
     kind: ChangeKind
     location: str
     message: str
+    in_old: bool = False
+
+    def where(self, old_version: int, new_version: int) -> str:
+        """``v2:/fields/3``: the location, with the version its schema is."""
+        return f"v{old_version if self.in_old else new_version}:{self.location or '/'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +220,7 @@ class _Differ:
         old_branches = old.branches if isinstance(old, UnionNode) else (old,)
         new_branches = new.branches if isinstance(new, UnionNode) else (new,)
         old_keys = {_branch_key(b): b for b in old_branches}
+        old_at = {_branch_key(b): f"{b.pointer}" for b in old_branches}
         new_keys = {_branch_key(b): (i, b) for i, b in enumerate(new_branches)}
         is_union = isinstance(new, UnionNode)
         if not isinstance(old, UnionNode) and is_union and set(new_keys) == {"null", *old_keys}:
@@ -230,7 +237,10 @@ class _Differ:
             for key in old_keys:
                 if key not in new_keys:
                     yield Change(
-                        ChangeKind.UNION_BRANCH_REMOVED, at, f"{owner} lost union branch {key}."
+                        ChangeKind.UNION_BRANCH_REMOVED,
+                        old_at[key],
+                        f"{owner} lost union branch {key}.",
+                        in_old=True,
                     )
         for key, (index, branch) in new_keys.items():
             if key in old_keys:
@@ -274,12 +284,13 @@ class _Differ:
                     f"{at}/symbols/{index}",
                     f'{_upper(label)} gained symbol "{symbol}".',
                 )
-        for symbol in old.symbols:
+        for index, symbol in enumerate(old.symbols):
             if symbol not in new.symbol_set:
                 yield Change(
                     ChangeKind.ENUM_SYMBOL_REMOVED,
-                    f"{at}/symbols",
+                    f"{old.pointer}/symbols/{index}",
                     f'{_upper(label)} lost symbol "{symbol}".',
+                    in_old=True,
                 )
         if old.default != new.default:
             yield Change(
@@ -327,8 +338,9 @@ class _Differ:
                 default = "it had a default" if removed.has_default else "it had no default"
                 yield Change(
                     ChangeKind.FIELD_REMOVED,
-                    at,
+                    removed.pointer,
                     f'Field "{removed.name}" was removed from {label} ({default}).',
+                    in_old=True,
                 )
 
     def field_default(

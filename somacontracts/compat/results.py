@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from somacontracts.errors import InvalidSchemaError
+from somacontracts.wording import count
 
 __all__ = [
     "CompatibilityResult",
@@ -113,6 +114,6 @@ class CompatibilityResult:
     def __str__(self) -> str:
         if self.compatible:
             return "compatible"
-        lines = [f"incompatible ({len(self.problems)} problems):"]
+        lines = [f"incompatible ({count(len(self.problems), 'problem')}):"]
         lines.extend(f"  {problem}" for problem in self.problems)
         return "\n".join(lines)

@@ -17,6 +17,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 class _HasMetadata(Protocol):
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any: ...
 
+    def poll(self, timeout: float = -1) -> Any: ...
+
 
 def kafka_reason(err: BaseException) -> str:
     """The broker's message in a ``KafkaException``, or the exception's text."""
@@ -30,6 +32,7 @@ def ensure_reachable(client: _HasMetadata, bootstrap_servers: str, *, timeout: f
     try:
         return client.list_topics(timeout=timeout)
     except KafkaException as err:
+        client.poll(0)  # hands librdkafka's log of the attempts to the logger (settings.KAFKA_LOG)
         raise BrokerUnavailableError(
             bootstrap_servers, f"no metadata within {timeout:g} s ({kafka_reason(err)})"
         ) from err

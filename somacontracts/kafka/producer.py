@@ -32,6 +32,7 @@ from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer
 from somacontracts.settings import Settings, load_settings
+from somacontracts.wording import count
 
 __all__ = ["ContractProducer", "Delivered", "DeliveryCallback", "Headers"]
 
@@ -205,17 +206,18 @@ class ContractProducer(Generic[M]):
         """Wait until every queued message is delivered; raise DeliveryError if some remain."""
         remaining = self._producer.flush(timeout)
         # Take the failures noted so far; reports served meanwhile append after them.
-        count = len(self._failures)
-        failures = self._failures[:count]
-        del self._failures[:count]
+        taken = len(self._failures)
+        failures = self._failures[:taken]
+        del self._failures[:taken]
         if failures:
             raise DeliveryError(
-                f"{len(failures)} messages were not delivered; first: {failures[0].reason}",
+                f"{count(len(failures), 'message')} not delivered; first: {failures[0].reason}",
                 topic=self.topic,
             ) from failures[0]
         if remaining:
             raise DeliveryError(
-                f"{remaining} messages not delivered within {timeout:g} s", topic=self.topic
+                f"{count(remaining, 'message')} not delivered within {timeout:g} s",
+                topic=self.topic,
             )
 
     def close(self, timeout: float = 30.0) -> None:

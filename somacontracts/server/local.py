@@ -86,9 +86,8 @@ def _uvicorn(app: RegistryApp) -> Any:
             "run `pip install somacontracts[local]`",
         ) from None
     uvicorn_log = logging.getLogger("uvicorn")
-    if not uvicorn_log.handlers:  # its notices of refused requests, unless asked for
-        uvicorn_log.addHandler(logging.NullHandler())
-        uvicorn_log.propagate = False
+    if not uvicorn_log.handlers:  # its notices go where the application's logging sends
+        uvicorn_log.addHandler(logging.NullHandler())  # them, and nowhere without it
     config = uvicorn.Config(
         app,
         http=GuardedProtocol,

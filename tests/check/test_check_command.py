@@ -199,9 +199,9 @@ def test_diff_of_a_contract_and_against_a_ref(repo: Path) -> None:
     lines = text.stdout.splitlines()
     assert lines[0] == "ToolResult v1 -> v2 (FULL_TRANSITIVE: allowed)"
     assert any(
-        line.split()[:2] == ["ENUM_SYMBOL_ADDED", "/fields/1/type/symbols/4"] for line in lines
+        line.split()[:2] == ["ENUM_SYMBOL_ADDED", "v2:/fields/1/type/symbols/4"] for line in lines
     )
-    assert any(line.split()[:2] == ["FIELD_ADDED", "/fields/5"] for line in lines)
+    assert any(line.split()[:2] == ["FIELD_ADDED", "v2:/fields/5"] for line in lines)
     assert (
         lines[-1]
         == "  rollout: Deploy in any order: producers and consumers may upgrade independently."

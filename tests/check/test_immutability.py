@@ -218,6 +218,7 @@ def _copy_of_this_repository(tmp_path: Path) -> Path:
     shutil.copytree(models, tmp_path / "models", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "pyproject.toml").write_text(
         '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\nmodels = "models"\n'
+        "line-length = 100\n"  # as this repository's [tool.ruff]
     )
     assert _cli(tmp_path, "lock") == EXIT_OK
     assert _cli(tmp_path, "check") == EXIT_OK

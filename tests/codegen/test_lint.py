@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from somacontracts import schemas
+from somacontracts.codegen import render_tree, write_modules
+from somacontracts.codegen.pysource import DEFAULT_LINE_LENGTH
+from tests.codegen.conftest import CORPUS
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG = REPOSITORY / "pyproject.toml"
 
@@ -25,12 +30,26 @@ def _run(*command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check_and_format_accept_generated_code(corpus_dir: Path) -> None:
+    """The repository's rules, at the default line length the corpus is laid out for."""
     ruff = _tool("ruff")
-    checked = _run(ruff, "check", "--config", str(CONFIG), "--no-cache", ".", cwd=corpus_dir)
+    config = ("--config", str(CONFIG), "--line-length", str(DEFAULT_LINE_LENGTH), "--no-cache")
+    checked = _run(ruff, "check", *config, ".", cwd=corpus_dir)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    formatted = _run(
-        ruff, "format", "--check", "--config", str(CONFIG), "--no-cache", ".", cwd=corpus_dir
-    )
+    formatted = _run(ruff, "format", "--check", *config, ".", cwd=corpus_dir)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("width", [79, DEFAULT_LINE_LENGTH, 100, 120])
+def test_generated_code_fits_the_service_s_line_length(tmp_path: Path, width: int) -> None:
+    """ruff's own defaults and the service's line length: no E501, nothing to reformat."""
+    ruff = _tool("ruff")
+    out = tmp_path / "models"
+    tree = {**schemas.load_tree(CORPUS), **schemas.bundled()}
+    write_modules(render_tree(tree, line_length=width), out)
+    isolated = ("--isolated", "--line-length", str(width), "--no-cache")
+    checked = _run(ruff, "check", *isolated, "--extend-select", "E501,W", ".", cwd=out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    formatted = _run(ruff, "format", "--check", *isolated, ".", cwd=out)
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 

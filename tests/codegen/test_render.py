@@ -75,8 +75,9 @@ def test_rendering_is_deterministic_across_processes() -> None:
 
 
 def test_check_reports_changed_missing_and_stale_files(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no project configuration: ruff's default line length
     out = tmp_path / "models"
     assert _run("--schemas", str(CORPUS), "--out", str(out)) == 0
     assert _run("--schemas", str(CORPUS), "--out", str(out), "--check") == 0

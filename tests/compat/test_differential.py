@@ -19,6 +19,7 @@ checker must raise ``InvalidSchemaError``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -40,21 +41,28 @@ TOOLS = Path(__file__).resolve().parents[2] / "tools"
 SOURCE = TOOLS / "java" / "CompatOracle.java"
 
 
-def avro_jars() -> str:
-    """The folder of Apache Avro Java's jars: from the environment, else fetched and cached."""
+def avro_jars(config: pytest.Config) -> str:
+    """The folder of Apache Avro Java's jars: from the environment, else fetched and cached.
+
+    The first fetch downloads about 434 MB: its progress is shown on the terminal, past
+    pytest's output capture.
+    """
     if shutil.which("javac") is None or shutil.which("java") is None:
         pytest.fail("the differential test needs a JDK (javac and java 17 or later) on the PATH")
     given_folder = os.environ.get("SOMACONTRACTS_AVRO_JARS")
     if given_folder:
         return given_folder
-    fetched = subprocess.run(
-        [sys.executable, str(TOOLS / "fetch_avro_jars.py")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    capture = config.pluginmanager.getplugin("capturemanager")
+    shown = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+    with shown:
+        fetched = subprocess.run(
+            [sys.executable, str(TOOLS / "fetch_avro_jars.py")],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
     if fetched.returncode != 0:
-        pytest.fail(f"could not fetch Apache Avro's jars: {fetched.stderr.strip()[-500:]}")
+        pytest.fail("could not fetch Apache Avro's jars (tools/fetch_avro_jars.py; see above)")
     return fetched.stdout.strip()
 
 
@@ -62,9 +70,11 @@ Oracle = Callable[[Any, Any], dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oracle]:
+def oracle(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[Oracle]:
     classes = tmp_path_factory.mktemp("oracle")
-    classpath = f"{avro_jars()}/*"
+    classpath = f"{avro_jars(pytestconfig)}/*"
     subprocess.run(["javac", "-cp", classpath, "-d", str(classes), str(SOURCE)], check=True)
     process = subprocess.Popen(
         ["java", "-cp", f"{classes}{os.pathsep}{classpath}", "CompatOracle"],

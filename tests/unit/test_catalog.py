@@ -10,7 +10,7 @@ from somacontracts import catalog
 from somacontracts.catalog import CONTRACTS, TOPICS
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError, ContractError, UnknownContractError
-from somacontracts.settings import load_settings
+from somacontracts.settings import KAFKA_LOG, load_settings
 
 DAY_MS = 86_400_000
 
@@ -62,6 +62,7 @@ def test_defaults_without_environment() -> None:
         "group.id": "tool-executor",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
+        "logger": KAFKA_LOG,
     }
     assert settings.producer_config()["enable.idempotence"] is True
     assert settings.admin_config() == settings.kafka_config()
@@ -103,6 +104,7 @@ def test_sasl_ssl_configuration(tmp_path: Path) -> None:
         "sasl.username": "svc",
         "sasl.password": "secret",
         "ssl.ca.location": str(ca),
+        "logger": KAFKA_LOG,
     }
     assert "secret" not in repr(settings)
 
