@@ -30,9 +30,12 @@ RUNTIME = (
     "somacontracts.runtime",
     "somacontracts.serde",
     "somacontracts.kafka",
+    "somacontracts.wording",
 )
 TOOLING = (
     "somacontracts.codegen",
+    "somacontracts.files",
+    "somacontracts.testing",
     "somacontracts.server",
     "somacontracts.check",
     "somacontracts.cli",

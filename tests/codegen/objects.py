@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from somacontracts.codegen.model import TypeModel, VersionModel
-from tests.strategies import json_values, timestamps_micros
+from somacontracts.testing import json_values, timestamps_micros
 
 __all__ = ["instances", "same"]
 

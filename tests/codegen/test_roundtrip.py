@@ -19,8 +19,8 @@ from somacontracts import models, schemas
 from somacontracts.codegen import names
 from somacontracts.codegen.model import build_version
 from somacontracts.schema import registry_text
+from somacontracts.testing import datums
 from tests.codegen.objects import instances, same
-from tests.strategies import datums
 
 BUNDLED = [v for c in schemas.bundled().values() for v in c.versions]
 

@@ -29,8 +29,8 @@ from somacontracts.codegen import names
 from somacontracts.codegen.model import RecordModel, VersionModel, build_version
 from somacontracts.errors import SerializationError
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.testing import json_values
 from tests.codegen.objects import instances
-from tests.strategies import json_values
 
 UUID = uuid.UUID("7c0a4b1e-3f0e-4a53-9d5e-2f1f1c7d2b10")
 NAIVE = dt.datetime(2025, 10, 9, 12, 0)

@@ -26,7 +26,7 @@ from somacontracts.errors import (
 )
 from somacontracts.serde import ContractDeserializer, ContractSerializer
 from somacontracts.server import LocalRegistry
-from tests.strategies import datums
+from somacontracts.testing import datums
 
 LATEST: list[Any] = [
     models.ToolInvocation,

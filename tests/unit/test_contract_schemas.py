@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from somacontracts import catalog, schemas
 from somacontracts.schema import forms
-from tests.strategies import datums
+from somacontracts.testing import datums
 
 VERSIONS = [v for c in schemas.bundled().values() for v in c.versions]
 IDS = [f"{v.contract}-v{v.version}" for v in VERSIONS]

@@ -15,7 +15,7 @@ from hypothesis import given
 from somacontracts import schemas
 from somacontracts.errors import SchemaError
 from somacontracts.plainjson import dump_json_value, from_plain_json, to_plain_json
-from tests.strategies import json_values
+from somacontracts.testing import json_values
 
 # The payload examples of the event-streams document, verbatim, except that its
 # placeholder "uuid" for task_id is not a UUID and is replaced by a real one.

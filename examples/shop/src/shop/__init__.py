@@ -1,0 +1,1 @@
+"""The shop service: it publishes orders on Kafka, typed by its Order contract."""

@@ -1,0 +1,152 @@
+"""pytest fixtures for services that adopt somacontracts, loaded through the ``pytest11``
+entry point wherever the package is installed.
+
+* ``somacontracts_registry`` (session): the URL of a local schema registry, in memory,
+  holding every version of every contract of the project (the nearest ``pyproject.toml``
+  with ``[tool.somacontracts]`` from pytest's root folder; this package's own contracts
+  without one), under each contract's subjects, at its level.
+* ``somacontracts_bootstrap`` (session): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a local
+  Kafka-protocol broker (Tansu, from the ``local`` extra) started for the session.
+* ``somacontracts_topic`` (factory): ``somacontracts_topic("orders")`` creates a topic of
+  that stem with a unique suffix (and its dead-letter topic) and returns its name.
+* ``somacontracts_producer`` / ``somacontracts_consumer`` (factories): typed
+  :class:`~somacontracts.kafka.ContractProducer` and
+  :class:`~somacontracts.kafka.ContractConsumer` on those servers, closed at teardown;
+  the consumer reads every partition of its topics from the start, in no group.
+
+Everything is imported when a fixture is first used, so the plugin costs nothing in a
+session that does not use it. Under pytest-xdist each worker starts its own servers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "somacontracts_bootstrap",
+    "somacontracts_consumer",
+    "somacontracts_producer",
+    "somacontracts_registry",
+    "somacontracts_topic",
+]
+
+
+@pytest.fixture(scope="session")
+def somacontracts_registry(pytestconfig: pytest.Config) -> Iterator[str]:
+    """URL of a local registry holding the project's contracts."""
+    from somacontracts import schemas
+    from somacontracts.check.lint import RULES
+    from somacontracts.project import find_config, load_config
+    from somacontracts.registration import register_tree
+    from somacontracts.registry_client import connect
+    from somacontracts.server import LocalRegistry
+
+    root = Path(pytestconfig.rootpath)
+    found = find_config(root)
+    config = load_config(
+        None if found is None else root / found, known_rules=frozenset(r.id for r in RULES)
+    )
+    tree = schemas.load_tree(config.schemas or schemas.bundled_root())
+    with LocalRegistry() as registry, connect(url=registry.url) as client:
+        register_tree(
+            client,
+            tree,
+            lambda name: config.subjects_of(name, environ={}),
+            config.level_of,
+        )
+        yield registry.url
+
+
+@pytest.fixture(scope="session")
+def somacontracts_bootstrap() -> Iterator[str]:
+    """Bootstrap servers: ``KAFKA_BOOTSTRAP_SERVERS``, else a local broker."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    from somacontracts.kafka.local import LocalBroker
+
+    with LocalBroker() as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture
+def somacontracts_topic(somacontracts_bootstrap: str) -> Callable[..., str]:
+    """``make(stem, partitions=3)``: a new topic (and its dead-letter topic); its name."""
+    from somacontracts.kafka import TopicSpec, apply_plans, dlq_name, open_admin, plan_topics
+    from somacontracts.settings import load_settings
+
+    def make(stem: str, partitions: int = 3) -> str:
+        name = f"{stem}.{uuid.uuid4().hex[:8]}"
+        admin = open_admin(load_settings({"KAFKA_BOOTSTRAP_SERVERS": somacontracts_bootstrap}))
+        specs = [TopicSpec(topic, partitions) for topic in (name, dlq_name(name))]
+        apply_plans(admin, plan_topics(admin, specs))
+        return name
+
+    return make
+
+
+@pytest.fixture
+def somacontracts_producer(
+    somacontracts_registry: str, somacontracts_bootstrap: str
+) -> Iterator[Callable[..., Any]]:
+    """``make(model, topic, key_field=None, **options)``: a typed producer, closed after."""
+    from somacontracts.kafka import ContractProducer
+    from somacontracts.settings import load_settings
+
+    settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": somacontracts_bootstrap})
+    made: list[ContractProducer[Any]] = []
+
+    def make(model: type[Any], topic: str, key_field: str | None = None, **options: Any) -> Any:
+        producer = ContractProducer(
+            model,
+            somacontracts_registry,
+            settings=settings,
+            topic=topic,
+            key_field=key_field,
+            **options,
+        )
+        made.append(producer)
+        return producer
+
+    yield make
+    for producer in made:
+        producer.close()
+
+
+@pytest.fixture
+def somacontracts_consumer(
+    somacontracts_registry: str, somacontracts_bootstrap: str
+) -> Iterator[Callable[..., Any]]:
+    """``make(model, topic, **options)``: a typed consumer of every partition of
+    ``topic`` from its start, in no consumer group; closed after."""
+    from somacontracts.kafka import ContractConsumer, open_admin
+    from somacontracts.settings import load_settings
+
+    settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": somacontracts_bootstrap})
+    made: list[ContractConsumer[Any]] = []
+
+    def make(model: type[Any], topic: str, **options: Any) -> Any:
+        metadata = open_admin(settings).list_topics(topic, timeout=10)
+        partitions = sorted(metadata.topics[topic].partitions)
+        consumer = ContractConsumer(
+            model,
+            somacontracts_registry,
+            settings=settings,
+            topics=[topic],
+            partitions=[(topic, p) for p in partitions],
+            group_id=f"somacontracts-test-{uuid.uuid4().hex[:8]}",
+            **options,
+        )
+        made.append(consumer)
+        return consumer
+
+    yield make
+    for consumer in made:
+        consumer.close()
