@@ -182,7 +182,7 @@ def test_produce_keys_by_tenant_and_raises_failures_at_flush(settings: Settings)
         (b"t-lost", [("trace", b"abc")]),
         (b"t-2", [("trace", b"abc")]),
     ]
-    with pytest.raises(DeliveryError, match=r"1 messages were not delivered; first: Local: Messa"):
+    with pytest.raises(DeliveryError, match=r"1 message not delivered; first: Local: Messa"):
         producer.flush()
     producer.flush()  # reported once, not again
     producer.close()
