@@ -395,7 +395,10 @@ def decimal_bytes(value: decimal.Decimal, precision: int, scale: int) -> bytes:
 
 def decimal_fixed(value: decimal.Decimal, precision: int, scale: int, size: int) -> bytes:
     """The unscaled value of ``value`` as big-endian two's complement of ``size`` bytes."""
-    return _unscaled(value, precision, scale).to_bytes(size, "big", signed=True)
+    unscaled = _unscaled(value, precision, scale)
+    if not -(1 << (8 * size - 1)) <= unscaled < 1 << (8 * size - 1):
+        raise ValueError(f"{value} does not fit the schema's fixed of {size} bytes")
+    return unscaled.to_bytes(size, "big", signed=True)
 
 
 def _unscaled(value: decimal.Decimal, precision: int, scale: int) -> int:
@@ -410,6 +413,8 @@ def _unscaled(value: decimal.Decimal, precision: int, scale: int) -> int:
     if shift < 0:
         raise ValueError(f"{value} has more than the schema's {scale} digits after the point")
     unscaled: int = int("".join(map(str, digits)) or "0") * 10**shift
+    if unscaled >= 10**precision:  # 1e20 has one digit, but 21 before the point
+        raise ValueError(f"{value} has more than the schema's {precision} digits")
     return -unscaled if sign else unscaled
 
 

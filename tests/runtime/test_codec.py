@@ -78,6 +78,24 @@ def test_values_no_reader_could_read_back_are_refused() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "precision", "scale"),
+    [("1e20", 12, 2), ("-1E+10", 12, 2), ("99999999999", 12, 2), ("1e1", 1, 0)],
+)
+def test_a_decimal_beyond_its_precision_is_refused(value: str, precision: int, scale: int) -> None:
+    """Its digits are few, but counted from the point: 1e20 takes 21 before it."""
+    with pytest.raises(ValueError, match=f"more than the schema's {precision} digits"):
+        codec.decimal_bytes(decimal.Decimal(value), precision, scale)
+    with pytest.raises(ValueError, match=f"more than the schema's {precision} digits"):
+        codec.decimal_fixed(decimal.Decimal(value), precision, scale, 16)
+
+
+def test_a_decimal_too_large_for_its_fixed_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit the schema's fixed of 2 bytes"):
+        codec.decimal_fixed(decimal.Decimal("400.00"), 6, 2, 2)
+    assert codec.decimal_fixed(decimal.Decimal("327.67"), 6, 2, 2) == b"\x7f\xff"
+
+
+@pytest.mark.parametrize(
     ("data", "read", "message"),
     [
         (b"\xff" * 11, "read_long", "longer than 10 bytes"),
