@@ -34,10 +34,12 @@ def test_the_example_s_contracts_check(tmp_path: Path) -> None:
 
 
 def test_the_example_s_tests_pass_on_the_plugin_and_strategies() -> None:
-    """Its own pytest run: the plugin comes from the installed package's entry point."""
+    """Its own pytest run, in two pytest-xdist workers (each starts its own registry and
+    broker): the plugin comes from the installed package's entry point."""
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        [*command, "-n", "2"],
         cwd=EXAMPLE,
         capture_output=True,
         text=True,

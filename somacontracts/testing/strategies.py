@@ -57,28 +57,53 @@ def models(model: type[T]) -> st.SearchStrategy[T]:
     if not isinstance(schema, Mapping) or from_avro is None:
         raise TypeError(f"{model!r} is not a generated model class (no SCHEMA or from_avro)")
     parsed = parse_schema(dict(schema))
-    return datums(parsed).map(from_avro)
+    # named branches of unions as ("name", datum), so a record and a map, or an enum and
+    # a string, are told apart as fastavro's return_named_type tells them
+    return datums(parsed, named_branches=True).map(from_avro)
 
 
-def datums(schema: Any, named: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:
-    """Datums of a fastavro-parsed ``schema`` in the form fastavro reads them back."""
-    named = {} if named is None else named
-    return _strategy(schema, named)
+def datums(
+    schema: Any, named: dict[str, Any] | None = None, *, named_branches: bool = False
+) -> st.SearchStrategy[Any]:
+    """Datums of a fastavro-parsed ``schema`` in the form fastavro reads them back; with
+    ``named_branches``, as it reads them with ``return_named_type=True``."""
+    return _Datums({} if named is None else named, named_branches).strategy(schema)
 
 
-def _strategy(schema: Any, named: dict[str, Any]) -> st.SearchStrategy[Any]:
+class _Datums:
+    def __init__(self, named: dict[str, Any], named_branches: bool) -> None:
+        self.named = named
+        self.named_branches = named_branches
+
+    def strategy(self, schema: Any) -> st.SearchStrategy[Any]:
+        return _strategy(schema, self.named, self)
+
+
+def _branch(schema: Any, named: dict[str, Any], datums: _Datums) -> st.SearchStrategy[Any]:
+    inner = _strategy(schema, named, datums)
+    if not datums.named_branches:
+        return inner
+    if isinstance(schema, str) and schema in named:
+        return inner.map(lambda datum: (schema, datum))
+    if isinstance(schema, dict) and schema.get("type") in ("record", "error", "enum", "fixed"):
+        name = schema["name"]
+        return inner.map(lambda datum: (name, datum))
+    return inner
+
+
+def _strategy(schema: Any, named: dict[str, Any], datums: _Datums) -> st.SearchStrategy[Any]:
     if isinstance(schema, list):
-        return st.one_of([_strategy(branch, named) for branch in schema])
+        return st.one_of([_branch(branch, named, datums) for branch in schema])
     if isinstance(schema, str):
         if schema in named:
-            return st.deferred(lambda: _strategy(named[schema], named))
+            return st.deferred(lambda: _strategy(named[schema], named, datums))
         return _primitive(schema, None, schema)
     type_ = schema["type"]
     logical = schema.get("logicalType")
     if type_ in ("record", "error"):
         named[schema["name"]] = schema
         return st.fixed_dictionaries(
-            {f["name"]: _strategy(f["type"], named) for f in schema["fields"]}
+            {f["name"]: _strategy(f["type"], named, datums) for f in schema["fields"]}
         )
     if type_ == "enum":
         named[schema["name"]] = schema
@@ -92,9 +117,10 @@ def _strategy(schema: Any, named: dict[str, Any]) -> st.SearchStrategy[Any]:
             return _decimals(schema, 2 ** (8 * size - 1) - 1)
         return st.binary(min_size=size, max_size=size)
     if type_ == "array":
-        return st.lists(_strategy(schema["items"], named), max_size=3)
+        return st.lists(_strategy(schema["items"], named, datums), max_size=3)
     if type_ == "map":
-        return st.dictionaries(st.text(max_size=6), _strategy(schema["values"], named), max_size=3)
+        values = _strategy(schema["values"], named, datums)
+        return st.dictionaries(st.text(max_size=6), values, max_size=3)
     return _primitive(type_, logical, schema)
 
 
