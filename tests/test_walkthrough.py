@@ -21,6 +21,17 @@ def blocks() -> dict[str, str]:
     return {m["name"].strip(): m["text"] + "\n" for m in _BLOCK.finditer(readme)}
 
 
+def shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = blocks()
     assert set(steps) == {"configuration", "commands", "tests/test_contracts.py"}
@@ -39,26 +50,12 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("PYTEST_ADDOPTS", None)
-    commands = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", steps["commands"]],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    commands = shell(steps["commands"], project, env)
     assert commands.returncode == 0, commands.stdout + commands.stderr
     assert commands.stdout.endswith("1 contract checked: no problems found\n")
     # "A new version is a new file": the example's v2, then the same commands
     shutil.copy(EXAMPLE / "avro" / "Order" / "v2.avsc", project / "avro" / "Order")
-    again = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", steps["commands"]],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    again = shell(steps["commands"], project, env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "locked 1 new version" in again.stdout
     (project / "tests").mkdir()

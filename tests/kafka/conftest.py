@@ -5,19 +5,13 @@ Consumers use short group timeouts so that a group join takes seconds, not tens 
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from somacontracts.cli import EXIT_OK, main
 from somacontracts.kafka import TopicSpec, apply_plans, dlq_name, plan_topics
-from somacontracts.kafka.local import LocalBroker
-from somacontracts.server import LocalRegistry
 from somacontracts.settings import Settings, load_settings
 
 FAST_GROUP: dict[str, Any] = {
@@ -28,23 +22,17 @@ FAST_GROUP: dict[str, Any] = {
 
 
 @pytest.fixture(scope="session")
-def bootstrap() -> Iterator[str]:
-    """``host:port`` of the cluster the tests use."""
-    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if external:
-        yield external
-        return
-    with LocalBroker() as broker:
-        yield broker.bootstrap_servers
+def bootstrap(somacontracts_bootstrap: str) -> str:
+    """``host:port`` of the cluster the tests use: the plugin's (KAFKA_BOOTSTRAP_SERVERS,
+    else a local broker)."""
+    return somacontracts_bootstrap
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a local registry holding every contract under its catalog subjects."""
-    lock = Path(tmp_path_factory.mktemp("lock")) / "somacontracts.lock"
-    with LocalRegistry(host="127.0.0.1", port=0) as started:
-        assert main(["register", "--registry", started.url, "--lock", str(lock)]) == EXIT_OK
-        yield started.url
+def registry(somacontracts_registry: str) -> str:
+    """URL of a local registry holding every contract under its catalog subjects: the
+    plugin's, for this repository's configuration."""
+    return somacontracts_registry
 
 
 @pytest.fixture

@@ -150,8 +150,7 @@ class TupleUnionsV1:
         "type": "record",
         "name": "corpus.tuples.TupleUnions",
         "doc": (
-            "Union branches fastavro's first match would get wrong, so written in "
-            "tuple notation."
+            "Union branches fastavro's first match would get wrong, so written in tuple notation."
         ),
         "fields": [
             {
