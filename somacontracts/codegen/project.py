@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from somacontracts import catalog, schemas
+from somacontracts.codegen.pysource import DEFAULT_LINE_LENGTH
 from somacontracts.codegen.render import DEFAULT_COMMAND, render_tree
 from somacontracts.project import ProjectConfig
 
@@ -45,6 +46,8 @@ def render_project(
     )
 
 
-def render_modules(schemas_dir: Path) -> dict[str, str]:
+def render_modules(schemas_dir: Path, *, line_length: int = DEFAULT_LINE_LENGTH) -> dict[str, str]:
     """Every module for the tree at ``schemas_dir``, with no subjects: models for tests."""
-    return render_tree(schemas.load_tree(schemas_dir), command=CUSTOM_COMMAND)
+    return render_tree(
+        schemas.load_tree(schemas_dir), command=CUSTOM_COMMAND, line_length=line_length
+    )
