@@ -103,6 +103,9 @@ def test_every_command_reads_the_service_s_configuration(service: Path) -> None:
     assert generated.returncode == EXIT_OK, generated.stderr
     module = (service / "src" / "shop" / "contracts" / "order.py").read_text()
     assert 'SUBJECTS: typing.ClassVar[tuple[str, ...]] = ("orders-value",)' in module
+    package_doc = (service / "src" / "shop" / "contracts" / "__init__.py").read_text()
+    assert "(OrderV1)" in package_doc
+    assert "ToolInvocation" not in package_doc
     checked = run(service, "check")
     assert checked.returncode == EXIT_OK, checked.stdout + checked.stderr
     assert checked.stdout == "1 contract checked: no problems found\n"
