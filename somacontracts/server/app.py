@@ -33,8 +33,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from somacontracts.server.deks import DekRegistry, NoContent
 from somacontracts.server.errors import ApiError
-from somacontracts.server.routes import CONTENT_TYPE, Router, api_routes, encode
+from somacontracts.server.routes import CONTENT_TYPE, Router, api_routes, dek_routes, encode
 from somacontracts.server.service import Registry
 
 __all__ = ["MAX_BODY", "RegistryApp"]
@@ -104,7 +105,7 @@ class RegistryApp:
 
     def __init__(self, registry: Registry, *, basic_auth: tuple[str, str] | None = None) -> None:
         self.registry = registry
-        self.router = Router(api_routes(registry))
+        self.router = Router(api_routes(registry) + dek_routes(DekRegistry(registry.store)))
         self.answers = _AnswerCache()
         self.credentials = None if basic_auth is None else ":".join(basic_auth).encode()
         self.executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix="registry-worker")
@@ -200,7 +201,10 @@ class RegistryApp:
     def answer(self, method: str, target: str, content_type: str, body: bytes) -> tuple[int, bytes]:
         """Route one request; every failure is answered with Confluent's error body."""
         try:
-            return 200, encode(self.router.route(method, target, content_type, body))
+            payload = self.router.route(method, target, content_type, body)
+            if isinstance(payload, NoContent):
+                return 204, b""
+            return 200, encode(payload)
         except ApiError as err:
             return err.status, encode(err.body())
         except Exception:
@@ -233,11 +237,9 @@ def _too_large() -> bytes:
 
 
 async def _respond(send: Send, status: int, data: bytes, *, close: bool = False) -> None:
-    headers = [
-        (b"server", _SERVER),
-        (b"content-type", _JSON),
-        (b"content-length", str(len(data)).encode()),
-    ]
+    headers = [(b"server", _SERVER)]
+    if status != 204:  # no content: no length or type either (RFC 9110)
+        headers += [(b"content-type", _JSON), (b"content-length", str(len(data)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b'Basic realm="SchemaRegistry"'))
     if close:

@@ -35,6 +35,7 @@ __all__ = [
     "request_object",
     "version_body",
     "version_number",
+    "with_contract",
 ]
 
 _RESERVED_SUBJECTS = frozenset({GLOBAL, "__EMPTY"})
@@ -105,6 +106,15 @@ def version_body(version: SubjectVersion, stored: StoredSchema) -> dict[str, obj
     if stored.references:
         body["references"] = list(stored.references)
     body["schema"] = stored.schema
+    return with_contract(body, stored)
+
+
+def with_contract(body: dict[str, object], stored: StoredSchema) -> dict[str, object]:
+    """``body`` with the schema's Data Contract ``metadata`` and ``ruleSet``, if any."""
+    if stored.metadata is not None:
+        body["metadata"] = stored.metadata
+    if stored.rule_set is not None:
+        body["ruleSet"] = stored.rule_set
     return body
 
 

@@ -20,12 +20,22 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from somacontracts.runtime.jsontext import load_json_bytes
+from somacontracts.server.deks import DekRegistry
 from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.requests import integer
 from somacontracts.server.service import SCHEMA_TYPES, Registry
 from somacontracts.server.store import MAX_ID
 
-__all__ = ["CONTENT_TYPE", "Raw", "Request", "Route", "Router", "api_routes", "encode"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Raw",
+    "Request",
+    "Route",
+    "Router",
+    "api_routes",
+    "dek_routes",
+    "encode",
+]
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _ACCEPTED_TYPES = frozenset(
@@ -256,6 +266,108 @@ def _match(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | No
         elif expected != actual:
             return None
     return params
+
+
+def dek_routes(deks: DekRegistry) -> list[Route]:
+    """Confluent's DEK registry API (``/dek-registry/v1``) over ``deks``."""
+    kek = ("dek-registry", "v1", "keks", "{name}")
+    dek = (*kek, "deks", "{subject}")
+    version = (*dek, "versions", "{version}")
+
+    def algorithm(req: Request) -> str:
+        return req.text("algorithm")
+
+    return [
+        ("GET", kek[:3], lambda req: deks.kek_names(deleted=req.flag("deleted"))),
+        ("POST", kek[:3], lambda req: deks.create_kek(req.body)),
+        ("GET", kek, lambda req: deks.kek(req.params["name"], deleted=req.flag("deleted"))),
+        ("PUT", kek, lambda req: deks.update_kek(req.params["name"], req.body)),
+        (
+            "DELETE",
+            kek,
+            lambda req: deks.delete_kek(req.params["name"], permanent=req.flag("permanent")),
+        ),
+        ("POST", (*kek, "undelete"), lambda req: deks.undelete_kek(req.params["name"])),
+        (
+            "GET",
+            (*kek, "deks"),
+            lambda req: deks.dek_subjects(req.params["name"], deleted=req.flag("deleted")),
+        ),
+        ("POST", (*kek, "deks"), lambda req: deks.create_dek(req.params["name"], req.body)),
+        (
+            "POST",
+            dek,
+            lambda req: deks.create_dek(req.params["name"], req.body, req.params["subject"]),
+        ),
+        (
+            "GET",
+            dek,
+            lambda req: deks.dek(
+                req.params["name"],
+                req.params["subject"],
+                algorithm(req),
+                "latest",
+                deleted=req.flag("deleted"),
+            ),
+        ),
+        (
+            "DELETE",
+            dek,
+            lambda req: deks.delete_dek(
+                req.params["name"],
+                req.params["subject"],
+                algorithm(req),
+                None,
+                permanent=req.flag("permanent"),
+            ),
+        ),
+        (
+            "POST",
+            (*dek, "undelete"),
+            lambda req: deks.undelete_dek(
+                req.params["name"], req.params["subject"], algorithm(req), None
+            ),
+        ),
+        (
+            "GET",
+            (*dek, "versions"),
+            lambda req: deks.dek_versions(
+                req.params["name"],
+                req.params["subject"],
+                algorithm(req),
+                deleted=req.flag("deleted"),
+            ),
+        ),
+        (
+            "GET",
+            version,
+            lambda req: deks.dek(
+                req.params["name"],
+                req.params["subject"],
+                algorithm(req),
+                req.params["version"],
+                deleted=req.flag("deleted"),
+            ),
+        ),
+        (
+            "DELETE",
+            version,
+            lambda req: deks.delete_dek(
+                req.params["name"],
+                req.params["subject"],
+                algorithm(req),
+                req.params["version"],
+                permanent=req.flag("permanent"),
+            ),
+        ),
+        (
+            "POST",
+            (*version, "undelete"),
+            lambda req: deks.undelete_dek(
+                req.params["name"], req.params["subject"], algorithm(req), req.params["version"]
+            ),
+        ),
+    ]
 
 
 class Router:

@@ -59,6 +59,10 @@ class Source:
     """``{"name", "subject", "version"}`` of each reference, versions resolved."""
     referenced: list[tuple[str, str]]
     """(name, standalone text) of the schema of each reference, in order."""
+    metadata: Any = None
+    """The Data Contract ``metadata``, checked (:mod:`somacontracts.server.contracts`)."""
+    rule_set: Any = None
+    """The Data Contract ``ruleSet``, checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class Prepared:
     expanded: Any
     hash: str
     normal_hash: str
+    metadata: Any = None
+    rule_set: Any = None
 
 
 def schema_text(request: Mapping[str, Any]) -> str:
@@ -135,13 +141,16 @@ def prepare(source: Source, *, normalize: bool) -> Prepared:
         raise errors.invalid_schema(f"cannot be read as an Avro schema ({err})") from err
     references = source.references
     normal_refs = sorted(references, key=reference_key)
+    contract = [source.metadata, source.rule_set]  # part of the identity, as in Confluent's
     return Prepared(
         schema_type="AVRO",
         text=stored,
         references=references,
         expanded=expansion,
-        hash=_digest(["AVRO", stored, references]),
-        normal_hash=_digest(["AVRO", normal, normal_refs]),
+        hash=_digest(["AVRO", stored, references, *contract]),
+        normal_hash=_digest(["AVRO", normal, normal_refs, *contract]),
+        metadata=source.metadata,
+        rule_set=source.rule_set,
     )
 
 

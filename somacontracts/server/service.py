@@ -25,6 +25,7 @@ from typing import Any
 
 from somacontracts.server import errors
 from somacontracts.server.config import Settings
+from somacontracts.server.contracts import contract_parts
 from somacontracts.server.requests import (
     check_subject,
     messages,
@@ -32,6 +33,7 @@ from somacontracts.server.requests import (
     request_object,
     version_body,
     version_number,
+    with_contract,
 )
 from somacontracts.server.schemas import (
     SCHEMA_TYPES,
@@ -277,7 +279,7 @@ class Registry(Settings):
             body["schemaType"] = stored.schema_type
         if stored.references:
             body["references"] = list(stored.references)
-        return body
+        return with_contract(body, stored)
 
     def raw_schema_by_id(self, schema_id: int) -> str:
         """``GET /schemas/ids/{id}/schema``."""
@@ -385,6 +387,8 @@ class Registry(Settings):
             hash_=prepared.hash,
             normal_hash=prepared.normal_hash,
             schema_id=wanted,
+            metadata=prepared.metadata,
+            rule_set=prepared.rule_set,
         )
 
     def _source(self, request: Mapping[str, Any], *, normalize: bool) -> Source:
@@ -394,7 +398,8 @@ class Registry(Settings):
         for ref in references:
             target = self._find_version(str(ref["subject"]), as_int(ref["version"]), deleted=False)
             referenced.append((str(ref["name"]), self._schema(target.schema_id).expanded))
-        return Source(text, references, referenced)
+        metadata, rule_set = contract_parts(request)
+        return Source(text, references, referenced, metadata, rule_set)
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:
         found: list[dict[str, object]] = []

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from somacontracts.errors import ContractError
 from somacontracts.server.errors import RegistryStoreError
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS schemas (
     refs TEXT NOT NULL,
     expanded TEXT NOT NULL,
     hash TEXT NOT NULL UNIQUE,
-    normal_hash TEXT NOT NULL
+    normal_hash TEXT NOT NULL,
+    metadata TEXT,
+    rule_set TEXT
 );
 CREATE INDEX IF NOT EXISTS schemas_by_normal_hash ON schemas (normal_hash);
 CREATE TABLE IF NOT EXISTS versions (
@@ -63,6 +66,26 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
 CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, compatibility TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keks (
+    name TEXT PRIMARY KEY,
+    kms_type TEXT NOT NULL,
+    kms_key_id TEXT NOT NULL,
+    kms_props TEXT NOT NULL,
+    doc TEXT,
+    shared INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS deks (
+    kek_name TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    algorithm TEXT NOT NULL,
+    encrypted_key_material TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kek_name, subject, algorithm, version)
+);
 """
 
 
@@ -80,6 +103,10 @@ class StoredSchema:
     """Standalone schema JSON with the references inlined, for compatibility checks."""
     hash: str
     normal_hash: str
+    metadata: Any = None
+    """The Data Contract ``metadata`` registered with it, if any."""
+    rule_set: Any = None
+    """The Data Contract ``ruleSet`` registered with it, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +161,12 @@ class RegistryStore:
             finally:
                 self._generation += 1
 
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on the store's own connection; its rows. For the tables other
+        modules keep here (the DEK registry's): call inside :meth:`transaction` to write,
+        inside :meth:`reading` to read one state."""
+        return self._conn.execute(sql, params).fetchall()
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Hold the store for reads that must see one state, without a write transaction."""
@@ -166,8 +199,8 @@ class RegistryStore:
 
     def _one(self, where: str, params: tuple[object, ...]) -> StoredSchema | None:
         row = self._conn.execute(
-            "SELECT id, schema_type, schema, refs, expanded, hash, normal_hash FROM schemas "
-            + where,
+            "SELECT id, schema_type, schema, refs, expanded, hash, normal_hash, metadata,"
+            " rule_set FROM schemas " + where,
             params,
         ).fetchone()
         if row is None:
@@ -180,6 +213,8 @@ class RegistryStore:
             expanded=row[4],
             hash=row[5],
             normal_hash=row[6],
+            metadata=None if row[7] is None else json.loads(row[7]),
+            rule_set=None if row[8] is None else json.loads(row[8]),
         )
 
     def add_schema(
@@ -192,6 +227,8 @@ class RegistryStore:
         hash_: str,
         normal_hash: str,
         schema_id: int | None = None,
+        metadata: Any = None,
+        rule_set: Any = None,
     ) -> int:
         """Store a new schema under ``schema_id`` or the next free id; return the id."""
         if schema_id is None:
@@ -205,8 +242,8 @@ class RegistryStore:
                 if schema_id > MAX_ID:
                     raise RegistryStoreError(self.path, f"every schema id up to {MAX_ID} is taken")
         self._conn.execute(
-            "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash,"
+            " metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 schema_id,
                 schema_type,
@@ -215,6 +252,8 @@ class RegistryStore:
                 expanded,
                 hash_,
                 normal_hash,
+                None if metadata is None else json.dumps(metadata),
+                None if rule_set is None else json.dumps(rule_set),
             ),
         )
         self._conn.executemany(
@@ -316,6 +355,7 @@ def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
         for statement in _TABLES.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        _add_columns(conn)
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
         conn.execute("COMMIT")
     except (sqlite3.Error, ContractError) as err:
@@ -324,6 +364,15 @@ def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
             raise
         raise RegistryStoreError(path, _reason(err)) from err
     return conn
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Columns added since a database was created: Data Contract ``metadata`` and
+    ``rule_set`` (empty for schemas registered before)."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(schemas)")}
+    for column in ("metadata", "rule_set"):
+        if column not in present:
+            conn.execute(f"ALTER TABLE schemas ADD COLUMN {column} TEXT")
 
 
 def _check_format(conn: sqlite3.Connection, path: str) -> None:

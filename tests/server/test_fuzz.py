@@ -193,7 +193,9 @@ BODIES = st.one_of(
         lambda schema, extra: {"schema": schema, **extra},
         SCHEMA_TEXT,
         st.dictionaries(
-            st.sampled_from(["schemaType", "id", "version", "references", "normalize", "metadata"]),
+            st.sampled_from(
+                ["schemaType", "id", "version", "references", "normalize", "metadata", "ruleSet"]
+            ),
             st.one_of(
                 NUMBERS,
                 st.text(max_size=6),
@@ -215,6 +217,23 @@ BODIES = st.one_of(
                 st.sampled_from(["BACKWARD", "NONE", "full"]), st.text(max_size=8)
             )
         }
+    ).map(json.dumps),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": st.one_of(st.sampled_from(["kek1", "_k", "9bad", ""]), st.text(max_size=8)),
+            "kmsType": st.one_of(st.just("local-kms"), st.text(max_size=6), st.integers()),
+            "kmsKeyId": st.one_of(st.just("key-1"), st.text(max_size=6), st.none()),
+            "kmsProps": st.one_of(
+                st.dictionaries(st.text(max_size=4), st.text(max_size=4)), st.text()
+            ),
+            "shared": st.one_of(st.booleans(), st.integers()),
+            "subject": st.one_of(st.just("s"), st.text(max_size=8), st.integers()),
+            "version": NUMBERS,
+            "algorithm": st.one_of(st.sampled_from(["AES256_GCM", "AES256_SIV", "x"]), st.none()),
+            "encryptedKeyMaterial": st.one_of(st.just("eA=="), st.text(max_size=8), st.none()),
+            "ruleSet": st.one_of(st.none(), st.dictionaries(st.text(max_size=6), st.text())),
+        },
     ).map(json.dumps),
     st.fixed_dictionaries(
         {
@@ -259,6 +278,13 @@ ROUTES = st.sampled_from(
         ("DELETE", "/subjects/{s}/versions/{n}?permanent={s}"),
         ("DELETE", "/config/{s}"),
         ("PATCH", "/subjects/{s}"),
+        ("POST", "/dek-registry/v1/keks"),
+        ("GET", "/dek-registry/v1/keks/{s}?deleted={s}"),
+        ("PUT", "/dek-registry/v1/keks/{s}"),
+        ("DELETE", "/dek-registry/v1/keks/{s}?permanent={s}"),
+        ("POST", "/dek-registry/v1/keks/{s}/deks/{s}"),
+        ("GET", "/dek-registry/v1/keks/{s}/deks/{s}/versions/{n}?algorithm={s}"),
+        ("DELETE", "/dek-registry/v1/keks/{s}/deks/{s}/versions/{n}?permanent={s}"),
         ("GET", "/{s}"),
         ("GET", "/../../etc/passwd"),
         ("GET", "/subjects/{s}/../../config"),

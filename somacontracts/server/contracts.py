@@ -1,0 +1,176 @@
+"""Data Contracts on a schema: its ``metadata`` and ``ruleSet``, checked as Confluent Schema
+Registry checks them.
+
+A schema registers with optional ``metadata`` (``properties``: string to string, ``tags``:
+a field path to tags, ``sensitive``: names of sensitive properties) and an optional
+``ruleSet`` (``domainRules``, ``migrationRules``, ``encodingRules``: lists of rules, each
+with ``name``, ``kind``, ``mode``, ``type``, ``tags``, ``params``, ``expr``,
+``onSuccess``, ``onFailure``, ``disabled``, ``doc``). Both are part of the schema's
+identity: the same text with another rule set is another schema. Pure: JSON in, checked
+JSON (or 42201) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from somacontracts.server import errors
+
+__all__ = ["RULE_KINDS", "RULE_MODES", "contract_parts", "merged"]
+
+RULE_KINDS = frozenset({"TRANSFORM", "CONDITION"})
+RULE_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD"})
+_MIGRATION_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN"})
+_RULE_LISTS = ("migrationRules", "domainRules", "encodingRules")
+_RULE_KEYS = frozenset(
+    {"name", "doc", "kind", "mode", "type", "tags", "params", "expr", "onSuccess", "onFailure"}
+    | {"disabled"}
+)
+
+
+def contract_parts(request: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The checked ``metadata`` and ``ruleSet`` of a request (None where absent)."""
+    metadata = request.get("metadata")
+    rule_set = request.get("ruleSet")
+    return (
+        None if metadata is None else _metadata(metadata),
+        None if rule_set is None else _rule_set(rule_set),
+    )
+
+
+def merged(default: Any, given: Any, override: Any, *, rules: bool) -> Any:
+    """``given`` on top of ``default``, then ``override`` on top, as Confluent merges the
+    configuration's ``defaultMetadata``/``overrideMetadata`` (properties and tags by key)
+    and ``defaultRuleSet``/``overrideRuleSet`` (rules by name)."""
+    result = default
+    for layer in (given, override):
+        if layer is None:
+            continue
+        result = layer if result is None else _merge(result, layer, rules=rules)
+    return result
+
+
+def _merge(below: Mapping[str, Any], above: Mapping[str, Any], *, rules: bool) -> dict[str, Any]:
+    if rules:
+        out: dict[str, Any] = {}
+        for key in _RULE_LISTS:
+            by_name = {rule["name"]: rule for rule in below.get(key, [])}
+            by_name.update({rule["name"]: rule for rule in above.get(key, [])})
+            if by_name:
+                out[key] = list(by_name.values())
+        return out
+    return {
+        "properties": {**below.get("properties", {}), **above.get("properties", {})},
+        "tags": {**below.get("tags", {}), **above.get("tags", {})},
+        "sensitive": sorted({*below.get("sensitive", []), *above.get("sensitive", [])}),
+    }
+
+
+def _fail(reason: str) -> errors.ApiError:
+    return errors.invalid_schema(reason)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _fail(f"{where} must be an array of strings")
+    return list(value)
+
+
+def _string_map(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _fail(f"{where} must be an object of strings")
+    return dict(value)
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail('"metadata" must be an object')
+    unknown = sorted(set(value) - {"properties", "tags", "sensitive"})
+    if unknown:
+        raise _fail(f'"metadata" has an unknown key {unknown[0]!r}')
+    out: dict[str, Any] = {}
+    if value.get("tags") is not None:
+        tags = value["tags"]
+        if not isinstance(tags, dict):
+            raise _fail('"metadata.tags" must be an object of arrays of strings')
+        out["tags"] = {path: _strings(t, f'"metadata.tags.{path}"') for path, t in tags.items()}
+    if value.get("properties") is not None:
+        out["properties"] = _string_map(value["properties"], '"metadata.properties"')
+    if value.get("sensitive") is not None:
+        out["sensitive"] = _strings(value["sensitive"], '"metadata.sensitive"')
+    return out
+
+
+def _rule_set(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail('"ruleSet" must be an object')
+    unknown = sorted(set(value) - {*_RULE_LISTS, "enableAt"})
+    if unknown:
+        raise _fail(f'"ruleSet" has an unknown key {unknown[0]!r}')
+    out: dict[str, Any] = {}
+    names: set[str] = set()
+    for key in _RULE_LISTS:
+        rules = value.get(key)
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            raise _fail(f'"ruleSet.{key}" must be an array of rules')
+        checked = [_rule(rule, f"ruleSet.{key}[{i}]") for i, rule in enumerate(rules)]
+        for rule in checked:
+            migration = rule["mode"] in _MIGRATION_MODES
+            if migration != (key == "migrationRules"):
+                kinds = (
+                    "UPGRADE, DOWNGRADE or UPDOWN"
+                    if key == "migrationRules"
+                    else "WRITE, READ or WRITEREAD"
+                )
+                raise _fail(f'rule "{rule["name"]}" in {key} must have the mode {kinds}')
+            if rule["name"] in names:
+                raise _fail(f'the rule name "{rule["name"]}" is used twice')
+            names.add(rule["name"])
+        out[key] = checked
+    if value.get("enableAt") is not None:
+        if not isinstance(value["enableAt"], str):
+            raise _fail('"ruleSet.enableAt" must be a string')
+        out["enableAt"] = value["enableAt"]
+    return out
+
+
+def _rule(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(f"{where} must be an object")
+    unknown = sorted(set(value) - _RULE_KEYS)
+    if unknown:
+        raise _fail(f"{where} has an unknown key {unknown[0]!r}")
+    name, kind, mode, type_ = (value.get(k) for k in ("name", "kind", "mode", "type"))
+    if not isinstance(name, str) or not name:
+        raise _fail(f'{where} needs a "name"')
+    if kind not in RULE_KINDS:
+        raise _fail(f'rule "{name}": "kind" must be TRANSFORM or CONDITION')
+    if mode not in RULE_MODES:
+        raise _fail(f'rule "{name}": "mode" must be one of {", ".join(sorted(RULE_MODES))}')
+    if not isinstance(type_, str) or not type_:
+        raise _fail(f'rule "{name}" needs a "type" (such as ENCRYPT or CEL)')
+    out: dict[str, Any] = {"name": name, "kind": kind, "mode": mode, "type": type_}
+    for key in ("doc", "expr"):
+        if value.get(key) is not None:
+            if not isinstance(value[key], str):
+                raise _fail(f'rule "{name}": "{key}" must be a string')
+            out[key] = value[key]
+    if value.get("tags") is not None:
+        out["tags"] = _strings(value["tags"], f'rule "{name}": "tags"')
+    if value.get("params") is not None:
+        out["params"] = _string_map(value["params"], f'rule "{name}": "params"')
+    for key in ("onSuccess", "onFailure"):
+        action = value.get(key)
+        if action is None:
+            continue
+        if not isinstance(action, str) or not all(part.strip() for part in action.split(",")):
+            raise _fail(f'rule "{name}": "{key}" must be an action such as NONE, ERROR or DLQ')
+        out[key] = action
+    if value.get("disabled") is not None:
+        if not isinstance(value["disabled"], bool):
+            raise _fail(f'rule "{name}": "disabled" must be true or false')
+        out["disabled"] = value["disabled"]
+    return out

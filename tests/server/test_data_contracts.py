@@ -1,0 +1,186 @@
+"""Data Contracts in the local registry: metadata and rule sets registered with a schema,
+part of its identity, returned by every read, checked, persisted."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.common.schema_registry_client import (
+    Metadata,
+    MetadataProperties,
+    MetadataTags,
+    Rule,
+    RuleKind,
+    RuleMode,
+    RuleParams,
+    RuleSet,
+)
+
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import connect, raw
+
+SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Event",
+        "namespace": "test",
+        "fields": [
+            {"name": "tenant_id", "type": "string"},
+            {"name": "content", "type": "string", "confluent:tags": ["PII"]},
+        ],
+    }
+)
+ENCRYPT = Rule(
+    "encryptPII",
+    "encrypt what is PII",
+    RuleKind.TRANSFORM,
+    RuleMode.WRITEREAD,
+    "ENCRYPT",
+    ["PII"],
+    RuleParams({"encrypt.kek.name": "kek1", "encrypt.kms.type": "local-kms"}),
+    None,
+    None,
+    "ERROR,NONE",
+    False,
+)
+TENANT = Rule(
+    "tenantSet",
+    None,
+    RuleKind.CONDITION,
+    RuleMode.WRITE,
+    "CEL",
+    None,
+    None,
+    'message.tenant_id != ""',
+    None,
+    "DLQ",
+    False,
+)
+METADATA = Metadata(
+    MetadataTags({"test.Event.content": ["PII"]}),
+    MetadataProperties({"owner": "conversations", "application.major.version": "1"}),
+    ["owner"],
+)
+
+
+def contract(*rules: Rule, metadata: Metadata | None = METADATA) -> Schema:
+    return Schema(SCHEMA, "AVRO", [], metadata, RuleSet(None, list(rules)))
+
+
+def test_metadata_and_rules_come_back_from_every_read(
+    registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    schema_id = client.register_schema("events-value", contract(ENCRYPT, TENANT))
+    latest = client.get_latest_version("events-value").schema
+    with connect(registry.url) as fresh:  # no cache: from the registry
+        by_id = fresh.get_schema(schema_id)
+    looked_up = client.lookup_schema("events-value", contract(ENCRYPT, TENANT))
+    found: Any
+    for found in (latest, by_id, looked_up.schema):
+        assert found.rule_set is not None
+        assert [r.name for r in found.rule_set.domain_rules or []] == ["encryptPII", "tenantSet"]
+        assert found.rule_set.domain_rules[0].params.params["encrypt.kek.name"] == "kek1"
+        assert found.metadata is not None
+        assert found.metadata.properties.properties["owner"] == "conversations"
+        assert found.metadata.tags.tags == {"test.Event.content": ["PII"]}
+    _, body = raw(registry.url, "GET", "/subjects/events-value/versions/1")
+    assert body["ruleSet"]["domainRules"][1]["expr"] == 'message.tenant_id != ""'
+    assert body["metadata"]["sensitive"] == ["owner"]
+
+
+def test_rules_are_part_of_the_schema_s_identity(client: SchemaRegistryClient) -> None:
+    first = client.register_schema("events-value", contract(ENCRYPT))
+    assert client.register_schema("events-value", contract(ENCRYPT)) == first
+    second = client.register_schema("events-value", contract(ENCRYPT, TENANT))
+    assert second != first
+    assert client.get_versions("events-value") == [1, 2]
+    plain = client.register_schema("events-value", Schema(SCHEMA, "AVRO"))
+    assert plain not in (first, second)
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "said"),
+    [
+        (
+            "ruleSet",
+            {"domainRules": [{"name": "r", "kind": "MOVE", "mode": "WRITE", "type": "X"}]},
+            "kind",
+        ),
+        (
+            "ruleSet",
+            {"domainRules": [{"name": "r", "kind": "TRANSFORM", "mode": "UPGRADE", "type": "X"}]},
+            "mode",
+        ),
+        (
+            "ruleSet",
+            {"migrationRules": [{"name": "r", "kind": "TRANSFORM", "mode": "WRITE", "type": "X"}]},
+            "mode",
+        ),
+        ("ruleSet", {"domainRules": [{"kind": "TRANSFORM", "mode": "WRITE", "type": "X"}]}, "name"),
+        ("ruleSet", {"domainRules": [{"name": "r", "kind": "TRANSFORM", "mode": "WRITE"}]}, "type"),
+        (
+            "ruleSet",
+            {
+                "domainRules": [{"name": "r", "kind": "CONDITION", "mode": "WRITE", "type": "CEL"}]
+                * 2
+            },
+            "twice",
+        ),
+        (
+            "ruleSet",
+            {
+                "domainRules": [
+                    {
+                        "name": "r",
+                        "kind": "CONDITION",
+                        "mode": "WRITE",
+                        "type": "CEL",
+                        "params": {"a": 1},
+                    }
+                ]
+            },
+            "params",
+        ),
+        ("ruleSet", {"rules": []}, "unknown key"),
+        ("ruleSet", [], "object"),
+        ("metadata", {"properties": {"a": 1}}, "properties"),
+        ("metadata", {"tags": {"a": "PII"}}, "tags"),
+        ("metadata", {"owner": "x"}, "unknown key"),
+    ],
+)
+def test_a_malformed_contract_is_refused(
+    registry: LocalRegistry, part: str, value: Any, said: str
+) -> None:
+    status, body = raw(
+        registry.url, "POST", "/subjects/events-value/versions", {"schema": SCHEMA, part: value}
+    )
+    assert (status, body["error_code"]) == (422, 42201)
+    assert said in body["message"]
+
+
+def test_contracts_survive_a_restart_and_older_databases_gain_them(tmp_path: Path) -> None:
+    db = tmp_path / "registry.db"
+    with LocalRegistry(db_path=db) as registry, connect(registry.url) as client:
+        schema_id = client.register_schema("events-value", contract(ENCRYPT))
+    with LocalRegistry(db_path=db) as registry, connect(registry.url) as client:
+        found = client.get_schema(schema_id)
+        assert found.rule_set is not None
+        assert found.rule_set.domain_rules[0].name == "encryptPII"
+    # a database made before the columns existed
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('format', '1');"
+            "CREATE TABLE schemas (id INTEGER PRIMARY KEY, schema_type TEXT NOT NULL,"
+            " schema TEXT NOT NULL, refs TEXT NOT NULL, expanded TEXT NOT NULL,"
+            " hash TEXT NOT NULL UNIQUE, normal_hash TEXT NOT NULL);"
+        )
+    with LocalRegistry(db_path=old) as registry, connect(registry.url) as client:
+        schema_id = client.register_schema("events-value", contract(ENCRYPT))
+        assert client.get_schema(schema_id).rule_set is not None

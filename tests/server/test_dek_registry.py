@@ -1,0 +1,243 @@
+"""The DEK registry of the local registry: its REST API and codes, and confluent-kafka's own
+field-encryption executor (local KMS) encrypting and decrypting through it."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.common.schema_registry_client import (
+    Rule,
+    RuleKind,
+    RuleMode,
+    RuleParams,
+    RuleSet,
+)
+from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+from confluent_kafka.schema_registry.rules.encryption.dek_registry.dek_registry_client import (
+    DekRegistryClient,
+)
+from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import (
+    Clock,
+    FieldEncryptionExecutor,
+)
+from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver
+from confluent_kafka.serialization import MessageField, SerializationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import connect, raw
+
+KEKS = "/dek-registry/v1/keks"
+MATERIAL = base64.b64encode(b"k" * 48).decode()
+
+
+@pytest.fixture
+def deks(registry: LocalRegistry) -> Iterator[DekRegistryClient]:
+    client = DekRegistryClient({"url": registry.url})
+    yield client
+    client.__exit__()  # type: ignore[no-untyped-call]
+
+
+def test_keks_and_deks_through_confluent_s_client(
+    registry: LocalRegistry, deks: DekRegistryClient
+) -> None:
+    kek = deks.register_kek("kek1", "local-kms", "key-1", doc="for tests")
+    assert (kek.name, kek.kms_type, kek.kms_key_id, kek.shared) == (
+        "kek1",
+        "local-kms",
+        "key-1",
+        False,
+    )
+    assert deks.register_kek("kek1", "local-kms", "key-1", doc="for tests") == kek  # again
+    dek = deks.register_dek("kek1", "events-value", MATERIAL)
+    assert (dek.kek_name, dek.subject, dek.version, dek.encrypted_key_material) == (
+        "kek1",
+        "events-value",
+        1,
+        MATERIAL,
+    )
+    assert dek.ts
+    deks.register_dek("kek1", "events-value", MATERIAL, version=2)
+    with DekRegistryClient({"url": registry.url}) as fresh:  # no cache
+        assert fresh.get_kek("kek1").kms_key_id == "key-1"
+        assert fresh.get_dek("kek1", "events-value", version=2).version == 2
+        assert fresh.get_dek("kek1", "events-value", version=-1).version == 2
+    url = registry.url
+    assert raw(url, "GET", KEKS)[1] == ["kek1"]
+    assert raw(url, "GET", f"{KEKS}/kek1/deks")[1] == ["events-value"]
+    assert raw(url, "GET", f"{KEKS}/kek1/deks/events-value/versions")[1] == [1, 2]
+    assert raw(url, "GET", f"{KEKS}/kek1/deks/events-value")[1]["version"] == 2
+
+
+def test_the_api_s_codes(registry: LocalRegistry) -> None:
+    url = registry.url
+
+    def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        status, answer = raw(url, method, path, body)
+        return status, (answer or {}).get("error_code") if isinstance(answer, dict) else answer
+
+    kek = {"name": "kek1", "kmsType": "local-kms", "kmsKeyId": "key-1"}
+    assert call("GET", f"{KEKS}/kek1") == (404, 40470)
+    assert call("POST", KEKS, {**kek, "kmsKeyId": ""}) == (422, 42271)
+    assert call("POST", KEKS, {**kek, "name": "bad-name"}) == (422, 42271)
+    assert call("POST", KEKS, kek)[0] == 200
+    assert call("POST", KEKS, {**kek, "kmsKeyId": "other"}) == (409, 40971)
+    assert call("PUT", f"{KEKS}/kek1", {"doc": "changed", "kmsProps": {"a": "b"}})[0] == 200
+    assert raw(url, "GET", f"{KEKS}/kek1")[1]["doc"] == "changed"
+    dek = {"subject": "s", "encryptedKeyMaterial": MATERIAL}
+    assert call("POST", f"{KEKS}/kek1/deks", {"subject": "s"}) == (422, 42271)
+    assert call("POST", f"{KEKS}/kek1/deks", {**dek, "algorithm": "ROT13"}) == (422, 42271)
+    assert call("POST", f"{KEKS}/nope/deks", dek) == (404, 40470)
+    assert call("POST", f"{KEKS}/kek1/deks/s", dek)[0] == 200
+    assert call("POST", f"{KEKS}/kek1/deks/s", {**dek, "encryptedKeyMaterial": "eA=="}) == (
+        409,
+        40971,
+    )
+    assert call("GET", f"{KEKS}/kek1/deks/s/versions/7") == (404, 40470)
+    assert call("GET", f"{KEKS}/kek1/deks/s/versions/x") == (422, 42271)
+    # a kek with deks stays; deks go soft first, then for good
+    assert call("DELETE", f"{KEKS}/kek1") == (422, 42272)
+    assert call("DELETE", f"{KEKS}/kek1/deks/s?permanent=true") == (404, 40471)
+    assert call("DELETE", f"{KEKS}/kek1/deks/s") == (204, None)
+    assert call("GET", f"{KEKS}/kek1/deks/s") == (404, 40470)
+    assert raw(url, "GET", f"{KEKS}/kek1/deks/s?deleted=true")[1]["deleted"] is True
+    assert call("POST", f"{KEKS}/kek1/deks/s/undelete") == (204, None)
+    assert call("GET", f"{KEKS}/kek1/deks/s")[0] == 200
+    assert call("DELETE", f"{KEKS}/kek1/deks/s") == (204, None)
+    assert call("DELETE", f"{KEKS}/kek1/deks/s?permanent=true") == (204, None)
+    assert call("DELETE", f"{KEKS}/kek1?permanent=true") == (404, 40471)
+    assert call("DELETE", f"{KEKS}/kek1") == (204, None)
+    assert raw(url, "GET", KEKS)[1] == []
+    assert raw(url, "GET", f"{KEKS}?deleted=true")[1] == ["kek1"]
+    assert call("POST", KEKS, kek) == (409, 40971)  # a soft-deleted name stays taken
+    assert call("DELETE", f"{KEKS}/kek1?permanent=true") == (204, None)
+    assert raw(url, "GET", f"{KEKS}?deleted=true")[1] == []
+
+
+def test_a_shared_kek_needs_the_encrypted_key_from_the_client(registry: LocalRegistry) -> None:
+    url = registry.url
+    raw(url, "POST", KEKS, {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x", "shared": True})
+    status, body = raw(url, "POST", f"{KEKS}/k/deks/s", {"subject": "s"})
+    assert (status, body["error_code"]) == (422, 42271)
+    assert "cannot reach a KMS" in body["message"]
+
+
+# -- confluent-kafka's field encryption through this registry --------------------------
+
+SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Event",
+        "namespace": "test",
+        "fields": [
+            {"name": "tenant_id", "type": "string"},
+            {"name": "content", "type": "string", "confluent:tags": ["PII"]},
+        ],
+    }
+)
+TOPIC = "events"
+CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
+
+
+class FakeClock(Clock):
+    def __init__(self) -> None:
+        self.millis = 1_800_000_000_000
+
+    def now(self) -> int:
+        return self.millis
+
+
+CLOCK = FakeClock()
+
+
+@pytest.fixture(scope="module")
+def encrypting() -> Iterator[LocalRegistry]:
+    """A registry holding the schema with an ENCRYPT rule on its PII fields (DEKs rotate
+    every day), and confluent-kafka's local KMS driver registered."""
+    LocalKmsDriver.register()
+    rule = Rule(
+        "encryptPII",
+        None,
+        RuleKind.TRANSFORM,
+        RuleMode.WRITEREAD,
+        "ENCRYPT",
+        ["PII"],
+        RuleParams(
+            {
+                "encrypt.kek.name": "kek1",
+                "encrypt.kms.type": "local-kms",
+                "encrypt.kms.key.id": "key-1",
+                "encrypt.dek.expiry.days": "1",
+            }
+        ),
+        None,
+        None,
+        "ERROR,NONE",
+        False,
+    )
+    with LocalRegistry() as started, connect(started.url) as client:
+        client.register_schema(
+            f"{TOPIC}-value", Schema(SCHEMA, "AVRO", [], None, RuleSet(None, [rule]))
+        )
+        yield started
+
+
+@contextlib.contextmanager
+def serdes(url: str, secret: str) -> Iterator[tuple[AvroSerializer, AvroDeserializer]]:
+    """confluent-kafka's serdes with their own field-encryption executor and local KMS
+    secret (an executor keeps its configuration: one per pair), closed after."""
+    executor = FieldEncryptionExecutor(CLOCK)
+    rules = RuleRegistry()  # type: ignore[no-untyped-call]
+    rules.register_executor(executor)
+    conf = {"auto.register.schemas": False, "use.latest.version": True}
+    secret_conf = {"secret": secret}
+    with SchemaRegistryClient({"url": url}) as client:
+        try:
+            yield (
+                AvroSerializer(client, None, conf=conf, rule_conf=secret_conf, rule_registry=rules),
+                AvroDeserializer(client, rule_conf=secret_conf, rule_registry=rules),
+            )
+        finally:
+            executor.close()  # type: ignore[no-untyped-call]
+
+
+@settings(max_examples=25, deadline=None)
+@given(content=st.text(min_size=4, max_size=200))
+def test_no_plaintext_of_a_pii_field_reaches_the_bytes(
+    encrypting: LocalRegistry, content: str
+) -> None:
+    with serdes(encrypting.url, "secret-1") as (write, read):
+        data = write({"tenant_id": "t", "content": content}, CONTEXT)
+        assert data is not None
+        assert content.encode() not in data
+        assert read(data, CONTEXT) == {"tenant_id": "t", "content": content}
+
+
+def test_a_reader_without_the_key_fails_and_rotated_keys_stay_readable(
+    encrypting: LocalRegistry,
+) -> None:
+    with serdes(encrypting.url, "secret-1") as (write, read):
+        old = write({"tenant_id": "t", "content": "written before the rotation"}, CONTEXT)
+        CLOCK.millis += 2 * 86_400_000  # the DEK has expired: the next write makes version 2
+        new = write({"tenant_id": "t", "content": "written after"}, CONTEXT)
+        assert cast(dict[str, Any], read(old, CONTEXT))["content"] == "written before the rotation"
+        assert cast(dict[str, Any], read(new, CONTEXT))["content"] == "written after"
+    versions = raw(encrypting.url, "GET", f"{KEKS}/kek1/deks/{TOPIC}-value/versions")[1]
+    assert len(versions) >= 2
+    # onFailure "ERROR,NONE": a reader that cannot get the key leaves the field encrypted
+    # (the key gone for good here; in one process, tink keeps the first local KMS secret)
+    dek = f"{KEKS}/kek1/deks/{TOPIC}-value"
+    assert raw(encrypting.url, "DELETE", dek)[0] == 204
+    assert raw(encrypting.url, "DELETE", f"{dek}?permanent=true")[0] == 204
+    with serdes(encrypting.url, "secret-1") as (_, reader):
+        left = cast(dict[str, Any], reader(new, CONTEXT))
+    assert left["tenant_id"] == "t"
+    assert left["content"] != "written after"
