@@ -67,6 +67,14 @@ class Request:
         values = self.query.get(name)
         return values[-1] if values else default
 
+    def pairs(self, keys: str, values: str) -> dict[str, str]:
+        """``?key=a&value=1&key=b&value=2`` as ``{"a": "1", "b": "2"}``; 422 if the counts
+        differ."""
+        names, given = self.query.get(keys, []), self.query.get(values, [])
+        if len(names) != len(given):
+            raise ApiError(422, 422, f"each {keys!r} needs a {values!r}")
+        return dict(zip(names, given, strict=True))
+
     def number(self, name: str, default: int) -> int:
         value = integer(self.text(name, str(default)))
         return default if value is None else value
@@ -144,6 +152,13 @@ def api_routes(registry: Registry) -> list[Route]:
             ("subjects", "{subject}", "versions"),
             lambda req: r.register(
                 req.params["subject"], req.body, normalize=req.flag("normalize")
+            ),
+        ),
+        (
+            "GET",
+            ("subjects", "{subject}", "metadata"),
+            lambda req: r.latest_with_metadata(
+                req.params["subject"], req.pairs("key", "value"), deleted=req.flag("deleted")
             ),
         ),
         (

@@ -26,6 +26,7 @@ from typing import Any
 from somacontracts.server import errors
 from somacontracts.server.config import Settings
 from somacontracts.server.contracts import contract_parts
+from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.requests import (
     check_subject,
     messages,
@@ -199,6 +200,25 @@ class Registry(Settings):
             if same(schema, prepared, normalize=normalize):
                 return version_body(version, schema)
         raise errors.schema_not_found()
+
+    def latest_with_metadata(
+        self, subject: str, wanted: Mapping[str, str], *, deleted: bool = False
+    ) -> dict[str, object]:
+        """``GET /subjects/{subject}/metadata?key=..&value=..``: the newest version whose
+        metadata properties hold every pair of ``wanted``."""
+        with self.store.reading():
+            every = self.store.versions(subject)
+            if not every:
+                raise errors.subject_not_found(subject)
+            for found in reversed(every):
+                if found.deleted and not deleted:
+                    continue
+                stored = self._schema(found.schema_id)
+                properties = (stored.metadata or {}).get("properties", {})
+                if all(properties.get(key) == value for key, value in wanted.items()):
+                    return version_body(found, stored)
+        pairs = ", ".join(f"{k}={v}" for k, v in wanted.items())
+        raise ApiError(404, 40403, f"Schema not found: no version of {subject} has {shown(pairs)}")
 
     def version(self, subject: str, version: str, *, deleted: bool = False) -> dict[str, object]:
         """``GET /subjects/{subject}/versions/{version}``."""

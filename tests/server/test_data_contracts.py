@@ -184,3 +184,34 @@ def test_contracts_survive_a_restart_and_older_databases_gain_them(tmp_path: Pat
     with LocalRegistry(db_path=old) as registry, connect(registry.url) as client:
         schema_id = client.register_schema("events-value", contract(ENCRYPT))
         assert client.get_schema(schema_id).rule_set is not None
+
+
+def test_the_latest_version_with_metadata(
+    registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """What a serializer configured with ``use.latest.with.metadata`` asks for: the newest
+    version of a compatibility group (``application.major.version``)."""
+
+    def major(version: str, doc: str) -> Schema:
+        properties = MetadataProperties({"application.major.version": version})
+        text = json.loads(SCHEMA)
+        text["doc"] = doc
+        return Schema(json.dumps(text), "AVRO", [], Metadata(None, properties, None), None)
+
+    client.register_schema("events-value", major("1", "first"))
+    client.register_schema("events-value", major("2", "second"))
+    client.register_schema("events-value", major("1", "first, again"))
+    with connect(registry.url) as fresh:
+        found = fresh.get_latest_with_metadata("events-value", {"application.major.version": "2"})
+        assert found.version == 2
+        found = fresh.get_latest_with_metadata("events-value", {"application.major.version": "1"})
+        assert found.version == 3
+    status, body = raw(
+        registry.url, "GET", "/subjects/events-value/metadata?key=application.major.version&value=9"
+    )
+    assert (status, body["error_code"]) == (404, 40403)
+    status, body = raw(registry.url, "GET", "/subjects/events-value/metadata?key=a")
+    assert status == 422
+    assert (
+        raw(registry.url, "GET", "/subjects/nope/metadata?key=a&value=b")[1]["error_code"] == 40401
+    )
