@@ -20,6 +20,7 @@ Keys (all optional)::
 
     [tool.somacontracts.lint]
     disable = ["FIELD_DOC"]          # lint rule ids to turn off
+    severity = {PII_UNTAGGED = "error"}   # or "warning": reported, not failing
 
     [tool.somacontracts.subjects]    # registry subjects per contract (check --registry)
     Payment = ["payments-value"]
@@ -68,6 +69,8 @@ class ProjectConfig:
     default_level: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
     levels: Mapping[str, CompatibilityLevel] = field(default_factory=dict)
     disabled_rules: frozenset[str] = frozenset()
+    severities: Mapping[str, str] = field(default_factory=dict)
+    """Lint rule id -> ``error`` or ``warning``, where the configuration changes a rule's."""
     subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def subjects_of(
@@ -160,6 +163,18 @@ def load_config(path: Path | None, *, known_rules: frozenset[str]) -> ProjectCon
                 f"{where} [tool.somacontracts.lint] disable",
                 f"unknown rule {rule!r}; rules: {', '.join(sorted(known_rules))}",
             )
+    severity = lint.get("severity", {}) if isinstance(lint, dict) else {}
+    severity_key = f"{where} [tool.somacontracts.lint] severity"
+    if not isinstance(severity, dict):
+        raise ConfigurationError(severity_key, 'must be a table such as {PII_UNTAGGED = "error"}')
+    for rule, value in severity.items():
+        if rule not in known_rules:
+            raise ConfigurationError(
+                f"{severity_key} {rule}",
+                f"unknown rule; rules: {', '.join(sorted(known_rules))}",
+            )
+        if value not in ("error", "warning"):
+            raise ConfigurationError(f"{severity_key} {rule}", 'must be "error" or "warning"')
     subjects_table = table.get("subjects", {})
     subjects: dict[str, tuple[str, ...]] = {}
     if not isinstance(subjects_table, dict):
@@ -183,6 +198,7 @@ def load_config(path: Path | None, *, known_rules: frozenset[str]) -> ProjectCon
         default_level=default_level,
         levels=levels,
         disabled_rules=frozenset(disable),
+        severities=dict(severity),
     )
 
 

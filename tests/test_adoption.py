@@ -242,3 +242,27 @@ def test_a_removed_field_is_located_in_the_older_version(service: Path) -> None:
     as_json = json.loads(run(service, "diff", "Order", "--format", "json").stdout)
     (change,) = as_json[0]["changes"]
     assert (change["location"], change["version"]) == ("/fields/2", 1)
+
+
+def test_the_pii_rule_s_severity_is_configured(service: Path) -> None:
+    schema = json.loads((service / "avro" / "Order" / "v1.avsc").read_text())
+    schema["fields"].append(
+        {"name": "email", "type": ["null", "string"], "default": None, "doc": "d"}
+    )
+    (service / "avro" / "Order" / "v1.avsc").write_text(json.dumps(schema))
+    assert run(service, "lock").returncode == EXIT_OK
+    assert run(service, "codegen").returncode == EXIT_OK
+    warned = run(service, "check")
+    assert warned.returncode == EXIT_OK, warned.stdout
+    assert "PII_UNTAGGED (warning)" in warned.stdout
+    config = service / "pyproject.toml"
+    config.write_text(
+        config.read_text() + '\n[tool.somacontracts.lint]\nseverity = {PII_UNTAGGED = "error"}\n'
+    )
+    failed = run(service, "check", "--format", "github")
+    assert failed.returncode == EXIT_VIOLATIONS
+    assert failed.stdout.startswith("::error file=avro/Order/v1.avsc,title=Order PII_UNTAGGED")
+    config.write_text(config.read_text().replace('"error"}', '"fatal"}'))
+    refused = run(service, "check")
+    assert refused.returncode == EXIT_USAGE
+    assert 'must be "error" or "warning"' in refused.stderr

@@ -56,10 +56,11 @@ def check_tree(
     levels: Mapping[str, CompatibilityLevel],
     *,
     disabled: frozenset[str] = frozenset(),
+    severities: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Compatibility and lint findings for every contract of ``tree``, grouped by contract."""
     findings = []
     for name, contract in tree.items():
         findings += check_compatibility(contract, levels[name])
-        findings += lint(contract.versions, disabled=disabled)
+        findings += lint(contract.versions, disabled=disabled, severities=severities)
     return findings

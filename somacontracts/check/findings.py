@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Category", "Finding"]
+__all__ = ["ERROR", "SEVERITIES", "WARNING", "Category", "Finding"]
+
+ERROR = "error"
+"""A finding that fails ``check`` (exit code 1)."""
+WARNING = "warning"
+"""A finding ``check`` reports without failing."""
+SEVERITIES = (ERROR, WARNING)
 
 
 class Category(StrEnum):
@@ -33,6 +39,8 @@ class Finding:
     location: str
     """JSON pointer into the schema file; empty for the whole file."""
     message: str
+    severity: str = ERROR
+    """``error`` fails ``check``; ``warning`` is reported only."""
 
     def where(self) -> str:
         """``path`` and ``location`` joined for a one-line report."""

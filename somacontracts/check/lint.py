@@ -9,10 +9,11 @@ that configurations that turn a rule off keep working
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from somacontracts.check.findings import Category, Finding
+from somacontracts.check.findings import ERROR, WARNING, Category, Finding
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -36,6 +37,8 @@ class LintRule:
     purpose: str
     check: Callable[[Sequence[SchemaVersion], int], Iterator[tuple[str, str]]]
     """Given all versions and the index of the one to check, yield (location, message)."""
+    severity: str = ERROR
+    """Its default severity; ``[tool.somacontracts.lint] severity`` changes it."""
 
 
 def _named(version: SchemaVersion) -> Iterator[NamedNode]:
@@ -179,6 +182,54 @@ def _key(node: Node) -> str:
     return node.full_name if isinstance(node, NamedNode) else node.kind
 
 
+# Words in field names that mark personal data; "name" only in the pairs below, since a
+# field "tool_name" names a tool.
+_PERSONAL_WORDS = frozenset(
+    {"email", "mail", "phone", "mobile", "telephone", "address", "street", "postcode"}
+    | {"zip", "ip", "ssn", "passport", "birth", "birthday", "dob", "surname", "username"}
+    | {"firstname", "lastname", "fullname", "iban", "card"}
+)
+_NAME_OWNERS = frozenset({"first", "last", "full", "given", "family", "display", "user", "real"})
+_PERSONAL_DOC = re.compile(
+    r"\b(e-?mail|phone number|home address|postal address|ip address|date of birth|"
+    r"full name|user'?s name|text of the message|message text|what (?:the )?users? (?:type|wrote)|"
+    r"typed by (?:the )?user)\b",
+    re.IGNORECASE,
+)
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [word for word in re.split(r"[_\W]+", spaced.lower()) if word]
+
+
+def _personal(field: FieldNode) -> bool:
+    words = _words(field.name)
+    if _PERSONAL_WORDS.intersection(words):
+        return True
+    if "name" in words and _NAME_OWNERS.intersection(words):
+        return True
+    doc = field.json.get("doc") if isinstance(field.json, dict) else None
+    return isinstance(doc, str) and _PERSONAL_DOC.search(doc) is not None
+
+
+def _pii_tagged(field: FieldNode) -> bool:
+    tags = field.props.get("confluent:tags") or []
+    return isinstance(tags, list) and any(str(tag).upper() == "PII" for tag in tags)
+
+
+def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
+    for record in _records(versions[index]):
+        for field in record.fields:
+            if _personal(field) and not _pii_tagged(field):
+                yield (
+                    field.pointer,
+                    f'Field "{field.name}" of record "{record.full_name}" looks like personal '
+                    'data but has no "confluent:tags": ["PII"]; tag it (in a new version) so '
+                    "that encryption rules cover it, or rename or re-document it.",
+                )
+
+
 RULES: tuple[LintRule, ...] = (
     LintRule("RECORD_DOC", "Checks that every record has a doc.", _record_doc),
     LintRule("FIELD_DOC", "Checks that every field of every record has a doc.", _field_doc),
@@ -201,14 +252,25 @@ RULES: tuple[LintRule, ...] = (
         "misread the other version's data (micros read as millis, a decimal rescaled).",
         _logical_type_unchanged,
     ),
+    LintRule(
+        "PII_UNTAGGED",
+        "Checks that a field whose name or doc suggests personal data (email, phone, name, "
+        'address, IP, message text, ...) carries the tag "confluent:tags": ["PII"].',
+        _pii_untagged,
+        WARNING,
+    ),
 )
 """Every lint rule, in report order."""
 
 
 def lint(
-    versions: Sequence[SchemaVersion], *, disabled: frozenset[str] = frozenset()
+    versions: Sequence[SchemaVersion],
+    *,
+    disabled: frozenset[str] = frozenset(),
+    severities: Mapping[str, str] | None = None,
 ) -> list[Finding]:
-    """Run every rule not in ``disabled`` on every version of one contract."""
+    """Run every rule not in ``disabled`` on every version of one contract, at its default
+    severity or the one ``severities`` gives it."""
     findings = []
     for rule in RULES:
         if rule.id in disabled:
@@ -224,6 +286,7 @@ def lint(
                         path=str(version.path),
                         location=location,
                         message=message,
+                        severity=(severities or {}).get(rule.id, rule.severity),
                     )
                 )
     return findings

@@ -11,45 +11,64 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
-from somacontracts.check.findings import Finding
+from somacontracts.check.findings import ERROR, Finding
 from somacontracts.wording import count
 
 __all__ = ["RENDERERS", "render_github", "render_json", "render_junit", "render_text"]
 
 
 def render_text(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
-    """Findings grouped by contract, one line each: file:location, rule id, message."""
-    if not findings:
-        return f"{count(len(contracts), 'contract')} checked: no problems found\n"
+    """Findings grouped by contract, one line each: file:location, rule id, message;
+    warnings marked, and counted apart from the problems that fail the check."""
+    problems = [f for f in findings if f.severity == ERROR]
+    warnings = len(findings) - len(problems)
+    if not problems:
+        lines = _grouped(findings)
+        noted = f"; {count(warnings, 'warning')}" if warnings else ""
+        lines.append(f"{count(len(contracts), 'contract')} checked: no problems found{noted}")
+        return "\n".join(lines) + "\n"
+    lines = _grouped(findings)
+    checked = set(contracts)
+    failing = len({f.contract for f in problems if f.contract in checked})
+    summary = (
+        f"{count(len(problems), 'problem')} in {failing} of {count(len(contracts), 'contract')}"
+    )
+    outside = sorted({f.contract for f in problems if f.contract not in checked})
+    if outside:  # such as the generated package's __init__.py
+        summary += f", and in {', '.join(outside)}"
+    if warnings:
+        summary += f"; {count(warnings, 'warning')}"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _grouped(findings: Sequence[Finding]) -> list[str]:
     lines = []
     ordered = sorted(findings, key=lambda f: f.contract)
     for contract, group in groupby(ordered, key=lambda f: f.contract):
         items = list(group)
-        lines.append(f"{contract}: {count(len(items), 'problem')}")
+        errors = sum(1 for f in items if f.severity == ERROR)
+        heading = [count(errors, "problem")] if errors else []
+        if len(items) > errors:
+            heading.append(count(len(items) - errors, "warning"))
+        lines.append(f"{contract}: {', '.join(heading)}")
         for finding in items:
             version = f"v{finding.version} " if finding.version is not None else ""
-            lines.append(f"  {finding.where()}: {version}{finding.rule}: {finding.message}")
-    checked = set(contracts)
-    failing = len({f.contract for f in findings if f.contract in checked})
-    summary = (
-        f"{count(len(findings), 'problem')} in {failing} of {count(len(contracts), 'contract')}"
-    )
-    outside = sorted({f.contract for f in findings if f.contract not in checked})
-    if outside:  # such as the generated package's __init__.py
-        summary += f", and in {', '.join(outside)}"
-    lines.append(summary)
-    return "\n".join(lines) + "\n"
+            marked = " (warning)" if finding.severity != ERROR else ""
+            lines.append(f"  {finding.where()}: {version}{finding.rule}{marked}: {finding.message}")
+    return lines
 
 
 def render_json(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
     """``{"ok": bool, "contracts": [...], "findings": [...]}`` as indented JSON."""
     document = {
-        "ok": not findings,
+        "ok": all(f.severity != ERROR for f in findings),
         "contracts": list(contracts),
         "findings": [
             {
                 "rule": f.rule,
                 "category": f.category.value,
+                "severity": f.severity,
                 "contract": f.contract,
                 "version": f.version,
                 "path": f.path,
@@ -70,18 +89,22 @@ def _github_escape(text: str, *, property_: bool = False) -> str:
 
 
 def render_github(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
-    """GitHub Actions workflow commands: one ``::error`` annotation per finding."""
+    """GitHub Actions workflow commands: an ``::error`` (or ``::warning``) annotation per
+    finding."""
     lines = []
     for f in findings:
         title = _github_escape(f"{f.contract} {f.rule}", property_=True)
         where = f"file={_github_escape(f.path, property_=True)}," if f.path else ""
         location = f" at {f.location}" if f.location else ""
-        lines.append(f"::error {where}title={title}::{_github_escape(f.message + location)}")
+        command = "error" if f.severity == ERROR else "warning"
+        lines.append(f"::{command} {where}title={title}::{_github_escape(f.message + location)}")
     return "".join(line + "\n" for line in lines)
 
 
 def render_junit(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
-    """JUnit XML: one test case per contract, a failure per finding."""
+    """JUnit XML: one test case per contract, a failure per problem (warnings do not
+    fail a case)."""
+    findings = [f for f in findings if f.severity == ERROR]
     cases = []
     for contract in contracts:
         own = [f for f in findings if f.contract == contract]

@@ -24,7 +24,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts import schemas
 from somacontracts.check import check_tree
-from somacontracts.check.findings import Category, Finding
+from somacontracts.check.findings import ERROR, Category, Finding
 from somacontracts.check.lock import compare, read_lock
 from somacontracts.check.report import RENDERERS
 from somacontracts.check.vcs import versions_at
@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     config, root, lock_path = project_files(args)
     tree = schemas.load_tree(root)
     levels = {name: config.level_of(name) for name in tree}
-    findings = check_tree(tree, levels, disabled=config.disabled_rules)
+    findings = check_tree(
+        tree, levels, disabled=config.disabled_rules, severities=config.severities
+    )
     lock = read_lock(lock_path)
     findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
     if args.against:
@@ -131,4 +133,4 @@ def run(args: argparse.Namespace) -> int:
         with connect(url=args.registry, ca_file=args.registry_ca) as client:
             findings += registry_findings(client, tree, config)
     print(RENDERERS[args.format](findings, list(tree)), end="")
-    return 1 if findings else 0
+    return 1 if any(f.severity == ERROR for f in findings) else 0

@@ -37,7 +37,8 @@ def repo(tmp_path: Path) -> Path:
 def test_clean_repository(repo: Path) -> None:
     result = run(repo, "check")
     assert result.returncode == EXIT_OK, result.stdout
-    assert result.stdout == "5 contracts checked: no problems found\n"
+    assert result.stdout.endswith("5 contracts checked: no problems found; 1 warning\n")
+    assert "v1.avsc:/fields/8: v1 PII_UNTAGGED (warning)" in result.stdout
 
 
 def test_compatible_evolution_then_lock(repo: Path) -> None:
@@ -75,10 +76,17 @@ def test_incompatible_version_in_every_format(repo: Path) -> None:
     assert ("FIELD_ADDED_WITH_DEFAULT", "lint", 2) in rules
 
     github = run(repo, "check", "--format", "github").stdout.splitlines()
-    assert github
+    errors = [line for line in github if line.startswith("::error")]
+    assert errors
     assert all(
-        line.startswith("::error file=avro/ToolResult/v2.avsc,title=ToolResult ") for line in github
+        line.startswith("::error file=avro/ToolResult/v2.avsc,title=ToolResult ") for line in errors
     )
+    assert [line.split(",")[1] for line in github if line.startswith("::warning")] == [
+        'title=ConversationEvent PII_UNTAGGED::Field "content" of record '
+        '"somastack.contracts.ConversationEvent" looks like personal data but has no '
+        '"confluent:tags": ["PII"]; tag it (in a new version) so that encryption rules '
+        "cover it"
+    ]
 
     junit = ET.fromstring(run(repo, "check", "--format", "junit").stdout)
     assert junit.get("tests") == "5"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from somacontracts import schemas
+from somacontracts.check.findings import WARNING
 from somacontracts.check.lint import RULES, lint
 
 
@@ -56,8 +57,59 @@ def test_clean_contract_has_no_findings(tmp_path: Path) -> None:
 
 
 def test_bundled_contracts_pass_every_rule() -> None:
-    for contract in schemas.bundled().values():
-        assert lint(contract.versions) == []
+    """No error; one warning: ConversationEvent v1 carries message text untagged."""
+    found = [f for c in schemas.bundled().values() for f in lint(c.versions)]
+    assert [(f.contract, f.version, f.location, f.rule, f.severity) for f in found] == [
+        ("ConversationEvent", 1, "/fields/8", "PII_UNTAGGED", WARNING)
+    ]
+
+
+def field_record(*fields: dict[str, Any]) -> dict[str, Any]:
+    return doc_record(fields=[{**f, "doc": f.get("doc", "d")} for f in fields])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"name": "email", "type": "string"},
+        {"name": "contactEmail", "type": "string"},
+        {"name": "phone_number", "type": "string"},
+        {"name": "first_name", "type": "string"},
+        {"name": "displayName", "type": "string"},
+        {"name": "home_address", "type": "string"},
+        {"name": "client_ip", "type": "string"},
+        {"name": "date_of_birth", "type": "string"},
+        {"name": "body", "type": "string", "doc": "Text of the message the user wrote."},
+        {"name": "x", "type": "string", "doc": "The customer's e-mail, for receipts."},
+    ],
+)
+def test_personal_data_without_a_pii_tag_is_a_warning(
+    tmp_path: Path, field: dict[str, Any]
+) -> None:
+    versions = versions_of(tmp_path, field_record(field))
+    (finding,) = lint(versions)
+    assert (finding.rule, finding.severity, finding.location) == (
+        "PII_UNTAGGED",
+        WARNING,
+        "/fields/0",
+    )
+    assert f'Field "{field["name"]}"' in finding.message
+    strict = lint(versions, severities={"PII_UNTAGGED": "error"})
+    assert [f.severity for f in strict] == ["error"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"name": "tool_name", "type": "string"},
+        {"name": "user_id", "type": "string", "doc": "Opaque id; never a name or address."},
+        {"name": "email", "type": "string", "confluent:tags": ["PII"]},
+        {"name": "note", "type": ["null", "string"], "confluent:tags": ["pii", "X"]},
+        {"name": "tenant_id", "type": "string"},
+    ],
+)
+def test_other_fields_and_tagged_ones_are_not(tmp_path: Path, field: dict[str, Any]) -> None:
+    assert lint(versions_of(tmp_path, field_record(field))) == []
 
 
 def _enum_without(key: str) -> dict[str, Any]:
