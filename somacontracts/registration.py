@@ -20,13 +20,16 @@ import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.common.schema_registry_client import Metadata, RuleSet
 
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import InvalidSchemaError, RegistryError
 from somacontracts.registry_client import call, url_of
 from somacontracts.schema import registry_text
+from somacontracts.schema.datacontract import contract_key
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "apply_plan",
     "plan_subject",
     "register_tree",
+    "schema_of",
     "schema_text",
     "subject_state",
 ]
@@ -52,6 +56,8 @@ class RegisteredVersion:
     schema_id: int
     text: str
     """The schema text it holds, normalized as the lock records it."""
+    contract: str | None = None
+    """Its Data Contract parts (metadata and rules) as :func:`contract_key` compares them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,26 @@ def schema_text(version: SchemaVersion) -> str:
     return json.dumps(version.schema, separators=(",", ":"), ensure_ascii=False)
 
 
+def _registered_contract(metadata: Any, rule_set: Any) -> str | None:
+    """A registry's Data Contract parts as :func:`contract_key` compares them; parts this
+    package would not accept make the version drift (they match no local version)."""
+    try:
+        return contract_key(metadata, rule_set)
+    except InvalidSchemaError:
+        return json.dumps([metadata, rule_set], sort_keys=True)
+
+
+def schema_of(version: SchemaVersion) -> Schema:
+    """What is registered for ``version``: its text, and its Data Contract parts."""
+    return Schema(
+        schema_text(version),
+        "AVRO",
+        [],
+        None if version.metadata is None else Metadata.from_dict(version.metadata),
+        None if version.rule_set is None else RuleSet.from_dict(version.rule_set),
+    )
+
+
 def _normalized(text: str) -> str:
     """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
     try:
@@ -115,9 +141,16 @@ def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
             raise RegistryError(
                 url_of(client), f"{subject} version {number} came back without id or schema"
             )
+        metadata, rule_set = registered.schema.metadata, registered.schema.rule_set
         versions.append(
             RegisteredVersion(
-                version=number, schema_id=registered.schema_id, text=_normalized(text)
+                version=number,
+                schema_id=registered.schema_id,
+                text=_normalized(text),
+                contract=_registered_contract(
+                    None if metadata is None else metadata.to_dict(),
+                    None if rule_set is None else rule_set.to_dict(),
+                ),
             )
         )
     try:
@@ -133,11 +166,14 @@ def plan_subject(
     state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
 ) -> SubjectPlan:
     """Compare a subject's state with the contract's versions (pure)."""
-    by_text = {registry_text(v.schema, normalize=True): v for v in contract.versions}
+    by_text = {
+        (registry_text(v.schema, normalize=True), contract_key(v.metadata, v.rule_set)): v
+        for v in contract.versions
+    }
     registered: dict[int, int] = {}
     drift = []
     for held in state.versions:
-        local = by_text.get(held.text)
+        local = by_text.get((held.text, held.contract))
         if local is None:
             drift.append(held)
         else:
@@ -172,7 +208,7 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
         call(client, lambda: client.set_compatibility(plan.subject, plan.level.value))
     ids = dict(plan.registered)
     for version in plan.to_register:
-        schema = Schema(schema_text(version), "AVRO")
+        schema = schema_of(version)
         try:
             ids[version.version] = call(
                 client,
@@ -194,7 +230,7 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
             functools.partial(
                 client.lookup_schema,
                 plan.subject,
-                Schema(schema_text(version), "AVRO"),
+                schema_of(version),
                 normalize_schemas=True,
             ),
         )

@@ -13,6 +13,7 @@ the file and, where it applies, the JSON pointer inside it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import re
@@ -30,16 +31,20 @@ from somacontracts.errors import (
     UnknownContractError,
 )
 from somacontracts.schema import NamedNode, ParsedSchema, decode, forms, parse
+from somacontracts.schema.datacontract import contract_parts
 
 __all__ = [
     "ContractSchemas",
     "SchemaVersion",
     "bundled",
     "bundled_root",
+    "contract_path",
     "load_contract",
+    "load_contract_parts",
     "load_tree",
     "load_version",
     "lookup",
+    "parse_contract_parts",
     "parse_version",
 ]
 
@@ -64,6 +69,10 @@ class SchemaVersion:
     """Avro Parsing Canonical Form of the schema."""
     fingerprint: str
     """SHA-256 of the canonical form, as 64 hex digits."""
+    metadata: Any = None
+    """The Data Contract ``metadata`` of ``vN.contract.json`` beside the schema, if any."""
+    rule_set: Any = None
+    """The Data Contract ``ruleSet`` of ``vN.contract.json`` beside the schema, if any."""
 
     @property
     def full_name(self) -> str:
@@ -123,7 +132,10 @@ def load_contract(directory: Path) -> ContractSchemas:
     if not directory.is_dir():
         raise SchemaLoadError("contract folder is missing", source=str(directory))
     found: dict[int, Path] = {}
+    parts: list[Path] = []
     for path in sorted(directory.iterdir()):
+        if path.name.endswith(".contract.json"):
+            parts.append(path)
         if path.suffix != ".avsc":
             continue
         match = _VERSION_FILE.match(path.name)
@@ -138,6 +150,13 @@ def load_contract(directory: Path) -> ContractSchemas:
         raise SchemaLoadError(
             f"{names} missing: versions must run from v1 without gaps", source=str(directory)
         )
+    for path in parts:
+        if path.name.removesuffix(".contract.json") not in {p.stem for p in found.values()}:
+            raise SchemaLoadError(
+                "belongs to no schema: a vN.contract.json holds the Data Contract parts of "
+                "vN.avsc beside it",
+                source=str(path),
+            )
     versions = tuple(
         load_version(found[n], contract=directory.name, version=n) for n in sorted(found)
     )
@@ -145,13 +164,51 @@ def load_contract(directory: Path) -> ContractSchemas:
 
 
 def load_version(path: Path, *, contract: str, version: int) -> SchemaVersion:
-    """Read, check and fingerprint one ``vN.avsc`` file of ``contract``."""
+    """Read, check and fingerprint one ``vN.avsc`` file of ``contract``, with the Data
+    Contract parts of ``vN.contract.json`` beside it, if there is one."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=source) from err
-    return parse_version(text, path=path, contract=contract, version=version)
+    parsed = parse_version(text, path=path, contract=contract, version=version)
+    beside = contract_path(path)
+    if not beside.exists():
+        return parsed
+    metadata, rule_set = load_contract_parts(beside)
+    return dataclasses.replace(parsed, metadata=metadata, rule_set=rule_set)
+
+
+def contract_path(schema_path: Path) -> Path:
+    """Where the Data Contract parts of ``vN.avsc`` live: ``vN.contract.json`` beside it."""
+    return schema_path.with_name(schema_path.stem + ".contract.json")
+
+
+def load_contract_parts(path: Path) -> tuple[Any, Any]:
+    """The checked ``metadata`` and ``ruleSet`` of a ``vN.contract.json`` file."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=source) from err
+    return parse_contract_parts(text, source=source)
+
+
+def parse_contract_parts(text: str, *, source: str) -> tuple[Any, Any]:
+    """The checked ``metadata`` and ``ruleSet`` of the text of a ``vN.contract.json``."""
+    try:
+        document = decode(text, source=source)
+    except InvalidSchemaError as err:
+        raise SchemaLoadError(err.reason, source=source) from None
+    if not isinstance(document, dict):
+        raise SchemaLoadError('must be an object with "metadata" and "ruleSet"', source=source)
+    unknown = sorted(set(document) - {"metadata", "ruleSet"})
+    if unknown:
+        raise SchemaLoadError(f"has an unknown key {unknown[0]!r}", source=source)
+    try:
+        return contract_parts(document)
+    except InvalidSchemaError as err:
+        raise SchemaLoadError(err.reason, source=source) from None
 
 
 def parse_version(text: str, *, path: Path, contract: str, version: int) -> SchemaVersion:

@@ -266,3 +266,48 @@ def test_the_pii_rule_s_severity_is_configured(service: Path) -> None:
     refused = run(service, "check")
     assert refused.returncode == EXIT_USAGE
     assert 'must be "error" or "warning"' in refused.stderr
+
+
+def test_data_contract_parts_are_registered_and_compared(service: Path) -> None:
+    """``vN.contract.json`` beside a schema: checked, locked, registered with it, and a
+    registry holding other rules for the same schema drifts."""
+    from somacontracts.server import LocalRegistry
+    from tests.server.conftest import raw
+
+    rules = {
+        "metadata": {"properties": {"owner": "shop"}},
+        "ruleSet": {
+            "domainRules": [
+                {
+                    "name": "hasLines",
+                    "kind": "CONDITION",
+                    "mode": "WRITE",
+                    "type": "CEL",
+                    "expr": "size(message.lines) > 0",
+                    "onFailure": "ERROR",
+                }
+            ]
+        },
+    }
+    (service / "avro" / "Order" / "v1.contract.json").write_text(json.dumps(rules))
+    assert run(service, "lock").returncode == EXIT_OK
+    assert run(service, "codegen").returncode == EXIT_OK
+    assert run(service, "check").returncode == EXIT_OK
+    with LocalRegistry() as registry:
+        url = registry.url
+        registered = run(service, "register", "--registry", url)
+        assert registered.returncode == EXIT_OK, registered.stdout + registered.stderr
+        body = raw(url, "GET", "/subjects/orders-value/versions/1")[1]
+        assert body["ruleSet"]["domainRules"][0]["expr"] == "size(message.lines) > 0"
+        assert body["metadata"]["properties"] == {"owner": "shop"}
+        again = run(service, "register", "--registry", url)
+        assert "nothing to register" in again.stdout
+        assert run(service, "status", "--registry", url).returncode == EXIT_OK
+        other = dict(rules, metadata={"properties": {"owner": "someone else"}})
+        status, _ = raw(
+            url, "POST", "/subjects/orders-value/versions", {"schema": body["schema"], **other}
+        )
+        assert status == 200
+        drifted = run(service, "status", "--registry", url)
+        assert drifted.returncode == EXIT_VIOLATIONS, drifted.stdout
+        assert "version 2 (id 2)" in drifted.stdout  # the DRIFT column

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from somacontracts.check.findings import ERROR, WARNING, Category, Finding
+from somacontracts.schema.datacontract import encrypted_tags
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -213,21 +214,40 @@ def _personal(field: FieldNode) -> bool:
     return isinstance(doc, str) and _PERSONAL_DOC.search(doc) is not None
 
 
-def _pii_tagged(field: FieldNode) -> bool:
-    tags = field.props.get("confluent:tags") or []
-    return isinstance(tags, list) and any(str(tag).upper() == "PII" for tag in tags)
-
-
 def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
-    for record in _records(versions[index]):
+    for record, field, tags in _tagged_fields(versions[index]):
+        if _personal(field) and "PII" not in {tag.upper() for tag in tags}:
+            yield (
+                field.pointer,
+                f'Field "{field.name}" of record "{record.full_name}" looks like personal '
+                'data but has no "confluent:tags": ["PII"]; tag it (in a new version) so '
+                "that encryption rules cover it, or rename or re-document it.",
+            )
+
+
+def _tagged_fields(version: SchemaVersion) -> Iterator[tuple[RecordNode, FieldNode, set[str]]]:
+    """Every field with its tags: ``confluent:tags`` on the field, and the metadata's tags
+    by field path (``namespace.Record.field``)."""
+    by_path = (version.metadata or {}).get("tags", {})
+    for record in _records(version):
         for field in record.fields:
-            if _personal(field) and not _pii_tagged(field):
-                yield (
-                    field.pointer,
-                    f'Field "{field.name}" of record "{record.full_name}" looks like personal '
-                    'data but has no "confluent:tags": ["PII"]; tag it (in a new version) so '
-                    "that encryption rules cover it, or rename or re-document it.",
-                )
+            own = field.props.get("confluent:tags") or []
+            tags = {str(tag) for tag in own} if isinstance(own, list) else set()
+            tags.update(by_path.get(f"{record.full_name}.{field.name}", []))
+            yield record, field, tags
+
+
+def _pii_unencrypted(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
+    version = versions[index]
+    covered = {tag.upper() for tag in encrypted_tags(version.rule_set)}
+    for record, field, tags in _tagged_fields(version):
+        if "PII" in {tag.upper() for tag in tags} and "PII" not in covered:
+            yield (
+                field.pointer,
+                f'Field "{field.name}" of record "{record.full_name}" is tagged PII, but no '
+                f"enabled ENCRYPT rule (mode WRITEREAD) for the tag PII is in "
+                f"v{version.version}.contract.json: it would travel in plain text.",
+            )
 
 
 RULES: tuple[LintRule, ...] = (
@@ -258,6 +278,12 @@ RULES: tuple[LintRule, ...] = (
         'address, IP, message text, ...) carries the tag "confluent:tags": ["PII"].',
         _pii_untagged,
         WARNING,
+    ),
+    LintRule(
+        "PII_UNENCRYPTED",
+        "Checks that every field tagged PII (on the field or in the version's metadata) is "
+        "covered by an enabled ENCRYPT rule of the version's rule set (vN.contract.json).",
+        _pii_unencrypted,
     ),
 )
 """Every lint rule, in report order."""

@@ -33,7 +33,8 @@ from somacontracts.check.findings import Category, Finding
 from somacontracts.errors import ContractError
 from somacontracts.files import replace_text
 from somacontracts.schema import forms, json_pointer
-from somacontracts.schemas import ContractSchemas, SchemaVersion
+from somacontracts.schema.datacontract import contract_key
+from somacontracts.schemas import ContractSchemas, SchemaVersion, contract_path
 
 __all__ = [
     "LOCK_FILE_NAME",
@@ -41,6 +42,7 @@ __all__ = [
     "LockError",
     "LockedVersion",
     "compare",
+    "contract_text",
     "first_difference",
     "locked",
     "read_lock",
@@ -77,6 +79,9 @@ class LockedVersion:
     """SHA-256 of the Avro Parsing Canonical Form, as 64 hex digits."""
     schema: str | None
     """The text the registry stores (normalized); None in a lock of format 1."""
+    contract: str | None = None
+    """The version's Data Contract parts (``vN.contract.json``) as compact, sorted JSON;
+    None for a version without them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,16 @@ def registry_text(schema: Any) -> str:
 
 def locked(version: SchemaVersion) -> LockedVersion:
     """What the lock records of ``version``."""
-    return LockedVersion(fingerprint=version.fingerprint, schema=registry_text(version.schema))
+    return LockedVersion(
+        fingerprint=version.fingerprint,
+        schema=registry_text(version.schema),
+        contract=contract_text(version),
+    )
+
+
+def contract_text(version: SchemaVersion) -> str | None:
+    """``version``'s Data Contract parts as the lock records them, or None."""
+    return contract_key(version.metadata, version.rule_set)
 
 
 def read_lock(path: Path) -> Lock:
@@ -131,7 +145,12 @@ def read_lock(path: Path) -> Lock:
             schema = info.get("schema")
             if data["format"] >= 2 and not isinstance(schema, str):
                 raise LockError(str(path), f'{where} needs the "schema" text the registry stores')
-            versions[name][int(number)] = LockedVersion(fp, schema if data["format"] >= 2 else None)
+            contract = info.get("contract")
+            if contract is not None and not isinstance(contract, str):
+                raise LockError(str(path), f'{where}: "contract" must be text')
+            versions[name][int(number)] = LockedVersion(
+                fp, schema if data["format"] >= 2 else None, contract
+            )
     extra = {k: v for k, v in data.items() if k not in ("format", "contracts")}
     return Lock(versions=MappingProxyType(versions), extra=MappingProxyType(extra))
 
@@ -150,7 +169,9 @@ def render_lock(lock: Lock) -> str:
 def _entry(entry: LockedVersion) -> dict[str, str]:
     if entry.schema is None:  # kept as it was until upgraded
         return {"fingerprint": entry.fingerprint}
-    return {"fingerprint": entry.fingerprint, "schema": entry.schema}
+    if entry.contract is None:
+        return {"fingerprint": entry.fingerprint, "schema": entry.schema}
+    return {"fingerprint": entry.fingerprint, "schema": entry.schema, "contract": entry.contract}
 
 
 def write_lock(path: Path, lock: Lock) -> None:
@@ -185,12 +206,14 @@ def with_new_versions(lock: Lock, tree: Mapping[str, ContractSchemas], *, source
 def _edited(old: LockedVersion, now: LockedVersion) -> bool:
     if old.schema is None:
         return old.fingerprint != now.fingerprint
-    return old.schema != now.schema
+    return old.schema != now.schema or old.contract != now.contract
 
 
 def _first_difference_of(old: LockedVersion, version: SchemaVersion) -> str:
     if old.schema is None:
         return ""
+    if old.schema == registry_text(version.schema):
+        return f" (its Data Contract, {contract_path(version.path).name})"
     pointer = first_difference(json.loads(old.schema), version.schema)
     return f" (first at {pointer or '/'})"
 
@@ -233,7 +256,10 @@ def compare(
             elif _edited(old, locked(version)):
                 rule = "VERSION_EDITED"
                 path = str(version.path)
-                if old.schema is not None:
+                if old.schema is not None and old.schema == registry_text(version.schema):
+                    path = str(contract_path(version.path))
+                    what = "its Data Contract (metadata and rules) changed"
+                elif old.schema is not None:
                     location = first_difference(json.loads(old.schema), version.schema)
                     what = "the schema the registry stores for it changed"
                 else:

@@ -8,13 +8,14 @@ work tree, is a :class:`~somacontracts.errors.ConfigurationError` naming the opt
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 from pathlib import Path, PurePosixPath
 
 from somacontracts.check.lock import LockedVersion, locked
 from somacontracts.errors import ConfigurationError, SchemaError
-from somacontracts.schemas import parse_version
+from somacontracts.schemas import parse_contract_parts, parse_version
 
 __all__ = ["versions_at"]
 
@@ -49,6 +50,7 @@ def versions_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, LockedVersio
     relative = PurePosixPath(folder.relative_to(top).as_posix())
     listing = _git(["ls-tree", "-r", "-z", "--name-only", commit, "--", str(relative)], top)
     found: dict[str, dict[int, LockedVersion]] = {}
+    names = {raw.decode("utf-8") for raw in filter(None, listing.split(b"\0"))}
     for raw in filter(None, listing.split(b"\0")):
         name = raw.decode("utf-8")
         inside = PurePosixPath(name).relative_to(relative).as_posix()
@@ -61,6 +63,13 @@ def versions_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, LockedVersio
             version = parse_version(
                 text, path=Path(f"{ref}:{name}"), contract=contract, version=number
             )
+            beside = name.removesuffix(".avsc") + ".contract.json"
+            if beside in names:
+                parts = _git(["cat-file", "blob", f"{commit}:{beside}"], top).decode(
+                    "utf-8", "replace"
+                )
+                metadata, rule_set = parse_contract_parts(parts, source=f"{ref}:{beside}")
+                version = dataclasses.replace(version, metadata=metadata, rule_set=rule_set)
         except SchemaError as err:
             raise ConfigurationError(
                 "--against", f"{err} (the schema at {ref} is invalid)"

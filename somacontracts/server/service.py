@@ -23,9 +23,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from somacontracts.errors import InvalidSchemaError
+from somacontracts.schema.datacontract import contract_parts
 from somacontracts.server import errors
 from somacontracts.server.config import Settings
-from somacontracts.server.contracts import contract_parts
 from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.requests import (
     check_subject,
@@ -418,7 +419,10 @@ class Registry(Settings):
         for ref in references:
             target = self._find_version(str(ref["subject"]), as_int(ref["version"]), deleted=False)
             referenced.append((str(ref["name"]), self._schema(target.schema_id).expanded))
-        metadata, rule_set = contract_parts(request)
+        try:
+            metadata, rule_set = contract_parts(request)
+        except InvalidSchemaError as err:
+            raise errors.invalid_schema(err.reason) from None
         return Source(text, references, referenced, metadata, rule_set)
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:

@@ -264,3 +264,51 @@ def test_the_issue_s_two_edits_of_a_copy_of_this_repository(
         assert ("VERSION_EDITED", contract, pointer) in got
         assert ("MODELS_UP_TO_DATE", contract, "") in got
         path.write_text(text)
+
+
+RULES = {
+    "ruleSet": {
+        "domainRules": [
+            {
+                "name": "tenantSet",
+                "kind": "CONDITION",
+                "mode": "WRITE",
+                "type": "CEL",
+                "expr": 'message.tenant_id != ""',
+                "onFailure": "DLQ",
+            }
+        ]
+    },
+    "metadata": {"properties": {"owner": "tools"}},
+}
+
+
+def test_a_released_version_s_data_contract_cannot_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rules and metadata are part of a version, as in the registry: adding, editing or
+    removing them after release is an edit, refused like one of the schema."""
+    repo = _copy_of_this_repository(tmp_path)
+    beside = repo / "avro" / "ToolInvocation" / "v1.contract.json"
+    beside.write_text(json.dumps(RULES))
+    capsys.readouterr()
+    assert _cli(repo, "check") == EXIT_VIOLATIONS
+    out = capsys.readouterr().out
+    assert f"{beside}: v1 VERSION_EDITED" in out
+    assert "its Data Contract (metadata and rules) changed" in out
+    assert _cli(repo, "lock") == EXIT_USAGE
+    assert "v1.contract.json" in capsys.readouterr().err
+    # a new version may carry them; the lock records them
+    new = repo / "avro" / "ToolInvocation" / "v2.avsc"
+    new.write_text((repo / "avro" / "ToolInvocation" / "v1.avsc").read_text())
+    beside.rename(repo / "avro" / "ToolInvocation" / "v2.contract.json")
+    assert _cli(repo, "lock") == EXIT_OK
+    recorded = json.loads((repo / "somacontracts.lock").read_text())
+    entry = recorded["contracts"]["ToolInvocation"]["versions"]["2"]
+    assert json.loads(entry["contract"]) == RULES
+    assert "contract" not in recorded["contracts"]["ToolInvocation"]["versions"]["1"]
+    edited = dict(RULES, metadata={"properties": {"owner": "someone else"}})
+    (repo / "avro" / "ToolInvocation" / "v2.contract.json").write_text(json.dumps(edited))
+    capsys.readouterr()
+    assert _cli(repo, "check") == EXIT_VIOLATIONS
+    assert "v2.contract.json: v2 VERSION_EDITED" in capsys.readouterr().out

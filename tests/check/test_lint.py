@@ -11,6 +11,7 @@ import pytest
 from somacontracts import schemas
 from somacontracts.check.findings import WARNING
 from somacontracts.check.lint import RULES, lint
+from somacontracts.errors import SchemaLoadError
 
 
 def doc_record(**extra: Any) -> dict[str, Any]:
@@ -103,13 +104,103 @@ def test_personal_data_without_a_pii_tag_is_a_warning(
     [
         {"name": "tool_name", "type": "string"},
         {"name": "user_id", "type": "string", "doc": "Opaque id; never a name or address."},
-        {"name": "email", "type": "string", "confluent:tags": ["PII"]},
-        {"name": "note", "type": ["null", "string"], "confluent:tags": ["pii", "X"]},
         {"name": "tenant_id", "type": "string"},
     ],
 )
-def test_other_fields_and_tagged_ones_are_not(tmp_path: Path, field: dict[str, Any]) -> None:
+def test_other_fields_are_not(tmp_path: Path, field: dict[str, Any]) -> None:
     assert lint(versions_of(tmp_path, field_record(field))) == []
+
+
+ENCRYPT_PII = {
+    "name": "encryptPII",
+    "kind": "TRANSFORM",
+    "mode": "WRITEREAD",
+    "type": "ENCRYPT",
+    "tags": ["PII"],
+    "params": {"encrypt.kek.name": "kek1"},
+    "onFailure": "ERROR,NONE",
+}
+
+
+def with_contract(
+    tmp_path: Path, record: dict[str, Any], contract: Any
+) -> list[schemas.SchemaVersion]:
+    folder = tmp_path / "Thing"
+    folder.mkdir()
+    (folder / "v1.avsc").write_text(json.dumps(record))
+    if contract is not None:
+        (folder / "v1.contract.json").write_text(json.dumps(contract))
+    return list(schemas.load_contract(folder).versions)
+
+
+@pytest.mark.parametrize(
+    ("field", "contract"),
+    [
+        ({"name": "email", "type": "string", "confluent:tags": ["PII"]}, None),
+        ({"name": "note", "type": ["null", "string"], "confluent:tags": ["pii", "X"]}, None),
+        ({"name": "email", "type": "string"}, {"metadata": {"tags": {"t.Thing.email": ["PII"]}}}),
+        (
+            {"name": "email", "type": "string", "confluent:tags": ["PII"]},
+            {"ruleSet": {"domainRules": [{**ENCRYPT_PII, "disabled": True}]}},
+        ),
+        (
+            {"name": "email", "type": "string", "confluent:tags": ["PII"]},
+            {"ruleSet": {"domainRules": [{**ENCRYPT_PII, "mode": "WRITE"}]}},
+        ),
+        (
+            {"name": "email", "type": "string", "confluent:tags": ["PII"]},
+            {"ruleSet": {"domainRules": [{**ENCRYPT_PII, "tags": ["SECRET"]}]}},
+        ),
+    ],
+)
+def test_a_pii_field_no_encrypt_rule_covers_is_an_error(
+    tmp_path: Path, field: dict[str, Any], contract: Any
+) -> None:
+    (finding,) = lint(with_contract(tmp_path, field_record(field), contract))
+    assert (finding.rule, finding.severity, finding.location) == (
+        "PII_UNENCRYPTED",
+        "error",
+        "/fields/0",
+    )
+    assert "v1.contract.json" in finding.message
+
+
+@pytest.mark.parametrize(
+    "contract",
+    [
+        {"ruleSet": {"domainRules": [ENCRYPT_PII]}},
+        {
+            "metadata": {"tags": {"t.Thing.email": ["PII"]}, "properties": {"owner": "x"}},
+            "ruleSet": {"domainRules": [ENCRYPT_PII]},
+        },
+    ],
+)
+def test_an_encrypt_rule_covers_the_pii_fields(tmp_path: Path, contract: Any) -> None:
+    field = {"name": "email", "type": "string", "confluent:tags": ["PII"]}
+    versions = with_contract(tmp_path, field_record(field), contract)
+    assert lint(versions) == []
+    assert versions[0].rule_set == {"domainRules": [ENCRYPT_PII]}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("v1.contract.json", '{"ruleSet": {"domainRules": [{"name": "r"}]}}', "kind"),
+        ("v1.contract.json", '{"rules": []}', "unknown key"),
+        ("v1.contract.json", "[", "not valid JSON"),
+        ("v2.contract.json", "{}", "belongs to no schema"),
+    ],
+)
+def test_a_bad_contract_file_is_one_error_naming_it(
+    tmp_path: Path, name: str, text: str, said: str
+) -> None:
+    folder = tmp_path / "Thing"
+    folder.mkdir()
+    (folder / "v1.avsc").write_text(json.dumps(doc_record()))
+    (folder / name).write_text(text)
+    with pytest.raises(SchemaLoadError, match=said) as refused:
+        schemas.load_contract(folder)
+    assert refused.value.source == str(folder / name)
 
 
 def _enum_without(key: str) -> dict[str, Any]:

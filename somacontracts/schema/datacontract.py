@@ -1,5 +1,5 @@
 """Data Contracts on a schema: its ``metadata`` and ``ruleSet``, checked as Confluent Schema
-Registry checks them.
+Registry checks them, for the registry and for the contracts of a schema tree alike.
 
 A schema registers with optional ``metadata`` (``properties``: string to string, ``tags``:
 a field path to tags, ``sensitive``: names of sensitive properties) and an optional
@@ -7,17 +7,25 @@ a field path to tags, ``sensitive``: names of sensitive properties) and an optio
 with ``name``, ``kind``, ``mode``, ``type``, ``tags``, ``params``, ``expr``,
 ``onSuccess``, ``onFailure``, ``disabled``, ``doc``). Both are part of the schema's
 identity: the same text with another rule set is another schema. Pure: JSON in, checked
-JSON (or 42201) out.
+JSON out, or :class:`~somacontracts.errors.InvalidSchemaError` naming what is wrong.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from somacontracts.server import errors
+from somacontracts.errors import InvalidSchemaError
 
-__all__ = ["RULE_KINDS", "RULE_MODES", "contract_parts", "merged"]
+__all__ = [
+    "RULE_KINDS",
+    "RULE_MODES",
+    "contract_key",
+    "contract_parts",
+    "encrypted_tags",
+    "merged",
+]
 
 RULE_KINDS = frozenset({"TRANSFORM", "CONDITION"})
 RULE_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD"})
@@ -67,8 +75,8 @@ def _merge(below: Mapping[str, Any], above: Mapping[str, Any], *, rules: bool) -
     }
 
 
-def _fail(reason: str) -> errors.ApiError:
-    return errors.invalid_schema(reason)
+def _fail(reason: str) -> InvalidSchemaError:
+    return InvalidSchemaError(reason)
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -174,3 +182,35 @@ def _rule(value: Any, where: str) -> dict[str, Any]:
             raise _fail(f'rule "{name}": "disabled" must be true or false')
         out["disabled"] = value["disabled"]
     return out
+
+
+def encrypted_tags(rule_set: Any) -> frozenset[str]:
+    """The tags whose fields an enabled ``ENCRYPT`` domain rule of ``rule_set`` encrypts on
+    write and read."""
+    found: set[str] = set()
+    for rule in (rule_set or {}).get("domainRules", []):
+        if rule["type"] == "ENCRYPT" and not rule.get("disabled") and rule["mode"] == "WRITEREAD":
+            found.update(rule.get("tags", []))
+    return frozenset(found)
+
+
+def contract_key(metadata: Any, rule_set: Any) -> str | None:
+    """The Data Contract parts as one comparable text: checked, empty lists, maps and
+    absent values dropped (clients write them out or leave them out alike), keys sorted,
+    rules in their order; None when there are none."""
+    checked = contract_parts({"metadata": metadata, "ruleSet": rule_set})
+    present = {
+        key: pruned
+        for key, value in zip(("metadata", "ruleSet"), checked, strict=True)
+        if (pruned := _pruned(value))
+    }
+    return json.dumps(present, sort_keys=True, separators=(",", ":")) if present else None
+
+
+def _pruned(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [_pruned(item) for item in value]
+    return value
