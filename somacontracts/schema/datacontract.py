@@ -21,6 +21,7 @@ from somacontracts.errors import InvalidSchemaError
 __all__ = [
     "RULE_KINDS",
     "RULE_MODES",
+    "canonical",
     "contract_key",
     "contract_parts",
     "encrypted_tags",
@@ -194,23 +195,40 @@ def encrypted_tags(rule_set: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def canonical(metadata: Any, rule_set: Any) -> tuple[Any, Any]:
+    """Checked Data Contract parts in the form identity is judged on, as Confluent judges
+    it: tags and sensitive names as sorted sets, ``disabled: false`` and empty lists, maps
+    and parts dropped (clients write them out or leave them out alike); rules keep their
+    order, property values their text."""
+    meta: dict[str, Any] = {}
+    if metadata is not None:
+        if metadata.get("properties"):
+            meta["properties"] = dict(sorted(metadata["properties"].items()))
+        tags = {path: sorted(set(t)) for path, t in metadata.get("tags", {}).items() if t}
+        if tags:
+            meta["tags"] = dict(sorted(tags.items()))
+        if metadata.get("sensitive"):
+            meta["sensitive"] = sorted(set(metadata["sensitive"]))
+    rules: dict[str, Any] = {}
+    for key in _RULE_LISTS:
+        listed = [_canonical_rule(rule) for rule in (rule_set or {}).get(key, [])]
+        if listed:
+            rules[key] = listed
+    if rule_set is not None and rule_set.get("enableAt"):
+        rules["enableAt"] = rule_set["enableAt"]
+    return (meta or None, rules or None)
+
+
+def _canonical_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    out = {key: value for key, value in rule.items() if value not in (None, [], {}, False)}
+    if "tags" in out:
+        out["tags"] = sorted(set(out["tags"]))
+    return out
+
+
 def contract_key(metadata: Any, rule_set: Any) -> str | None:
-    """The Data Contract parts as one comparable text: checked, empty lists, maps and
-    absent values dropped (clients write them out or leave them out alike), keys sorted,
-    rules in their order; None when there are none."""
-    checked = contract_parts({"metadata": metadata, "ruleSet": rule_set})
-    present = {
-        key: pruned
-        for key, value in zip(("metadata", "ruleSet"), checked, strict=True)
-        if (pruned := _pruned(value))
-    }
+    """The Data Contract parts as one comparable text (:func:`canonical`, keys sorted);
+    None when there are none. Raise :class:`InvalidSchemaError` for parts not valid."""
+    meta, rules = canonical(*contract_parts({"metadata": metadata, "ruleSet": rule_set}))
+    present = {key: value for key, value in (("metadata", meta), ("ruleSet", rules)) if value}
     return json.dumps(present, sort_keys=True, separators=(",", ":")) if present else None
-
-
-def _pruned(value: Any) -> Any:
-    if isinstance(value, dict):
-        kept = {k: _pruned(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, [], {}, "")}
-    if isinstance(value, list):
-        return [_pruned(item) for item in value]
-    return value

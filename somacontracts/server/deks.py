@@ -18,6 +18,8 @@ sends ``encryptedKeyMaterial``, as it does for a KEK that is not shared.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import time
@@ -32,6 +34,7 @@ __all__ = ["ALGORITHMS", "DekRegistry", "NoContent"]
 ALGORITHMS = ("AES256_GCM", "AES128_GCM", "AES256_SIV")
 _NAME = re.compile(r"[^\W\d]\w*")  # a letter or underscore, then letters, digits, underscores
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MAX_TEXT = 4096
 _KEK_COLUMNS = "name, kms_type, kms_key_id, kms_props, doc, shared, ts, deleted"
 _DEK_COLUMNS = "kek_name, subject, version, algorithm, encrypted_key_material, ts, deleted"
 
@@ -79,11 +82,8 @@ class DekRegistry:
     def create_kek(self, body: Any) -> dict[str, Any]:
         request = _object(body)
         name = _name(request.get("name"))
-        kms_type, kms_key_id = request.get("kmsType"), request.get("kmsKeyId")
-        if not isinstance(kms_type, str) or not kms_type:
-            raise _invalid("kmsType")
-        if not isinstance(kms_key_id, str) or not kms_key_id:
-            raise _invalid("kmsKeyId")
+        kms_type = _text(request.get("kmsType"), "kmsType")
+        kms_key_id = _text(request.get("kmsKeyId"), "kmsKeyId")
         props = _props(request.get("kmsProps"))
         doc = _optional_text(request.get("doc"), "doc")
         shared = _flag(request.get("shared"), "shared")
@@ -120,14 +120,14 @@ class DekRegistry:
             kek = _kek(self._kek_row(name, deleted=True))
             deks = self.store.execute("SELECT deleted FROM deks WHERE kek_name = ?", (name,))
             if permanent:
-                if not kek["deleted"]:
-                    raise _not_soft_deleted(name)
                 if deks:
                     raise ApiError(
                         422,
                         42272,
                         f"Key '{shown(name)}' still has DEKs; delete them for good first",
                     )
+                if not kek["deleted"]:
+                    raise _not_soft_deleted(name)
                 self.store.execute("DELETE FROM keks WHERE name = ?", (name,))
             else:
                 if any(not gone for (gone,) in deks):
@@ -190,6 +190,8 @@ class DekRegistry:
             raise _invalid(f"version: a DEK version is from 1 to {MAX_VERSION}")
         algorithm = _algorithm(request.get("algorithm"))
         material = request.get("encryptedKeyMaterial")
+        if material is not None and not _base64(material):
+            raise _invalid("encryptedKeyMaterial: base64 text of at most 64 KiB")
         with self.store.transaction():
             owner = _kek(self._kek_row(kek, deleted=False))
             if not isinstance(material, str) or not material:
@@ -226,8 +228,9 @@ class DekRegistry:
         with self.store.transaction():
             self._kek_row(kek, deleted=True)
             rows = self._dek_rows(kek, subject, algorithm, deleted=True)
-            if version is not None:  # one version: the newest for latest, or the one named
-                rows = rows[-1:] if number is None else [r for r in rows if r[2] == number]
+            if version is not None:  # latest: the newest a delete can act on
+                target = [r for r in rows if r[6]] if permanent else [r for r in rows if not r[6]]
+                rows = target[-1:] if number is None else [r for r in rows if r[2] == number]
             if not rows:
                 raise not_found(subject)
             for row in rows:
@@ -250,8 +253,9 @@ class DekRegistry:
             if kek_row["deleted"]:
                 raise ApiError(404, 40472, f"Key '{shown(kek)}' must be undeleted first")
             rows = self._dek_rows(kek, subject, algorithm, deleted=True)
-            if version is not None:
-                rows = rows[-1:] if number is None else [r for r in rows if r[2] == number]
+            if version is not None:  # latest: the newest deleted one
+                deleted_rows = [r for r in rows if r[6]]
+                rows = deleted_rows[-1:] if number is None else [r for r in rows if r[2] == number]
             if not rows:
                 raise not_found(subject)
             for row in rows:
@@ -353,17 +357,30 @@ def _version(text: str) -> int | None:
 def _props(value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise _invalid("kmsProps: an object of strings")
-    return dict(value)
+    if not isinstance(value, dict) or len(value) > 64:
+        raise _invalid("kmsProps: an object of at most 64 strings")
+    return {_text(k, "kmsProps"): _text(v, f"kmsProps {shown(k, 40)}") for k, v in value.items()}
+
+
+def _text(value: Any, what: str, *, limit: int = _MAX_TEXT) -> str:
+    """A non-empty string without control characters, at most ``limit`` characters."""
+    if not isinstance(value, str) or not value or len(value) > limit or _CONTROL.search(value):
+        raise _invalid(f"{what}: text of 1 to {limit} characters, no control characters")
+    return value
 
 
 def _optional_text(value: Any, what: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise _invalid(what)
-    return value
+    return None if value is None else _text(value, what)
+
+
+def _base64(value: Any) -> bool:
+    if not isinstance(value, str) or not value or len(value) > 64 * 1024:
+        return False
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _flag(value: Any, what: str) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 from somacontracts.compat import CompatibilityLevel, CompatibilityResult, check_level
 from somacontracts.errors import InvalidSchemaError
 from somacontracts.schema import NamedNode, decode, parse, registry_text, standalone
+from somacontracts.schema.datacontract import canonical
 from somacontracts.server import errors
 from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
 
@@ -141,7 +142,7 @@ def prepare(source: Source, *, normalize: bool) -> Prepared:
         raise errors.invalid_schema(f"cannot be read as an Avro schema ({err})") from err
     references = source.references
     normal_refs = sorted(references, key=reference_key)
-    contract = [source.metadata, source.rule_set]  # part of the identity, as in Confluent's
+    contract = list(canonical(source.metadata, source.rule_set))  # part of the identity
     return Prepared(
         schema_type="AVRO",
         text=stored,

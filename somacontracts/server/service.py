@@ -110,7 +110,7 @@ class Registry(Settings):
         mode = self._mode(subject)
         if mode == "READONLY":
             raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
-        source = self._source(request, normalize=normalize)
+        source = self._source(request, normalize=normalize, subject=subject)
         every = self.store.versions(subject)
         return Registration(
             source=source,
@@ -194,7 +194,7 @@ class Registry(Settings):
             candidates = [v for v in every if deleted or not v.deleted]
             if not candidates:
                 raise errors.subject_not_found(subject)
-            source = self._source(request, normalize=normalize)
+            source = self._source(request, normalize=normalize, subject=subject)
             stored = [(v, self._schema(v.schema_id)) for v in reversed(candidates)]
         prepared = prepare(source, normalize=normalize)  # outside the lock
         for version, schema in stored:
@@ -340,7 +340,7 @@ class Registry(Settings):
         number = None if version is None else version_number(version)
         request = request_object(body)
         with self.store.reading():
-            source = self._source(request, normalize=normalize)
+            source = self._source(request, normalize=normalize, subject=subject)
             live = [v for v in self.store.versions(subject) if not v.deleted]
             level = self._level(subject)
             if version is None:
@@ -412,7 +412,12 @@ class Registry(Settings):
             rule_set=prepared.rule_set,
         )
 
-    def _source(self, request: Mapping[str, Any], *, normalize: bool) -> Source:
+    def _source(
+        self, request: Mapping[str, Any], *, normalize: bool, subject: str | None = None
+    ) -> Source:
+        """The request's schema, references resolved; Data Contract parts it leaves out
+        are those of ``subject``'s latest version, as Confluent Schema Registry fills them
+        in, so that a client registering the bare schema keeps the subject's rules."""
         text = schema_text(request)
         references = self._references(request.get("references"), normalize=normalize)
         referenced = []
@@ -423,6 +428,12 @@ class Registry(Settings):
             metadata, rule_set = contract_parts(request)
         except InvalidSchemaError as err:
             raise errors.invalid_schema(err.reason) from None
+        if subject is not None and (metadata is None or rule_set is None):
+            live = [v for v in self.store.versions(subject) if not v.deleted]
+            if live:
+                latest = self._schema(live[-1].schema_id)
+                metadata = latest.metadata if metadata is None else metadata
+                rule_set = latest.rule_set if rule_set is None else rule_set
         return Source(text, references, referenced, metadata, rule_set)
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:

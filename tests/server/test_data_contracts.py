@@ -61,6 +61,7 @@ TENANT = Rule(
     "DLQ",
     False,
 )
+RULE = {"name": "r", "kind": "CONDITION", "mode": "WRITE", "type": "CEL", "expr": "true"}
 METADATA = Metadata(
     MetadataTags({"test.Event.content": ["PII"]}),
     MetadataProperties({"owner": "conversations", "application.major.version": "1"}),
@@ -99,8 +100,44 @@ def test_rules_are_part_of_the_schema_s_identity(client: SchemaRegistryClient) -
     second = client.register_schema("events-value", contract(ENCRYPT, TENANT))
     assert second != first
     assert client.get_versions("events-value") == [1, 2]
-    plain = client.register_schema("events-value", Schema(SCHEMA, "AVRO"))
-    assert plain not in (first, second)
+    # a bare schema takes the subject's latest rules and metadata, as in Confluent's
+    assert client.register_schema("events-value", Schema(SCHEMA, "AVRO")) == second
+    assert client.get_versions("events-value") == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (
+            {"ruleSet": {"domainRules": [{**RULE, "tags": ["A", "B"]}]}},
+            {"ruleSet": {"domainRules": [{**RULE, "tags": ["B", "A", "A"]}]}},
+        ),
+        (
+            {"ruleSet": {"domainRules": [{**RULE, "disabled": False}]}},
+            {"ruleSet": {"domainRules": [RULE]}},
+        ),
+        ({"metadata": {"sensitive": ["a", "b"]}}, {"metadata": {"sensitive": ["b", "a", "a"]}}),
+        (
+            {"metadata": {}, "ruleSet": {}},
+            {"metadata": {"properties": {}}, "ruleSet": {"domainRules": []}},
+        ),
+    ],
+)
+def test_contracts_that_differ_only_in_form_are_one_schema(
+    registry: LocalRegistry, one: dict[str, Any], other: dict[str, Any]
+) -> None:
+    url = registry.url
+    first = raw(url, "POST", "/subjects/s-value/versions", {"schema": SCHEMA, **one})[1]
+    again = raw(url, "POST", "/subjects/s-value/versions", {"schema": SCHEMA, **other})[1]
+    assert first == again
+    assert raw(url, "GET", "/subjects/s-value/versions")[1] == [1]
+
+
+def test_a_property_s_empty_value_is_a_value(registry: LocalRegistry) -> None:
+    url = registry.url
+    plain = raw(url, "POST", "/subjects/a-value/versions", {"schema": SCHEMA})[1]
+    empty = {"schema": SCHEMA, "metadata": {"properties": {"owner": ""}}}
+    assert raw(url, "POST", "/subjects/b-value/versions", empty)[1] != plain
 
 
 @pytest.mark.parametrize(

@@ -241,3 +241,61 @@ def test_a_reader_without_the_key_fails_and_rotated_keys_stay_readable(
         left = cast(dict[str, Any], reader(new, CONTEXT))
     assert left["tenant_id"] == "t"
     assert left["content"] != "written after"
+
+
+def test_latest_means_the_newest_a_call_can_act_on(registry: LocalRegistry) -> None:
+    url = registry.url
+    raw(url, "POST", KEKS, {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x"})
+    for version in (1, 2):
+        body = {"subject": "s", "version": version, "encryptedKeyMaterial": MATERIAL}
+        assert raw(url, "POST", f"{KEKS}/k/deks/s", body)[0] == 200
+    versions = f"{KEKS}/k/deks/s/versions"
+    assert raw(url, "DELETE", f"{versions}/2")[0] == 204
+    assert raw(url, "GET", f"{versions}/latest")[1]["version"] == 1
+    assert raw(url, "DELETE", f"{versions}/latest")[0] == 204  # v1, the newest live one
+    assert raw(url, "GET", f"{versions}/latest")[0] == 404
+    assert raw(url, "POST", f"{versions}/latest/undelete")[0] == 204  # v2, newest deleted
+    assert raw(url, "GET", f"{versions}/latest")[1]["version"] == 2
+    # for good: the newest soft-deleted one, v1
+    assert raw(url, "DELETE", f"{versions}/-1?permanent=true")[0] == 204
+    assert raw(url, "GET", f"{versions}?deleted=true")[1] == [2]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "k", "kmsType": "local\u0000kms", "kmsKeyId": "x"},
+        {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x" * 5000},
+        {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x", "doc": "a\nb"},
+        {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x", "kmsProps": {"a": "\u0001"}},
+    ],
+)
+def test_key_texts_are_checked(registry: LocalRegistry, body: dict[str, Any]) -> None:
+    decoded = json.loads(json.dumps(body).replace("\\\\u", "\\u"))
+    status, answer = raw(registry.url, "POST", KEKS, decoded)
+    assert (status, answer["error_code"]) == (422, 42271)
+
+
+@pytest.mark.parametrize("material", ["not base64!", "a\u0000b", "x" * 70_000])
+def test_encrypted_key_material_is_base64(registry: LocalRegistry, material: str) -> None:
+    raw(registry.url, "POST", KEKS, {"name": "k", "kmsType": "local-kms", "kmsKeyId": "x"})
+    status, answer = raw(
+        registry.url, "POST", f"{KEKS}/k/deks/s", {"subject": "s", "encryptedKeyMaterial": material}
+    )
+    assert (status, answer["error_code"]) == (422, 42271)
+
+
+def test_a_bare_schema_registered_by_a_default_client_keeps_the_encryption(
+    encrypting: LocalRegistry,
+) -> None:
+    """confluent-kafka's serializer with its defaults auto-registers the schema without
+    rules; the registry fills in the subject's, so the next writer still encrypts."""
+    with SchemaRegistryClient({"url": encrypting.url}) as client:
+        bare = AvroSerializer(client, SCHEMA)
+        bare({"tenant_id": "t", "content": "plain?"}, CONTEXT)
+        latest = client.get_latest_version(f"{TOPIC}-value").schema
+        assert latest.rule_set is not None
+    with serdes(encrypting.url, "secret-1") as (write, _):
+        data = write({"tenant_id": "t", "content": "SECRETVALUE"}, CONTEXT)
+    assert data is not None
+    assert b"SECRETVALUE" not in data
