@@ -14,6 +14,19 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.server import LocalRegistry
 
+PII_EVENT_SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Event",
+        "namespace": "test",
+        "fields": [
+            {"name": "tenant_id", "type": "string"},
+            {"name": "content", "type": "string", "confluent:tags": ["PII"]},
+        ],
+    }
+)
+"""A record with a field tagged PII, for the Data Contract and encryption tests."""
+
 
 @pytest.fixture
 def registry() -> Iterator[LocalRegistry]:

@@ -22,19 +22,9 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 )
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import connect, raw
+from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
 
-SCHEMA = json.dumps(
-    {
-        "type": "record",
-        "name": "Event",
-        "namespace": "test",
-        "fields": [
-            {"name": "tenant_id", "type": "string"},
-            {"name": "content", "type": "string", "confluent:tags": ["PII"]},
-        ],
-    }
-)
+SCHEMA = PII_EVENT_SCHEMA
 ENCRYPT = Rule(
     "encryptPII",
     "encrypt what is PII",

@@ -33,7 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import connect, raw
+from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
 
 KEKS = "/dek-registry/v1/keks"
 MATERIAL = base64.b64encode(b"k" * 48).decode()
@@ -132,17 +132,7 @@ def test_a_shared_kek_needs_the_encrypted_key_from_the_client(registry: LocalReg
 
 # -- confluent-kafka's field encryption through this registry --------------------------
 
-SCHEMA = json.dumps(
-    {
-        "type": "record",
-        "name": "Event",
-        "namespace": "test",
-        "fields": [
-            {"name": "tenant_id", "type": "string"},
-            {"name": "content", "type": "string", "confluent:tags": ["PII"]},
-        ],
-    }
-)
+SCHEMA = PII_EVENT_SCHEMA
 TOPIC = "events"
 CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
 
