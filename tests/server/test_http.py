@@ -26,8 +26,10 @@ def shared() -> Iterator[LocalRegistry]:
 
 
 @pytest.fixture(scope="module")
-def shared_client(shared: LocalRegistry) -> Iterator[SchemaRegistryClient]:
-    with connect(shared.url) as sr_client:
+def names_client() -> Iterator[SchemaRegistryClient]:
+    """A client of a registry of its own: the random requests sent to ``shared`` register
+    schemas under random subjects, which a subject name drawn later could meet."""
+    with LocalRegistry() as started, connect(started.url) as sr_client:
         yield sr_client
 
 
@@ -173,8 +175,8 @@ def test_random_schema_requests_never_cause_a_server_error(
         max_size=30,
     ).filter(lambda s: s.strip() not in (".", ".."))  # HTTP clients resolve dot segments
 )
-def test_any_subject_name_round_trips(shared_client: SchemaRegistryClient, subject: str) -> None:
-    schema_id = shared_client.register_schema(subject, V1)
-    latest = shared_client.get_latest_version(subject)
+def test_any_subject_name_round_trips(names_client: SchemaRegistryClient, subject: str) -> None:
+    schema_id = names_client.register_schema(subject, V1)
+    latest = names_client.get_latest_version(subject)
     assert (latest.subject, latest.schema_id) == (subject, schema_id)
-    assert subject in shared_client.get_subjects()
+    assert subject in names_client.get_subjects()
