@@ -45,7 +45,7 @@ from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError
 from somacontracts.settings import load_settings
 
-__all__ = ["ProjectConfig", "find_config", "load_config"]
+__all__ = ["ProjectConfig", "find_config", "load_config", "read_config"]
 
 _KEYS = frozenset(
     {"schemas", "lock", "models", "line-length", "default-level", "levels", "lint", "subjects"}
@@ -116,6 +116,19 @@ def _has_table(path: Path) -> bool:
         return True  # a broken file is reported by load_config, not skipped
     tool = data.get("tool")
     return isinstance(tool, dict) and "somacontracts" in tool
+
+
+def read_config(path: Path | None = None, *, start: Path | None = None) -> ProjectConfig:
+    """The configuration in ``path``, else in the nearest ``pyproject.toml`` holding one
+    from ``start`` (default: the current folder), else the defaults; lint rule ids are
+    checked against ``check``'s rules."""
+    from somacontracts.check.lint import RULES  # check reads this module: not at import
+
+    if path is None:
+        found = find_config(Path.cwd() if start is None else start)
+        # relative to the current folder, as reports and annotations show paths
+        path = found if found is None or start is None else start / found
+    return load_config(path, known_rules=frozenset(rule.id for rule in RULES))
 
 
 def load_config(path: Path | None, *, known_rules: frozenset[str]) -> ProjectConfig:

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
-from somacontracts.check.lint import RULES
-from somacontracts.project import ProjectConfig, find_config, load_config
+from somacontracts.project import ProjectConfig, read_config
 from somacontracts.registration import SubjectPlan, plan_subject, subject_state
 from somacontracts.registry_client import connect
 from somacontracts.settings import Settings, load_settings
@@ -79,15 +78,15 @@ def add_config(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
 
 def config_of(args: argparse.Namespace) -> ProjectConfig:
     """The project configuration ``--config`` names, else the nearest one found."""
-    path = args.config if args.config is not None else find_config(Path.cwd())
-    return load_config(path, known_rules=frozenset(rule.id for rule in RULES))
+    return read_config(args.config)
 
 
 def project_files(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
-    """The configuration, schema folder and lock file that ``args`` select."""
+    """The configuration, schema folder and lock file that ``args`` select (the lock of
+    the configuration for commands without ``--lock``)."""
     config = config_of(args)
     root = args.schemas or config.schemas or schemas.bundled_root()
-    lock = args.lock or config.lock
+    lock = getattr(args, "lock", None) or config.lock
     return config, root, lock
 
 

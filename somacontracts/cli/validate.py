@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
-from somacontracts.cli.common import add_config, add_format, add_schemas, config_of, count
+from somacontracts.cli.common import add_config, add_format, add_schemas, count, project_files
 from somacontracts.errors import SchemaLoadError
 
 __all__ = ["register", "run"]
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load and check the schema tree; report each version's fingerprint."""
-    root = args.schemas or config_of(args).schemas or schemas.bundled_root()
+    _, root, _ = project_files(args)
     tree = schemas.load_tree(root)
     if root.resolve() == schemas.bundled_root().resolve():
         _check_catalog(tree, root)

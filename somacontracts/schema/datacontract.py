@@ -25,7 +25,6 @@ __all__ = [
     "contract_key",
     "contract_parts",
     "encrypted_tags",
-    "merged",
 ]
 
 RULE_KINDS = frozenset({"TRANSFORM", "CONDITION"})
@@ -46,34 +45,6 @@ def contract_parts(request: Mapping[str, Any]) -> tuple[Any, Any]:
         None if metadata is None else _metadata(metadata),
         None if rule_set is None else _rule_set(rule_set),
     )
-
-
-def merged(default: Any, given: Any, override: Any, *, rules: bool) -> Any:
-    """``given`` on top of ``default``, then ``override`` on top, as Confluent merges the
-    configuration's ``defaultMetadata``/``overrideMetadata`` (properties and tags by key)
-    and ``defaultRuleSet``/``overrideRuleSet`` (rules by name)."""
-    result = default
-    for layer in (given, override):
-        if layer is None:
-            continue
-        result = layer if result is None else _merge(result, layer, rules=rules)
-    return result
-
-
-def _merge(below: Mapping[str, Any], above: Mapping[str, Any], *, rules: bool) -> dict[str, Any]:
-    if rules:
-        out: dict[str, Any] = {}
-        for key in _RULE_LISTS:
-            by_name = {rule["name"]: rule for rule in below.get(key, [])}
-            by_name.update({rule["name"]: rule for rule in above.get(key, [])})
-            if by_name:
-                out[key] = list(by_name.values())
-        return out
-    return {
-        "properties": {**below.get("properties", {}), **above.get("properties", {})},
-        "tags": {**below.get("tags", {}), **above.get("tags", {})},
-        "sensitive": sorted({*below.get("sensitive", []), *above.get("sensitive", [])}),
-    }
 
 
 def _fail(reason: str) -> InvalidSchemaError:

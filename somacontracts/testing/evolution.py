@@ -77,10 +77,9 @@ def evolution_cases(
     ``root`` and ``levels`` default to the project configuration's schema folder and
     levels (the nearest ``pyproject.toml`` with ``[tool.somacontracts]``).
     """
-    from somacontracts.check.lint import RULES
-    from somacontracts.project import find_config, load_config
+    from somacontracts.project import read_config
 
-    config = load_config(find_config(Path.cwd()), known_rules=frozenset(r.id for r in RULES))
+    config = read_config()
     tree = schemas.load_tree(root or config.schemas or schemas.bundled_root())
     cases = []
     for name, contract in tree.items():

@@ -41,17 +41,12 @@ __all__ = [
 def somacontracts_registry(pytestconfig: pytest.Config) -> Iterator[str]:
     """URL of a local registry holding the project's contracts."""
     from somacontracts import schemas
-    from somacontracts.check.lint import RULES
-    from somacontracts.project import find_config, load_config
+    from somacontracts.project import read_config
     from somacontracts.registration import register_tree
     from somacontracts.registry_client import connect
     from somacontracts.server import LocalRegistry
 
-    root = Path(pytestconfig.rootpath)
-    found = find_config(root)
-    config = load_config(
-        None if found is None else root / found, known_rules=frozenset(r.id for r in RULES)
-    )
+    config = read_config(start=Path(pytestconfig.rootpath))
     tree = schemas.load_tree(config.schemas or schemas.bundled_root())
     with LocalRegistry() as registry, connect(url=registry.url) as client:
         register_tree(
