@@ -24,13 +24,16 @@ __all__ = [
     "IncompatibleWriterError",
     "InvalidSchemaError",
     "MessageError",
+    "ReadRuleError",
     "RegistryError",
     "RegistryUnavailableError",
+    "RuleError",
     "SchemaError",
     "SchemaLoadError",
     "SchemaNotFoundError",
     "SerializationError",
     "UnknownContractError",
+    "WriteRuleError",
     "redact",
 ]
 
@@ -209,6 +212,35 @@ class SerializationError(MessageError):
 
 class DeserializationError(MessageError):
     """Raised when bytes cannot be read as the contract: bad framing, truncated or corrupt data."""
+
+
+class RuleError(MessageError):
+    """Raised when a Data Contract rule of the message's schema refuses it: a condition
+    that does not hold, a field that cannot be encrypted or decrypted.
+
+    ``dead_letter`` is true when the rule's ``onFailure`` is ``DLQ``: the message belongs
+    on the dead-letter topic (a consumer sends it there whatever the action).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+        dead_letter: bool = False,
+    ) -> None:
+        super().__init__(reason, topic=topic, partition=partition, offset=offset)
+        self.dead_letter = dead_letter
+
+
+class WriteRuleError(RuleError, SerializationError):
+    """Raised when a rule refuses an object on write; a :class:`SerializationError`."""
+
+
+class ReadRuleError(RuleError, DeserializationError):
+    """Raised when a rule refuses a message on read; a :class:`DeserializationError`."""
 
 
 class IncompatibleWriterError(DeserializationError):

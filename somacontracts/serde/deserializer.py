@@ -18,6 +18,7 @@ from somacontracts.errors import (
     ContractError,
     DeserializationError,
     IncompatibleWriterError,
+    ReadRuleError,
     RegistryError,
     SchemaNotFoundError,
 )
@@ -30,11 +31,14 @@ from somacontracts.serde.model import (
     M,
     RegistryUser,
     model_schema,
-    registered_id,
+    registered,
 )
 
 if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import Schema
+
     from somacontracts.schema import Node
+    from somacontracts.serde.rules import RuleOptions, Rules
 
 __all__ = ["ContractDeserializer"]
 
@@ -66,6 +70,35 @@ class _Writer:
     scanned: Node | None = None
     """The writer's schema when its arrays may hold items that take no bytes (see
     :mod:`somacontracts.serde.scan`): messages are walked with bounds first."""
+    registered: Schema | None = None
+    """The writer schema as registered, when it carries Data Contract rules to run."""
+    subject: str = ""
+    """A subject of this model the schema is registered under (the DEK subject of its
+    encrypted fields when no topic names one)."""
+    version: int | None = None
+    """The writer's contract version (the default of its ``metadata.schema_version``),
+    which a message's own ``metadata.schema_version`` must agree with."""
+    rules: dict[str, Rules | None] | None = None
+    """Compiled rules per subject, when ``registered`` has rules."""
+
+
+def _has_rules(schema: Schema | None) -> bool:
+    return schema is not None and schema.rule_set is not None and bool(schema.rule_set.domain_rules)
+
+
+def _stamped_version(writer: Any) -> int | None:
+    """The default of ``metadata.schema_version`` in a writer schema (JSON), if any."""
+    if not isinstance(writer, dict):
+        return None
+    for field in writer.get("fields") or ():
+        if isinstance(field, dict) and field.get("name") == "metadata":
+            record = field.get("type")
+            if isinstance(record, dict):
+                for inner in record.get("fields") or ():
+                    if isinstance(inner, dict) and inner.get("name") == "schema_version":
+                        default = inner.get("default")
+                        return default if type(default) is int else None
+    return None
 
 
 class ContractDeserializer(RegistryUser, Generic[M]):
@@ -73,6 +106,11 @@ class ContractDeserializer(RegistryUser, Generic[M]):
 
     Accepts writer schemas registered under ``subjects`` (default: the model's subjects,
     and ``<ctx.topic>-value`` of the topic being read) that the model's schema can read.
+
+    The Data Contract rules registered with the writer's schema version run on read
+    (decryption of encrypted fields, CEL conditions); a refusal is a
+    :class:`ReadRuleError`. ``rules`` configures them (the KMS configuration). A message
+    whose ``metadata.schema_version`` is not the writer schema's version is refused.
     """
 
     def __init__(
@@ -83,8 +121,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         subjects: Sequence[str] | None = None,
         warm_up: bool = True,
         cache_size: int = _WRITER_CACHE_SIZE,
+        rules: RuleOptions | None = None,
     ) -> None:
-        super().__init__(registry)
+        super().__init__(registry, rules)
         self.model = model
         self._subjects = tuple(subjects) if subjects is not None else model.SUBJECTS
         self._schema = model_schema(model)
@@ -94,19 +133,38 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
         self._own_headers: set[bytes] = set()
-        """Frame headers of ids whose schema is the model's own, when the model decodes itself:
-        their messages go straight to ``read_avro``."""
+        """Frame headers of ids whose schema is the model's own, without rules, when the model
+        decodes itself: their messages go straight to ``read_avro``."""
+        self._version: int | None = model.SCHEMA_VERSION if self._schema.stamps_version else None
         if warm_up:
             self._warm_up_or_close()
 
     def warm_up(self) -> None:
         """Check the registry holds the model's schema under its subjects; cache its id."""
         for subject in self._subjects:
-            found = registered_id(self._client, self.model, subject, register=False)
-            self._remember(found, _Writer(parsed=self._schema.parsed, reader=None))
+            found = registered(self._client, self.model, subject, register=False)
+            assert found.schema_id is not None  # registered() checked it
+            self._remember(found.schema_id, self._own_writer(found.schema, subject))
+
+    def _own_writer(self, schema: Schema, subject: str) -> _Writer:
+        """The entry of an id whose schema is the model's own."""
+        with_rules = _has_rules(schema)
+        return _Writer(
+            parsed=self._schema.parsed,
+            reader=None,
+            registered=schema if with_rules else None,
+            subject=subject,
+            version=self._version,
+            rules={} if with_rules else None,
+        )
 
     def _remember(self, schema_id: int, entry: _Writer | ContractError) -> None:
-        if isinstance(entry, _Writer) and entry.reader is None and self._schema.codec:
+        if (
+            isinstance(entry, _Writer)
+            and entry.reader is None
+            and entry.rules is None
+            and self._schema.codec
+        ):
             self._own_headers.add(HEADER.pack(MAGIC, schema_id))  # few: one per subject
         self._writers[schema_id] = entry
         self._writers.move_to_end(schema_id)
@@ -173,16 +231,26 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"{problem.message} (at {problem.location})",
                 topic=topic,
             )
+        subject = f"{topic}-value" if topic else sorted(accepted.intersection(subjects))[0]
         if registry_text(writer, normalize=True) == self._own_text():
             # The model's own schema, logical types included: the model decodes it itself.
-            return _Writer(parsed=self._schema.parsed, reader=None)
+            return self._own_writer(schema, subject)
         # Any other writer, even one that differs in a logical type alone (millis written,
         # micros read), is read by fastavro with the writer's logical types, then resolved.
         parsed = parse_schema(writer_json, named_schemas=named)
         from somacontracts.serde.scan import needs_scan
 
         scanned = writer.root if needs_scan(writer.root) else None
-        return _Writer(parsed=parsed, reader=self._schema.parsed, scanned=scanned)
+        with_rules = _has_rules(schema)
+        return _Writer(
+            parsed=parsed,
+            reader=self._schema.parsed,
+            scanned=scanned,
+            registered=schema if with_rules else None,
+            subject=subject,
+            version=_stamped_version(writer_json) if self._version is not None else None,
+            rules={} if with_rules else None,
+        )
 
     def _own_text(self) -> str:
         """The model's schema as a registry stores it (normalized)."""
@@ -201,7 +269,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 decoded = self._read_avro(reader)
             except Exception as err:
                 raise self._undecodable(data, ctx, err) from err
-            if reader.pos == len(data):
+            if reader.pos == len(data) and (
+                self._version is None or decoded.metadata.schema_version == self._version  # type: ignore[attr-defined]
+            ):
                 return decoded
         if data is None:
             return None
@@ -225,7 +295,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 raise type(err)(err.reason, topic=topic) from err
             raise
         try:
-            if writer.reader is None and self._schema.codec:
+            if writer.rules is not None:
+                obj, end = self._read_with_rules(data, writer, topic, ctx)
+            elif writer.reader is None and self._schema.codec:
                 # The writer's schema is the model's own: the model decodes itself.
                 reader = Reader(data if data.__class__ is bytes else bytes(data), HEADER.size)
                 obj = self._read_avro(reader)
@@ -258,7 +330,57 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"{schema_id}); a message holds one record and nothing after it",
                 topic=topic,
             )
+        if writer.version is not None:
+            stamped = obj.metadata.schema_version  # type: ignore[attr-defined]
+            if stamped != writer.version:
+                raise DeserializationError(
+                    f"metadata.schema_version is {stamped!r}, but the message was written "
+                    f"with version {writer.version} of {self._schema.label} (schema id "
+                    f"{schema_id})",
+                    topic=topic,
+                )
         return obj
+
+    def _read_with_rules(
+        self,
+        data: bytes | bytearray | memoryview,
+        writer: _Writer,
+        topic: str | None,
+        ctx: SerializationContext | None,
+    ) -> tuple[M, int]:
+        """Decode ``data`` into a datum, run the writer version's rules on it, then make
+        the object; the object and where the record ended."""
+        if writer.scanned is not None:
+            from somacontracts.serde.scan import scan
+
+            scan(writer.scanned, bytes(data), HEADER.size)
+        stream = _BoundedStream(data)
+        stream.seek(HEADER.size)
+        datum = schemaless_reader(stream, writer.parsed, writer.reader, return_named_type=True)
+        if not isinstance(datum, dict):
+            raise DeserializationError("the writer schema does not describe a record", topic=topic)
+        assert writer.rules is not None
+        assert writer.registered is not None
+        subject = f"{topic}-value" if topic else writer.subject
+        if subject in writer.rules:
+            rules = writer.rules[subject]
+        else:
+            rules = writer.rules[subject] = self._rules_of(
+                writer.registered, writer.parsed, subject, write=False, shape=writer.reader
+            )
+        if rules is not None:
+            from somacontracts.serde.rules import RuleRefusal
+
+            try:
+                datum = rules.apply(datum, ctx)
+            except RuleRefusal as refusal:
+                failure = refusal.failure
+                raise ReadRuleError(
+                    f"{self._schema.label}: {failure.message()}",
+                    topic=topic,
+                    dead_letter=failure.action == "DLQ",
+                ) from None
+        return self.model.from_avro(datum), stream.tell()
 
     def _undecodable(
         self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None, err: Exception

@@ -13,13 +13,16 @@ import json
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import RegisteredSchema, Schema, SchemaRegistryClient
 from fastavro import parse_schema
 
 from somacontracts.errors import RegistryError, SchemaNotFoundError
 from somacontracts.registry_client import call, connect, url_of
+
+if TYPE_CHECKING:
+    from somacontracts.serde.rules import RuleOptions, RuleRunner, Rules
 
 __all__ = [
     "HEADER",
@@ -30,7 +33,7 @@ __all__ = [
     "ModelSchema",
     "RegistryUser",
     "model_schema",
-    "registered_id",
+    "registered",
 ]
 
 HEADER = struct.Struct(">bI")
@@ -96,11 +99,35 @@ def model_schema(model: type[ContractModel]) -> ModelSchema:
 
 
 class RegistryUser:
-    """Holds the registry client; closes it on :meth:`close` only if it made it from a URL."""
+    """Holds the registry client (closed on :meth:`close` only if made here from a URL)
+    and what runs the Data Contract rules of the schemas met."""
 
-    def __init__(self, registry: SchemaRegistryClient | str) -> None:
+    def __init__(
+        self, registry: SchemaRegistryClient | str, rules: RuleOptions | None = None
+    ) -> None:
         self._owns_client = isinstance(registry, str)
         self._client = connect(url=registry) if isinstance(registry, str) else registry
+        self._rule_options = rules
+        self._runner: RuleRunner | None = None
+
+    def _rules_of(
+        self, schema: Schema, parsed: Any, subject: str, *, write: bool, shape: Any = None
+    ) -> Rules | None:
+        """The rules of a registered ``schema`` for ``subject``; None when it has none.
+
+        Schemas without rules cost nothing: the rule engine is imported at the first
+        schema that has some.
+        """
+        if schema.rule_set is None or not schema.rule_set.domain_rules:
+            return None
+        from somacontracts.serde.rules import RuleOptions, RuleRunner, compile_rules
+
+        if self._runner is None:
+            config = self._client.config()  # type: ignore[no-untyped-call]
+            self._runner = RuleRunner(config, self._rule_options or RuleOptions())
+        return compile_rules(
+            schema, parsed, subject=subject, write=write, runner=self._runner, shape=shape
+        )
 
     def warm_up(self) -> None:
         """Check the registry now instead of at the first message."""
@@ -114,7 +141,11 @@ class RegistryUser:
             raise
 
     def close(self) -> None:
-        """Close the registry client if this object created it (from a URL)."""
+        """Close what the rules opened, and the registry client if this object created it
+        (from a URL)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
         if self._owns_client:
             self._client.close()
 
@@ -125,32 +156,48 @@ class RegistryUser:
         self.close()
 
 
-def registered_id(
+def registered(
     client: SchemaRegistryClient, model: type[ContractModel], subject: str, *, register: bool
-) -> int:
-    """The id of ``model``'s exact schema under ``subject``; register it if asked to."""
+) -> RegisteredSchema:
+    """``model``'s exact schema as registered under ``subject`` (its id, and the metadata
+    and rules of that version); register it first if asked to."""
     schema = Schema(model_schema(model).text, "AVRO")
+    lookup = functools.partial(client.lookup_schema, subject, schema, normalize_schemas=True)
     try:
-        found = call(
-            client,
-            functools.partial(client.lookup_schema, subject, schema, normalize_schemas=True),
-        )
+        found = call(client, lookup)
     except RegistryError as err:
         if err.error_code not in NOT_FOUND:
             raise
-        if register:
-            return call(
-                client,
-                functools.partial(client.register_schema, subject, schema, normalize_schemas=True),
-            )
-        raise SchemaNotFoundError(
-            url_of(client),
-            f'subject "{subject}" holds no version with the schema of {model.__name__} '
-            f"(v{model.SCHEMA_VERSION}, fingerprint {model.FINGERPRINT[:16]}...); "
-            "run `somacontracts register` first",
-            status=err.status,
-            error_code=err.error_code,
-        ) from err
+        if not register:
+            raise _not_registered(client, model, subject, err) from err
+        call(
+            client,
+            functools.partial(client.register_schema, subject, schema, normalize_schemas=True),
+        )
+        found = call(client, lookup)  # the version's metadata and rules, inherited or not
     if found.schema_id is None:
         raise SchemaNotFoundError(url_of(client), f'lookup under "{subject}" returned no id')
-    return found.schema_id
+    # confluent-kafka's lookup answers with the schema it was given, and caches it as the
+    # version's: the version's own metadata and rules come from the schema by id (cached
+    # apart from lookups).
+    full = call(client, functools.partial(client.get_schema, found.schema_id))
+    return RegisteredSchema(
+        schema_id=found.schema_id,
+        guid=found.guid,
+        schema=full,
+        subject=subject,
+        version=found.version,
+    )
+
+
+def _not_registered(
+    client: SchemaRegistryClient, model: type[ContractModel], subject: str, err: RegistryError
+) -> SchemaNotFoundError:
+    return SchemaNotFoundError(
+        url_of(client),
+        f'subject "{subject}" holds no version with the schema of {model.__name__} '
+        f"(v{model.SCHEMA_VERSION}, fingerprint {model.FINGERPRINT[:16]}...); "
+        "run `somacontracts register` first",
+        status=err.status,
+        error_code=err.error_code,
+    )

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Any, Generic
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
 from fastavro import schemaless_writer
 
-from somacontracts.errors import RegistryError, SerializationError
-from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_schema, registered_id
+from somacontracts.errors import RegistryError, SerializationError, WriteRuleError
+from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_schema, registered
 from somacontracts.serde.values import value_problem
 
+if TYPE_CHECKING:
+    from somacontracts.serde.rules import RuleOptions, Rules
+
 __all__ = ["ContractSerializer"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where messages of a subject go: the frame header of the model's schema id there,
+    and the Data Contract rules that version carries (None: none to run on write)."""
+
+    header: bytes
+    rules: Rules | None
 
 
 class ContractSerializer(RegistryUser, Generic[M]):
@@ -26,6 +39,11 @@ class ContractSerializer(RegistryUser, Generic[M]):
     An object is written only if every reader reads it back equal (up to the stamped
     ``metadata.schema_version``): a value of the wrong type, or one the schema cannot
     carry, is a :class:`SerializationError` naming the field path and the value's type.
+
+    The Data Contract rules registered with the model's schema version run on every
+    object (see :mod:`somacontracts.serde.rules`): tagged fields are encrypted by ENCRYPT
+    rules, CEL conditions are checked; a refusal is a :class:`WriteRuleError`.
+    ``rules`` configures them (the KMS configuration of ENCRYPT rules).
     """
 
     def __init__(
@@ -36,14 +54,15 @@ class ContractSerializer(RegistryUser, Generic[M]):
         subject: str | None = None,
         auto_register: bool = False,
         warm_up: bool = True,
+        rules: RuleOptions | None = None,
     ) -> None:
-        super().__init__(registry)
+        super().__init__(registry, rules)
         self.model = model
         self._subject = subject
         self._auto_register = auto_register
         self._schema = model_schema(model)
-        self._headers: dict[str, bytes] = {}
-        self._topic_headers: dict[str | None, bytes] = {}
+        self._targets: dict[str, _Target] = {}
+        self._topic_targets: dict[str | None, _Target] = {}
         self._writes_itself = self._schema.codec
         self._own_class: Any = model  # compared by identity: subclasses take the general path
         self._stamps = self._schema.stamps_version
@@ -54,31 +73,36 @@ class ContractSerializer(RegistryUser, Generic[M]):
     def warm_up(self) -> None:
         """Resolve the schema id for every subject of the model now; raise if one is missing."""
         for subject in (self._subject,) if self._subject else self.model.SUBJECTS:
-            self._header(subject)
+            self._target(subject)
 
-    def _header(self, subject: str) -> bytes:
-        header = self._headers.get(subject)
-        if header is None:
-            found = registered_id(self._client, self.model, subject, register=self._auto_register)
-            header = self._headers[subject] = HEADER.pack(MAGIC, found)
-        return header
+    def _target(self, subject: str) -> _Target:
+        target = self._targets.get(subject)
+        if target is None:
+            found = registered(self._client, self.model, subject, register=self._auto_register)
+            header = HEADER.pack(MAGIC, found.schema_id)
+            rules = self._rules_of(found.schema, self._schema.parsed, subject, write=True)
+            target = self._targets[subject] = _Target(header, rules)
+        return target
 
-    def _topic_header(self, topic: str | None) -> bytes:
-        """The frame header for messages to ``topic``, cached per topic."""
+    def _topic_target(self, topic: str | None) -> _Target:
+        """Where messages to ``topic`` go, cached per topic."""
         subject = self._subject or (f"{topic}-value" if topic else self.model.SUBJECT)
         try:
-            header = self._header(subject)
+            target = self._target(subject)
         except RegistryError as err:
             raise SerializationError(str(err), topic=topic) from err
-        self._topic_headers[topic] = header
-        return header
+        self._topic_targets[topic] = target
+        return target
 
     def __call__(self, obj: M | None, ctx: SerializationContext | None = None) -> bytes | None:
         """The framed bytes of ``obj`` (None for None, Kafka's tombstone)."""
         if obj is None:  # before the registry: a tombstone needs no schema id
             return None
         topic = ctx.topic if ctx is not None else None
-        header = self._topic_headers.get(topic) or self._topic_header(topic)
+        target = self._topic_targets.get(topic) or self._topic_target(topic)
+        header = target.header
+        if target.rules is not None:
+            return self._write_with_rules(obj, target.rules, header, topic, ctx)
         coded: Any = obj  # a generated model, when the checks below hold
         if self._writes_itself and coded.__class__ is self._own_class:
             # The usual object: the model's own class, its version already stamped.
@@ -91,20 +115,61 @@ class ContractSerializer(RegistryUser, Generic[M]):
                 raise self._refusal(obj, err, topic) from err
         return self._write_checked(obj, header, topic)
 
-    def _write_checked(self, obj: M, header: bytes, topic: str | None) -> bytes:
-        """Check ``obj`` value by value, stamp its version, then write it."""
+    def _checked(self, obj: M, topic: str | None) -> Any:
+        """``obj`` checked value by value, its version stamped."""
         if not isinstance(obj, self.model):
             raise SerializationError(
                 f"expected a {self.model.__name__}, got {type(obj).__name__}", topic=topic
             )
-        schema = self._schema
-        problem = value_problem(self.model, obj, schema.label)
+        problem = value_problem(self.model, obj, self._schema.label)
         if problem is not None:
             raise SerializationError(problem, topic=topic)
         coded: Any = obj
         if self._stamps and coded.metadata.schema_version != self._version:
             stamped = dataclasses.replace(coded.metadata, schema_version=self._version)
             coded = dataclasses.replace(coded, metadata=stamped)
+        return coded
+
+    def _write_with_rules(
+        self,
+        obj: M,
+        rules: Rules,
+        header: bytes,
+        topic: str | None,
+        ctx: SerializationContext | None,
+    ) -> bytes:
+        """Run the version's rules on ``obj``'s datum, then write the datum."""
+        coded: Any = obj
+        if not (
+            coded.__class__ is self._own_class
+            and (not self._stamps or coded.metadata.schema_version == self._version)
+        ):
+            coded = self._checked(obj, topic)
+        from somacontracts.serde.rules import RuleRefusal
+
+        try:
+            datum = rules.apply(coded.to_avro(), ctx)
+        except RuleRefusal as refusal:
+            failure = refusal.failure
+            raise WriteRuleError(
+                f"{self._schema.label}: {failure.message()}",
+                topic=topic,
+                dead_letter=failure.action == "DLQ",
+            ) from None
+        except Exception as err:  # to_avro of an object with values of the wrong type
+            raise self._refusal(obj, err, topic) from err
+        buffer = io.BytesIO()
+        buffer.write(header)
+        try:
+            schemaless_writer(buffer, self._schema.parsed, datum)
+        except Exception as err:  # fastavro raises many types for one cause: bad data.
+            raise self._refusal(obj, err, topic) from err
+        return buffer.getvalue()
+
+    def _write_checked(self, obj: M, header: bytes, topic: str | None) -> bytes:
+        """Check ``obj`` value by value, stamp its version, then write it."""
+        coded = self._checked(obj, topic)
+        schema = self._schema
         try:
             if self._writes_itself:
                 out = bytearray(header)

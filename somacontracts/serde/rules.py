@@ -1,0 +1,424 @@
+"""The Data Contract rules a registered schema carries, run by the serdes on every message.
+
+A schema version registered with a ``ruleSet`` says what its writers and readers must do:
+``ENCRYPT`` fields with a tag (see :mod:`somacontracts.serde.encryption`), check ``CEL``
+conditions on the message (``message.tenant_id != ""``) or ``CEL_FIELD`` conditions on
+tagged fields, and so on. The rules run as confluent-kafka's serdes run them, so a
+message means the same to either:
+
+- a rule runs in the mode it names; ``WRITEREAD`` rules on write and on read; read
+  runs the list backwards (decrypt after the checks that saw it encrypted);
+- a disabled rule does not run, nor any rule of a set whose ``enableAt`` is neither
+  ``ALL`` nor ``CLIENT``; of two transforms of the same type, mode and tags, only the
+  first (on write) or the last (on read) runs;
+- a ``CONDITION`` that is false, or any rule that fails, is handled by ``onFailure``:
+  ``ERROR`` (the default) refuses the message, ``NONE`` goes on with it as it was, and
+  ``DLQ`` refuses it for the dead-letter topic; ``"ERROR,NONE"`` names the action on write
+  and on read apart;
+- the parameters of a rule are its ``params``, else the version's ``metadata.properties``.
+
+``ENCRYPT`` is this package's own code (it is the hot path); ``CEL``, ``CEL_FIELD`` and
+any executor registered with confluent-kafka's ``RuleRegistry`` run as confluent-kafka's
+executors, so an expression means exactly what it means there.
+
+Rules are compiled once per registered schema, subject and mode; :class:`Rules` is what
+a serde keeps, and is None when nothing is to be done.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk, wildcard_match
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry.common.schema_registry_client import Rule
+
+    from somacontracts.serde.encryption import KeyRing
+
+__all__ = [
+    "Failure",
+    "RuleFailure",
+    "RuleOptions",
+    "RuleRefusal",
+    "RuleRunner",
+    "Rules",
+    "compile_rules",
+]
+
+_CLIENT_SIDE = {None, "ALL", "CLIENT"}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOptions:
+    """How a serde runs the Data Contract rules of the schemas it meets.
+
+    ``kms`` is the configuration handed to the KMS drivers of ENCRYPT rules:
+    ``{"secret": ...}`` for ``local-kms`` (else ``LOCAL_SECRET`` is read), credentials for
+    a cloud KMS. ``clock`` gives the time in seconds, against which data keys expire.
+    """
+
+    kms: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A rule that failed on a message, and what its ``onFailure`` asks for."""
+
+    rule: str
+    action: str
+    """``ERROR`` or ``DLQ``: refuse the message, or refuse it for the dead-letter topic."""
+    reason: str
+
+    def message(self) -> str:
+        """One line for the serde's error."""
+        return f'rule "{self.rule}" failed: {self.reason}'
+
+
+class RuleFailure(Exception):  # noqa: N818 - reported through the rule's onFailure
+    """Raised by a rule's own code when it cannot do its work on a message; the rule's
+    ``onFailure`` decides what follows."""
+
+
+class RuleRefusal(Exception):  # noqa: N818 - carries a Failure out of the engine
+    """Raised by :meth:`Rules.apply` when a rule refuses the message."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message())
+        self.failure = failure
+
+
+class RuleRunner:
+    """What runs the rules of one serde: its registry configuration, its keys and the
+    confluent-kafka executors it made; closed with the serde."""
+
+    def __init__(self, registry_config: Mapping[str, Any], options: RuleOptions) -> None:
+        self._registry_config = dict(registry_config)
+        self.options = options
+        self._lock = threading.Lock()
+        self._ring: KeyRing | None = None
+        self._executors: dict[str, Any] = {}
+
+    def key_ring(self) -> KeyRing:
+        """The keys of ENCRYPT rules (Tink is imported only now)."""
+        with self._lock:
+            if self._ring is None:
+                from somacontracts.serde.encryption import KeyRing
+
+                self._ring = KeyRing(self._registry_config, self.options.kms, self.options.clock)
+            return self._ring
+
+    def executor(self, rule_type: str) -> Any:
+        """confluent-kafka's executor of ``rule_type``, configured once, or None."""
+        with self._lock:
+            if rule_type in self._executors:
+                return self._executors[rule_type]
+            made = _confluent_executor(rule_type)
+            if made is not None:
+                made.configure(self._registry_config, dict(self.options.kms))
+            self._executors[rule_type] = made
+            return made
+
+    def close(self) -> None:
+        """Close what the rules opened (the DEK registry client)."""
+        if self._ring is not None:
+            self._ring.close()
+
+
+def _confluent_executor(rule_type: str) -> Any:
+    if rule_type == "CEL":
+        from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
+
+        return CelExecutor()  # type: ignore[no-untyped-call]
+    if rule_type == "CEL_FIELD":
+        from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
+
+        return CelFieldExecutor()  # type: ignore[no-untyped-call]
+    if rule_type == "JSONATA":
+        from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
+
+        return JsonataExecutor()  # type: ignore[no-untyped-call]
+    from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+
+    registry = RuleRegistry.get_global_instance()  # type: ignore[no-untyped-call]
+    return registry.get_executor(rule_type)
+
+
+Step = Callable[[Any, SerializationContext | None], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    rule: Rule
+    name: str
+    on_failure: str
+    on_success: str
+    condition: bool
+    step: Step
+
+
+class Rules:
+    """The rules of one registered schema for one subject and mode, ready to run."""
+
+    __slots__ = ("_steps", "write")
+
+    def __init__(self, steps: tuple[_Compiled, ...], *, write: bool) -> None:
+        self._steps = steps
+        self.write = write
+
+    def apply(self, datum: Any, ctx: SerializationContext | None = None) -> Any:
+        """``datum`` after every rule; raise :class:`RuleRefusal` if one refuses it."""
+        for compiled in self._steps:
+            try:
+                result = compiled.step(datum, ctx)
+            except RuleRefusal:
+                raise
+            except RuleFailure as err:
+                self._fail(compiled, str(err))
+                continue
+            except Exception as err:  # an executor's failure, whatever its type
+                self._fail(compiled, f"{type(err).__name__}: {err}")
+                continue
+            if compiled.condition:
+                if not result:
+                    self._fail(compiled, "the condition is false")
+                    continue
+            else:
+                if result is None:
+                    self._fail(compiled, "the transform gave no message")
+                    continue
+                datum = result
+            if compiled.on_success not in ("", "NONE"):
+                self._act(compiled, compiled.on_success, "the rule asks to refuse on success")
+        return datum
+
+    def _fail(self, compiled: _Compiled, reason: str) -> None:
+        self._act(compiled, compiled.on_failure or "ERROR", reason)
+
+    @staticmethod
+    def _act(compiled: _Compiled, action: str, reason: str) -> None:
+        if action == "NONE":
+            return
+        if action not in ("ERROR", "DLQ"):
+            reason = f'{reason}; its action "{action}" is not ERROR, NONE or DLQ'
+            action = "ERROR"
+        raise RuleRefusal(Failure(compiled.name, action, reason))
+
+
+def _action(value: str | None, rule: Rule, *, write: bool) -> str:
+    """The action ``value`` names for this direction (``"ERROR,NONE"``: write, read)."""
+    if not value:
+        return ""
+    mode = str(rule.mode) if rule.mode is not None else ""
+    if "," in value and mode in ("WRITEREAD", "UPDOWN"):
+        first, _, second = value.partition(",")
+        return (first if write else second).strip()
+    return value.strip()
+
+
+def compile_rules(
+    schema: Schema,
+    parsed: Any,
+    *,
+    subject: str,
+    write: bool,
+    runner: RuleRunner,
+    shape: Any = None,
+) -> Rules | None:
+    """The domain rules of ``schema`` (as registered) for messages of ``subject``, on
+    write or on read; None when none applies.
+
+    ``parsed`` is the fastavro form of ``schema``; ``shape``, that of the schema the
+    datums have when it is another (a reader's, resolved from this writer's): fields are
+    found in ``shape`` and their tags taken from ``schema``.
+    """
+    rule_set = schema.rule_set
+    if rule_set is None or not rule_set.domain_rules:
+        return None
+    if rule_set.enable_at not in _CLIENT_SIDE:
+        return None
+    mode = "WRITE" if write else "READ"
+    rules = list(rule_set.domain_rules)
+    order = range(len(rules)) if write else range(len(rules) - 1, -1, -1)
+    metadata = schema.metadata
+    properties = dict(metadata.properties.properties) if metadata and metadata.properties else {}
+    metadata_tags = dict(metadata.tags.tags) if metadata and metadata.tags else {}
+    own_tags = inline_tags(
+        parsed, parsed.get("__named_schemas", {}) if isinstance(parsed, dict) else {}
+    )
+
+    def tags_of(full_name: str) -> frozenset[str]:
+        found = set(own_tags.get(full_name, ()))
+        for pattern, tags in metadata_tags.items():
+            if wildcard_match(full_name, pattern):
+                found.update(tags)
+        return frozenset(found)
+
+    target = shape if shape is not None else parsed
+    named = target.get("__named_schemas", {}) if isinstance(target, dict) else {}
+    steps: list[_Compiled] = []
+    for index in order:
+        rule = rules[index]
+        rule_mode = str(rule.mode) if rule.mode is not None else ""
+        if rule.disabled or rule_mode not in (mode, "WRITEREAD"):
+            continue
+        if str(rule.kind) == "TRANSFORM" and _shadowed(rule, rules, index, write=write):
+            continue
+        params = {**properties, **(rule.params.params if rule.params else {})}
+        name = rule.name or f"rule {index}"
+        step = _step(
+            rule,
+            index,
+            rules,
+            schema,
+            params,
+            parsed,
+            target,
+            named,
+            tags_of,
+            subject,
+            write=write,
+            runner=runner,
+        )
+        if step is None:
+            continue
+        steps.append(
+            _Compiled(
+                rule,
+                name,
+                _action(rule.on_failure, rule, write=write),
+                _action(rule.on_success, rule, write=write),
+                str(rule.kind) == "CONDITION",
+                step,
+            )
+        )
+    return Rules(tuple(steps), write=write) if steps else None
+
+
+def _shadowed(rule: Rule, rules: list[Rule], index: int, *, write: bool) -> bool:
+    """Whether another transform of the same type, mode and tags runs in this one's stead:
+    an earlier one on write, a later one on read (confluent-kafka's order)."""
+    if not rule.tags:
+        return False
+    others = rules[:index] if write else rules[index + 1 :]
+    return any(
+        str(o.kind) == "TRANSFORM"
+        and o.mode == rule.mode
+        and o.type == rule.type
+        and o.tags == rule.tags
+        for o in others
+    )
+
+
+def _step(
+    rule: Rule,
+    index: int,
+    rules: list[Rule],
+    schema: Schema,
+    params: dict[str, str],
+    parsed: Any,
+    target: Any,
+    named: Mapping[str, Any],
+    tags_of: Callable[[str], frozenset[str]],
+    subject: str,
+    *,
+    write: bool,
+    runner: RuleRunner,
+) -> Step | None:
+    rule_type = (rule.type or "").upper()
+    if rule_type == "ENCRYPT":
+        walk = tagged_walk(target, named, tags_of, rule.tags or ())
+        if walk is None:
+            return None  # no field of the schema carries its tags
+        return _encrypt_step(walk, params, subject, write=write, runner=runner)
+    return _confluent_step(
+        rule,
+        index,
+        rules,
+        schema,
+        parsed,
+        target,
+        subject,
+        write=write,
+        runner=runner,
+        rule_type=rule_type,
+    )
+
+
+def _encrypt_step(
+    walk: Walk, params: Mapping[str, str], subject: str, *, write: bool, runner: RuleRunner
+) -> Step:
+    cipher: list[Any] = []  # made at the first message: a missing KEK is that message's failure
+
+    def step(datum: Any, _ctx: SerializationContext | None) -> Any:
+        if not cipher:
+            cipher.append(runner.key_ring().cipher(params, subject, write=write))
+        transform: Callable[[Leaf, Any], Any] = cipher[0].encrypt if write else cipher[0].decrypt
+        return walk(datum, transform)
+
+    return step
+
+
+def _confluent_step(
+    rule: Rule,
+    index: int,
+    rules: list[Rule],
+    schema: Schema,
+    parsed: Any,
+    target: Any,
+    subject: str,
+    *,
+    write: bool,
+    runner: RuleRunner,
+    rule_type: str,
+) -> Step:
+    from confluent_kafka.schema_registry.common.avro import get_inline_tags, transform
+    from confluent_kafka.schema_registry.common.schema_registry_client import (
+        RuleMode as ConfluentMode,
+    )
+    from confluent_kafka.schema_registry.serde import RuleContext, RuleError
+
+    expanded = _expanded(target)
+    tags = get_inline_tags(parsed)
+    mode = ConfluentMode.WRITE if write else ConfluentMode.READ
+    default_ctx = SerializationContext(subject.removesuffix("-value"), MessageField.VALUE)
+
+    def field_transformer(ctx: Any, field_transform: Any, message: Any) -> Any:
+        return transform(ctx, expanded, message, field_transform)
+
+    def step(datum: Any, ctx: SerializationContext | None) -> Any:
+        executor = runner.executor(rule_type)
+        if executor is None:
+            raise RuleError(f'no executor for rule type "{rule.type}"')
+        context = RuleContext(
+            schema.rule_set.enable_at if schema.rule_set else None,
+            ctx or default_ctx,
+            None,
+            schema,
+            subject,
+            mode,
+            rule,
+            index,
+            rules,
+            tags,
+            field_transformer,
+            None,
+            datum,
+        )
+        return executor.transform(context, datum)
+
+    return step
+
+
+def _expanded(parsed: Any) -> Any:
+    from fastavro.schema import expand_schema
+
+    return expand_schema(parsed)

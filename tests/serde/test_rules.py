@@ -1,0 +1,314 @@
+"""Data Contract rules in the typed serdes: ENCRYPT rules on tagged fields, CEL conditions,
+the writer's version in metadata.schema_version, each byte-for-byte interoperable with
+confluent-kafka's serdes and rule executors, through the local registry over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.common.schema_registry_client import (
+    Metadata,
+    MetadataTags,
+    Rule,
+    RuleKind,
+    RuleMode,
+    RuleParams,
+    RuleSet,
+)
+from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
+from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import (
+    Clock,
+    FieldEncryptionExecutor,
+)
+from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.serialization import SerializationError as TheirError
+from fastavro import parse_schema, schemaless_reader
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from somacontracts import models
+from somacontracts.errors import (
+    DeserializationError,
+    ReadRuleError,
+    SerializationError,
+    WriteRuleError,
+)
+from somacontracts.serde import ContractDeserializer, ContractSerializer
+from somacontracts.serde.rules import RuleOptions
+from somacontracts.server import LocalRegistry
+from tests.server.conftest import raw
+
+Event = models.ConversationEventV1
+TOPIC = "conversation.inbound"
+SUBJECT = f"{TOPIC}-value"
+CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
+SECRET = {"secret": "local-kms-secret-1"}
+KEKS = "/dek-registry/v1/keks"
+
+
+def encrypt_rule(*, expiry_days: int | None = None, on_failure: str = "ERROR,NONE") -> Rule:
+    params = {
+        "encrypt.kek.name": "conversations",
+        "encrypt.kms.type": "local-kms",
+        "encrypt.kms.key.id": "key-1",
+    }
+    if expiry_days is not None:
+        params["encrypt.dek.expiry.days"] = str(expiry_days)
+    return Rule(
+        "encryptPII",
+        None,
+        RuleKind.TRANSFORM,
+        RuleMode.WRITEREAD,
+        "ENCRYPT",
+        ["PII"],
+        RuleParams(params),
+        None,
+        None,
+        on_failure,
+        False,
+    )
+
+
+def cel_rule(expr: str, *, on_failure: str = "ERROR", mode: RuleMode = RuleMode.WRITE) -> Rule:
+    return Rule(
+        "tenantSet",
+        None,
+        RuleKind.CONDITION,
+        mode,
+        "CEL",
+        None,
+        None,
+        expr,
+        None,
+        on_failure,
+        False,
+    )
+
+
+PII = Metadata(MetadataTags({"somastack.contracts.ConversationEvent.content": ["PII"]}), None, None)
+
+
+def register(url: str, *rules: Rule, metadata: Metadata | None = PII) -> int:
+    with SchemaRegistryClient({"url": url}) as client:
+        text = json.dumps(Event.SCHEMA)
+        schema = Schema(text, "AVRO", [], metadata, RuleSet(None, list(rules)))
+        return client.register_schema(SUBJECT, schema)
+
+
+def event(content: str | None = "my card number is 4111 1111 1111 1111", **changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        "event_id": uuid.uuid4(),
+        "conversation_id": "c-1",
+        "tenant_id": "t-1",
+        "sequence": 0,
+        "type": models.ConversationEventType.message,
+        "role": models.ConversationRole.user,
+        "content": content,
+        "metadata": models.ConversationEventMetadata(
+            source="gateway", timestamp=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+        ),
+    }
+    fields.update(changes)
+    return Event(**fields)
+
+
+@pytest.fixture
+def registry() -> Iterator[LocalRegistry]:
+    with LocalRegistry() as started:
+        yield started
+
+
+@contextlib.contextmanager
+def ours(url: str, options: RuleOptions | None = None) -> Iterator[tuple[Any, Any]]:
+    options = options or RuleOptions(kms=SECRET)
+    with (
+        ContractSerializer(Event, url, subject=SUBJECT, rules=options) as write,
+        ContractDeserializer(Event, url, subjects=[SUBJECT], rules=options) as read,
+    ):
+        yield write, read
+
+
+class FixedClock(Clock):
+    def __init__(self) -> None:
+        self.millis = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+    def now(self) -> int:
+        return self.millis
+
+
+@contextlib.contextmanager
+def theirs(url: str, clock: Clock | None = None) -> Iterator[tuple[Any, Any]]:
+    """confluent-kafka's serdes with its own executors, reading and writing the latest
+    version of the subject (the only way its serializer runs a version's rules)."""
+    executor = FieldEncryptionExecutor(clock or Clock())
+    rules = RuleRegistry()  # type: ignore[no-untyped-call]
+    rules.register_executor(executor)
+    rules.register_executor(CelExecutor())  # type: ignore[no-untyped-call]
+    conf = {"auto.register.schemas": False, "use.latest.version": True}
+    with SchemaRegistryClient({"url": url}) as client:
+        try:
+            yield (
+                AvroSerializer(client, None, conf=conf, rule_conf=SECRET, rule_registry=rules),
+                AvroDeserializer(client, rule_conf=SECRET, rule_registry=rules),
+            )
+        finally:
+            executor.close()  # type: ignore[no-untyped-call]
+
+
+def test_a_tagged_field_is_encrypted_and_reads_back(registry: LocalRegistry) -> None:
+    register(registry.url, encrypt_rule())
+    sent = event()
+    with ours(registry.url) as (write, read):
+        data = write(sent, CONTEXT)
+        assert b"4111" not in data
+        assert read(data, CONTEXT) == sent
+        assert read(write(event(content=None), CONTEXT), CONTEXT).content is None
+
+
+def test_confluent_reads_ours_and_we_read_confluent_s(registry: LocalRegistry) -> None:
+    register(registry.url, encrypt_rule())
+    sent = event()
+    with ours(registry.url) as (write, read), theirs(registry.url) as (their_write, their_read):
+        datum = their_read(write(sent, CONTEXT), CONTEXT)
+        assert datum["content"] == sent.content
+        data = their_write(sent.to_avro(), CONTEXT)
+        assert b"4111" not in data
+        assert read(data, CONTEXT) == sent
+
+
+def test_rotated_keys_interoperate_and_old_messages_stay_readable(registry: LocalRegistry) -> None:
+    register(registry.url, encrypt_rule(expiry_days=1))
+    now = [dt.datetime.now(dt.UTC).timestamp()]
+    options = RuleOptions(kms=SECRET, clock=lambda: now[0])
+    with ours(registry.url, options) as (write, read):
+        old = write(event(content="before"), CONTEXT)
+        now[0] += 2 * 86_400  # the newest DEK expired: the next write makes a new version
+        new = write(event(content="after"), CONTEXT)
+        assert old[5:] != new[5:]
+        assert read(old, CONTEXT).content == "before"
+        assert read(new, CONTEXT).content == "after"
+    versions = _get(registry.url, f"{KEKS}/conversations/deks/{SUBJECT}/versions")
+    assert versions == [1, 2]
+    with theirs(registry.url) as (_, their_read):
+        assert their_read(old, CONTEXT)["content"] == "before"
+        assert their_read(new, CONTEXT)["content"] == "after"
+    # the version is the 4 bytes after a zero byte, before the ciphertext
+    sealed = _content_ciphertext(new)
+    assert sealed[0] == 0
+    assert int.from_bytes(sealed[1:5], "big") == 2
+
+
+def test_a_reader_without_the_key_follows_on_failure(registry: LocalRegistry) -> None:
+    register(registry.url, encrypt_rule(on_failure="ERROR,NONE"))
+    with ours(registry.url) as (write, _):
+        data = write(event(), CONTEXT)
+    wrong = RuleOptions(kms={"secret": "another secret"})
+    with ContractDeserializer(Event, registry.url, subjects=[SUBJECT], rules=wrong) as read:
+        kept = read(data, CONTEXT)  # NONE on read: the field stays encrypted
+        assert kept.content != event().content
+        assert base64.b64decode(kept.content)  # the ciphertext, as base64 text
+    register(registry.url, encrypt_rule(on_failure="ERROR,ERROR"))
+    with ours(registry.url) as (write, _):
+        data = write(event(), CONTEXT)
+    with (
+        ContractDeserializer(Event, registry.url, subjects=[SUBJECT], rules=wrong) as read,
+        pytest.raises(ReadRuleError, match=r'rule "encryptPII" failed: .*cannot unwrap'),
+    ):
+        read(data, CONTEXT)
+
+
+def test_a_missing_kek_refuses_on_write_without_params_to_make_it(
+    registry: LocalRegistry,
+) -> None:
+    rule = encrypt_rule()
+    assert rule.params is not None
+    del rule.params.params["encrypt.kms.key.id"]
+    register(registry.url, rule)
+    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError, match="lacks"):
+        write(event(), CONTEXT)
+
+
+def test_a_cel_condition_refuses_on_write_as_confluent_s_does(registry: LocalRegistry) -> None:
+    register(registry.url, cel_rule('message.tenant_id != ""'))
+    with ours(registry.url) as (write, read):
+        assert read(write(event(), CONTEXT), CONTEXT).tenant_id == "t-1"
+        with pytest.raises(WriteRuleError, match='rule "tenantSet" failed: the condition') as err:
+            write(event(tenant_id=""), CONTEXT)
+        assert not err.value.dead_letter
+        assert isinstance(err.value, SerializationError)
+    with theirs(registry.url) as (their_write, _):
+        assert their_write(event().to_avro(), CONTEXT)
+        with pytest.raises(TheirError):
+            their_write(event(tenant_id="").to_avro(), CONTEXT)
+
+
+def test_a_cel_condition_on_read_refuses_what_was_written(registry: LocalRegistry) -> None:
+    register(registry.url, cel_rule('message.tenant_id != ""', mode=RuleMode.READ))
+    with ours(registry.url) as (write, read):
+        data = write(event(tenant_id=""), CONTEXT)  # a READ rule does not run on write
+        with pytest.raises(ReadRuleError, match="tenantSet") as err:
+            read(data, CONTEXT)
+        assert isinstance(err.value, DeserializationError)
+
+
+def test_dlq_on_failure_marks_the_error_for_the_dead_letter_topic(
+    registry: LocalRegistry,
+) -> None:
+    register(registry.url, cel_rule("size(message.conversation_id) > 3", on_failure="DLQ"))
+    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError) as err:
+        write(event(), CONTEXT)
+    assert err.value.dead_letter
+
+
+def test_the_writer_s_version_must_agree_with_metadata_schema_version(
+    registry: LocalRegistry,
+) -> None:
+    register(registry.url, metadata=None)
+    with ours(registry.url) as (write, read):
+        data = bytearray(write(event(), CONTEXT))
+    # metadata.schema_version is the first field of metadata: find the zig-zag 1 (0x02)
+    # after the data field ("{}": 0x04 '{' '}') and make it 2 (0x04)
+    at = data.index(b"\x04{}\x02") + 3
+    data[at] = 0x04
+    with (
+        ContractDeserializer(Event, registry.url, subjects=[SUBJECT]) as read,
+        pytest.raises(DeserializationError, match=r"schema_version is 2, but .* version 1"),
+    ):
+        read(bytes(data), CONTEXT)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(content=st.text(min_size=3, max_size=300))
+def test_no_plaintext_reaches_the_bytes(registry: LocalRegistry, content: str) -> None:
+    with SchemaRegistryClient({"url": registry.url}) as client:
+        if not client.get_subjects():
+            register(registry.url, encrypt_rule())
+    with ours(registry.url) as (write, read):
+        data = write(event(content=content), CONTEXT)
+        assert content.encode() not in data
+        assert read(data, CONTEXT).content == content
+
+
+def _get(url: str, path: str) -> Any:
+    return raw(url, "GET", path)[1]
+
+
+def _content_ciphertext(data: bytes) -> bytes:
+    stream = io.BytesIO(data[5:])
+    datum = schemaless_reader(stream, parse_schema(Event.SCHEMA), None)
+    return base64.b64decode(datum["content"])
