@@ -21,13 +21,16 @@ from somacontracts.errors import (
     DeserializationError,
     IncompatibleWriterError,
     MessageError,
+    ReadRuleError,
     RegistryError,
     RegistryUnavailableError,
+    RuleError,
     SchemaError,
     SchemaLoadError,
     SchemaNotFoundError,
     SerializationError,
     UnknownContractError,
+    WriteRuleError,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
         ToolResultStatus,
     )
     from somacontracts.schemas import ContractSchemas, SchemaVersion, bundled
-    from somacontracts.serde import ContractDeserializer, ContractSerializer
+    from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
     from somacontracts.settings import Settings, load_settings
 
 __all__ = [
@@ -73,8 +76,11 @@ __all__ = [
     "DeserializationError",
     "IncompatibleWriterError",
     "MessageError",
+    "ReadRuleError",
     "RegistryError",
     "RegistryUnavailableError",
+    "RuleError",
+    "RuleOptions",
     "SchemaError",
     "SchemaLoadError",
     "SchemaNotFoundError",
@@ -92,6 +98,7 @@ __all__ = [
     "ToolResultStatus",
     "Topic",
     "UnknownContractError",
+    "WriteRuleError",
     "bundled",
     "load_settings",
 ]
@@ -120,7 +127,7 @@ _HOMES: dict[str, str] = {
     "CompatibilityLevel": "compat.levels",
     **dict.fromkeys(_MODELS, "models"),
     **dict.fromkeys(("ContractSchemas", "SchemaVersion", "bundled"), "schemas"),
-    **dict.fromkeys(("ContractDeserializer", "ContractSerializer"), "serde"),
+    **dict.fromkeys(("ContractDeserializer", "ContractSerializer", "RuleOptions"), "serde"),
     **dict.fromkeys(("Settings", "load_settings"), "settings"),
 }
 

@@ -48,8 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_serde import rates
 
 from somacontracts import models
-from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.serde.rules import RuleOptions
+from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
 from somacontracts.server import LocalRegistry
 
 Event = models.ConversationEventV1

@@ -31,7 +31,7 @@ from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.routing import topic_for
 from somacontracts.kafka.topics import dlq_name
-from somacontracts.serde import ContractDeserializer, ContractModel
+from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
 from somacontracts.settings import Settings, load_settings
 
 __all__ = ["BATCH_SIZE", "ContractConsumer", "Handler", "Received", "RunStats"]
@@ -114,7 +114,8 @@ class ContractConsumer(Generic[M]):
     With ``partitions`` the consumer reads them by manual assignment (no group
     rebalance) from the group's committed offsets, else from the earliest offset; without,
     it subscribes with ``group_id`` (default ``TOOL_EXECUTOR_GROUP``). ``config`` adds
-    librdkafka settings. ``max_attempts`` counts handler calls per message before it
+    librdkafka settings; ``rules`` configures the Data Contract rules of the schemas read
+    (the KMS of encrypted fields). ``max_attempts`` counts handler calls per message before it
     goes to the dead-letter topic.
     """
 
@@ -131,6 +132,7 @@ class ContractConsumer(Generic[M]):
         max_attempts: int = 3,
         retry_backoff: float = 0.0,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        rules: RuleOptions | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
@@ -139,7 +141,7 @@ class ContractConsumer(Generic[M]):
         self.retry_backoff = retry_backoff
         self._settings = resolved
         self._contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
-        self._deserializer = ContractDeserializer(model, registry)
+        self._deserializer = ContractDeserializer(model, registry, rules=rules)
         self._dlq: Producer | None = None
         self._consumer = Consumer(
             {

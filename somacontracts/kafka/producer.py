@@ -30,7 +30,7 @@ from somacontracts.catalog import contract
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.routing import contract_name, topic_for
-from somacontracts.serde import ContractModel, ContractSerializer
+from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
 from somacontracts.settings import Settings, load_settings
 from somacontracts.wording import count
 
@@ -95,7 +95,8 @@ class ContractProducer(Generic[M]):
     ``registry`` is a ``SchemaRegistryClient`` or its URL; ``subject`` overrides the
     registry subject (default ``<topic>-value``); ``key_field`` overrides the contract's
     dotted key path (``task_id`` for compacted audit topics); ``config`` adds librdkafka
-    settings. Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
+    settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
+    of encrypted fields). Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
     cluster gives no metadata within ``connect_timeout`` seconds.
     """
 
@@ -110,6 +111,7 @@ class ContractProducer(Generic[M]):
         key_field: str | None = None,
         config: Mapping[str, Any] | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        rules: RuleOptions | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
@@ -121,7 +123,7 @@ class ContractProducer(Generic[M]):
         self._failures: list[DeliveryError] = []
         self._record_failure = _failure_recorder(self._failures, self.topic)
         self._serializer = ContractSerializer(
-            model, registry, subject=subject or f"{self.topic}-value"
+            model, registry, subject=subject or f"{self.topic}-value", rules=rules
         )
         self._producer = Producer({**resolved.producer_config(), **(config or {})})
         self._produce = self._producer.produce

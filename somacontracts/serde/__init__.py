@@ -21,6 +21,12 @@ level promises. Bytes cut short, bytes left after the record and every other dam
 are a :class:`~somacontracts.errors.DeserializationError`: it raises only
 :class:`~somacontracts.errors.ContractError` subclasses, whatever the input.
 
+Both run the Data Contract rules registered with the writer's schema version
+(:mod:`somacontracts.serde.rules`): fields tagged ``PII`` are encrypted by ENCRYPT rules
+with the bytes of confluent-kafka's field encryption, CEL conditions refuse what they
+refuse there. :class:`RuleOptions` configures them (the KMS). Schemas without rules pay
+nothing: the rule engine is imported at the first schema that has some.
+
 Both verify at construction (or :meth:`~ContractSerializer.warm_up`) that the registry
 holds the model's exact schema under its subject, so a service learns at start-up,
 not at its first message.
@@ -28,6 +34,7 @@ not at its first message.
 
 from somacontracts.serde.deserializer import ContractDeserializer
 from somacontracts.serde.model import ContractModel
+from somacontracts.serde.options import RuleOptions
 from somacontracts.serde.serializer import ContractSerializer
 
-__all__ = ["ContractDeserializer", "ContractModel", "ContractSerializer"]
+__all__ = ["ContractDeserializer", "ContractModel", "ContractSerializer", "RuleOptions"]

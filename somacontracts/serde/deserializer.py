@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from confluent_kafka.schema_registry import Schema
 
     from somacontracts.schema import Node
-    from somacontracts.serde.rules import RuleOptions, Rules
+    from somacontracts.serde.options import RuleOptions
+    from somacontracts.serde.rules import Rules
 
 __all__ = ["ContractDeserializer"]
 

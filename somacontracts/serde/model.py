@@ -22,7 +22,8 @@ from somacontracts.errors import RegistryError, SchemaNotFoundError
 from somacontracts.registry_client import call, connect, url_of
 
 if TYPE_CHECKING:
-    from somacontracts.serde.rules import RuleOptions, RuleRunner, Rules
+    from somacontracts.serde.options import RuleOptions
+    from somacontracts.serde.rules import RuleRunner, Rules
 
 __all__ = [
     "HEADER",
@@ -120,7 +121,8 @@ class RegistryUser:
         """
         if schema.rule_set is None or not schema.rule_set.domain_rules:
             return None
-        from somacontracts.serde.rules import RuleOptions, RuleRunner, compile_rules
+        from somacontracts.serde.options import RuleOptions
+        from somacontracts.serde.rules import RuleRunner, compile_rules
 
         if self._runner is None:
             config = self._client.config()  # type: ignore[no-untyped-call]

@@ -28,15 +28,15 @@ a serde keeps, and is None when nothing is to be done.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka.schema_registry import Schema
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk, wildcard_match
+from somacontracts.serde.options import RuleOptions
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry.common.schema_registry_client import Rule
@@ -54,19 +54,6 @@ __all__ = [
 ]
 
 _CLIENT_SIDE = {None, "ALL", "CLIENT"}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleOptions:
-    """How a serde runs the Data Contract rules of the schemas it meets.
-
-    ``kms`` is the configuration handed to the KMS drivers of ENCRYPT rules:
-    ``{"secret": ...}`` for ``local-kms`` (else ``LOCAL_SECRET`` is read), credentials for
-    a cloud KMS. ``clock`` gives the time in seconds, against which data keys expire.
-    """
-
-    kms: Mapping[str, str] = field(default_factory=dict)
-    clock: Callable[[], float] = time.time
 
 
 @dataclass(frozen=True, slots=True)

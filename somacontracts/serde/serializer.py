@@ -16,7 +16,8 @@ from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_sche
 from somacontracts.serde.values import value_problem
 
 if TYPE_CHECKING:
-    from somacontracts.serde.rules import RuleOptions, Rules
+    from somacontracts.serde.options import RuleOptions
+    from somacontracts.serde.rules import Rules
 
 __all__ = ["ContractSerializer"]
 

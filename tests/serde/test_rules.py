@@ -8,22 +8,14 @@ import base64
 import contextlib
 import datetime as dt
 import io
-import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.common.schema_registry_client import (
-    Metadata,
-    MetadataTags,
-    Rule,
-    RuleKind,
     RuleMode,
-    RuleParams,
-    RuleSet,
 )
 from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
@@ -37,90 +29,22 @@ from fastavro import parse_schema, schemaless_reader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from somacontracts import models
 from somacontracts.errors import (
     DeserializationError,
     ReadRuleError,
     SerializationError,
     WriteRuleError,
 )
-from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.serde.rules import RuleOptions
+from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
 from somacontracts.server import LocalRegistry
+from tests.datacontracts import Event, cel_rule, encrypt_rule, event, register
 from tests.server.conftest import raw
 
-Event = models.ConversationEventV1
 TOPIC = "conversation.inbound"
 SUBJECT = f"{TOPIC}-value"
 CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
 SECRET = {"secret": "local-kms-secret-1"}
 KEKS = "/dek-registry/v1/keks"
-
-
-def encrypt_rule(*, expiry_days: int | None = None, on_failure: str = "ERROR,NONE") -> Rule:
-    params = {
-        "encrypt.kek.name": "conversations",
-        "encrypt.kms.type": "local-kms",
-        "encrypt.kms.key.id": "key-1",
-    }
-    if expiry_days is not None:
-        params["encrypt.dek.expiry.days"] = str(expiry_days)
-    return Rule(
-        "encryptPII",
-        None,
-        RuleKind.TRANSFORM,
-        RuleMode.WRITEREAD,
-        "ENCRYPT",
-        ["PII"],
-        RuleParams(params),
-        None,
-        None,
-        on_failure,
-        False,
-    )
-
-
-def cel_rule(expr: str, *, on_failure: str = "ERROR", mode: RuleMode = RuleMode.WRITE) -> Rule:
-    return Rule(
-        "tenantSet",
-        None,
-        RuleKind.CONDITION,
-        mode,
-        "CEL",
-        None,
-        None,
-        expr,
-        None,
-        on_failure,
-        False,
-    )
-
-
-PII = Metadata(MetadataTags({"somastack.contracts.ConversationEvent.content": ["PII"]}), None, None)
-
-
-def register(url: str, *rules: Rule, metadata: Metadata | None = PII) -> int:
-    with SchemaRegistryClient({"url": url}) as client:
-        text = json.dumps(Event.SCHEMA)
-        schema = Schema(text, "AVRO", [], metadata, RuleSet(None, list(rules)))
-        return client.register_schema(SUBJECT, schema)
-
-
-def event(content: str | None = "my card number is 4111 1111 1111 1111", **changes: Any) -> Any:
-    fields: dict[str, Any] = {
-        "event_id": uuid.uuid4(),
-        "conversation_id": "c-1",
-        "tenant_id": "t-1",
-        "sequence": 0,
-        "type": models.ConversationEventType.message,
-        "role": models.ConversationRole.user,
-        "content": content,
-        "metadata": models.ConversationEventMetadata(
-            source="gateway", timestamp=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-        ),
-    }
-    fields.update(changes)
-    return Event(**fields)
 
 
 @pytest.fixture
@@ -167,7 +91,7 @@ def theirs(url: str, clock: Clock | None = None) -> Iterator[tuple[Any, Any]]:
 
 
 def test_a_tagged_field_is_encrypted_and_reads_back(registry: LocalRegistry) -> None:
-    register(registry.url, encrypt_rule())
+    register(registry.url, SUBJECT, encrypt_rule())
     sent = event()
     with ours(registry.url) as (write, read):
         data = write(sent, CONTEXT)
@@ -177,7 +101,7 @@ def test_a_tagged_field_is_encrypted_and_reads_back(registry: LocalRegistry) -> 
 
 
 def test_confluent_reads_ours_and_we_read_confluent_s(registry: LocalRegistry) -> None:
-    register(registry.url, encrypt_rule())
+    register(registry.url, SUBJECT, encrypt_rule())
     sent = event()
     with ours(registry.url) as (write, read), theirs(registry.url) as (their_write, their_read):
         datum = their_read(write(sent, CONTEXT), CONTEXT)
@@ -188,7 +112,7 @@ def test_confluent_reads_ours_and_we_read_confluent_s(registry: LocalRegistry) -
 
 
 def test_rotated_keys_interoperate_and_old_messages_stay_readable(registry: LocalRegistry) -> None:
-    register(registry.url, encrypt_rule(expiry_days=1))
+    register(registry.url, SUBJECT, encrypt_rule(expiry_days=1))
     now = [dt.datetime.now(dt.UTC).timestamp()]
     options = RuleOptions(kms=SECRET, clock=lambda: now[0])
     with ours(registry.url, options) as (write, read):
@@ -210,15 +134,15 @@ def test_rotated_keys_interoperate_and_old_messages_stay_readable(registry: Loca
 
 
 def test_a_reader_without_the_key_follows_on_failure(registry: LocalRegistry) -> None:
-    register(registry.url, encrypt_rule(on_failure="ERROR,NONE"))
+    register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR,NONE"))
     with ours(registry.url) as (write, _):
         data = write(event(), CONTEXT)
     wrong = RuleOptions(kms={"secret": "another secret"})
     with ContractDeserializer(Event, registry.url, subjects=[SUBJECT], rules=wrong) as read:
-        kept = read(data, CONTEXT)  # NONE on read: the field stays encrypted
+        kept: Any = read(data, CONTEXT)  # NONE on read: the field stays encrypted
         assert kept.content != event().content
         assert base64.b64decode(kept.content)  # the ciphertext, as base64 text
-    register(registry.url, encrypt_rule(on_failure="ERROR,ERROR"))
+    register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR,ERROR"))
     with ours(registry.url) as (write, _):
         data = write(event(), CONTEXT)
     with (
@@ -234,13 +158,13 @@ def test_a_missing_kek_refuses_on_write_without_params_to_make_it(
     rule = encrypt_rule()
     assert rule.params is not None
     del rule.params.params["encrypt.kms.key.id"]
-    register(registry.url, rule)
+    register(registry.url, SUBJECT, rule)
     with ours(registry.url) as (write, _), pytest.raises(WriteRuleError, match="lacks"):
         write(event(), CONTEXT)
 
 
 def test_a_cel_condition_refuses_on_write_as_confluent_s_does(registry: LocalRegistry) -> None:
-    register(registry.url, cel_rule('message.tenant_id != ""'))
+    register(registry.url, SUBJECT, cel_rule('message.tenant_id != ""'))
     with ours(registry.url) as (write, read):
         assert read(write(event(), CONTEXT), CONTEXT).tenant_id == "t-1"
         with pytest.raises(WriteRuleError, match='rule "tenantSet" failed: the condition') as err:
@@ -254,7 +178,7 @@ def test_a_cel_condition_refuses_on_write_as_confluent_s_does(registry: LocalReg
 
 
 def test_a_cel_condition_on_read_refuses_what_was_written(registry: LocalRegistry) -> None:
-    register(registry.url, cel_rule('message.tenant_id != ""', mode=RuleMode.READ))
+    register(registry.url, SUBJECT, cel_rule('message.tenant_id != ""', mode=RuleMode.READ))
     with ours(registry.url) as (write, read):
         data = write(event(tenant_id=""), CONTEXT)  # a READ rule does not run on write
         with pytest.raises(ReadRuleError, match="tenantSet") as err:
@@ -265,7 +189,7 @@ def test_a_cel_condition_on_read_refuses_what_was_written(registry: LocalRegistr
 def test_dlq_on_failure_marks_the_error_for_the_dead_letter_topic(
     registry: LocalRegistry,
 ) -> None:
-    register(registry.url, cel_rule("size(message.conversation_id) > 3", on_failure="DLQ"))
+    register(registry.url, SUBJECT, cel_rule("size(message.conversation_id) > 3", on_failure="DLQ"))
     with ours(registry.url) as (write, _), pytest.raises(WriteRuleError) as err:
         write(event(), CONTEXT)
     assert err.value.dead_letter
@@ -274,7 +198,7 @@ def test_dlq_on_failure_marks_the_error_for_the_dead_letter_topic(
 def test_the_writer_s_version_must_agree_with_metadata_schema_version(
     registry: LocalRegistry,
 ) -> None:
-    register(registry.url, metadata=None)
+    register(registry.url, SUBJECT, metadata=None)
     with ours(registry.url) as (write, read):
         data = bytearray(write(event(), CONTEXT))
     # metadata.schema_version is the first field of metadata: find the zig-zag 1 (0x02)
@@ -297,7 +221,7 @@ def test_the_writer_s_version_must_agree_with_metadata_schema_version(
 def test_no_plaintext_reaches_the_bytes(registry: LocalRegistry, content: str) -> None:
     with SchemaRegistryClient({"url": registry.url}) as client:
         if not client.get_subjects():
-            register(registry.url, encrypt_rule())
+            register(registry.url, SUBJECT, encrypt_rule())
     with ours(registry.url) as (write, read):
         data = write(event(content=content), CONTEXT)
         assert content.encode() not in data
@@ -310,5 +234,5 @@ def _get(url: str, path: str) -> Any:
 
 def _content_ciphertext(data: bytes) -> bytes:
     stream = io.BytesIO(data[5:])
-    datum = schemaless_reader(stream, parse_schema(Event.SCHEMA), None)
+    datum: Any = schemaless_reader(stream, parse_schema(Event.SCHEMA), None)
     return base64.b64decode(datum["content"])
