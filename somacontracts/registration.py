@@ -26,7 +26,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import Metadata, RuleSet
 
 from somacontracts.compat.levels import CompatibilityLevel
-from somacontracts.errors import InvalidSchemaError, RegistryError
+from somacontracts.errors import ConfigurationError, InvalidSchemaError, RegistryError
 from somacontracts.registry_client import call, url_of
 from somacontracts.schema import registry_text
 from somacontracts.schema.datacontract import contract_key
@@ -37,6 +37,8 @@ __all__ = [
     "SubjectPlan",
     "SubjectState",
     "apply_plan",
+    "create_keks",
+    "kek_names",
     "plan_subject",
     "register_tree",
     "schema_of",
@@ -270,3 +272,56 @@ def register_tree(
     for plan in plans:
         apply_plan(client, plan)
     return plans
+
+
+def kek_names(tree: Mapping[str, ContractSchemas]) -> list[str]:
+    """The KEKs the ENCRYPT rules of every contract version name (``encrypt.kek.name``,
+    in the rule's params or the version's metadata properties), sorted."""
+    names: set[str] = set()
+    for contract in tree.values():
+        for version in contract.versions:
+            properties = (version.metadata or {}).get("properties", {})
+            for rule in (version.rule_set or {}).get("domainRules", []):
+                if rule.get("type") == "ENCRYPT":
+                    name = (rule.get("params") or {}).get("encrypt.kek.name") or properties.get(
+                        "encrypt.kek.name"
+                    )
+                    if name:
+                        names.add(name)
+    return sorted(names)
+
+
+def create_keks(client: SchemaRegistryClient, names: Sequence[str], kms: str) -> list[str]:
+    """Register each KEK of ``names`` the registry's DEK registry lacks, wrapped by the KMS
+    key ``kms`` (``local-kms://somastack``, ``aws-kms://arn:...``); return those created.
+
+    An existing KEK is left as it is, whatever its KMS: keys are never replaced here.
+    """
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+    from confluent_kafka.schema_registry.rules.encryption.dek_registry.dek_registry_client import (
+        DekRegistryClient,
+    )
+
+    kms_type, separator, key_id = kms.partition("://")
+    if not separator or not kms_type or not key_id:
+        raise ConfigurationError(
+            "--create-keks", f"{kms!r} is not a KMS key URL such as local-kms://somastack"
+        )
+    created = []
+    deks = DekRegistryClient(client.config())  # type: ignore[no-untyped-call]
+    try:
+        for name in names:
+            try:
+                deks.get_kek(name)
+                continue
+            except SchemaRegistryError as err:
+                if err.http_status_code != 404:
+                    raise RegistryError(url_of(client), f'cannot read KEK "{name}": {err}') from err
+            try:
+                deks.register_kek(name, kms_type, key_id, False)
+            except SchemaRegistryError as err:
+                raise RegistryError(url_of(client), f'cannot create KEK "{name}": {err}') from err
+            created.append(name)
+    finally:
+        deks.__exit__()  # type: ignore[no-untyped-call]
+    return created

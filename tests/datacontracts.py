@@ -75,10 +75,10 @@ def event(content: str | None = "my card number is 4111 1111 1111 1111", **chang
         "conversation_id": "c-1",
         "tenant_id": "t-1",
         "sequence": 0,
-        "type": models.ConversationEventType.message,
-        "role": models.ConversationRole.user,
+        "type": models.ConversationEventTypeV1.message,
+        "role": models.ConversationRoleV1.user,
         "content": content,
-        "metadata": models.ConversationEventMetadata(
+        "metadata": models.ConversationEventMetadataV1(
             source="gateway", timestamp=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
         ),
     }

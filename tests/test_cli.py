@@ -17,7 +17,7 @@ from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
 def test_validate_bundled_contracts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "5 contracts, 5 versions: all valid" in out
+    assert "5 contracts, 6 versions: all valid" in out
     assert "ok  ToolInvocation v1  sha256:" in out
 
 

@@ -29,8 +29,6 @@ from typing import Any
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.common.schema_registry_client import (
-    Metadata,
-    MetadataTags,
     Rule,
     RuleKind,
     RuleMode,
@@ -51,7 +49,7 @@ from somacontracts import models
 from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
 from somacontracts.server import LocalRegistry
 
-Event = models.ConversationEventV1
+Event = models.ConversationEventV2
 SECRET = {"secret": "bench-local-kms-secret"}
 ENCRYPT = Rule(
     "encryptPII",
@@ -72,7 +70,6 @@ ENCRYPT = Rule(
     None,
     False,
 )
-PII = Metadata(MetadataTags({"somastack.contracts.ConversationEvent.content": ["PII"]}), None, None)
 
 
 def sample() -> Any:
@@ -82,8 +79,8 @@ def sample() -> Any:
         conversation_id="conv-7c0a4b1e",
         tenant_id="tenant-0042",
         sequence=12,
-        type=models.ConversationEventType.message,
-        role=models.ConversationRole.user,
+        type=models.ConversationEventTypeV2.message,
+        role=models.ConversationRoleV2.user,
         persona="agent0",
         user_id="user-8812",
         content=(
@@ -91,7 +88,7 @@ def sample() -> Any:
             "tickets to the address I gave you last week. My card ends in 4242."
         ),
         data={"attachments": [], "locale": "en-GB"},
-        metadata=models.ConversationEventMetadata(
+        metadata=models.ConversationEventMetadataV2(
             source="gateway", timestamp=dt.datetime.now(dt.UTC), correlation_id="req-51"
         ),
     )
@@ -104,7 +101,7 @@ def run(seconds: float, as_json: bool) -> None:
     text = json.dumps(Event.SCHEMA)
     with LocalRegistry() as registry, SchemaRegistryClient({"url": registry.url}) as client:
         client.register_schema(
-            "encrypted-value", Schema(text, "AVRO", [], PII, RuleSet(None, [ENCRYPT]))
+            "encrypted-value", Schema(text, "AVRO", [], None, RuleSet(None, [ENCRYPT]))
         )
         client.register_schema("plain-value", Schema(text, "AVRO"))
         encrypted = SerializationContext("encrypted", MessageField.VALUE)

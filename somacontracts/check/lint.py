@@ -26,6 +26,7 @@ from somacontracts.schema.model import (
     UnionNode,
 )
 from somacontracts.schemas import SchemaVersion
+from somacontracts.serde.fields import wildcard_match
 
 __all__ = ["RULES", "LintRule", "lint"]
 
@@ -215,6 +216,8 @@ def _personal(field: FieldNode) -> bool:
 
 
 def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
+    if index != len(versions) - 1:
+        return  # a released version cannot change: its fix is the newest version
     for record, field, tags in _tagged_fields(versions[index]):
         if _personal(field) and "PII" not in {tag.upper() for tag in tags}:
             yield (
@@ -228,16 +231,21 @@ def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tup
 def _tagged_fields(version: SchemaVersion) -> Iterator[tuple[RecordNode, FieldNode, set[str]]]:
     """Every field with its tags: ``confluent:tags`` on the field, and the metadata's tags
     by field path (``namespace.Record.field``)."""
-    by_path = (version.metadata or {}).get("tags", {})
+    by_path: dict[str, list[str]] = (version.metadata or {}).get("tags", {})
     for record in _records(version):
         for field in record.fields:
             own = field.props.get("confluent:tags") or []
             tags = {str(tag) for tag in own} if isinstance(own, list) else set()
-            tags.update(by_path.get(f"{record.full_name}.{field.name}", []))
+            full_name = f"{record.full_name}.{field.name}"
+            for pattern, more in by_path.items():
+                if wildcard_match(full_name, pattern):
+                    tags.update(more)
             yield record, field, tags
 
 
 def _pii_unencrypted(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
+    if index != len(versions) - 1:
+        return  # a released version cannot change: its fix is the newest version
     version = versions[index]
     covered = {tag.upper() for tag in encrypted_tags(version.rule_set)}
     for record, field, tags in _tagged_fields(version):
@@ -275,14 +283,16 @@ RULES: tuple[LintRule, ...] = (
     LintRule(
         "PII_UNTAGGED",
         "Checks that a field whose name or doc suggests personal data (email, phone, name, "
-        'address, IP, message text, ...) carries the tag "confluent:tags": ["PII"].',
+        'address, IP, message text, ...) carries the tag "confluent:tags": ["PII"] in the '
+        "newest version (a released version cannot change: the newest one is its fix).",
         _pii_untagged,
         WARNING,
     ),
     LintRule(
         "PII_UNENCRYPTED",
         "Checks that every field tagged PII (on the field or in the version's metadata) is "
-        "covered by an enabled ENCRYPT rule of the version's rule set (vN.contract.json).",
+        "covered by an enabled ENCRYPT rule of the newest version's rule set "
+        "(vN.contract.json).",
         _pii_unencrypted,
     ),
 )

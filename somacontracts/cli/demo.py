@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,13 +37,15 @@ from somacontracts.kafka import (
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.routing import contract_name
 from somacontracts.kafka.samples import samples
-from somacontracts.registration import register_tree
+from somacontracts.registration import create_keks, kek_names, register_tree
 from somacontracts.registry_client import connect
-from somacontracts.serde import ContractModel
+from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.server import LocalRegistry
 from somacontracts.settings import Settings
 
 __all__ = ["register", "run"]
+
+_LOCAL_KMS_KEY = "local-kms://somacontracts-demo"
 
 _FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
 
@@ -102,23 +105,31 @@ def run(args: argparse.Namespace) -> int:
 def _register_contracts(registry: str, settings: Settings) -> None:
     """Register this package's contracts under the catalog's subjects and levels, as
     ``register`` would, whatever project the demo runs in; no lock file is written."""
+    tree = schemas.bundled()
     with connect(url=registry) as client:
         plans = register_tree(
             client,
-            schemas.bundled(),
+            tree,
             settings.subjects_of,
             lambda name: CONTRACTS[name].compatibility,
         )
+        keks = create_keks(client, kek_names(tree), _LOCAL_KMS_KEY)
     versions = sum(len(plan.to_register) for plan in plans)
     print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
+    if keks:
+        print(f"created {count(len(keks), 'KEK')} in the local KMS: {', '.join(keks)}")
 
 
 def _round_trip(settings: Settings, registry: str) -> int:
+    # Fields tagged PII travel encrypted: a local KMS with a secret of this run only.
+    rules = RuleOptions(kms={"secret": secrets.token_hex(16)})
     sent: list[tuple[ContractModel, Delivered]] = []
     for obj in samples():
         model = type(obj)
         topic = settings.topics_of(contract_name(model))[0]
-        with ContractProducer(model, registry, settings=settings, topic=topic) as producer:
+        with ContractProducer(
+            model, registry, settings=settings, topic=topic, rules=rules
+        ) as producer:
             sent.append((obj, producer.send(obj).result(timeout=30)))
     rows: list[tuple[str, ...]] = []
     for obj, delivered in sent:
@@ -133,6 +144,7 @@ def _round_trip(settings: Settings, registry: str) -> int:
             partitions=[(delivered.topic, delivered.partition)],
             group_id="somacontracts-demo",
             config=_FAST_GROUP,
+            rules=rules,
         ) as consumer:
             consumer.run(
                 keep,

@@ -98,16 +98,18 @@ def run(args: argparse.Namespace) -> int:
     tree = schemas.load_tree(root)
     reports = []
     for name, old, new in _pairs(args, tree):
-        contract = tree[name]
+        before, after = tree[name].version(old), tree[name].version(new)
         reports.append(
             (
                 name,
                 diff_versions(
-                    contract.version(old).schema,
-                    contract.version(new).schema,
+                    before.schema,
+                    after.schema,
                     old_version=old,
                     new_version=new,
                     level=config.level_of(name),
+                    old_contract=(before.metadata, before.rule_set),
+                    new_contract=(after.metadata, after.rule_set),
                 ),
             )
         )

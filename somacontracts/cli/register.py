@@ -7,7 +7,9 @@ nothing and says so. Before writing anything it reads every subject, and stops w
 exit code 1 if a registry holds a version the repository does not (drift). A version
 the registry refuses as incompatible stops the run with exit code 1; the versions
 registered before it stay, so a rerun resumes. The ids are recorded in the lock file
-under the environment name (default: the URL).
+under the environment name (default: the URL). With ``--create-keks KMS_KEY_URL`` it
+first creates, in the registry's DEK registry, the KEKs the contracts' ENCRYPT rules
+name and the registry lacks (an existing KEK is never changed).
 
 Exit codes: 0 done (or nothing to do); 1 drift or refused version; 2 bad usage,
 configuration, or a registry that cannot be reached.
@@ -19,10 +21,18 @@ import argparse
 import sys
 from typing import Any
 
+from somacontracts import schemas
 from somacontracts.check.lock import read_lock, with_registry_ids, write_lock
-from somacontracts.cli.common import add_config, add_registry, add_schemas, count, plan_registry
+from somacontracts.cli.common import (
+    add_config,
+    add_registry,
+    add_schemas,
+    count,
+    plan_registry,
+    project_files,
+)
 from somacontracts.errors import RegistryError, RegistryUnavailableError
-from somacontracts.registration import SubjectPlan, apply_plan
+from somacontracts.registration import SubjectPlan, apply_plan, create_keks, kek_names
 from somacontracts.registry_client import url_of
 
 __all__ = ["register", "run"]
@@ -48,6 +58,12 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    parser.add_argument(
+        "--create-keks",
+        metavar="KMS_KEY_URL",
+        help="create the KEKs the contracts' ENCRYPT rules name that the registry lacks, "
+        "wrapped by this KMS key (local-kms://somastack for a laptop; aws-kms://ARN, ...)",
     )
     parser.set_defaults(run=run)
 
@@ -77,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
     client, plans, lock_path = plan_registry(args)
     with client:
+        if args.create_keks and not args.dry_run:
+            _, root, _ = project_files(args)
+            names = kek_names(schemas.load_tree(root))
+            for name in create_keks(client, names, args.create_keks):
+                print(f"created KEK {name} in {args.create_keks.partition('://')[0]}")
         return _register(args, client, plans, lock_path)
 
 

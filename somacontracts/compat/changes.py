@@ -69,6 +69,11 @@ class ChangeKind(StrEnum):
     TYPE_RENAMED = "TYPE_RENAMED"
     FIXED_SIZE_CHANGED = "FIXED_SIZE_CHANGED"
     DOC_CHANGED = "DOC_CHANGED"
+    FIELD_TAGS_CHANGED = "FIELD_TAGS_CHANGED"
+    RULE_ADDED = "RULE_ADDED"
+    RULE_REMOVED = "RULE_REMOVED"
+    RULE_CHANGED = "RULE_CHANGED"
+    METADATA_CHANGED = "METADATA_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +87,12 @@ class Change:
     in_old: bool = False
 
     def where(self, old_version: int, new_version: int) -> str:
-        """``v2:/fields/3``: the location, with the version its schema is."""
-        return f"v{old_version if self.in_old else new_version}:{self.location or '/'}"
+        """``v2:/fields/3``: the location, with the version its schema is
+        (``v2.contract.json:/ruleSet/domainRules/0`` for its Data Contract parts)."""
+        version = old_version if self.in_old else new_version
+        if self.location.startswith("contract:"):
+            return f"v{version}.contract.json:{self.location.removeprefix('contract:')}"
+        return f"v{version}:{self.location or '/'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,9 @@ class ChangeReport:
     forward: bool
     """The old version reads data written with the new one."""
     level: CompatibilityLevel
+    readers_first: str | None = None
+    """Why consumers must be able to run the new version's rules before producers write
+    it (a rule added that transforms data on read, such as ENCRYPT), if they must."""
 
     @property
     def allowed(self) -> bool:
@@ -110,6 +122,13 @@ class ChangeReport:
     @property
     def rollout(self) -> str:
         """Which side must deploy first, in one sentence."""
+        if self.readers_first is not None and self.backward:
+            return f"Upgrade consumers first: {self.readers_first}"
+        if self.readers_first is not None and self.forward:
+            return (
+                "Coordinate: the new version cannot read old data, and consumers must run "
+                f"its rules before producers write it ({self.readers_first})"
+            )
         if self.backward and self.forward:
             return "Deploy in any order: producers and consumers may upgrade independently."
         if self.backward:
@@ -135,18 +154,81 @@ def diff_versions(
     old_version: int,
     new_version: int,
     level: CompatibilityLevel,
+    old_contract: tuple[Any, Any] = (None, None),
+    new_contract: tuple[Any, Any] = (None, None),
 ) -> ChangeReport:
-    """Report the changes from ``old`` to ``new`` (schema JSON or parsed) and their rollout."""
+    """Report the changes from ``old`` to ``new`` (schema JSON or parsed) and their rollout.
+
+    ``old_contract`` and ``new_contract`` are the versions' Data Contract parts
+    (``metadata``, ``ruleSet``, as in ``vN.contract.json``): rules added, removed or
+    changed are changes too, and a rule that transforms data on read makes consumers
+    deploy first.
+    """
     old_parsed, new_parsed = parse(old, source="old schema"), parse(new, source="new schema")
-    changes = tuple(_Differ().diff(old_parsed.root, new_parsed.root, "", ""))
+    changes = list(_Differ().diff(old_parsed.root, new_parsed.root, "", ""))
+    contract_changes, readers_first = _contract_changes(old_contract, new_contract)
+    changes += contract_changes
     return ChangeReport(
         old_version=old_version,
         new_version=new_version,
-        changes=changes,
+        changes=tuple(changes),
         backward=check_reader_writer(new_parsed, old_parsed).compatible,
         forward=check_reader_writer(old_parsed, new_parsed).compatible,
         level=level,
+        readers_first=readers_first,
     )
+
+
+_RULE_KINDS = ("domainRules", "migrationRules", "encodingRules")
+
+
+def _contract_changes(
+    old: tuple[Any, Any], new: tuple[Any, Any]
+) -> tuple[list[Change], str | None]:
+    """The changes between two versions' Data Contract parts, and why readers must deploy
+    first if a rule added or changed transforms what they read."""
+    changes: list[Change] = []
+    readers_first: str | None = None
+    (old_meta, old_rules), (new_meta, new_rules) = old, new
+    if (old_meta or {}) != (new_meta or {}):
+        changes.append(
+            Change(
+                ChangeKind.METADATA_CHANGED,
+                "contract:/metadata",
+                "The Data Contract metadata (properties, tags, sensitive) changed.",
+            )
+        )
+    for kind in _RULE_KINDS:
+        before = {r.get("name"): r for r in (old_rules or {}).get(kind, [])}
+        for index, rule in enumerate((new_rules or {}).get(kind, [])):
+            where = f"contract:/ruleSet/{kind}/{index}"
+            label = f'{rule.get("type")} rule "{rule.get("name")}"'
+            previous = before.pop(rule.get("name"), None)
+            if previous == rule:
+                continue
+            what = ChangeKind.RULE_ADDED if previous is None else ChangeKind.RULE_CHANGED
+            verb = "was added" if previous is None else "changed"
+            changes.append(Change(what, where, f"{_upper(label)} {verb}."))
+            transforms_reads = (
+                rule.get("kind") == "TRANSFORM"
+                and rule.get("mode") in ("READ", "WRITEREAD")
+                and not rule.get("disabled")
+            )
+            if transforms_reads and readers_first is None:
+                readers_first = (
+                    f"the {label} transforms data on read, so every consumer needs the "
+                    "rules extra and its keys before producers write the new version."
+                )
+        for name, rule in before.items():
+            changes.append(
+                Change(
+                    ChangeKind.RULE_REMOVED,
+                    f"contract:/ruleSet/{kind}",
+                    f'{_upper(str(rule.get("type")))} rule "{name}" was removed.',
+                    in_old=True,
+                )
+            )
+    return changes, readers_first
 
 
 def _kind(node: Node) -> str:
@@ -332,6 +414,7 @@ class _Differ:
             yield from self.field_default(before, field, where, owner)
             if (before.doc or "") != (field.doc or ""):
                 yield Change(ChangeKind.DOC_CHANGED, f"{where}/doc", f"The doc of {owner} changed.")
+            yield from self.field_tags(before, field, where, owner)
             yield from self.diff(before.node, field.node, f"{where}/type", _upper(owner))
         for removed in old.fields:
             if removed.name not in matched:
@@ -342,6 +425,21 @@ class _Differ:
                     f'Field "{removed.name}" was removed from {label} ({default}).',
                     in_old=True,
                 )
+
+    def field_tags(self, old: FieldNode, new: FieldNode, at: str, owner: str) -> Iterator[Change]:
+        before, after = _tags(old), _tags(new)
+        if before == after:
+            return
+        parts = []
+        if after - before:
+            parts.append(f"tagged {', '.join(sorted(after - before))}")
+        if before - after:
+            parts.append(f"untagged {', '.join(sorted(before - after))}")
+        yield Change(
+            ChangeKind.FIELD_TAGS_CHANGED,
+            f"{at}/confluent:tags",
+            f"{_upper(owner)} was {' and '.join(parts)}.",
+        )
 
     def field_default(
         self, old: FieldNode, new: FieldNode, at: str, owner: str
@@ -361,6 +459,11 @@ class _Differ:
                 f"The default of {owner} changed from {_short(old.default)} "
                 f"to {_short(new.default)}.",
             )
+
+
+def _tags(field: FieldNode) -> frozenset[str]:
+    tags = field.props.get("confluent:tags")
+    return frozenset(map(str, tags)) if isinstance(tags, list) else frozenset()
 
 
 def _upper(text: str) -> str:

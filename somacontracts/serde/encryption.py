@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,10 @@ class _Key:
     """Tink's AEAD or deterministic AEAD for this DEK."""
 
 
+def _close_client(client: Any) -> None:
+    client.__exit__()
+
+
 class KeyRing:
     """The keys of one serde: KEKs and DEKs from the DEK registry, KMS clients made from
     ``kms_config`` (``{"secret": ...}`` for ``local-kms``; else ``LOCAL_SECRET``), Tink
@@ -106,6 +111,9 @@ class KeyRing:
     ) -> None:
         _register_local_kms()
         self._deks = DekRegistryClient(dict(registry_config))
+        # Closed with the serde, or when the key ring is collected: a serde that is never
+        # closed must not leave its HTTP connections open.
+        self._finalizer = weakref.finalize(self, _close_client, self._deks)
         self._kms_config = dict(kms_config)
         self._clock = clock
         self._lock = threading.Lock()
@@ -116,7 +124,7 @@ class KeyRing:
 
     def close(self) -> None:
         """Close the DEK registry client."""
-        self._deks.__exit__()  # type: ignore[no-untyped-call]
+        self._finalizer()
 
     def cipher(self, params: Mapping[str, str], subject: str, *, write: bool) -> Cipher:
         """The cipher of an ENCRYPT rule with ``params`` for messages of ``subject``."""

@@ -140,12 +140,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
         ctx: SerializationContext | None,
     ) -> bytes:
         """Run the version's rules on ``obj``'s datum, then write the datum."""
-        coded: Any = obj
-        if not (
-            coded.__class__ is self._own_class
-            and (not self._stamps or coded.metadata.schema_version == self._version)
-        ):
-            coded = self._checked(obj, topic)
+        coded = self._checked(obj, topic)  # rules see only values every reader reads
         from somacontracts.serde.rules import RuleRefusal
 
         try:

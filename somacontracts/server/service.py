@@ -19,6 +19,7 @@ Rules followed, as Confluent does:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -200,6 +201,19 @@ class Registry(Settings):
         for version, schema in stored:
             if same(schema, prepared, normalize=normalize):
                 return version_body(version, schema)
+        if "metadata" not in request and "ruleSet" not in request:
+            # A bare schema is also the version with that schema and its own Data Contract
+            # parts (an older version without the latest's rules, looked up by its writer).
+            tried: dict[str, Prepared] = {}
+            for version, schema in stored:
+                key = json.dumps([schema.metadata, schema.rule_set], sort_keys=True)
+                if key not in tried:
+                    own = dataclasses.replace(
+                        source, metadata=schema.metadata, rule_set=schema.rule_set
+                    )
+                    tried[key] = prepare(own, normalize=normalize)
+                if same(schema, tried[key], normalize=normalize):
+                    return version_body(version, schema)
         raise errors.schema_not_found()
 
     def latest_with_metadata(

@@ -4,7 +4,11 @@ entry point wherever the package is installed.
 * ``somacontracts_registry`` (session): the URL of a local schema registry, in memory,
   holding every version of every contract of the project (the nearest ``pyproject.toml``
   with ``[tool.somacontracts]`` from pytest's root folder; this package's own contracts
-  without one), under each contract's subjects, at its level.
+  without one), under each contract's subjects, at its level, and the KEKs its ENCRYPT
+  rules name (in the local KMS).
+* ``somacontracts_rules`` (session): the :class:`~somacontracts.serde.RuleOptions` the
+  producers and consumers below run Data Contract rules with (``LOCAL_SECRET``, else a
+  fixed secret for tests); pass ``rules=`` to use others.
 * ``somacontracts_bootstrap`` (session): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a local
   Kafka-protocol broker (Tansu, from the ``local`` extra) started for the session.
 * ``somacontracts_topic`` (factory): ``somacontracts_topic("orders")`` creates a topic of
@@ -28,11 +32,17 @@ from typing import Any
 
 import pytest
 
+LOCAL_KMS_KEY = "local-kms://somacontracts-tests"
+"""The local KMS key the fixture registry's KEKs are created with."""
+LOCAL_KMS_SECRET = "somacontracts-tests"
+"""The local KMS secret of the fixtures when ``LOCAL_SECRET`` is not set (tests only)."""
+
 __all__ = [
     "somacontracts_bootstrap",
     "somacontracts_consumer",
     "somacontracts_producer",
     "somacontracts_registry",
+    "somacontracts_rules",
     "somacontracts_topic",
 ]
 
@@ -42,7 +52,7 @@ def somacontracts_registry(pytestconfig: pytest.Config) -> Iterator[str]:
     """URL of a local registry holding the project's contracts."""
     from somacontracts import schemas
     from somacontracts.project import read_config
-    from somacontracts.registration import register_tree
+    from somacontracts.registration import create_keks, kek_names, register_tree
     from somacontracts.registry_client import connect
     from somacontracts.server import LocalRegistry
 
@@ -55,7 +65,17 @@ def somacontracts_registry(pytestconfig: pytest.Config) -> Iterator[str]:
             lambda name: config.subjects_of(name, environ={}),
             config.level_of,
         )
+        create_keks(client, kek_names(tree), LOCAL_KMS_KEY)
         yield registry.url
+
+
+@pytest.fixture(scope="session")
+def somacontracts_rules() -> Any:
+    """The :class:`~somacontracts.serde.RuleOptions` of the fixtures' producers and
+    consumers: the local KMS secret ``LOCAL_SECRET``, else a fixed one for tests."""
+    from somacontracts.serde import RuleOptions
+
+    return RuleOptions(kms={"secret": os.environ.get("LOCAL_SECRET", LOCAL_KMS_SECRET)})
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +109,7 @@ def somacontracts_topic(somacontracts_bootstrap: str) -> Callable[..., str]:
 
 @pytest.fixture
 def somacontracts_producer(
-    somacontracts_registry: str, somacontracts_bootstrap: str
+    somacontracts_registry: str, somacontracts_bootstrap: str, somacontracts_rules: Any
 ) -> Iterator[Callable[..., Any]]:
     """``make(model, topic, key_field=None, **options)``: a typed producer, closed after."""
     from somacontracts.kafka import ContractProducer
@@ -105,7 +125,7 @@ def somacontracts_producer(
             settings=settings,
             topic=topic,
             key_field=key_field,
-            **options,
+            **{"rules": somacontracts_rules, **options},
         )
         made.append(producer)
         return producer
@@ -117,7 +137,7 @@ def somacontracts_producer(
 
 @pytest.fixture
 def somacontracts_consumer(
-    somacontracts_registry: str, somacontracts_bootstrap: str
+    somacontracts_registry: str, somacontracts_bootstrap: str, somacontracts_rules: Any
 ) -> Iterator[Callable[..., Any]]:
     """``make(model, topic, **options)``: a typed consumer of every partition of
     ``topic`` from its start, in no consumer group; closed after."""
@@ -137,7 +157,7 @@ def somacontracts_consumer(
             topics=[topic],
             partitions=[(topic, p) for p in partitions],
             group_id=f"somacontracts-test-{uuid.uuid4().hex[:8]}",
-            **options,
+            **{"rules": somacontracts_rules, **options},
         )
         made.append(consumer)
         return consumer

@@ -37,8 +37,8 @@ def repo(tmp_path: Path) -> Path:
 def test_clean_repository(repo: Path) -> None:
     result = run(repo, "check")
     assert result.returncode == EXIT_OK, result.stdout
-    assert result.stdout.endswith("5 contracts checked: no problems found; 1 warning\n")
-    assert "v1.avsc:/fields/8: v1 PII_UNTAGGED (warning)" in result.stdout
+    assert result.stdout.endswith("5 contracts checked: no problems found\n")
+    assert "PII_UNTAGGED" not in result.stdout  # v1's content is tagged in v2, the newest
 
 
 def test_compatible_evolution_then_lock(repo: Path) -> None:
@@ -59,6 +59,8 @@ def test_compatible_evolution_then_lock(repo: Path) -> None:
 def test_incompatible_version_in_every_format(repo: Path) -> None:
     def drop_default_add_required(schema: dict[str, Any]) -> None:
         schema["fields"].append({"name": "cost", "type": "double", "doc": "d"})
+        # and a doc that names personal data: a warning
+        schema["fields"][2]["doc"] = "The customer's e-mail address, for receipts."
 
     add_version(repo, "ToolResult", drop_default_add_required)
     run(repo, "lock")
@@ -82,8 +84,8 @@ def test_incompatible_version_in_every_format(repo: Path) -> None:
         line.startswith("::error file=avro/ToolResult/v2.avsc,title=ToolResult ") for line in errors
     )
     assert [line.split(",")[1] for line in github if line.startswith("::warning")] == [
-        'title=ConversationEvent PII_UNTAGGED::Field "content" of record '
-        '"somastack.contracts.ConversationEvent" looks like personal data but has no '
+        'title=ToolResult PII_UNTAGGED::Field "output" of record '
+        '"somastack.contracts.ToolResult" looks like personal data but has no '
         '"confluent:tags": ["PII"]; tag it (in a new version) so that encryption rules '
         "cover it"
     ]

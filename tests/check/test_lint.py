@@ -58,11 +58,21 @@ def test_clean_contract_has_no_findings(tmp_path: Path) -> None:
 
 
 def test_bundled_contracts_pass_every_rule() -> None:
-    """No error; one warning: ConversationEvent v1 carries message text untagged."""
-    found = [f for c in schemas.bundled().values() for f in lint(c.versions)]
-    assert [(f.contract, f.version, f.location, f.rule, f.severity) for f in found] == [
-        ("ConversationEvent", 1, "/fields/8", "PII_UNTAGGED", WARNING)
+    """Not even a warning: ConversationEvent v1 carries message text untagged, but v2,
+    the newest, tags and encrypts it."""
+    assert [f for c in schemas.bundled().values() for f in lint(c.versions)] == []
+
+
+def test_pii_rules_judge_the_newest_version_only(tmp_path: Path) -> None:
+    untagged = field_record({"name": "email", "type": "string"})
+    tagged = field_record({"name": "email", "type": "string", "confluent:tags": ["PII"]})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert [f.rule for f in lint(versions_of(tmp_path / "a", untagged, untagged))] == [
+        "PII_UNTAGGED"
     ]
+    found = lint(versions_of(tmp_path / "b", untagged, tagged))
+    assert [(f.rule, f.version) for f in found] == [("PII_UNENCRYPTED", 2)]
 
 
 def field_record(*fields: dict[str, Any]) -> dict[str, Any]:

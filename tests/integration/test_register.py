@@ -43,9 +43,19 @@ def add_locked_version(repo: Path, contract: str, change: Any) -> None:
 def test_register_is_idempotent_and_records_ids(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
-    first = run(repo, "register", "--registry", registry.url, "--environment", "local")
+    first = run(
+        repo,
+        "register",
+        "--registry",
+        registry.url,
+        "--environment",
+        "local",
+        "--create-keks",
+        "local-kms://tests",
+    )
     assert first.returncode == EXIT_OK, first.stderr
-    assert f"registered 6 versions under {SUBJECTS} subjects" in first.stdout
+    assert first.stdout.startswith("created KEK somastack_conversations in local-kms\n")
+    assert f"registered 8 versions under {SUBJECTS} subjects" in first.stdout
     assert sorted(client.get_subjects()) == sorted(
         [
             "tool.requests-value",
@@ -62,9 +72,18 @@ def test_register_is_idempotent_and_records_ids(
     assert inbound == outbound  # one schema, one global id, under both subjects
     assert client.get_version("tool.results-value", 1).schema_id == ids["tool.results-value"][1]
 
-    second = run(repo, "register", "--registry", registry.url, "--environment", "local")
+    second = run(
+        repo,
+        "register",
+        "--registry",
+        registry.url,
+        "--environment",
+        "local",
+        "--create-keks",
+        "local-kms://tests",
+    )
     assert second.returncode == EXIT_OK
-    assert second.stdout.startswith(f"nothing to register: {registry.url} holds all 6 versions")
+    assert second.stdout.startswith(f"nothing to register: {registry.url} holds all 8 versions")
     status = run(repo, "status", "--registry", registry.url, "--format", "json")
     assert status.returncode == EXIT_OK
     rows = json.loads(status.stdout)
@@ -230,4 +249,7 @@ def test_interrupted_run_resumes(
     assert "tool.requests-value" not in resumed.stdout
     final = registry_ids(read_lock(repo / "somacontracts.lock"), "ci")
     assert len(final) == SUBJECTS
-    assert all(versions == {1: versions[1]} for versions in final.values())
+    assert all(
+        sorted(versions) == [1, 2] if s.startswith("conversation") else [1]
+        for s, versions in final.items()
+    )

@@ -17,7 +17,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry
     """A local registry in which `somacontracts register` put every contract."""
     lock = Path(tmp_path_factory.mktemp("lock")) / "somacontracts.lock"
     with LocalRegistry(host="127.0.0.1", port=0) as started:
-        assert main(["register", "--registry", started.url, "--lock", str(lock)]) == EXIT_OK
+        command = ["register", "--registry", started.url, "--lock", str(lock)]
+        assert main([*command, "--create-keks", "local-kms://serde-tests"]) == EXIT_OK
         yield started
 
 
