@@ -25,6 +25,8 @@ __all__ = [
     "contract_key",
     "contract_parts",
     "encrypted_tags",
+    "merge_metadata",
+    "merge_rule_sets",
 ]
 
 RULE_KINDS = frozenset({"TRANSFORM", "CONDITION"})
@@ -203,3 +205,38 @@ def contract_key(metadata: Any, rule_set: Any) -> str | None:
     meta, rules = canonical(*contract_parts({"metadata": metadata, "ruleSet": rule_set}))
     present = {key: value for key, value in (("metadata", meta), ("ruleSet", rules)) if value}
     return json.dumps(present, sort_keys=True, separators=(",", ":")) if present else None
+
+
+def merge_metadata(*parts: Any) -> Any:
+    """Checked metadata parts merged, each over those before it, as Confluent merges a
+    subject's ``defaultMetadata``, a version's metadata and ``overrideMetadata``:
+    properties and tags by key, sensitive names as a union. None when every part is."""
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None
+    merged: dict[str, Any] = {}
+    for part in present:
+        for key in ("properties", "tags"):
+            if part.get(key):
+                merged[key] = {**merged.get(key, {}), **part[key]}
+        if part.get("sensitive"):
+            merged["sensitive"] = sorted({*merged.get("sensitive", []), *part["sensitive"]})
+    return merged
+
+
+def merge_rule_sets(*parts: Any) -> Any:
+    """Checked rule sets merged, each over those before it, as Confluent merges a
+    subject's ``defaultRuleSet``, a version's rule set and ``overrideRuleSet``: a rule
+    replaces the earlier one of its name, and comes after the rules it did not replace.
+    None when every part is."""
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None
+    merged: dict[str, Any] = {}
+    for part in present:
+        for key in _RULE_LISTS:
+            if part.get(key):
+                names = {rule["name"] for rule in part[key]}
+                kept = [rule for rule in merged.get(key, []) if rule["name"] not in names]
+                merged[key] = kept + list(part[key])
+    return merged

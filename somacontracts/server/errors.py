@@ -178,6 +178,11 @@ def invalid_compatibility_level() -> ApiError:
     )
 
 
+def invalid_config(reason: str) -> ApiError:
+    """42203: a config that cannot be set (a Data Contract setting of the wrong shape)."""
+    return ApiError(422, 42203, f"Invalid config: {reason}")
+
+
 def invalid_mode(mode: object) -> ApiError:
     """42204."""
     return ApiError(

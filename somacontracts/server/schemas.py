@@ -168,6 +168,9 @@ class Registration:
     level: CompatibilityLevel
     previous: list[StoredSchema]
     """The schemas of the live versions, oldest first."""
+    compared: list[int] | None = None
+    """Indexes in ``previous`` of the versions the compatibility check reads (those of
+    the new schema's compatibility group); None: all of them."""
     prepared: Prepared | None = None
     existing: int | None = None
     """The id of the schema when a live version already has it."""
@@ -188,8 +191,14 @@ class Registration:
             if same(stored, prepared, normalize=self.normalize):
                 self.existing = stored.id
                 return prepared
-        self.result = check(self.level, prepared, self.previous)
+        self.result = check(self.level, prepared, self.compared_versions()[1])
         return prepared
+
+    def compared_versions(self) -> tuple[list[SubjectVersion], list[StoredSchema]]:
+        """The versions the compatibility check reads, and their schemas."""
+        live = self.live
+        chosen = range(len(live)) if self.compared is None else self.compared
+        return [live[i] for i in chosen], [self.previous[i] for i in chosen]
 
 
 def check(

@@ -113,13 +113,16 @@ class Registry(Settings):
             raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
         source = self._source(request, normalize=normalize, subject=subject)
         every = self.store.versions(subject)
+        live = [v for v in every if not v.deleted]
+        compared = self._same_group(subject, source, live)
         return Registration(
             source=source,
             normalize=normalize,
             mode=mode,
             every=every,
             level=self._level(subject),
-            previous=[self._schema(v.schema_id) for v in every if not v.deleted],
+            previous=[self._schema(v.schema_id) for v in live],
+            compared=[live.index(v) for v in compared],
         )
 
     def _commit(
@@ -143,7 +146,8 @@ class Registry(Settings):
         result = registration.result
         assert result is not None
         if not result.compatible:
-            live, previous, level = registration.live, registration.previous, registration.level
+            live, previous = registration.compared_versions()
+            level = registration.level
             raise errors.incompatible_schema(subject, messages(result, live, previous, level))
         number = every[-1].version + 1 if every else 1
         if number > MAX_VERSION:  # after an IMPORT of the largest version
@@ -358,9 +362,9 @@ class Registry(Settings):
             live = [v for v in self.store.versions(subject) if not v.deleted]
             level = self._level(subject)
             if version is None:
-                chosen = live
+                chosen = self._same_group(subject, source, live)
             elif number is None:
-                chosen = live[-1:]
+                chosen = self._same_group(subject, source, live)[-1:]
             else:
                 chosen = [v for v in live if v.version == number]
                 if not chosen:
@@ -448,7 +452,17 @@ class Registry(Settings):
                 latest = self._schema(live[-1].schema_id)
                 metadata = latest.metadata if metadata is None else metadata
                 rule_set = latest.rule_set if rule_set is None else rule_set
+        if subject is not None:
+            metadata, rule_set = self.with_contract_settings(subject, metadata, rule_set)
         return Source(text, references, referenced, metadata, rule_set)
+
+    def _same_group(
+        self, subject: str, source: Source, versions: list[SubjectVersion]
+    ) -> list[SubjectVersion]:
+        """The versions a new schema of ``subject`` is checked against (its group's)."""
+        return self.same_group(
+            subject, source.metadata, versions, lambda v: self._schema(v.schema_id).metadata
+        )
 
     def _references(self, value: Any, *, normalize: bool) -> list[dict[str, object]]:
         found: list[dict[str, object]] = []

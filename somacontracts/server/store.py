@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
 CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, compatibility TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contract_config (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keks (
     name TEXT PRIMARY KEY,
     kms_type TEXT NOT NULL,
@@ -319,6 +320,24 @@ class RegistryStore:
             self._conn.execute(
                 "INSERT OR REPLACE INTO config (scope, compatibility) VALUES (?, ?)",
                 (scope, level),
+            )
+
+    def contract_config(self, scope: str) -> dict[str, Any]:
+        """The Data Contract settings of ``scope`` (``compatibilityGroup``,
+        ``defaultMetadata``, ``overrideMetadata``, ``defaultRuleSet``, ``overrideRuleSet``)."""
+        row = self._conn.execute(
+            "SELECT value FROM contract_config WHERE scope = ?", (scope,)
+        ).fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def set_contract_config(self, scope: str, value: Mapping[str, Any]) -> None:
+        """Set the Data Contract settings of ``scope``; empty removes them."""
+        if not value:
+            self._conn.execute("DELETE FROM contract_config WHERE scope = ?", (scope,))
+        else:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO contract_config (scope, value) VALUES (?, ?)",
+                (scope, json.dumps(dict(value), sort_keys=True)),
             )
 
     def mode(self, scope: str) -> str | None:

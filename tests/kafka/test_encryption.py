@@ -4,6 +4,7 @@ the dead-letter topic with its fields still encrypted."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -21,7 +22,7 @@ from somacontracts.settings import Settings
 from tests.datacontracts import Event, cel_rule, encrypt_rule, event, register
 from tests.kafka.conftest import FAST_GROUP, create_topics
 
-RULES = RuleOptions(kms={"secret": "kafka-test-secret"})
+RULES = RuleOptions(kms={"secret": os.environ["LOCAL_SECRET"]})
 ENCRYPT = encrypt_rule("kafka_tests", on_failure="ERROR,ERROR")
 NOT_BLOCKED = cel_rule(
     'message.tenant_id != "blocked"', name="tenantNotBlocked", mode=RuleMode.READ, on_failure="DLQ"

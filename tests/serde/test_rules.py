@@ -8,6 +8,7 @@ import base64
 import contextlib
 import datetime as dt
 import io
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +44,9 @@ from tests.server.conftest import raw
 TOPIC = "conversation.inbound"
 SUBJECT = f"{TOPIC}-value"
 CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
-SECRET = {"secret": "local-kms-secret-1"}
+# the one local KMS secret of the suite: confluent-kafka keeps the first local KMS client
+# of the process for every local-kms key, whatever secret later executors are given
+SECRET = {"secret": os.environ["LOCAL_SECRET"]}
 KEKS = "/dek-registry/v1/keks"
 
 

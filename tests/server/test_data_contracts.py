@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import (
+    ConfigCompatibilityLevel,
     Metadata,
     MetadataProperties,
     MetadataTags,
@@ -19,7 +20,9 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
     RuleMode,
     RuleParams,
     RuleSet,
+    ServerConfig,
 )
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from somacontracts.server import LocalRegistry
 from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
@@ -242,3 +245,86 @@ def test_the_latest_version_with_metadata(
     assert (
         raw(registry.url, "GET", "/subjects/nope/metadata?key=a&value=b")[1]["error_code"] == 40401
     )
+
+
+def test_config_defaults_and_overrides_merge_into_every_registration(
+    registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """``defaultMetadata`` / ``defaultRuleSet`` go under what a registration brings (or
+    inherits), ``overrideMetadata`` / ``overrideRuleSet`` over it, as in Confluent's
+    registry: platform owners enforce encryption on a subject whatever producers send."""
+    client.set_config(
+        "events-value",
+        ServerConfig(
+            default_metadata=Metadata(None, MetadataProperties({"owner": "platform"}), None),
+            override_rule_set=RuleSet(None, [ENCRYPT]),
+        ),
+    )
+    config = client.get_config("events-value")
+    assert config.override_rule_set is not None
+    assert [r.name for r in config.override_rule_set.domain_rules or []] == ["encryptPII"]
+    client.register_schema("events-value", Schema(SCHEMA, "AVRO"))  # bare: no rules sent
+    first: Any = client.get_latest_version("events-value").schema
+    assert [r.name for r in first.rule_set.domain_rules or []] == ["encryptPII"]
+    assert first.metadata.properties.properties == {"owner": "platform"}
+    # a version's own metadata goes over the default; the override replaces a rule by name
+    weaker = Rule(
+        "encryptPII",
+        None,
+        RuleKind.TRANSFORM,
+        RuleMode.WRITE,
+        "ENCRYPT",
+        ["X"],
+        None,
+        None,
+        None,
+        None,
+        True,
+    )
+    own = Metadata(None, MetadataProperties({"owner": "conversations", "team": "c"}), None)
+    text = json.loads(SCHEMA)
+    text["doc"] = "second"
+    client.register_schema(
+        "events-value", Schema(json.dumps(text), "AVRO", [], own, RuleSet(None, [weaker, TENANT]))
+    )
+    stored: Any = client.get_version("events-value", 2).schema
+    assert stored.metadata.properties.properties == {"owner": "conversations", "team": "c"}
+    rules = stored.rule_set.domain_rules or []
+    assert [(r.name, r.disabled) for r in rules] == [("tenantSet", False), ("encryptPII", False)]
+    # a setting given as null is removed; the level stays apart
+    assert raw(registry.url, "PUT", "/config/events-value", {"overrideRuleSet": None})[0] == 200
+    assert "overrideRuleSet" not in raw(registry.url, "GET", "/config/events-value")[1]
+    status, body = raw(registry.url, "PUT", "/config/events-value", {"defaultRuleSet": []})
+    assert (status, body["error_code"]) == (422, 42203)
+    status, body = raw(registry.url, "PUT", "/config/events-value", {"compatibilityGroup": 7})
+    assert (status, body["error_code"]) == (422, 42203)
+
+
+def test_a_compatibility_group_checks_each_major_version_apart(
+    registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """With ``compatibilityGroup`` set, a version is checked only against the versions of
+    its group: a breaking change is a new major version, not a new topic."""
+    client.set_config(
+        "orders-value",
+        ServerConfig(
+            compatibility=ConfigCompatibilityLevel.BACKWARD,
+            compatibility_group="application.major.version",
+        ),
+    )
+
+    def major(number: str, *fields: dict[str, Any]) -> Schema:
+        schema = {"type": "record", "name": "Order", "namespace": "test", "fields": list(fields)}
+        properties = MetadataProperties({"application.major.version": number})
+        return Schema(json.dumps(schema), "AVRO", [], Metadata(None, properties, None), None)
+
+    client.register_schema("orders-value", major("1", {"name": "amount", "type": "int"}))
+    breaking = major("2", {"name": "total", "type": "string"})  # no default: breaking
+    assert client.test_compatibility("orders-value", breaking)
+    client.register_schema("orders-value", breaking)
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema(
+            "orders-value",
+            major("1", {"name": "amount", "type": "int"}, {"name": "x", "type": "string"}),
+        )
+    assert refused.value.error_code == 409

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -204,7 +205,7 @@ def serdes(url: str, secret: str) -> Iterator[tuple[AvroSerializer, AvroDeserial
 def test_no_plaintext_of_a_pii_field_reaches_the_bytes(
     encrypting: LocalRegistry, content: str
 ) -> None:
-    with serdes(encrypting.url, "secret-1") as (write, read):
+    with serdes(encrypting.url, os.environ["LOCAL_SECRET"]) as (write, read):
         data = write({"tenant_id": "t", "content": content}, CONTEXT)
         assert data is not None
         assert content.encode() not in data
@@ -214,7 +215,7 @@ def test_no_plaintext_of_a_pii_field_reaches_the_bytes(
 def test_a_reader_without_the_key_fails_and_rotated_keys_stay_readable(
     encrypting: LocalRegistry,
 ) -> None:
-    with serdes(encrypting.url, "secret-1") as (write, read):
+    with serdes(encrypting.url, os.environ["LOCAL_SECRET"]) as (write, read):
         old = write({"tenant_id": "t", "content": "written before the rotation"}, CONTEXT)
         CLOCK.millis += 2 * 86_400_000  # the DEK has expired: the next write makes version 2
         new = write({"tenant_id": "t", "content": "written after"}, CONTEXT)
@@ -227,7 +228,7 @@ def test_a_reader_without_the_key_fails_and_rotated_keys_stay_readable(
     dek = f"{KEKS}/kek1/deks/{TOPIC}-value"
     assert raw(encrypting.url, "DELETE", dek)[0] == 204
     assert raw(encrypting.url, "DELETE", f"{dek}?permanent=true")[0] == 204
-    with serdes(encrypting.url, "secret-1") as (_, reader):
+    with serdes(encrypting.url, os.environ["LOCAL_SECRET"]) as (_, reader):
         left = cast(dict[str, Any], reader(new, CONTEXT))
     assert left["tenant_id"] == "t"
     assert left["content"] != "written after"
@@ -285,7 +286,7 @@ def test_a_bare_schema_registered_by_a_default_client_keeps_the_encryption(
         bare({"tenant_id": "t", "content": "plain?"}, CONTEXT)
         latest = client.get_latest_version(f"{TOPIC}-value").schema
         assert latest.rule_set is not None
-    with serdes(encrypting.url, "secret-1") as (write, _):
+    with serdes(encrypting.url, os.environ["LOCAL_SECRET"]) as (write, _):
         data = write({"tenant_id": "t", "content": "SECRETVALUE"}, CONTEXT)
     assert data is not None
     assert b"SECRETVALUE" not in data
