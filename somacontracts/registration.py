@@ -23,13 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.common.schema_registry_client import Metadata, RuleSet
+from confluent_kafka.schema_registry.common.schema_registry_client import (
+    Metadata,
+    RuleSet,
+    ServerConfig,
+)
 
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError, InvalidSchemaError, RegistryError
 from somacontracts.registry_client import call, url_of
 from somacontracts.schema import registry_text
-from somacontracts.schema.datacontract import contract_key
+from somacontracts.schema.datacontract import COMPATIBILITY_GROUP, contract_key, major_version
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [
@@ -208,6 +212,10 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
         raise RegistryError(url_of(client), f"subject {plan.subject} drifted; refusing to write")
     if plan.set_level:
         call(client, lambda: client.set_compatibility(plan.subject, plan.level.value))
+    if any(major_version(v.metadata) is not None for v in plan.to_register):
+        # Major versions: each is checked only against its own (Confluent's groups).
+        grouped = ServerConfig(compatibility_group=COMPATIBILITY_GROUP)
+        call(client, lambda: client.set_config(plan.subject, grouped))
     ids = dict(plan.registered)
     for version in plan.to_register:
         schema = schema_of(version)

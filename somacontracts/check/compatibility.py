@@ -1,7 +1,7 @@
 """The rules ``somacontracts check`` applies to a tree of contracts, as pure functions.
 
-For each contract: every version is compatible with the ones before it at the
-contract's level (each schema parsed once), and passes the lint rules. Immutability
+For each contract: every version is compatible with the ones before it of its major
+version at the contract's level (each schema parsed once), and passes the lint rules. Immutability
 against the lock file or a git revision is compared in :mod:`somacontracts.check.lock`.
 """
 
@@ -13,20 +13,27 @@ from somacontracts.check.findings import Category, Finding
 from somacontracts.check.lint import lint
 from somacontracts.compat import Direction, check_level
 from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.schema.datacontract import major_version
 from somacontracts.schemas import ContractSchemas
 
 __all__ = ["check_compatibility", "check_tree"]
 
 
 def check_compatibility(contract: ContractSchemas, level: CompatibilityLevel) -> list[Finding]:
-    """Findings for every version that breaks ``level`` with the versions before it."""
-    parsed = [v.parsed for v in contract.versions]
+    """Findings for every version that breaks ``level`` with the versions before it of
+    its major version (``application.major.version`` in its metadata, if any: a new
+    major version may break, and migration rules carry data across)."""
     findings = []
-    for index in range(1, len(parsed)):
-        new = contract.versions[index]
-        result = check_level(level, parsed[index], parsed[:index])
+    versions = contract.versions
+    for index in range(1, len(versions)):
+        new = versions[index]
+        major = major_version(new.metadata)
+        before = [v for v in versions[:index] if major_version(v.metadata) == major]
+        if not before:
+            continue
+        result = check_level(level, new.parsed, [v.parsed for v in before])
         for problem in result.problems:
-            old = contract.versions[(problem.version or index) - 1]
+            old = before[(problem.version or len(before)) - 1]
             if problem.direction is Direction.FORWARD:
                 reader, summary = (
                     old,

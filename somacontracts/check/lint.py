@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from somacontracts.check.findings import ERROR, WARNING, Category, Finding
-from somacontracts.schema.datacontract import encrypted_tags
+from somacontracts.schema.datacontract import encrypted_tags, major_version, migrates
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -97,13 +97,24 @@ def _enum_default(versions: Sequence[SchemaVersion], index: int) -> Iterator[tup
             )
 
 
+def _previous_of_major(versions: Sequence[SchemaVersion], index: int) -> SchemaVersion | None:
+    """The version before ``versions[index]`` of its major version, if any: a new major
+    version may break, its migration rules carry data across."""
+    major = major_version(versions[index].metadata)
+    for earlier in reversed(versions[:index]):
+        if major_version(earlier.metadata) == major:
+            return earlier
+    return None
+
+
 def _field_added_with_default(
     versions: Sequence[SchemaVersion], index: int
 ) -> Iterator[tuple[str, str]]:
-    if index == 0:
+    previous = _previous_of_major(versions, index)
+    if previous is None:
         return
-    before = {record.full_name: record for record in _records(versions[index - 1])}
-    previous_version = versions[index - 1].version
+    before = {record.full_name: record for record in _records(previous)}
+    previous_version = previous.version
     for record in _records(versions[index]):
         old = before.get(record.full_name)
         if old is None:
@@ -125,10 +136,11 @@ def _field_added_with_default(
 def _logical_type_unchanged(
     versions: Sequence[SchemaVersion], index: int
 ) -> Iterator[tuple[str, str]]:
-    if index == 0:
+    previous = _previous_of_major(versions, index)
+    if previous is None:
         return
-    before = {record.full_name: record for record in _records(versions[index - 1])}
-    previous_version = versions[index - 1].version
+    before = {record.full_name: record for record in _records(previous)}
+    previous_version = previous.version
     for record in _records(versions[index]):
         old = before.get(record.full_name)
         if old is None:
@@ -258,6 +270,24 @@ def _pii_unencrypted(versions: Sequence[SchemaVersion], index: int) -> Iterator[
             )
 
 
+def _major_version_migrated(
+    versions: Sequence[SchemaVersion], index: int
+) -> Iterator[tuple[str, str]]:
+    if index == 0:
+        return
+    old, new = versions[index - 1], versions[index]
+    if major_version(old.metadata) == major_version(new.metadata):
+        return
+    missing = [m for m in ("UPGRADE", "DOWNGRADE") if not migrates(new.rule_set, m)]
+    if missing:
+        yield (
+            "",
+            f"v{new.version} starts major version {major_version(new.metadata)} but "
+            f"v{new.version}.contract.json has no {' or '.join(missing)} migration rule: "
+            f"readers of v{old.version} and v{new.version} could not read each other's data.",
+        )
+
+
 RULES: tuple[LintRule, ...] = (
     LintRule("RECORD_DOC", "Checks that every record has a doc.", _record_doc),
     LintRule("FIELD_DOC", "Checks that every field of every record has a doc.", _field_doc),
@@ -294,6 +324,13 @@ RULES: tuple[LintRule, ...] = (
         "covered by an enabled ENCRYPT rule of the newest version's rule set "
         "(vN.contract.json).",
         _pii_unencrypted,
+    ),
+    LintRule(
+        "MAJOR_VERSION_MIGRATED",
+        "Checks that a version starting a new major version (its metadata property "
+        "application.major.version changed) carries UPGRADE and DOWNGRADE migration rules "
+        "(or UPDOWN), so that readers of each major version read the other's data.",
+        _major_version_migrated,
     ),
 )
 """Every lint rule, in report order."""

@@ -21,6 +21,7 @@ from typing import Any
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.compat.levels import CompatibilityLevel, directions
 from somacontracts.compat.results import Direction
+from somacontracts.schema.datacontract import major_version
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -110,10 +111,20 @@ class ChangeReport:
     readers_first: str | None = None
     """Why consumers must be able to run the new version's rules before producers write
     it (a rule added that transforms data on read, such as ENCRYPT), if they must."""
+    majors: tuple[str | None, str | None] = (None, None)
+    """The major versions (``application.major.version``) of the old and new version."""
+
+    @property
+    def new_major(self) -> bool:
+        """Whether the new version starts another major version (a compatibility group)."""
+        return self.majors[0] != self.majors[1]
 
     @property
     def allowed(self) -> bool:
-        """Whether the level's directions all hold for this pair."""
+        """Whether the level's directions all hold for this pair, or the new version
+        starts another major version (whose migration rules carry data across)."""
+        if self.new_major:
+            return True
         needed = directions(self.level)
         return (Direction.BACKWARD not in needed or self.backward) and (
             Direction.FORWARD not in needed or self.forward
@@ -122,6 +133,22 @@ class ChangeReport:
     @property
     def rollout(self) -> str:
         """Which side must deploy first, in one sentence."""
+        if self.new_major:
+            return (
+                f"New major version {self.majors[1]}: upgrade consumers first; readers of "
+                "either major version read the other's data through the migration rules "
+                "(UPGRADE, DOWNGRADE), so producers may then move at their own pace."
+            )
+        advice = self._directions()
+        if not self.allowed:
+            advice += (
+                f" Not allowed at {self.level.value}: make it a new major version instead "
+                '(metadata property "application.major.version" in its contract.json), '
+                "with UPGRADE and DOWNGRADE migration rules (JSONata) between the two."
+            )
+        return advice
+
+    def _directions(self) -> str:
         if self.readers_first is not None and self.backward:
             return f"Upgrade consumers first: {self.readers_first}"
         if self.readers_first is not None and self.forward:
@@ -176,6 +203,7 @@ def diff_versions(
         forward=check_reader_writer(old_parsed, new_parsed).compatible,
         level=level,
         readers_first=readers_first,
+        majors=(major_version(old_contract[0]), major_version(new_contract[0])),
     )
 
 

@@ -19,16 +19,22 @@ from typing import Any
 from somacontracts.errors import InvalidSchemaError
 
 __all__ = [
+    "COMPATIBILITY_GROUP",
     "RULE_KINDS",
     "RULE_MODES",
     "canonical",
     "contract_key",
     "contract_parts",
     "encrypted_tags",
+    "major_version",
     "merge_metadata",
     "merge_rule_sets",
+    "migrates",
 ]
 
+COMPATIBILITY_GROUP = "application.major.version"
+"""The metadata property that names a version's major version (Confluent's convention):
+versions are checked for compatibility only against those of the same major version."""
 RULE_KINDS = frozenset({"TRANSFORM", "CONDITION"})
 RULE_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD"})
 _MIGRATION_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN"})
@@ -240,3 +246,19 @@ def merge_rule_sets(*parts: Any) -> Any:
                 kept = [rule for rule in merged.get(key, []) if rule["name"] not in names]
                 merged[key] = kept + list(part[key])
     return merged
+
+
+def major_version(metadata: Any) -> str | None:
+    """A version's major version: its :data:`COMPATIBILITY_GROUP` property, if any."""
+    properties = (metadata or {}).get("properties") or {}
+    value = properties.get(COMPATIBILITY_GROUP)
+    return value if isinstance(value, str) else None
+
+
+def migrates(rule_set: Any, mode: str) -> bool:
+    """Whether ``rule_set`` has an enabled migration rule for ``mode`` (``UPGRADE`` or
+    ``DOWNGRADE``; ``UPDOWN`` rules do both)."""
+    return any(
+        rule.get("mode") in (mode, "UPDOWN") and not rule.get("disabled")
+        for rule in (rule_set or {}).get("migrationRules", [])
+    )

@@ -35,9 +35,10 @@ from somacontracts.serde.model import (
 )
 
 if TYPE_CHECKING:
-    from confluent_kafka.schema_registry import Schema
+    from confluent_kafka.schema_registry import RegisteredSchema, Schema
 
     from somacontracts.schema import Node
+    from somacontracts.serde.migrations import Migration
     from somacontracts.serde.options import RuleOptions
     from somacontracts.serde.rules import Rules
 
@@ -80,7 +81,10 @@ class _Writer:
     """The writer's contract version (the default of its ``metadata.schema_version``),
     which a message's own ``metadata.schema_version`` must agree with."""
     rules: dict[str, Rules | None] | None = None
-    """Compiled rules per subject, when ``registered`` has rules."""
+    """Compiled rules per subject, when ``registered`` has rules (or migrations run)."""
+    migrations: tuple[Migration, ...] = ()
+    """The steps from the writer's major version to the model's: its data is read as the
+    writer wrote it, then migrated."""
 
 
 def _has_rules(schema: Schema | None) -> bool:
@@ -137,6 +141,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         """Frame headers of ids whose schema is the model's own, without rules, when the model
         decodes itself: their messages go straight to ``read_avro``."""
         self._version: int | None = model.SCHEMA_VERSION if self._schema.stamps_version else None
+        self._own_versions: dict[str, RegisteredSchema | None] = {}
         if warm_up:
             self._warm_up_or_close()
 
@@ -144,6 +149,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         """Check the registry holds the model's schema under its subjects; cache its id."""
         for subject in self._subjects:
             found = registered(self._client, self.model, subject, register=False)
+            self._own_versions[subject] = found
             assert found.schema_id is not None  # registered() checked it
             self._remember(found.schema_id, self._own_writer(found.schema, subject))
 
@@ -224,6 +230,10 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             parse_schema(json.loads(text), named_schemas=named)
         writer_json = json.loads(schema.schema_str or "null")
         writer = parse(writer_json, source=f"schema id {schema_id}", references=referenced_nodes)
+        subject = f"{topic}-value" if topic else sorted(accepted.intersection(subjects))[0]
+        migrating = self._migrating(schema, subject, writer_json, named, topic)
+        if migrating is not None:
+            return migrating
         result = check_reader_writer(self.model.SCHEMA, writer)
         if not result.compatible:
             problem = result.problems[0]
@@ -232,7 +242,6 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"{problem.message} (at {problem.location})",
                 topic=topic,
             )
-        subject = f"{topic}-value" if topic else sorted(accepted.intersection(subjects))[0]
         if registry_text(writer, normalize=True) == self._own_text():
             # The model's own schema, logical types included: the model decodes it itself.
             return self._own_writer(schema, subject)
@@ -252,6 +261,56 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             version=_stamped_version(writer_json) if self._version is not None else None,
             rules={} if with_rules else None,
         )
+
+    def _migrating(
+        self,
+        schema: Schema,
+        subject: str,
+        writer_json: Any,
+        named: dict[str, Any],
+        topic: str | None,
+    ) -> _Writer | None:
+        """The entry of a writer of another major version than the model's (its data is
+        read through the migration rules between them), or None."""
+        own = self._own_version(subject)
+        if own is None:
+            return None
+        from somacontracts.serde.migrations import majors_differ, migration_path
+
+        if not majors_differ(schema, own.schema):
+            return None
+        client = self._client
+        lookup = functools.partial(
+            client.lookup_schema, subject, schema, normalize_schemas=True, deleted=True
+        )
+        written = call(client, lookup)
+        steps = migration_path(client, subject, written, own)
+        if not steps:
+            raise IncompatibleWriterError(
+                f"{self.model.__name__} (major version of {subject} version {own.version}) "
+                f"has no migration rules from version {written.version}, another major version",
+                topic=topic,
+            )
+        with_rules = _has_rules(own.schema)
+        return _Writer(
+            parsed=parse_schema(writer_json, named_schemas=named),
+            reader=None,
+            registered=own.schema if with_rules else None,
+            subject=subject,
+            version=None,  # migrated data carries the writer's version, by design
+            rules={},
+            migrations=tuple(steps),
+        )
+
+    def _own_version(self, subject: str) -> Any:
+        """The model's schema as registered under ``subject`` (None if it is not)."""
+        if subject not in self._own_versions:
+            try:
+                found = registered(self._client, self.model, subject, register=False)
+            except SchemaNotFoundError:
+                found = None
+            self._own_versions[subject] = found
+        return self._own_versions[subject]
 
     def _own_text(self) -> str:
         """The model's schema as a registry stores it (normalized)."""
@@ -357,21 +416,35 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             scan(writer.scanned, bytes(data), HEADER.size)
         stream = _BoundedStream(data)
         stream.seek(HEADER.size)
-        datum = schemaless_reader(stream, writer.parsed, writer.reader, return_named_type=True)
+        migrating = bool(writer.migrations)
+        datum = schemaless_reader(
+            stream, writer.parsed, writer.reader, return_named_type=not migrating
+        )
         if not isinstance(datum, dict):
             raise DeserializationError("the writer schema does not describe a record", topic=topic)
+        from somacontracts.serde.rules import RuleFailure, RuleRefusal
+
+        if migrating:
+            runner = self._rule_runner()
+            try:
+                for step in writer.migrations:
+                    datum = step.run(datum, ctx, runner)
+            except RuleFailure as err:
+                raise ReadRuleError(f"{self._schema.label}: {err}", topic=topic) from None
         assert writer.rules is not None
-        assert writer.registered is not None
         subject = f"{topic}-value" if topic else writer.subject
         if subject in writer.rules:
             rules = writer.rules[subject]
+        elif writer.registered is None:
+            rules = None
         else:
+            parsed, shape = (
+                (self._schema.parsed, None) if migrating else (writer.parsed, writer.reader)
+            )
             rules = writer.rules[subject] = self._rules_of(
-                writer.registered, writer.parsed, subject, write=False, shape=writer.reader
+                writer.registered, parsed, subject, write=False, shape=shape
             )
         if rules is not None:
-            from somacontracts.serde.rules import RuleRefusal
-
             try:
                 datum = rules.apply(datum, ctx)
             except RuleRefusal as refusal:
@@ -381,7 +454,16 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     topic=topic,
                     dead_letter=failure.action == "DLQ",
                 ) from None
-        return self.model.from_avro(datum), stream.tell()
+        try:
+            return self.model.from_avro(datum), stream.tell()
+        except Exception as err:  # a migration that gave what the model cannot hold
+            if not migrating:
+                raise
+            raise ReadRuleError(
+                f"{self._schema.label}: the migrated message does not fit the model: "
+                f"{type(err).__name__}: {err}",
+                topic=topic,
+            ) from err
 
     def _undecodable(
         self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None, err: Exception

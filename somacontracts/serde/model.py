@@ -121,15 +121,21 @@ class RegistryUser:
         """
         if schema.rule_set is None or not schema.rule_set.domain_rules:
             return None
-        from somacontracts.serde.options import RuleOptions
-        from somacontracts.serde.rules import RuleRunner, compile_rules
+        from somacontracts.serde.rules import compile_rules
 
+        return compile_rules(
+            schema, parsed, subject=subject, write=write, runner=self._rule_runner(), shape=shape
+        )
+
+    def _rule_runner(self) -> RuleRunner:
+        """What runs this serde's rules, made at the first schema that has some."""
         if self._runner is None:
+            from somacontracts.serde.options import RuleOptions
+            from somacontracts.serde.rules import RuleRunner
+
             config = self._client.config()  # type: ignore[no-untyped-call]
             self._runner = RuleRunner(config, self._rule_options or RuleOptions())
-        return compile_rules(
-            schema, parsed, subject=subject, write=write, runner=self._runner, shape=shape
-        )
+        return self._runner
 
     def warm_up(self) -> None:
         """Check the registry now instead of at the first message."""

@@ -42,6 +42,7 @@ __all__ = [
     "reference_list",
     "same",
     "schema_text",
+    "sent_back",
 ]
 
 SCHEMA_TYPES = ("AVRO",)
@@ -232,3 +233,13 @@ def as_int(value: object) -> int:
 def _digest(value: object) -> str:
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sent_back(stored: StoredSchema, source: Source) -> bool:
+    """Whether a lookup sends the very text the registry returns for ``stored`` (normalized
+    when it was registered so), with its Data Contract parts: that is its version, whether
+    or not the lookup asks to normalize (confluent-kafka's deserializer looks up the writer
+    schema it fetched by id without normalizing)."""
+    return source.text == stored.schema and canonical(
+        source.metadata, source.rule_set
+    ) == canonical(stored.metadata, stored.rule_set)

@@ -50,6 +50,7 @@ from somacontracts.server.schemas import (
     reference_list,
     same,
     schema_text,
+    sent_back,
 )
 from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
 
@@ -203,20 +204,24 @@ class Registry(Settings):
             stored = [(v, self._schema(v.schema_id)) for v in reversed(candidates)]
         prepared = prepare(source, normalize=normalize)  # outside the lock
         for version, schema in stored:
-            if same(schema, prepared, normalize=normalize):
+            if same(schema, prepared, normalize=normalize) or sent_back(schema, source):
                 return version_body(version, schema)
-        if "metadata" not in request and "ruleSet" not in request:
-            # A bare schema is also the version with that schema and its own Data Contract
-            # parts (an older version without the latest's rules, looked up by its writer).
+        given_metadata, given_rules = "metadata" in request, "ruleSet" in request
+        if not (given_metadata and given_rules):
+            # A schema without some Data Contract part is also the version with that schema
+            # and its own part (an older version without the latest's rules, looked up by
+            # its writer).
             tried: dict[str, Prepared] = {}
             for version, schema in stored:
-                key = json.dumps([schema.metadata, schema.rule_set], sort_keys=True)
+                own = dataclasses.replace(
+                    source,
+                    metadata=source.metadata if given_metadata else schema.metadata,
+                    rule_set=source.rule_set if given_rules else schema.rule_set,
+                )
+                key = json.dumps([own.metadata, own.rule_set], sort_keys=True)
                 if key not in tried:
-                    own = dataclasses.replace(
-                        source, metadata=schema.metadata, rule_set=schema.rule_set
-                    )
                     tried[key] = prepare(own, normalize=normalize)
-                if same(schema, tried[key], normalize=normalize):
+                if same(schema, tried[key], normalize=normalize) or sent_back(schema, own):
                     return version_body(version, schema)
         raise errors.schema_not_found()
 
