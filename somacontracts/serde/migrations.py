@@ -28,7 +28,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.registry_client import call
 from somacontracts.schema.datacontract import major_version
-from somacontracts.serde.rules import RuleFailure, RuleRunner
+from somacontracts.serde.rules import RuleFailure, RuleRunner, one_line
 
 __all__ = ["Migration", "majors_differ", "migration_path"]
 
@@ -83,7 +83,8 @@ class Migration:
                 datum = executor.transform(context, datum)
             except Exception as err:  # an executor's failure, whatever its type
                 raise RuleFailure(
-                    f'migration rule "{rule.name}" failed: {type(err).__name__}: {err}'
+                    f'migration rule "{rule.name}" failed: '
+                    f"{one_line(f'{type(err).__name__}: {err}')}"
                 ) from err
         return datum
 

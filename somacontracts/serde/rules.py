@@ -66,8 +66,14 @@ class Failure:
     reason: str
 
     def message(self) -> str:
-        """One line for the serde's error."""
-        return f'rule "{self.rule}" failed: {self.reason}'
+        """One line for the serde's error (an executor's error may span several)."""
+        return f'rule "{self.rule}" failed: {one_line(self.reason)}'
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line (its lines joined), cut at ``limit`` characters."""
+    joined = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
 class RuleFailure(Exception):  # noqa: N818 - reported through the rule's onFailure

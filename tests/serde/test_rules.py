@@ -16,6 +16,8 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.common.schema_registry_client import (
+    Rule,
+    RuleKind,
     RuleMode,
 )
 from confluent_kafka.schema_registry.rule_registry import RuleRegistry
@@ -239,3 +241,51 @@ def _content_ciphertext(data: bytes) -> bytes:
     stream = io.BytesIO(data[5:])
     datum: Any = schemaless_reader(stream, parse_schema(Event.SCHEMA), None)
     return base64.b64decode(datum["content"])
+
+
+def _encrypt_with(**params: str) -> Rule:
+    rule = encrypt_rule(on_failure="ERROR")
+    assert rule.params is not None
+    rule.params.params.update(params)
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (cel_rule("message.tenant_id !=== "), 'rule "tenantSet" failed: CELParseError: '),
+        (
+            Rule(
+                "x",
+                None,
+                RuleKind.CONDITION,
+                RuleMode.WRITE,
+                "NOPE",
+                None,
+                None,
+                "true",
+                None,
+                None,
+                False,
+            ),
+            'rule "x" failed: RuleError: no executor for rule type "NOPE"',
+        ),
+        (_encrypt_with(**{"encrypt.dek.algorithm": "FOO"}), '"FOO" is not one of AES128_GCM'),
+        (_encrypt_with(**{"encrypt.dek.expiry.days": "x"}), '"x" is not a whole number'),
+        (
+            _encrypt_with(**{"encrypt.kek.name": "other", "encrypt.kms.type": "aws-kms"}),
+            "no KMS driver found for key URL: aws-kms://",
+        ),
+    ],
+    ids=["cel-syntax", "unknown-type", "algorithm", "expiry", "kms-driver"],
+)
+def test_a_broken_rule_is_one_line_naming_it(
+    registry: LocalRegistry, rule: Rule, expected: str
+) -> None:
+    register(registry.url, SUBJECT, rule)
+    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError) as err:
+        write(event(), CONTEXT)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith(f"{TOPIC}: ConversationEvent: ")
+    assert expected in text
