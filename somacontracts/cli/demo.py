@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import secrets
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +46,7 @@ from somacontracts.settings import Settings
 __all__ = ["register", "run"]
 
 _LOCAL_KMS_KEY = "local-kms://somacontracts-demo"
+_LOCAL_KMS_SECRET = "somacontracts-demo"  # a laptop's local KMS, never a real one
 
 _FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
 
@@ -121,8 +122,9 @@ def _register_contracts(registry: str, settings: Settings) -> None:
 
 
 def _round_trip(settings: Settings, registry: str) -> int:
-    # Fields tagged PII travel encrypted: a local KMS with a secret of this run only.
-    rules = RuleOptions(kms={"secret": secrets.token_hex(16)})
+    # Fields tagged PII travel encrypted, in the local KMS: LOCAL_SECRET, else the demo's
+    # own secret (the same each run, so a second run reads the keys the first one made).
+    rules = RuleOptions(kms={"secret": os.environ.get("LOCAL_SECRET") or _LOCAL_KMS_SECRET})
     sent: list[tuple[ContractModel, Delivered]] = []
     for obj in samples():
         model = type(obj)

@@ -431,6 +431,12 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     datum = step.run(datum, ctx, runner)
             except RuleFailure as err:
                 raise ReadRuleError(f"{self._schema.label}: {err}", topic=topic) from None
+            if not isinstance(datum, dict):
+                raise ReadRuleError(
+                    f"{self._schema.label}: the migration rules gave "
+                    f"{type(datum).__name__}, not a record",
+                    topic=topic,
+                )
         assert writer.rules is not None
         subject = f"{topic}-value" if topic else writer.subject
         if subject in writer.rules:
@@ -454,16 +460,28 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     topic=topic,
                     dead_letter=failure.action == "DLQ",
                 ) from None
-        try:
+        if not migrating:
             return self.model.from_avro(datum), stream.tell()
-        except Exception as err:  # a migration that gave what the model cannot hold
-            if not migrating:
-                raise
+        # Migration rules build values of their own: the model holds only what its schema
+        # carries, checked as the serializer checks what it writes.
+        try:
+            obj = self.model.from_avro(datum)
+        except KeyError as err:
             raise ReadRuleError(
-                f"{self._schema.label}: the migrated message does not fit the model: "
+                f"{self._schema.label}: the migrated message lacks field {err}", topic=topic
+            ) from err
+        except Exception as err:  # values of the wrong shape surface as many types
+            raise ReadRuleError(
+                f"{self._schema.label}: the migrated message does not fit: "
                 f"{type(err).__name__}: {err}",
                 topic=topic,
             ) from err
+        from somacontracts.serde.values import value_problem
+
+        problem = value_problem(self.model, obj, self._schema.label)
+        if problem is not None:
+            raise ReadRuleError(f"the migrated message does not fit: {problem}", topic=topic)
+        return obj, stream.tell()
 
     def _undecodable(
         self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None, err: Exception

@@ -26,6 +26,7 @@ Imported only by a serde meeting an ENCRYPT rule: it needs the ``rules`` extra (
 from __future__ import annotations
 
 import base64
+import os
 import threading
 import time
 import weakref
@@ -92,6 +93,15 @@ class _Key:
     """When the registry made it, in seconds."""
     primitive: Any
     """Tink's AEAD or deterministic AEAD for this DEK."""
+
+
+def _plain(err: BaseException | None) -> str:
+    """An error of Tink or a KMS SDK in a few words: Tink's carry BoringSSL's internals
+    (addresses, C file names) over several lines."""
+    text = str(err).strip()
+    if "Authentication failed" in text:
+        return "authentication failed"
+    return " ".join(text.split())[:200]
 
 
 def _close_client(client: Any) -> None:
@@ -192,11 +202,20 @@ class KeyRing:
             cached = self._kms.get((url, kek.name or ""))
             if cached is None:
                 config = {**self._kms_config, **props}
+                if kek.kms_type == "local-kms":
+                    secret = config.get("secret", os.environ.get("LOCAL_SECRET"))
+                    if not secret:
+                        raise RuleFailure(
+                            f'KEK "{kek.name}" is in the local KMS, and no secret is set: '
+                            'give RuleOptions(kms={"secret": ...}) or set LOCAL_SECRET'
+                        )
                 try:
                     client = get_kms_driver(url).new_kms_client(config, url)
                     cached = client.get_aead(url)
                 except Exception as err:  # drivers raise Tink's and their SDK's errors
-                    raise RuleFailure(f'cannot reach the KMS of KEK "{kek.name}": {err}') from err
+                    raise RuleFailure(
+                        f'cannot reach the KMS of KEK "{kek.name}": {_plain(err)}'
+                    ) from err
                 self._kms[(url, kek.name or "")] = cached
             found.append(cached)
         return found
@@ -214,7 +233,10 @@ class KeyRing:
                 return bytes(kms.decrypt(wrapped, _EMPTY))
             except Exception as err:  # Tink raises TinkError; SDKs their own
                 last = err
-        raise RuleFailure(f'the KMS of KEK "{kek.name}" cannot unwrap its DEK: {last}')
+        raise RuleFailure(
+            f'the KMS key of KEK "{kek.name}" does not open its DEK (another secret or key '
+            f"than the one that wrapped it): {_plain(last)}"
+        )
 
     def _wrap(self, kek: Kek, raw: bytes, params: Mapping[str, str]) -> bytes:
         last: Exception | None = None
@@ -223,7 +245,7 @@ class KeyRing:
                 return bytes(kms.encrypt(raw, _EMPTY))
             except Exception as err:  # Tink raises TinkError; SDKs their own
                 last = err
-        raise RuleFailure(f'the KMS of KEK "{kek.name}" cannot wrap a new DEK: {last}')
+        raise RuleFailure(f'the KMS of KEK "{kek.name}" cannot wrap a new DEK: {_plain(last)}')
 
     def key(self, cipher: Cipher, version: int) -> _Key:
         """The DEK ``version`` of the cipher's KEK and subject, to read with."""
@@ -393,7 +415,10 @@ class Cipher:
             else:
                 plain = key.primitive.decrypt(sealed, _EMPTY)
         except Exception as err:  # Tink's TinkError: a wrong key or damaged ciphertext
-            raise RuleFailure(f"{leaf.full_name}: cannot decrypt ({err})") from err
+            raise RuleFailure(
+                f"{leaf.full_name}: cannot decrypt: the ciphertext was altered, or was not "
+                f"sealed with DEK version {version} ({_plain(err)})"
+            ) from err
         if leaf.type == "string":
             try:
                 return plain.decode()

@@ -19,5 +19,6 @@ class RuleOptions:
     a cloud KMS. ``clock`` gives the time in seconds, against which data keys expire.
     """
 
-    kms: Mapping[str, str] = field(default_factory=dict)
+    kms: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Not in ``repr``: it holds secrets."""
     clock: Callable[[], float] = time.time

@@ -136,13 +136,49 @@ def _confluent_executor(rule_type: str) -> Any:
 
         return CelFieldExecutor()  # type: ignore[no-untyped-call]
     if rule_type == "JSONATA":
-        from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
-
-        return JsonataExecutor()  # type: ignore[no-untyped-call]
+        return BoundedJsonata()
     from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 
     registry = RuleRegistry.get_global_instance()  # type: ignore[no-untyped-call]
     return registry.get_executor(rule_type)
+
+
+class BoundedJsonata:
+    """The ``JSONATA`` executor: confluent-kafka's (an expression evaluated on the message),
+    with bounds it lacks. An expression runs at most :attr:`TIMEOUT_MS` milliseconds and
+    :attr:`MAX_DEPTH` nested evaluations: a rule anyone registered (``$f := function($x)
+    {$f($x)}``) must not stall every reader of the subject."""
+
+    TIMEOUT_MS = 1000
+    MAX_DEPTH = 100
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Any] = {}
+
+    def configure(self, client_conf: Mapping[str, Any], rule_conf: Mapping[str, Any]) -> None:
+        """Nothing to configure (confluent-kafka's executor protocol)."""
+
+    def type(self) -> str:
+        """The rule type it runs."""
+        return "JSONATA"
+
+    def transform(self, ctx: Any, message: Any) -> Any:
+        """``message`` through the rule's expression."""
+        import jsonata
+
+        expr = ctx.rule.expr or ""
+        compiled = self._compiled.get(expr)
+        if compiled is None:
+            compiled = self._compiled[expr] = jsonata.Jsonata(expr)
+        frame = compiled.create_frame()
+        frame.set_runtime_bounds(self.TIMEOUT_MS, self.MAX_DEPTH)
+        try:
+            return compiled.evaluate(message, frame)
+        except RecursionError:
+            raise RuleFailure("the expression recursed too deeply") from None
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 Step = Callable[[Any, SerializationContext | None], Any]

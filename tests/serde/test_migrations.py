@@ -24,7 +24,7 @@ from somacontracts.codegen.project import render_modules
 from somacontracts.codegen.writer import write_modules
 from somacontracts.compat.changes import diff_versions
 from somacontracts.compat.levels import CompatibilityLevel
-from somacontracts.errors import IncompatibleWriterError
+from somacontracts.errors import IncompatibleWriterError, ReadRuleError
 from somacontracts.registration import register_tree
 from somacontracts.serde import ContractDeserializer, ContractSerializer
 from somacontracts.server import LocalRegistry
@@ -183,3 +183,40 @@ def test_without_migration_rules_another_major_is_refused(tmp_path: Path, models
             pytest.raises(IncompatibleWriterError, match="no migration rules from version 1"),
         ):
             read_v2(old, CONTEXT)
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "expected"),
+    [
+        (
+            "{'order_id': order_id, 'total_cents': 'abc'}",
+            "Order.total_cents: expected int for an Avro long, got str",
+        ),
+        ("{'order_id': order_id, 'total_cents': amount + 0.5}", "got float 7.5"),
+        ("{'order_id': order_id}", "lacks field 'total_cents'"),
+        ("42", "gave int, not a record"),
+        ("($f := function($x){$f($x)}; $f(1))", 'migration rule "upgradeTotal" failed'),
+    ],
+    ids=["string", "float", "missing", "not-a-record", "endless"],
+)
+def test_a_migration_that_gives_what_the_model_cannot_hold_is_refused(
+    tmp_path: Path, models: Any, upgrade: str, expected: str
+) -> None:
+    tree = schemas.load_tree(write_tree(tmp_path))
+    rules_file = tmp_path / "Order" / "v2.contract.json"
+    parts = json.loads(rules_file.read_text())
+    parts["ruleSet"]["migrationRules"][0]["expr"] = upgrade
+    rules_file.write_text(json.dumps(parts))
+    tree = schemas.load_tree(tmp_path)
+    with LocalRegistry() as started, SchemaRegistryClient({"url": started.url}) as client:
+        register_tree(client, tree, lambda _: [SUBJECT], lambda _: LEVEL)
+        with ContractSerializer(models.OrderV1, client, subject=SUBJECT) as write_v1:
+            old = write_v1(models.OrderV1(order_id="o-1", amount=7), CONTEXT)
+        with (
+            ContractDeserializer(models.OrderV2, client, subjects=[SUBJECT]) as read_v2,
+            pytest.raises(ReadRuleError) as refused,
+        ):
+            read_v2(old, CONTEXT)
+    text = str(refused.value)
+    assert "\n" not in text
+    assert expected in text

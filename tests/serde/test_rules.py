@@ -152,7 +152,7 @@ def test_a_reader_without_the_key_follows_on_failure(registry: LocalRegistry) ->
         data = write(event(), CONTEXT)
     with (
         ContractDeserializer(Event, registry.url, subjects=[SUBJECT], rules=wrong) as read,
-        pytest.raises(ReadRuleError, match=r'rule "encryptPII" failed: .*cannot unwrap'),
+        pytest.raises(ReadRuleError, match=r"failed: the KMS key of KEK .* does not open its DEK"),
     ):
         read(data, CONTEXT)
 
@@ -289,3 +289,29 @@ def test_a_broken_rule_is_one_line_naming_it(
     assert "\n" not in text
     assert text.startswith(f"{TOPIC}: ConversationEvent: ")
     assert expected in text
+
+
+def test_an_empty_local_secret_is_refused_and_never_shown(registry: LocalRegistry) -> None:
+    register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR"))
+    options = RuleOptions(kms={"secret": ""})
+    with (
+        ContractSerializer(Event, registry.url, subject=SUBJECT, rules=options) as write,
+        pytest.raises(WriteRuleError, match=r"no secret is set: give RuleOptions\(kms="),
+    ):
+        write(event(), CONTEXT)
+    assert "TOPSECRET" not in repr(RuleOptions(kms={"secret": "TOPSECRET"}))
+
+
+def test_a_ciphertext_altered_on_the_wire_is_named_so(registry: LocalRegistry) -> None:
+    register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR,ERROR"))
+    with ours(registry.url) as (write, read):
+        data = bytearray(write(event(), CONTEXT))
+        text = base64.b64encode(_content_ciphertext(bytes(data))).decode()
+        at = bytes(data).index(text.encode()) + 10
+        data[at] = ord("A") if data[at] != ord("A") else ord("B")  # one base64 digit
+        with pytest.raises(ReadRuleError) as err:
+            read(bytes(data), CONTEXT)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "cannot decrypt: the ciphertext was altered" in message
+    assert ".cc" not in message  # none of the crypto library's internals
