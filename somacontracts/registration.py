@@ -299,6 +299,10 @@ def kek_names(tree: Mapping[str, ContractSchemas]) -> list[str]:
     return sorted(names)
 
 
+KMS_TYPES = ("local-kms", "aws-kms", "azure-kms", "gcp-kms", "hcvault")
+"""The KMS types of confluent-kafka's drivers, as KEKs name them."""
+
+
 def create_keks(client: SchemaRegistryClient, names: Sequence[str], kms: str) -> list[str]:
     """Register each KEK of ``names`` the registry's DEK registry lacks, wrapped by the KMS
     key ``kms`` (``local-kms://somastack``, ``aws-kms://arn:...``); return those created.
@@ -311,7 +315,12 @@ def create_keks(client: SchemaRegistryClient, names: Sequence[str], kms: str) ->
     )
 
     kms_type, separator, key_id = kms.partition("://")
-    if not separator or not kms_type or not key_id:
+    if kms_type not in KMS_TYPES:
+        raise ConfigurationError(
+            "--create-keks",
+            f"{kms_type!r} is no KMS confluent-kafka has a driver for ({', '.join(KMS_TYPES)})",
+        )
+    if not separator or not key_id:
         raise ConfigurationError(
             "--create-keks", f"{kms!r} is not a KMS key URL such as local-kms://somastack"
         )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from somacontracts.check.contract_rules import rule_problems
 from somacontracts.check.findings import ERROR, WARNING, Category, Finding
 from somacontracts.schema.datacontract import encrypted_tags, major_version, migrates
 from somacontracts.schema.model import (
@@ -324,6 +325,13 @@ RULES: tuple[LintRule, ...] = (
         "covered by an enabled ENCRYPT rule of the newest version's rule set "
         "(vN.contract.json).",
         _pii_unencrypted,
+    ),
+    LintRule(
+        "RULES_RUNNABLE",
+        "Checks that every Data Contract rule of a version can run: a type the serdes run, "
+        "actions ERROR, NONE or DLQ, ENCRYPT parameters they accept, CEL and JSONata "
+        "expressions that parse.",
+        lambda versions, index: rule_problems(versions[index]),
     ),
     LintRule(
         "MAJOR_VERSION_MIGRATED",

@@ -93,11 +93,15 @@ def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
     client, plans, lock_path = plan_registry(args)
     with client:
-        if args.create_keks and not args.dry_run:
+        if args.create_keks is not None and not args.dry_run:
             _, root, _ = project_files(args)
             names = kek_names(schemas.load_tree(root))
-            for name in create_keks(client, names, args.create_keks):
-                print(f"created KEK {name} in {args.create_keks.partition('://')[0]}")
+            created = create_keks(client, names, args.create_keks)
+            for name in names:
+                where = args.create_keks.partition("://")[0]
+                print(
+                    f"created KEK {name} in {where}" if name in created else f"KEK {name}: present"
+                )
         return _register(args, client, plans, lock_path)
 
 

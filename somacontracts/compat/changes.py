@@ -21,7 +21,7 @@ from typing import Any
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.compat.levels import CompatibilityLevel, directions
 from somacontracts.compat.results import Direction
-from somacontracts.schema.datacontract import major_version
+from somacontracts.schema.datacontract import major_version, migrates
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -113,6 +113,8 @@ class ChangeReport:
     it (a rule added that transforms data on read, such as ENCRYPT), if they must."""
     majors: tuple[str | None, str | None] = (None, None)
     """The major versions (``application.major.version``) of the old and new version."""
+    migrated: bool = False
+    """Whether the new version has UPGRADE and DOWNGRADE migration rules."""
 
     @property
     def new_major(self) -> bool:
@@ -124,7 +126,7 @@ class ChangeReport:
         """Whether the level's directions all hold for this pair, or the new version
         starts another major version (whose migration rules carry data across)."""
         if self.new_major:
-            return True
+            return self.migrated
         needed = directions(self.level)
         return (Direction.BACKWARD not in needed or self.backward) and (
             Direction.FORWARD not in needed or self.forward
@@ -133,6 +135,12 @@ class ChangeReport:
     @property
     def rollout(self) -> str:
         """Which side must deploy first, in one sentence."""
+        if self.new_major and not self.migrated:
+            return (
+                f"New major version {self.majors[1]} without UPGRADE and DOWNGRADE migration "
+                f"rules: readers of either major cannot read the other's data; add them to "
+                f"v{self.new_version}.contract.json."
+            )
         if self.new_major:
             return (
                 f"New major version {self.majors[1]}: upgrade consumers first; readers of "
@@ -204,6 +212,7 @@ def diff_versions(
         level=level,
         readers_first=readers_first,
         majors=(major_version(old_contract[0]), major_version(new_contract[0])),
+        migrated=migrates(new_contract[1], "UPGRADE") and migrates(new_contract[1], "DOWNGRADE"),
     )
 
 
@@ -223,7 +232,7 @@ def _contract_changes(
             Change(
                 ChangeKind.METADATA_CHANGED,
                 "contract:/metadata",
-                "The Data Contract metadata (properties, tags, sensitive) changed.",
+                f"The Data Contract metadata changed: {_metadata_delta(old_meta, new_meta)}.",
             )
         )
     for kind in _RULE_KINDS:
@@ -487,6 +496,19 @@ class _Differ:
                 f"The default of {owner} changed from {_short(old.default)} "
                 f"to {_short(new.default)}.",
             )
+
+
+def _metadata_delta(old: Any, new: Any) -> str:
+    """What changed between two metadata parts, in a few words."""
+    said = []
+    before, after = (old or {}).get("properties") or {}, (new or {}).get("properties") or {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            said.append(f"property {key} {before.get(key)!r} -> {after.get(key)!r}")
+    for part in ("tags", "sensitive"):
+        if (old or {}).get(part) != (new or {}).get(part):
+            said.append(f"{part} changed")
+    return "; ".join(said) or "its form changed"
 
 
 def _tags(field: FieldNode) -> frozenset[str]:

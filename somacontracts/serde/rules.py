@@ -27,6 +27,7 @@ a serde keeps, and is None when nothing is to be done.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from confluent_kafka.schema_registry.common.schema_registry_client import Rule
 
     from somacontracts.serde.encryption import KeyRing
+
+_log = logging.getLogger("somacontracts.serde.rules")
 
 __all__ = [
     "Failure",
@@ -197,11 +200,13 @@ class _Compiled:
 class Rules:
     """The rules of one registered schema for one subject and mode, ready to run."""
 
-    __slots__ = ("_steps", "write")
+    __slots__ = ("_ignored", "_steps", "write")
 
     def __init__(self, steps: tuple[_Compiled, ...], *, write: bool) -> None:
         self._steps = steps
         self.write = write
+        self._ignored: dict[str, int] = {}
+        """Failures ``onFailure`` NONE let pass, per rule: logged, not raised."""
 
     def apply(self, datum: Any, ctx: SerializationContext | None = None) -> Any:
         """``datum`` after every rule; raise :class:`RuleRefusal` if one refuses it."""
@@ -230,7 +235,22 @@ class Rules:
         return datum
 
     def _fail(self, compiled: _Compiled, reason: str) -> None:
-        self._act(compiled, compiled.on_failure or "ERROR", reason)
+        action = compiled.on_failure or "ERROR"
+        if action == "NONE":
+            # The message goes on as it was (a field left encrypted): said in the log, at
+            # the first failure of the rule and at every thousandth, never silently.
+            count = self._ignored[compiled.name] = self._ignored.get(compiled.name, 0) + 1
+            if count == 1 or count % 1000 == 0:
+                _log.warning(
+                    'rule "%s" failed on %s (%d so far); onFailure NONE lets the message '
+                    "through as it was: %s",
+                    compiled.name,
+                    "write" if self.write else "read",
+                    count,
+                    one_line(reason),
+                )
+            return
+        self._act(compiled, action, reason)
 
     @staticmethod
     def _act(compiled: _Compiled, action: str, reason: str) -> None:

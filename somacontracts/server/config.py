@@ -73,8 +73,11 @@ class Settings:
             if level is None:
                 raise errors.invalid_compatibility_level()
         changes = _contract_settings(request)
-        if level is None and not changes:
-            raise errors.invalid_compatibility_level()
+        if value is None and "compatibilityGroup" not in request and not changes:
+            raise errors.invalid_config(
+                "the request sets nothing: give compatibility, compatibilityGroup, "
+                "defaultMetadata, overrideMetadata, defaultRuleSet or overrideRuleSet"
+            )
         scope = GLOBAL if subject is None else subject
         with self.store.transaction():
             if subject is not None:
@@ -221,7 +224,12 @@ def _contract_settings(request: Mapping[str, Any]) -> dict[str, Any]:
         raise errors.invalid_config(f"{err.reason}") from None
     if "compatibilityGroup" in request:
         group = request["compatibilityGroup"]
-        if group is not None and (not isinstance(group, str) or not group):
-            raise errors.invalid_config('"compatibilityGroup" must be a metadata property name')
+        if group is not None and not (
+            isinstance(group, str) and 0 < len(group) <= 255 and group.isprintable()
+        ):
+            raise errors.invalid_config(
+                '"compatibilityGroup" must be a metadata property name (1 to 255 printable '
+                "characters)"
+            )
         found["compatibilityGroup"] = group
     return found

@@ -166,7 +166,8 @@ def with_contract(
 def test_a_pii_field_no_encrypt_rule_covers_is_an_error(
     tmp_path: Path, field: dict[str, Any], contract: Any
 ) -> None:
-    (finding,) = lint(with_contract(tmp_path, field_record(field), contract))
+    found = lint(with_contract(tmp_path, field_record(field), contract))
+    (finding,) = [f for f in found if f.rule == "PII_UNENCRYPTED"]
     assert (finding.rule, finding.severity, finding.location) == (
         "PII_UNENCRYPTED",
         "error",
@@ -302,3 +303,52 @@ def test_added_field_with_default_or_renamed_by_alias_passes(tmp_path: Path) -> 
     renamed = [{"name": "a2", "aliases": ["a"], "type": "int", "doc": "d"}, fields[1]]
     v3 = doc_record(fields=[*renamed, {"name": "b", "type": "int", "doc": "d", "default": 0}])
     assert lint(versions_of(tmp_path, doc_record(), v2, v3)) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"type": "CEL", "mode": "WRITE", "expr": "((("}, "its CEL expression does not parse"),
+        ({"type": "JSONATA", "mode": "UPGRADE", "expr": "$merge(["}, "JSONata expression does"),
+        ({"type": "CEL", "mode": "WRITE", "expr": "true", "onFailure": "EXPLODE"}, '"EXPLODE"'),
+        (
+            {"type": "CEL", "mode": "WRITE", "expr": "true", "onFailure": "ERROR,NONE"},
+            "only a WRITEREAD or UPDOWN rule",
+        ),
+        ({"type": "NOPE", "mode": "WRITE"}, 'type "NOPE" is none the serdes run'),
+        (
+            {
+                "type": "ENCRYPT",
+                "mode": "WRITEREAD",
+                "tags": ["PII"],
+                "params": {"encrypt.kek.name": "k", "encrypt.dek.algorithm": "FOO"},
+            },
+            '"FOO" is not',
+        ),
+        (
+            {
+                "type": "ENCRYPT",
+                "mode": "WRITEREAD",
+                "tags": ["PII"],
+                "params": {"encrypt.kek.name": "k", "encrypt.dek.expiry.days": "x"},
+            },
+            '"x" is not a',
+        ),
+        ({"type": "ENCRYPT", "mode": "WRITEREAD", "tags": ["PII"]}, "names no KEK"),
+    ],
+    ids=["cel", "jsonata", "action", "two-actions", "type", "algorithm", "expiry", "kek"],
+)
+def test_a_rule_that_cannot_run_is_an_error(
+    tmp_path: Path, rule: dict[str, Any], expected: str
+) -> None:
+    folder = tmp_path / "Thing"
+    folder.mkdir()
+    (folder / "v1.avsc").write_text(json.dumps(doc_record()))
+    kind = "migrationRules" if rule["mode"] == "UPGRADE" else "domainRules"
+    full = {"name": "r", "kind": "CONDITION" if rule["type"] == "CEL" else "TRANSFORM", **rule}
+    (folder / "v1.contract.json").write_text(json.dumps({"ruleSet": {kind: [full]}}))
+    found = [f for f in lint(schemas.load_contract(folder).versions) if f.rule == "RULES_RUNNABLE"]
+    assert len(found) == 1
+    assert found[0].severity == "error"
+    assert found[0].location == f"/ruleSet/{kind}/0"
+    assert expected in found[0].message

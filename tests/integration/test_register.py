@@ -83,7 +83,12 @@ def test_register_is_idempotent_and_records_ids(
         "local-kms://tests",
     )
     assert second.returncode == EXIT_OK
-    assert second.stdout.startswith(f"nothing to register: {registry.url} holds all 8 versions")
+    assert second.stdout.startswith(
+        f"KEK somastack_conversations: present\nnothing to register: {registry.url} holds all 8"
+    )
+    typo = run(repo, "register", "--registry", registry.url, "--create-keks", "aws-ksm://k")
+    assert typo.returncode == 2
+    assert "'aws-ksm' is no KMS confluent-kafka has a driver for" in typo.stderr
     status = run(repo, "status", "--registry", registry.url, "--format", "json")
     assert status.returncode == EXIT_OK
     rows = json.loads(status.stdout)

@@ -134,6 +134,19 @@ def test_diff_tells_a_new_major_version_and_when_one_is_needed(
     same_major = diff_versions(old.schema, new.schema, old_version=1, new_version=2, level=LEVEL)
     assert not same_major.allowed
     assert "make it a new major version instead" in same_major.rollout
+    unmigrated = diff_versions(
+        old.schema,
+        new.schema,
+        old_version=1,
+        new_version=2,
+        level=LEVEL,
+        old_contract=(old.metadata, old.rule_set),
+        new_contract=(new.metadata, None),
+    )
+    assert not unmigrated.allowed
+    assert "without UPGRADE and DOWNGRADE migration rules" in unmigrated.rollout
+    (metadata,) = [c for c in report.changes if c.kind.value == "METADATA_CHANGED"]
+    assert "property application.major.version '1' -> '2'" in metadata.message
 
 
 def test_register_sets_the_group_and_the_registry_accepts_the_break(registry: str) -> None:

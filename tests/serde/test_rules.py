@@ -138,15 +138,22 @@ def test_rotated_keys_interoperate_and_old_messages_stay_readable(registry: Loca
     assert int.from_bytes(sealed[1:5], "big") == 2
 
 
-def test_a_reader_without_the_key_follows_on_failure(registry: LocalRegistry) -> None:
+def test_a_reader_without_the_key_follows_on_failure(
+    registry: LocalRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
     register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR,NONE"))
     with ours(registry.url) as (write, _):
         data = write(event(), CONTEXT)
-    wrong = RuleOptions(kms={"secret": "another secret"})
+    wrong = RuleOptions(kms={"secret": "wrong-secret-42"})
     with ContractDeserializer(Event, registry.url, subjects=[SUBJECT], rules=wrong) as read:
         kept: Any = read(data, CONTEXT)  # NONE on read: the field stays encrypted
         assert kept.content != event().content
         assert base64.b64decode(kept.content)  # the ciphertext, as base64 text
+        read(data, CONTEXT)
+    # said in the log once (the first failure of the rule), not silently
+    (logged,) = [r for r in caplog.records if r.name == "somacontracts.serde.rules"]
+    assert logged.getMessage().startswith('rule "encryptPII" failed on read (1 so far)')
+    assert "wrong-secret-42" not in logged.getMessage()
     register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR,ERROR"))
     with ours(registry.url) as (write, _):
         data = write(event(), CONTEXT)

@@ -296,8 +296,15 @@ def test_config_defaults_and_overrides_merge_into_every_registration(
     assert "overrideRuleSet" not in raw(registry.url, "GET", "/config/events-value")[1]
     status, body = raw(registry.url, "PUT", "/config/events-value", {"defaultRuleSet": []})
     assert (status, body["error_code"]) == (422, 42203)
-    status, body = raw(registry.url, "PUT", "/config/events-value", {"compatibilityGroup": 7})
-    assert (status, body["error_code"]) == (422, 42203)
+    for bad in (
+        {"compatibilityGroup": 7},
+        {"compatibilityGroup": "\u0000"},
+        {},
+        {"a": 1},
+        {"compatibilityGroup": "g" * 256},
+    ):
+        status, body = raw(registry.url, "PUT", "/config/events-value", bad)
+        assert (status, body["error_code"]) == (422, 42203), bad
 
 
 def test_a_compatibility_group_checks_each_major_version_apart(
