@@ -19,7 +19,8 @@ message means the same to either:
 
 ``ENCRYPT`` is this package's own code (it is the hot path); ``CEL``, ``CEL_FIELD`` and
 any executor registered with confluent-kafka's ``RuleRegistry`` run as confluent-kafka's
-executors, so an expression means exactly what it means there.
+executors, so an expression means exactly what it means there; ``JSONATA`` evaluates as
+confluent-kafka's executor does, within time and depth bounds it lacks.
 
 Rules are compiled once per registered schema, subject and mode; :class:`Rules` is what
 a serde keeps, and is None when nothing is to be done.
