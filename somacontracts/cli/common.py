@@ -99,6 +99,15 @@ def add_bootstrap(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_console(parser: argparse.ArgumentParser) -> None:
+    """``TOPIC``, ``--bootstrap`` and the registry options of the console commands."""
+    parser.add_argument("topic", metavar="TOPIC")
+    add_bootstrap(parser)
+    add_registry(
+        parser, help_url="registry URL (default: SCHEMA_REGISTRY_URL or http://localhost:8081)"
+    )
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with ``--bootstrap`` taking precedence."""
     env = dict(os.environ)

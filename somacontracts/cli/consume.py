@@ -22,7 +22,7 @@ import argparse
 import json
 from typing import Any
 
-from somacontracts.cli.common import add_bootstrap, add_registry, settings_of
+from somacontracts.cli.common import add_console, settings_of
 from somacontracts.kafka.console import contract_of_topic, describe, model_of, read
 from somacontracts.serde import ContractDeserializer
 
@@ -37,11 +37,7 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("topic", metavar="TOPIC")
-    add_bootstrap(parser)
-    add_registry(
-        parser, help_url="registry URL (default: SCHEMA_REGISTRY_URL or http://localhost:8081)"
-    )
+    add_console(parser)
     parser.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
     parser.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
     parser.add_argument("--offset", type=int, metavar="N", help="start at offset N")

@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import Any
 
-from somacontracts.cli.common import add_bootstrap, add_registry, count, settings_of
+from somacontracts.cli.common import add_console, count, settings_of
 from somacontracts.kafka.console import contract_of_topic, model_of, parse_lines
 
 __all__ = ["register", "run"]
@@ -33,11 +33,14 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("topic", metavar="TOPIC")
-    parser.add_argument("file", nargs="?", type=argparse.FileType("r"), default=sys.stdin)
-    add_bootstrap(parser)
-    add_registry(
-        parser, help_url="registry URL (default: SCHEMA_REGISTRY_URL or http://localhost:8081)"
+    add_console(parser)
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=argparse.FileType("r"),
+        default=sys.stdin,
+        metavar="FILE",
+        help="plain-JSON lines (default: standard input)",
     )
     parser.add_argument(
         "--skip-bad", action="store_true", help="send the good lines even if some are bad"
