@@ -6,8 +6,9 @@ its topic's contract, with its ``dlq.*`` headers) and printed with its partition
 offset, key, timestamp and the writer's schema version: one JSON object per line
 (``--format jsonl``), or a table. A message that does not decode is printed as such
 (schema id, length, reason) and reading goes on. Without ``--group`` nothing is
-committed. It stops at the end of the partitions, or follows them with ``--follow``
-until Ctrl-C.
+committed; with it, reading starts at the group's committed offsets and commits (the
+partitions are assigned: a console joins no rebalance of the group's members). It stops
+at the end of the partitions, or follows them with ``--follow`` until Ctrl-C.
 
 Encrypted fields are decrypted with the local KMS secret ``LOCAL_SECRET`` where the
 contract's rules need it; without the key they are shown as their ciphertext.
@@ -45,7 +46,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--key", metavar="K", help="print only messages with key K")
     parser.add_argument("--max", type=int, metavar="N", help="stop after N messages")
     parser.add_argument("--follow", action="store_true", help="wait for new messages")
-    parser.add_argument("--group", metavar="G", help="consume as group G and commit")
+    parser.add_argument(
+        "--group", metavar="G", help="start at group G's committed offsets and commit"
+    )
     parser.set_defaults(run=run)
 
 

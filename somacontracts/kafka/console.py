@@ -18,7 +18,14 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_STORED,
+    Consumer,
+    Message,
+    TopicPartition,
+)
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts import models
@@ -165,7 +172,8 @@ def read(
 ) -> Generator[Message, None, None]:
     """The raw messages of ``topic``: from ``offset`` (in ``partition``, else in each),
     else the beginning or the end; until the end of every partition, or forever with
-    ``follow``. Without ``group`` nothing is committed; with it, offsets are committed."""
+    ``follow``. Without ``group`` nothing is committed; with it, reading starts at the
+    group's committed offsets and commits as it goes."""
     config = {
         **settings.kafka_config(),
         "group.id": group or f"somacontracts-console-{uuid.uuid4().hex[:8]}",
@@ -182,15 +190,15 @@ def read(
         numbers = sorted(found.partitions) if partition is None else [partition]
         if partition is not None and partition not in found.partitions:
             raise ConfigurationError("--partition", f"{topic} has no partition {partition}")
-        if group is not None and offset is None:
-            consumer.subscribe([topic])
+        # Partitions are assigned, not subscribed: a console joins no rebalance. With a
+        # group it starts where the group committed (else as asked) and commits as it reads.
+        if offset is not None:
+            start = offset
+        elif group is not None:
+            start = OFFSET_STORED
         else:
-            start = (
-                offset
-                if offset is not None
-                else (OFFSET_BEGINNING if from_beginning else OFFSET_END)
-            )
-            consumer.assign([TopicPartition(topic, n, start) for n in numbers])
+            start = OFFSET_BEGINNING if from_beginning else OFFSET_END
+        consumer.assign([TopicPartition(topic, n, start) for n in numbers])
         at_end: set[int] = set()
         while follow or len(at_end) < len(numbers):
             msg = consumer.poll(0.5)

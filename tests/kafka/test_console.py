@@ -4,6 +4,7 @@ and consumed back equal, undecodable and dead-lettered messages shown, bad lines
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
-from somacontracts.kafka import dlq_name
+from somacontracts.kafka import ContractProducer, dlq_name
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
 from somacontracts.plainjson import to_plain_json
+from somacontracts.settings import load_settings
 from tests.kafka.conftest import create_topics
 
 
@@ -110,3 +112,30 @@ def test_an_unknown_topic_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "'no.such.topic' carries no contract" in err
+
+
+def test_lag_grows_while_the_group_stops_and_the_exit_code_flips(
+    topic: str, registry: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    group = f"lag-{uuid.uuid4().hex[:6]}"
+    settings = load_settings(dict(os.environ))
+    with ContractProducer(ToolInvocation, registry, settings=settings, topic=topic) as out:
+        for _ in range(6):
+            # one message a batch: the local broker gives a partition's end offset by
+            # batch (a batch's first offset + 1), so only then is it the record count
+            out.send(sample_invocation(tenant_id="t")).result(10)
+    # the group never committed: it lags by every message, above a threshold of 5
+    code = main(["lag", "--group", group, "--topic", topic, "--threshold", "5"])
+    text = capsys.readouterr().out
+    assert code == 1, text
+    assert "total lag 6; 1 of 2 partitions over threshold" in text
+    assert "ALERT" in text
+    # it consumes four and commits: the lag falls below the threshold
+    argv = ["consume", topic, "--from-beginning", "--group", group, "--max", "4"]
+    assert main(argv) == EXIT_OK
+    capsys.readouterr()
+    argv = ["lag", "--group", group, "--topic", topic, "--threshold", "5", "--format", "json"]
+    assert main(argv) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert sum(r["lag"] for r in rows) == 2
+    assert not any(r["alerting"] for r in rows)
