@@ -30,6 +30,7 @@ from somacontracts.serde.model import (
     NOT_FOUND,
     M,
     RegistryUser,
+    has_rules,
     model_schema,
     registered,
 )
@@ -85,10 +86,6 @@ class _Writer:
     migrations: tuple[Migration, ...] = ()
     """The steps from the writer's major version to the model's: its data is read as the
     writer wrote it, then migrated."""
-
-
-def _has_rules(schema: Schema | None) -> bool:
-    return schema is not None and schema.rule_set is not None and bool(schema.rule_set.domain_rules)
 
 
 def _stamped_version(writer: Any) -> int | None:
@@ -155,7 +152,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
 
     def _own_writer(self, schema: Schema, subject: str) -> _Writer:
         """The entry of an id whose schema is the model's own."""
-        with_rules = _has_rules(schema)
+        with_rules = has_rules(schema)
         return _Writer(
             parsed=self._schema.parsed,
             reader=None,
@@ -251,7 +248,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         from somacontracts.serde.scan import needs_scan
 
         scanned = writer.root if needs_scan(writer.root) else None
-        with_rules = _has_rules(schema)
+        with_rules = has_rules(schema)
         return _Writer(
             parsed=parsed,
             reader=self._schema.parsed,
@@ -291,7 +288,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"has no migration rules from version {written.version}, another major version",
                 topic=topic,
             )
-        with_rules = _has_rules(own.schema)
+        with_rules = has_rules(own.schema)
         return _Writer(
             parsed=parse_schema(writer_json, named_schemas=named),
             reader=None,
@@ -454,12 +451,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             try:
                 datum = rules.apply(datum, ctx)
             except RuleRefusal as refusal:
-                failure = refusal.failure
-                raise ReadRuleError(
-                    f"{self._schema.label}: {failure.message()}",
-                    topic=topic,
-                    dead_letter=failure.action == "DLQ",
-                ) from None
+                raise refusal.failure.error(ReadRuleError, self._schema.label, topic) from None
         if not migrating:
             return self.model.from_avro(datum), stream.tell()
         # Migration rules build values of their own: the model holds only what its schema

@@ -136,7 +136,7 @@ class KeyRing:
         """Close the DEK registry client."""
         self._finalizer()
 
-    def cipher(self, params: Mapping[str, str], subject: str, *, write: bool) -> Cipher:
+    def cipher(self, params: Mapping[str, str], subject: str) -> Cipher:
         """The cipher of an ENCRYPT rule with ``params`` for messages of ``subject``."""
         name = params.get(KEK_NAME)
         if not name:
@@ -149,7 +149,7 @@ class KeyRing:
         expiry = params.get(DEK_EXPIRY_DAYS, "0")
         if not expiry.isascii() or not expiry.isdigit():
             raise RuleFailure(f'{DEK_EXPIRY_DAYS} "{expiry}" is not a whole number of days')
-        return Cipher(self, params, name, subject, DekAlgorithm[algorithm], int(expiry), write)
+        return Cipher(self, params, name, subject, DekAlgorithm[algorithm], int(expiry))
 
     # -- KEKs, DEKs and the KMS ------------------------------------------------------
 
@@ -333,10 +333,9 @@ class KeyRing:
                 f'the DEK of KEK "{kek.name}" is not a {cipher.algorithm.value} key'
             ) from err
         version = dek.version or 1
-        self._keys[(cipher.kek_name, cipher.subject, cipher.algorithm.value, version)] = _Key(
-            version, (dek.ts or 0) / 1000, primitive
-        )
-        return self._keys[(cipher.kek_name, cipher.subject, cipher.algorithm.value, version)]
+        key = _Key(version, (dek.ts or 0) / 1000, primitive)
+        self._keys[(cipher.kek_name, cipher.subject, cipher.algorithm.value, version)] = key
+        return key
 
 
 class Cipher:
@@ -344,7 +343,6 @@ class Cipher:
 
     __slots__ = (
         "_ring",
-        "_write",
         "algorithm",
         "cryptor",
         "expiry_days",
@@ -361,7 +359,6 @@ class Cipher:
         subject: str,
         algorithm: Any,
         expiry_days: int,
-        write: bool,
     ) -> None:
         self._ring = ring
         self.params = params
@@ -370,7 +367,6 @@ class Cipher:
         self.algorithm = algorithm
         self.expiry_days = expiry_days
         self.cryptor = Cryptor(algorithm)
-        self._write = write
 
     def encrypt(self, leaf: Leaf, value: Any) -> Any:
         """``value`` of ``leaf`` encrypted: base64 text for a string, bytes for bytes."""

@@ -33,6 +33,7 @@ __all__ = [
     "M",
     "ModelSchema",
     "RegistryUser",
+    "has_rules",
     "model_schema",
     "registered",
 ]
@@ -99,6 +100,11 @@ def model_schema(model: type[ContractModel]) -> ModelSchema:
     )
 
 
+def has_rules(schema: Schema | None) -> bool:
+    """Whether a registered schema carries Data Contract domain rules to run."""
+    return schema is not None and schema.rule_set is not None and bool(schema.rule_set.domain_rules)
+
+
 class RegistryUser:
     """Holds the registry client (closed on :meth:`close` only if made here from a URL)
     and what runs the Data Contract rules of the schemas met."""
@@ -119,7 +125,7 @@ class RegistryUser:
         Schemas without rules cost nothing: the rule engine is imported at the first
         schema that has some.
         """
-        if schema.rule_set is None or not schema.rule_set.domain_rules:
+        if not has_rules(schema):
             return None
         from somacontracts.serde.rules import compile_rules
 

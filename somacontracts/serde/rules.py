@@ -32,11 +32,12 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from confluent_kafka.schema_registry import Schema
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from somacontracts.errors import RuleError
 from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk, wildcard_match
 from somacontracts.serde.options import RuleOptions
 
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 _CLIENT_SIDE = {None, "ALL", "CLIENT"}
+E = TypeVar("E", bound=RuleError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,11 @@ class Failure:
     def message(self) -> str:
         """One line for the serde's error (an executor's error may span several)."""
         return f'rule "{self.rule}" failed: {one_line(self.reason)}'
+
+    def error(self, kind: type[E], label: str, topic: str | None) -> E:
+        """The serde's error for this failure: ``kind`` (``WriteRuleError`` or
+        ``ReadRuleError``) naming the model ``label``."""
+        return kind(f"{label}: {self.message()}", topic=topic, dead_letter=self.action == "DLQ")
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -410,7 +417,7 @@ def _encrypt_step(
 
     def step(datum: Any, _ctx: SerializationContext | None) -> Any:
         if not cipher:
-            cipher.append(runner.key_ring().cipher(params, subject, write=write))
+            cipher.append(runner.key_ring().cipher(params, subject))
         transform: Callable[[Leaf, Any], Any] = cipher[0].encrypt if write else cipher[0].decrypt
         return walk(datum, transform)
 

@@ -157,12 +157,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
         try:
             datum = rules.apply(coded.to_avro(), ctx)
         except RuleRefusal as refusal:
-            failure = refusal.failure
-            raise WriteRuleError(
-                f"{self._schema.label}: {failure.message()}",
-                topic=topic,
-                dead_letter=failure.action == "DLQ",
-            ) from None
+            raise refusal.failure.error(WriteRuleError, self._schema.label, topic) from None
         except Exception as err:  # to_avro of an object with values of the wrong type
             raise self._refusal(obj, err, topic) from err
         buffer = io.BytesIO()
