@@ -54,10 +54,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read and print until the end, ``--max`` or Ctrl-C."""
-    if args.max is not None and args.max < 1:
-        from somacontracts.errors import ConfigurationError
+    from somacontracts.errors import ConfigurationError
 
+    if args.max is not None and args.max < 1:
         raise ConfigurationError("--max", "must be at least 1")
+    if args.offset is not None and args.offset < 0:
+        raise ConfigurationError("--offset", "must be 0 or more")
     settings = settings_of(args)
     model = model_of(contract_of_topic(settings, args.topic))
     printed = 0

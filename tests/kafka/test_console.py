@@ -112,6 +112,11 @@ def test_an_unknown_topic_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "'no.such.topic' carries no contract" in err
+    for option in (["--offset", "-7"], ["--max", "0"]):
+        assert main(["consume", "tool.requests", *option]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"{option[0]}: must be" in err
 
 
 def test_lag_grows_while_the_group_stops_and_the_exit_code_flips(
