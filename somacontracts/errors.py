@@ -21,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "ContractError",
     "DeserializationError",
+    "FileWriteError",
     "IncompatibleWriterError",
     "InvalidSchemaError",
     "MessageError",
@@ -103,6 +104,18 @@ class ConfigurationError(ContractError):
 
     def __str__(self) -> str:
         return f"{self.variable}: {self.reason}"
+
+
+class FileWriteError(ContractError):
+    """Raised when a file the tooling writes (a lock, models, rules) cannot be written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
 
 
 class SchemaError(ContractError):

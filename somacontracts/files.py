@@ -2,7 +2,8 @@
 
 Pure standard library. A file is replaced whole or not at all: the text goes to a
 temporary file in the same folder, which then takes the file's place in one
-``os.replace``, so a reader never sees half a file and a failure leaves the old one.
+``os.replace``, so a reader never sees half a file and a failure leaves the old one
+(raised as :class:`~somacontracts.errors.FileWriteError`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+from somacontracts.errors import FileWriteError
 
 __all__ = ["replace_text"]
 
@@ -20,12 +23,20 @@ def replace_text(path: Path, text: str) -> None:
     The file keeps its permissions, or a new one gets what ``open`` would give it
     (0666 less the umask): a temporary file alone would be readable by its owner only.
     """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as err:
+        raise FileWriteError(str(path), err.strerror or str(err)) from err
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
         os.chmod(temporary, _mode_of(path))
         os.replace(temporary, path)
+    except OSError as err:
+        Path(temporary).unlink(missing_ok=True)
+        raise FileWriteError(str(path), err.strerror or str(err)) from err
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
