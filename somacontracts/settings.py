@@ -2,7 +2,8 @@
 
 :func:`load_settings` applies the overrides of the platform's document
 (``TOOL_REQUESTS_TOPIC``, ``TOOL_RESULTS_TOPIC``, ``TOOL_EXECUTOR_GROUP``,
-``KAFKA_BOOTSTRAP_SERVERS``) and the Kafka security variables to the catalog
+``KAFKA_BOOTSTRAP_SERVERS``), the Kafka security variables and the metrics switches
+(``SOMACONTRACTS_METRICS*``) to the catalog
 (:mod:`somacontracts.catalog`), checks every value, and returns a :class:`Settings` that
 builds confluent-kafka configuration dictionaries. A bad value is a
 :class:`~somacontracts.errors.ConfigurationError` naming the variable; values of
@@ -36,6 +37,7 @@ __all__ = [
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
     "KafkaSecurity",
+    "MetricsSettings",
     "Settings",
     "load_settings",
 ]
@@ -75,6 +77,21 @@ class KafkaSecurity:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """Whether the typed clients report Prometheus metrics, and where they serve them.
+
+    From ``SOMACONTRACTS_METRICS`` (1/true/yes/on or 0/false/no/off),
+    ``SOMACONTRACTS_METRICS_PORT`` (serve the metrics over HTTP on this port; turns them
+    on) and ``SOMACONTRACTS_METRICS_ADDRESS`` (default 127.0.0.1; 0.0.0.0 to be scraped
+    from other hosts).
+    """
+
+    enabled: bool = False
+    port: int | None = None
+    address: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Topic names, consumer group and Kafka connection resolved from the environment."""
 
@@ -83,6 +100,7 @@ class Settings:
     tool_executor_group: str
     bootstrap_servers: str
     security: KafkaSecurity
+    metrics: MetricsSettings = MetricsSettings()
 
     def topic_name(self, topic_key: str) -> str:
         """The name in use for the topic with key ``topic_key``."""
@@ -155,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tool_executor_group=_non_empty(env, "TOOL_EXECUTOR_GROUP", DEFAULT_TOOL_EXECUTOR_GROUP),
         bootstrap_servers=_bootstrap(env),
         security=_security(env),
+        metrics=_metrics(env),
     )
 
 
@@ -183,6 +202,31 @@ def _topic_name(variable: str, value: str) -> str:
             "(1-249 characters of A-Z a-z 0-9 . _ -, and not . or ..)",
         )
     return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _metrics(env: Mapping[str, str]) -> MetricsSettings:
+    switch = _optional(env, "SOMACONTRACTS_METRICS")
+    if switch is not None and switch.lower() not in _TRUE + _FALSE:
+        raise ConfigurationError(
+            "SOMACONTRACTS_METRICS", f"{switch!r} is not one of {', '.join(_TRUE + _FALSE)}"
+        )
+    port_text = _optional(env, "SOMACONTRACTS_METRICS_PORT")
+    port = None
+    if port_text is not None:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigurationError(
+                "SOMACONTRACTS_METRICS_PORT", f"{port_text!r} is not a port (1-65535)"
+            )
+        port = int(port_text)
+    address = _non_empty(env, "SOMACONTRACTS_METRICS_ADDRESS", "127.0.0.1")
+    if not _PLAIN_ADDRESS.match(address):
+        raise ConfigurationError("SOMACONTRACTS_METRICS_ADDRESS", "is not a host address")
+    enabled = port is not None if switch is None else switch.lower() in _TRUE
+    return MetricsSettings(enabled=enabled, port=port if enabled else None, address=address)
 
 
 def _bootstrap(env: Mapping[str, str]) -> str:

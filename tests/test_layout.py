@@ -43,6 +43,8 @@ TOOLING = (
     "somacontracts.project",
     "somacontracts.plainjson",
     "somacontracts.schemas",
+    "somacontracts.monitoring",
+    "somacontracts.yamltext",
 )
 NOT_AT_IMPORT = (
     *TOOLING,
@@ -53,6 +55,7 @@ NOT_AT_IMPORT = (
     "uvicorn",
     "httptools",
     "uvloop",
+    "prometheus_client",  # metrics are off unless asked for
 )
 
 

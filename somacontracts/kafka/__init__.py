@@ -8,6 +8,7 @@ from somacontracts.kafka.errors import (
     KafkaOperationError,
     PartitionShrinkError,
 )
+from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.producer import ContractProducer, Delivered
 from somacontracts.kafka.topics import (
     TopicPlan,
@@ -23,6 +24,7 @@ from somacontracts.kafka.topics import (
 __all__ = [
     "BrokerStartError",
     "BrokerUnavailableError",
+    "ClientMetrics",
     "ContractConsumer",
     "ContractProducer",
     "Delivered",

@@ -13,6 +13,11 @@ the copy, so nothing is lost and nothing is skipped silently.
 
 Dead-letter headers: ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.error``
 (one line), ``dlq.attempts``.
+
+With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts messages and
+bytes taken, deserialize errors, retries and dead-lettered copies, times each handler
+call, and reports each assigned partition's lag from librdkafka's statistics
+(:mod:`somacontracts.kafka.metrics`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from time import perf_counter
 from typing import Any, Generic, Self, TypeVar
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
@@ -29,7 +35,14 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError, redact
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
-from somacontracts.kafka.routing import topic_for
+from somacontracts.kafka.metrics import (
+    STATISTICS_INTERVAL_MS,
+    ClientMetrics,
+    ConsumerTally,
+    LagReader,
+    metrics_for,
+)
+from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
 from somacontracts.settings import Settings, load_settings
@@ -116,7 +129,9 @@ class ContractConsumer(Generic[M]):
     it subscribes with ``group_id`` (default ``TOOL_EXECUTOR_GROUP``). ``config`` adds
     librdkafka settings; ``rules`` configures the Data Contract rules of the schemas read
     (the KMS of encrypted fields). ``max_attempts`` counts handler calls per message before it
-    goes to the dead-letter topic.
+    goes to the dead-letter topic. ``metrics`` turns the Prometheus metrics on (True, or a
+    :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
+    environment says.
     """
 
     def __init__(
@@ -133,6 +148,7 @@ class ContractConsumer(Generic[M]):
         retry_backoff: float = 0.0,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
+        metrics: ClientMetrics | bool | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
@@ -143,15 +159,23 @@ class ContractConsumer(Generic[M]):
         self._contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
         self._deserializer = ContractDeserializer(model, registry, rules=rules)
         self._dlq: Producer | None = None
-        self._consumer = Consumer(
-            {
-                **resolved.consumer_config(group_id),
-                # librdkafka commits in the background only offsets stored after handling.
-                "enable.auto.commit": True,
-                "enable.auto.offset.store": False,
-                **(config or {}),
-            }
-        )
+        client_config = {
+            **resolved.consumer_config(group_id),
+            # librdkafka commits in the background only offsets stored after handling.
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            **(config or {}),
+        }
+        self._metrics = metrics_for(metrics, resolved)
+        self._tallies: dict[str, ConsumerTally] | None = None
+        self._lag_reader: LagReader | None = None
+        if self._metrics is not None:
+            self._tallies = {}
+            self._contract = contract_name(model)
+            self._group = str(client_config["group.id"])
+            self._lag_reader = self._metrics.statistics_reader(self._group)
+            client_config = _with_statistics(client_config, self._lag_reader)
+        self._consumer = Consumer(client_config)
         try:
             ensure_reachable(self._consumer, resolved.bootstrap_servers, timeout=connect_timeout)
         except BaseException:
@@ -176,12 +200,30 @@ class ContractConsumer(Generic[M]):
             return None
         if msg.error() is not None:
             raise ContractError(f"Kafka consumer error: {msg.error()}")
+        tally = None
+        if self._tallies is not None:
+            tally = self._tally_of(msg.topic() or "")
+            tally.consumed += 1
+            tally.consumed_bytes += len(msg.value() or b"")
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
             self._dead_letter(msg, err, attempts=0)
+            if tally is not None:
+                tally.deserialize_error(err)
+                tally.undecodable += 1
             self._consumer.store_offsets(message=msg)
             return None
+
+    def _tally_of(self, topic: str) -> ConsumerTally:
+        """The tally of ``topic`` (metrics on)."""
+        assert self._tallies is not None
+        assert self._metrics is not None
+        tally = self._tallies.get(topic)
+        if tally is None:
+            tally = self._metrics.consumer(topic, self._contract, self._group)
+            self._tallies[topic] = tally
+        return tally
 
     def _context(self, topic: str) -> SerializationContext:
         context = self._contexts.get(topic)
@@ -265,20 +307,39 @@ class ContractConsumer(Generic[M]):
         (handled or dead-lettered) in each partition, also when an exception ends it early.
         """
         finished: dict[tuple[str, int], Message] = {}
+        tallies = self._tallies
+        clock = perf_counter
         try:
             for msg in batch:
                 if msg.error() is not None:
                     raise ContractError(f"Kafka consumer error: {msg.error()}")
+                if tallies is None:
+                    tally = None
+                else:
+                    topic = msg.topic() or ""
+                    tally = tallies.get(topic) or self._tally_of(topic)
+                    tally.consumed += 1
+                    tally.consumed_bytes += len(msg.value() or b"")
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
                     self._dead_letter(msg, err, attempts=0)
                     stats.dead_lettered += 1
+                    if tally is not None:
+                        tally.deserialize_error(err)
+                        tally.undecodable += 1
                 else:
                     try:
-                        handler(received)
+                        if tally is None:
+                            handler(received)
+                        else:
+                            started = clock()
+                            try:
+                                handler(received)
+                            finally:
+                                tally.observe(clock() - started)
                     except Exception as err:
-                        self._retry(handler, received, msg, err, stats)
+                        self._retry(handler, received, msg, err, stats, tally)
                     else:
                         stats.handled += 1
                 finished[msg.topic() or "", msg.partition() or 0] = msg
@@ -294,17 +355,23 @@ class ContractConsumer(Generic[M]):
         msg: Message,
         err: Exception,
         stats: RunStats,
+        tally: ConsumerTally | None,
     ) -> None:
         """After a failed first attempt: call ``handler`` again up to ``max_attempts`` in
         all, then dead-letter the message with the last error."""
         attempt = 1
         while attempt < self.max_attempts:
             stats.retries += 1
+            if tally is not None:
+                tally.retries += 1
             if self.retry_backoff:
                 time.sleep(self.retry_backoff * attempt)
             attempt += 1
             try:
-                handler(received)
+                if tally is None:
+                    handler(received)
+                else:
+                    _timed(handler, received, tally)
             except Exception as again:
                 err = again
                 continue
@@ -312,6 +379,8 @@ class ContractConsumer(Generic[M]):
             return
         self._dead_letter(msg, err, attempts=attempt)
         stats.dead_lettered += 1
+        if tally is not None:
+            tally.handler_failed += 1
 
     def _dead_letter(self, msg: Message, err: BaseException, *, attempts: int) -> None:
         """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement."""
@@ -360,6 +429,8 @@ class ContractConsumer(Generic[M]):
             self.commit()
         finally:
             self._consumer.close()
+            if self._lag_reader is not None:
+                self._lag_reader.forget()
             if self._dlq is not None:
                 self._dlq.flush(30.0)
             self._deserializer.close()
@@ -369,6 +440,30 @@ class ContractConsumer(Generic[M]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _timed(handler: Handler[M], received: Received[M], tally: ConsumerTally) -> None:
+    """Call ``handler`` and count how long it took, whether it returned or raised."""
+    started = perf_counter()
+    try:
+        handler(received)
+    finally:
+        tally.observe(perf_counter() - started)
+
+
+def _with_statistics(config: dict[str, Any], reader: Callable[[str], None]) -> dict[str, Any]:
+    """``config`` with librdkafka's statistics also going to ``reader`` (after any
+    ``stats_cb`` of the caller), every ``statistics.interval.ms`` (5 s unless set)."""
+    own = config.get("stats_cb")
+    callback = reader
+    if own is not None:
+
+        def callback(document: str) -> None:
+            own(document)
+            reader(document)
+
+    interval = config.get("statistics.interval.ms") or STATISTICS_INTERVAL_MS
+    return {**config, "stats_cb": callback, "statistics.interval.ms": interval}
 
 
 def _pairs(headers: Any) -> list[tuple[str, bytes | None]]:

@@ -10,7 +10,9 @@ outcome. :meth:`~ContractProducer.produce` is the fast path: no future, and with
 callback no per-message Python object waits for the broker (one shared recorder notes
 failures, which the next :meth:`~ContractProducer.flush` raises). A background thread
 serves delivery reports; :meth:`~ContractProducer.close` flushes and raises if messages
-remain undelivered.
+remain undelivered. With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it
+counts acknowledged messages and bytes, delivery failures and serialize errors
+(:mod:`somacontracts.kafka.metrics`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog import contract
+from somacontracts.errors import ContractError
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
+from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
 from somacontracts.settings import Settings, load_settings
@@ -79,6 +83,20 @@ def _failure_recorder(failures: list[DeliveryError], topic: str) -> _Report:
     return record
 
 
+def _counting(report: _Report, tally: ProducerTally) -> _Report:
+    """``report``, counting each outcome into ``tally`` first."""
+
+    def counted(err: KafkaError | None, msg: Message) -> None:
+        if err is None:
+            tally.produced += 1
+            tally.produced_bytes += len(msg.value() or b"")
+        else:
+            tally.delivery_failures += 1
+        report(err, msg)
+
+    return counted
+
+
 def _callback_report(on_delivery: DeliveryCallback, topic: str) -> _Report:
     def report(err: KafkaError | None, msg: Message) -> None:
         if err is None:
@@ -96,7 +114,9 @@ class ContractProducer(Generic[M]):
     registry subject (default ``<topic>-value``); ``key_field`` overrides the contract's
     dotted key path (``task_id`` for compacted audit topics); ``config`` adds librdkafka
     settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
-    of encrypted fields). Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
+    of encrypted fields); ``metrics`` turns the Prometheus metrics on (True, or a
+    :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
+    environment says. Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
     cluster gives no metadata within ``connect_timeout`` seconds.
     """
 
@@ -112,16 +132,21 @@ class ContractProducer(Generic[M]):
         config: Mapping[str, Any] | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
+        metrics: ClientMetrics | bool | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
         self.topic = topic_for(model, resolved, topic)
+        chosen = metrics_for(metrics, resolved)
+        self._tally = None if chosen is None else chosen.producer(self.topic, contract_name(model))
         self._key_of: Callable[[Any], Any] = attrgetter(
             key_field or contract(contract_name(model)).key_field
         )
         self._context = SerializationContext(self.topic, MessageField.VALUE)
         self._failures: list[DeliveryError] = []
         self._record_failure = _failure_recorder(self._failures, self.topic)
+        if self._tally is not None:
+            self._record_failure = _counting(self._record_failure, self._tally)
         self._serializer = ContractSerializer(
             model, registry, subject=subject or f"{self.topic}-value", rules=rules
         )
@@ -192,7 +217,15 @@ class ContractProducer(Generic[M]):
 
     def _enqueue(self, obj: M, headers: Headers | None, report: _Report) -> None:
         """Serialize and key ``obj`` and queue it, waiting for room while the queue is full."""
-        value = self._serializer(obj, self._context)
+        tally = self._tally
+        try:
+            value = self._serializer(obj, self._context)
+        except ContractError as err:
+            if tally is not None:
+                tally.serialize_error(err)
+            raise
+        if tally is not None and report is not self._record_failure:
+            report = _counting(report, tally)
         field = self._key_of(obj)
         key = None if field is None else str(field).encode()
         pairs: _ClientHeaders | None = None if headers is None else list(headers)

@@ -1,0 +1,371 @@
+"""Prometheus metrics of the typed Kafka clients: what they produced, consumed and refused.
+
+Off by default. A client measures when given ``metrics=True`` (the process's default
+:class:`ClientMetrics`, on ``prometheus_client``'s default registry) or a
+:class:`ClientMetrics` of its own, or when the environment says so
+(``SOMACONTRACTS_METRICS=1``; ``SOMACONTRACTS_METRICS_PORT=N`` also serves the default
+registry over HTTP on ``SOMACONTRACTS_METRICS_ADDRESS``, default 127.0.0.1). Needs the
+``metrics`` extra (``prometheus-client``), imported only then.
+
+The clients count into plain per-label tallies on their hot paths (an integer addition
+per message, a clock read around each handler call); a collector turns the tallies into
+metric families when Prometheus scrapes. ``prometheus_client``'s own ``Counter`` and
+``Histogram`` take a lock per update, which costs more than the consumer's own work on
+a small message (``tools/bench_kafka.py --metrics`` measures the difference).
+
+Metrics (counters end in ``_total``):
+
+- ``somacontracts_messages_produced_total{topic,contract}``: acknowledged by the broker;
+- ``somacontracts_produced_bytes_total{topic,contract}``: their value bytes;
+- ``somacontracts_delivery_failures_total{topic,contract}``: not acknowledged;
+- ``somacontracts_messages_consumed_total{topic,contract,group}``: taken from Kafka;
+- ``somacontracts_consumed_bytes_total{topic,contract,group}``: their value bytes;
+- ``somacontracts_dead_lettered_total{topic,contract,group,reason}``: copied to the
+  dead-letter topic; ``reason`` is ``undecodable`` or ``handler_failed``;
+- ``somacontracts_handler_retries_total{topic,contract,group}``: handler calls repeated;
+- ``somacontracts_serde_errors_total{topic,contract,operation,error}``: objects that could
+  not be serialized or messages that could not be deserialized, by operation
+  (``serialize``/``deserialize``) and error class (``SerializationError``,
+  ``DeserializationError``, ``SchemaNotFoundError``, ``ReadRuleError``, ...);
+- ``somacontracts_handler_duration_seconds{topic,contract,group}``: a histogram of each
+  handler call in :meth:`~somacontracts.kafka.ContractConsumer.run`;
+- ``somacontracts_consumer_lag{topic,partition,group}``: messages between the group's
+  committed offset and the end of each assigned partition, from librdkafka's statistics
+  (refreshed every ``statistics.interval.ms``, 5 s unless configured).
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from somacontracts.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import CollectorRegistry
+
+    from somacontracts.settings import Settings
+
+__all__ = [
+    "DURATION_BUCKETS",
+    "STATISTICS_INTERVAL_MS",
+    "ClientMetrics",
+    "ConsumerTally",
+    "LagReader",
+    "ProducerTally",
+    "default_metrics",
+    "metrics_for",
+]
+
+DURATION_BUCKETS = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+"""Upper bounds (seconds) of the handler duration histogram; handlers often take well
+under Prometheus's default first bucket of 5 ms."""
+
+STATISTICS_INTERVAL_MS = 5000
+"""How often librdkafka reports the statistics the lag gauge comes from, unless the
+client's configuration sets ``statistics.interval.ms``."""
+
+
+@dataclass(slots=True)
+class ProducerTally:
+    """What producers counted for one topic and contract."""
+
+    produced: int = 0
+    produced_bytes: int = 0
+    delivery_failures: int = 0
+    serialize_errors: dict[str, int] = field(default_factory=dict)
+
+    def serialize_error(self, error: BaseException) -> None:
+        """Count an object that could not be serialized."""
+        name = type(error).__name__
+        self.serialize_errors[name] = self.serialize_errors.get(name, 0) + 1
+
+
+@dataclass(slots=True)
+class ConsumerTally:
+    """What consumers of one group counted for one topic and contract."""
+
+    consumed: int = 0
+    consumed_bytes: int = 0
+    retries: int = 0
+    undecodable: int = 0
+    handler_failed: int = 0
+    deserialize_errors: dict[str, int] = field(default_factory=dict)
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
+    duration_sum: float = 0.0
+
+    def deserialize_error(self, error: BaseException) -> None:
+        """Count a message that could not be deserialized."""
+        name = type(error).__name__
+        self.deserialize_errors[name] = self.deserialize_errors.get(name, 0) + 1
+
+    def observe(self, seconds: float) -> None:
+        """Count one handler call that took ``seconds``."""
+        self.buckets[bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.duration_sum += seconds
+
+
+class ClientMetrics:
+    """The clients' tallies and the Prometheus collector that reports them.
+
+    ``registry`` is the ``prometheus_client`` registry to report to (default: its global
+    ``REGISTRY``). Tallies are shared by every client of the same labels and never
+    removed, so counters never go down when a client closes.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        prometheus = _prometheus()
+        self.registry: CollectorRegistry = (
+            registry if registry is not None else prometheus.registry.REGISTRY
+        )
+        self._lock = threading.Lock()
+        self._producers: dict[tuple[str, str], ProducerTally] = {}
+        self._consumers: dict[tuple[str, str, str], ConsumerTally] = {}
+        self._lags: dict[tuple[str, str, str], int] = {}
+        self._server: Any = None
+        self.registry.register(_Collector(self))
+
+    def producer(self, topic: str, contract: str) -> ProducerTally:
+        """The tally producers of ``contract`` to ``topic`` count into."""
+        with self._lock:
+            return self._producers.setdefault((topic, contract), ProducerTally())
+
+    def consumer(self, topic: str, contract: str, group: str) -> ConsumerTally:
+        """The tally consumers of ``group`` count into for ``contract`` on ``topic``."""
+        with self._lock:
+            return self._consumers.setdefault((topic, contract, group), ConsumerTally())
+
+    def statistics_reader(self, group: str) -> LagReader:
+        """A librdkafka ``stats_cb`` that keeps the lag of ``group``'s partitions."""
+        return LagReader(self, group)
+
+    def _set_lags(self, group: str, lags: Iterator[tuple[str, list[tuple[str, int]]]]) -> None:
+        with self._lock:
+            for topic, partitions in lags:
+                for partition, lag in partitions:
+                    key = (topic, partition, group)
+                    if lag < 0:
+                        self._lags.pop(key, None)
+                    else:
+                        self._lags[key] = lag
+
+    def _drop_lags(self, keys: set[tuple[str, str, str]]) -> None:
+        with self._lock:
+            for key in keys:
+                self._lags.pop(key, None)
+
+    def serve(self, port: int, address: str = "127.0.0.1") -> int:
+        """Serve this registry over HTTP at ``address``:``port`` (0: any free port) on a
+        daemon thread; returns the port. Serving again returns the port already served."""
+        with self._lock:
+            if self._server is None:
+                start = _prometheus().exposition.start_http_server
+                try:
+                    self._server, _thread = start(port, addr=address, registry=self.registry)
+                except OSError as err:
+                    raise ConfigurationError(
+                        "SOMACONTRACTS_METRICS_PORT",
+                        f"cannot serve metrics on {address}:{port}: {err.strerror or err}",
+                    ) from err
+            return int(self._server.server_port)
+
+    def close(self) -> None:
+        """Stop serving over HTTP (the tallies stay registered)."""
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    def _snapshot(
+        self,
+    ) -> tuple[
+        list[tuple[tuple[str, str], ProducerTally]],
+        list[tuple[tuple[str, str, str], ConsumerTally]],
+        list[tuple[tuple[str, str, str], int]],
+    ]:
+        with self._lock:
+            return (
+                list(self._producers.items()),
+                list(self._consumers.items()),
+                [*self._lags.items()],
+            )
+
+
+class LagReader:
+    """librdkafka's ``stats_cb`` for one consumer: keeps its partitions' lag in the metrics;
+    :meth:`forget` drops them when the consumer closes (no stale lag stays reported)."""
+
+    def __init__(self, metrics: ClientMetrics, group: str) -> None:
+        self._metrics = metrics
+        self._group = group
+        self._keys: set[tuple[str, str, str]] = set()
+
+    def __call__(self, document: str) -> None:
+        lags = list(_partition_lags(document))
+        self._keys.update((t, p, self._group) for t, rows in lags for p, lag in rows if lag >= 0)
+        self._metrics._set_lags(self._group, iter(lags))
+
+    def forget(self) -> None:
+        """Stop reporting the lag of the partitions this consumer reported."""
+        self._metrics._drop_lags(self._keys)
+        self._keys.clear()
+
+
+class _Collector:
+    """Turns :class:`ClientMetrics`'s tallies into metric families at each scrape."""
+
+    def __init__(self, metrics: ClientMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        core = _prometheus().metrics_core
+        producers, consumers, lags = self._metrics._snapshot()
+        counter, gauge, histogram = (
+            core.CounterMetricFamily,
+            core.GaugeMetricFamily,
+            core.HistogramMetricFamily,
+        )
+        pl = ["topic", "contract"]
+        cl = ["topic", "contract", "group"]
+        produced = counter(_n("messages_produced"), "Messages the broker acknowledged.", labels=pl)
+        produced_bytes = counter(_n("produced_bytes"), "Value bytes acknowledged.", labels=pl)
+        failures = counter(
+            _n("delivery_failures"), "Messages the broker did not acknowledge.", labels=pl
+        )
+        consumed = counter(_n("messages_consumed"), "Messages taken from Kafka.", labels=cl)
+        consumed_bytes = counter(_n("consumed_bytes"), "Value bytes taken from Kafka.", labels=cl)
+        dead = counter(
+            _n("dead_lettered"),
+            "Messages copied to the dead-letter topic.",
+            labels=[*cl, "reason"],
+        )
+        retries = counter(_n("handler_retries"), "Handler calls repeated.", labels=cl)
+        serde = counter(
+            _n("serde_errors"),
+            "Objects not serialized and messages not deserialized, by error class.",
+            labels=["topic", "contract", "operation", "error"],
+        )
+        durations = histogram(
+            _n("handler_duration_seconds"), "Duration of each handler call.", labels=cl
+        )
+        lag = gauge(
+            _n("consumer_lag"),
+            "Messages between the group's committed offset and the partition's end.",
+            labels=["topic", "partition", "group"],
+        )
+        for (topic, contract), p in producers:
+            produced.add_metric([topic, contract], p.produced)
+            produced_bytes.add_metric([topic, contract], p.produced_bytes)
+            failures.add_metric([topic, contract], p.delivery_failures)
+            for error, n in sorted(dict(p.serialize_errors).items()):
+                serde.add_metric([topic, contract, "serialize", error], n)
+        for (topic, contract, group), c in consumers:
+            labels = [topic, contract, group]
+            consumed.add_metric(labels, c.consumed)
+            consumed_bytes.add_metric(labels, c.consumed_bytes)
+            dead.add_metric([*labels, "undecodable"], c.undecodable)
+            dead.add_metric([*labels, "handler_failed"], c.handler_failed)
+            retries.add_metric(labels, c.retries)
+            for error, n in sorted(dict(c.deserialize_errors).items()):
+                serde.add_metric([topic, contract, "deserialize", error], n)
+            durations.add_metric(labels, _cumulative(list(c.buckets)), c.duration_sum)
+        for (topic, partition, group), value in lags:
+            lag.add_metric([topic, partition, group], value)
+        yield from (produced, produced_bytes, failures, consumed, consumed_bytes, dead)
+        yield from (retries, serde, durations, lag)
+
+
+def _n(name: str) -> str:
+    return f"somacontracts_{name}"
+
+
+def _cumulative(counts: list[int]) -> list[tuple[str, float]]:
+    """Per-bucket counts as Prometheus's cumulative ``le`` buckets."""
+    total = 0
+    out: list[tuple[str, float]] = []
+    for bound, n in zip((*map(repr, DURATION_BUCKETS), "+Inf"), counts, strict=True):
+        total += n
+        out.append((bound, total))
+    return out
+
+
+def _partition_lags(document: str) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """(topic, [(partition, consumer_lag)]) from a librdkafka statistics document; -1
+    where the lag is unknown (a partition not assigned, nothing committed or fetched)."""
+    try:
+        stats = orjson.loads(document)
+    except orjson.JSONDecodeError:
+        return
+    for topic, entry in (stats.get("topics") or {}).items():
+        rows = [
+            (partition, int(p.get("consumer_lag", -1)))
+            for partition, p in (entry.get("partitions") or {}).items()
+            if partition != "-1"  # librdkafka's internal "unassigned" partition
+        ]
+        yield topic, rows
+
+
+def _prometheus() -> Any:
+    """The ``prometheus_client`` package, imported on first use."""
+    try:
+        import prometheus_client.exposition
+        import prometheus_client.metrics_core
+        import prometheus_client.registry
+    except ImportError as err:
+        raise ConfigurationError(
+            "metrics",
+            "need the prometheus-client package: pip install 'somacontracts[metrics]'",
+        ) from err
+    return prometheus_client
+
+
+_default: ClientMetrics | None = None
+_default_lock = threading.Lock()
+
+
+def default_metrics() -> ClientMetrics:
+    """The process's :class:`ClientMetrics`, on ``prometheus_client``'s default registry."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ClientMetrics()
+        return _default
+
+
+def metrics_for(metrics: ClientMetrics | bool | None, settings: Settings) -> ClientMetrics | None:
+    """The metrics a client counts into: ``metrics`` if given (True: the default ones,
+    False: none), else what ``settings`` (the ``SOMACONTRACTS_METRICS*`` variables) say;
+    serves the default ones over HTTP when a port is configured."""
+    if isinstance(metrics, ClientMetrics):
+        return metrics
+    chosen = settings.metrics
+    enabled = chosen.enabled if metrics is None else metrics
+    if not enabled:
+        return None
+    found = default_metrics()
+    if chosen.port is not None:
+        found.serve(chosen.port, chosen.address)
+    return found
