@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from somacontracts import __version__
 from somacontracts.cli import (
+    alerts,
     check,
     codegen,
     consume,
@@ -37,6 +38,7 @@ EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 
 _COMMANDS = (
+    alerts,
     check,
     codegen,
     consume,

@@ -19,14 +19,11 @@ checker must raise ``InvalidSchemaError``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,9 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from somacontracts.compat import IncompatibilityType, InvalidSchemaError, check_reader_writer
 from tests.compat.strategies import has_references, schema_pairs
 from tests.compat.test_cases import NAMES, load
+from tests.fetched import TOOLS, fetched
 
 EXAMPLES = int(os.environ.get("SOMACONTRACTS_DIFFERENTIAL_EXAMPLES", "3000"))
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
 SOURCE = TOOLS / "java" / "CompatOracle.java"
 
 
@@ -52,18 +49,7 @@ def avro_jars(config: pytest.Config) -> str:
     given_folder = os.environ.get("SOMACONTRACTS_AVRO_JARS")
     if given_folder:
         return given_folder
-    capture = config.pluginmanager.getplugin("capturemanager")
-    shown = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
-    with shown:
-        fetched = subprocess.run(
-            [sys.executable, str(TOOLS / "fetch_avro_jars.py")],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    if fetched.returncode != 0:
-        pytest.fail("could not fetch Apache Avro's jars (tools/fetch_avro_jars.py; see above)")
-    return fetched.stdout.strip()
+    return fetched(config, "fetch_avro_jars.py", "Apache Avro's jars")
 
 
 Oracle = Callable[[Any, Any], dict[str, Any]]

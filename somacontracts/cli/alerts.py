@@ -1,0 +1,53 @@
+"""``somacontracts alerts``: Prometheus alerting rules for the platform's topics.
+
+Generated from the catalog, with topic names after the environment's overrides
+(``TOOL_REQUESTS_TOPIC``, ...): consumer lag above each topic's threshold (500 on
+``tool.requests``), offline and under-replicated partitions, dead-letter topics
+receiving messages, consumer groups making no progress, and the typed clients' serde
+errors and delivery failures. Metric names are kafka-exporter's, the JMX exporter's
+(Kafka example configuration) and the typed clients' own (``somacontracts_*``); the
+rules file says which. Check the result with ``promtool check rules FILE``.
+
+Exit codes: 0 rules written; 2 bad usage, configuration, or a file that cannot be
+written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from somacontracts.files import replace_text
+from somacontracts.monitoring import render_rules
+from somacontracts.settings import load_settings
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "alerts",
+        help="Prometheus alerting rules for the catalog's topics and the typed clients",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--format", choices=("prometheus",), default="prometheus", help="rules file format"
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print or write the rules file."""
+    text = render_rules(load_settings(os.environ))
+    if args.output is None:
+        print(text, end="")
+    else:
+        replace_text(args.output, text)
+    return 0
