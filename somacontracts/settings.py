@@ -114,6 +114,12 @@ class Settings:
         """The registry subjects of ``contract_name`` (``<topic>-value`` per topic)."""
         return tuple(subject_for_topic(name) for name in self.topics_of(contract_name))
 
+    def group_of(self, service: str) -> str:
+        """The consumer group of a consuming service of the catalog: ``TOOL_EXECUTOR_GROUP``
+        for the tool executor (the one group the platform's document names), else the
+        service's name."""
+        return self.tool_executor_group if service == "tool-executor" else service
+
     def kafka_config(self) -> dict[str, Any]:
         """Settings every confluent-kafka client needs: bootstrap servers and security."""
         return {
