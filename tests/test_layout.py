@@ -44,6 +44,7 @@ TOOLING = (
     "somacontracts.plainjson",
     "somacontracts.schemas",
     "somacontracts.monitoring",
+    "somacontracts.docs",
     "somacontracts.yamltext",
 )
 NOT_AT_IMPORT = (

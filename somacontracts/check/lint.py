@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from somacontracts.check.contract_rules import rule_problems
 from somacontracts.check.findings import ERROR, WARNING, Category, Finding
-from somacontracts.schema.datacontract import encrypted_tags, major_version, migrates
+from somacontracts.schema.datacontract import (
+    encrypted_tags,
+    field_tags,
+    major_version,
+    migrates,
+)
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -27,7 +32,6 @@ from somacontracts.schema.model import (
     UnionNode,
 )
 from somacontracts.schemas import SchemaVersion
-from somacontracts.serde.fields import wildcard_match
 
 __all__ = ["RULES", "LintRule", "lint"]
 
@@ -244,16 +248,11 @@ def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tup
 def _tagged_fields(version: SchemaVersion) -> Iterator[tuple[RecordNode, FieldNode, set[str]]]:
     """Every field with its tags: ``confluent:tags`` on the field, and the metadata's tags
     by field path (``namespace.Record.field``)."""
-    by_path: dict[str, list[str]] = (version.metadata or {}).get("tags", {})
     for record in _records(version):
         for field in record.fields:
-            own = field.props.get("confluent:tags") or []
-            tags = {str(tag) for tag in own} if isinstance(own, list) else set()
-            full_name = f"{record.full_name}.{field.name}"
-            for pattern, more in by_path.items():
-                if wildcard_match(full_name, pattern):
-                    tags.update(more)
-            yield record, field, tags
+            own = field.props.get("confluent:tags")
+            tags = field_tags(version.metadata, record.full_name, field.name, own)
+            yield record, field, set(tags)
 
 
 def _pii_unencrypted(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:

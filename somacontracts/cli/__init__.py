@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from somacontracts import __version__
 from somacontracts.cli import (
     alerts,
+    asyncapi,
     check,
     codegen,
     consume,
     contracts,
     demo,
     diff,
+    docs,
     lag,
     lock,
     produce,
@@ -39,12 +41,14 @@ EXIT_USAGE = 2
 
 _COMMANDS = (
     alerts,
+    asyncapi,
     check,
     codegen,
     consume,
     contracts,
     demo,
     diff,
+    docs,
     lag,
     lock,
     produce,

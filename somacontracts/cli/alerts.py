@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import Any
 
-from somacontracts.files import replace_text
+from somacontracts.cli.common import add_output, emit
 from somacontracts.monitoring import render_rules
 from somacontracts.settings import load_settings
 
@@ -37,17 +36,11 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--format", choices=("prometheus",), default="prometheus", help="rules file format"
     )
-    parser.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
-    )
+    add_output(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the rules file."""
-    text = render_rules(load_settings(os.environ))
-    if args.output is None:
-        print(text, end="")
-    else:
-        replace_text(args.output, text)
+    emit(args, render_rules(load_settings(os.environ)))
     return 0

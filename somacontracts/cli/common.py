@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.files import replace_text
 from somacontracts.project import ProjectConfig, read_config
 from somacontracts.registration import SubjectPlan, plan_subject, subject_state
 from somacontracts.registry_client import connect
@@ -88,6 +89,21 @@ def project_files(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
     root = args.schemas or config.schemas or schemas.bundled_root()
     lock = getattr(args, "lock", None) or config.lock
     return config, root, lock
+
+
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """``--output/-o FILE`` of the commands that print a document."""
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
+    )
+
+
+def emit(args: argparse.Namespace, text: str) -> None:
+    """Print ``text``, or write it whole to ``--output``."""
+    if args.output is None:
+        print(text, end="")
+    else:
+        replace_text(args.output, text)
 
 
 def add_bootstrap(parser: argparse.ArgumentParser) -> None:

@@ -164,6 +164,20 @@ def _rule(value: Any, where: str) -> dict[str, Any]:
     return out
 
 
+def field_tags(metadata: Any, record: str, field: str, inline: Any = None) -> frozenset[str]:
+    """The tags of field ``field`` of record ``record`` (a full name): its own
+    ``confluent:tags`` (``inline``), and those the metadata's ``tags`` give to paths it
+    matches (``namespace.Record.field``, wildcards as Confluent's rules read them)."""
+    from somacontracts.serde.fields import wildcard_match  # the rules' own matching
+
+    tags = {str(tag) for tag in inline} if isinstance(inline, list) else set()
+    full_name = f"{record}.{field}"
+    for pattern, more in ((metadata or {}).get("tags") or {}).items():
+        if wildcard_match(full_name, pattern):
+            tags.update(map(str, more))
+    return frozenset(tags)
+
+
 def encrypted_tags(rule_set: Any) -> frozenset[str]:
     """The tags whose fields an enabled ``ENCRYPT`` domain rule of ``rule_set`` encrypts on
     write and read."""

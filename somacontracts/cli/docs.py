@@ -1,0 +1,73 @@
+"""``somacontracts docs --out DIR``: a static site of the contracts, readable offline.
+
+An index with the topic flow (services, topics, services) drawn as an inline SVG, a
+search box over contracts and fields, and tables of contracts and topics; a page per
+contract (topics and subjects, key field, compatibility level, a table per record and
+enum with types, defaults, docs and tags such as PII, every version with the change
+report from the one before and its deploy advice, an example message in plain JSON
+with its Avro size); a page per catalog topic (producers, consumers and their groups,
+partitions, retention, lag alert, environment override). Built from the schema tree
+of ``--schemas`` or the configuration (any service's, as ``codegen``), the same bytes
+every run. DIR's pages are replaced; pages of contracts or topics no longer in the tree
+are removed.
+
+Exit codes: 0 site written; 2 bad usage, configuration, unreadable schemas, or a
+folder that cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from somacontracts import schemas
+from somacontracts.cli.common import add_config, add_schemas, project_files
+from somacontracts.docs.site import build_site
+from somacontracts.errors import FileWriteError
+from somacontracts.files import replace_text
+from somacontracts.settings import load_settings
+from somacontracts.wording import count
+
+__all__ = ["register", "run"]
+
+_GENERATED_FOLDERS = ("contracts", "topics")
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "docs",
+        help="generate a static documentation site of the contracts and topics",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder of the site")
+    add_schemas(parser)
+    add_config(parser, lock=False)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the site in memory, then write it."""
+    config, root, _ = project_files(args)
+    files = build_site(schemas.load_tree(root), config, load_settings(os.environ))
+    out: Path = args.out
+    try:
+        for folder in {out, *(out / name for name in _GENERATED_FOLDERS)}:
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FileWriteError(str(out), err.strerror or str(err)) from err
+    for relative, text in sorted(files.items()):
+        replace_text(out / relative, text)
+    removed = 0
+    for name in _GENERATED_FOLDERS:
+        for stale in sorted((out / name).glob("*.html")):
+            if f"{name}/{stale.name}" not in files:
+                stale.unlink()
+                removed += 1
+    pages = sum(1 for relative in files if relative.endswith(".html"))
+    gone = f"; removed {count(removed, 'stale page')}" if removed else ""
+    print(f"wrote {count(pages, 'page')} to {out}{gone}")
+    return 0
