@@ -47,8 +47,13 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def json_pointer(base: str, *parts: str | int) -> str:
     """Extend a JSON pointer, escaping ``~`` and ``/`` as RFC 6901 requires."""
-    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-    return "/".join((base, *escaped))
+    pointer = base
+    for part in parts:
+        text = str(part)
+        if "~" in text or "/" in text:  # rare: names cannot hold them, only map keys can
+            text = text.replace("~", "~0").replace("/", "~1")
+        pointer = f"{pointer}/{text}"
+    return pointer
 
 
 def full_name(name: str, namespace: str) -> str:

@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from somacontracts.compat import CompatibilityLevel, CompatibilityResult, check_level
 from somacontracts.errors import InvalidSchemaError
-from somacontracts.schema import NamedNode, decode, parse, registry_text, standalone
+from somacontracts.schema import (
+    NamedNode,
+    ParsedSchema,
+    decode,
+    parse,
+    registry_text,
+    standalone,
+)
 from somacontracts.schema.datacontract import canonical
 from somacontracts.server import errors
 from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
@@ -32,6 +41,7 @@ from somacontracts.server.store import MAX_VERSION, StoredSchema, SubjectVersion
 __all__ = [
     "MAX_SCHEMA_BYTES",
     "SCHEMA_TYPES",
+    "ParseCache",
     "Prepared",
     "Registration",
     "Source",
@@ -73,10 +83,15 @@ class Prepared:
     text: str
     references: list[dict[str, object]]
     expanded: Any
+    """The standalone expansion (references inlined) that compatibility checks read."""
     hash: str
     normal_hash: str
     metadata: Any = None
     rule_set: Any = None
+    expanded_text: str = ""
+    """The expansion as the store keeps it (compact JSON)."""
+    parsed: ParsedSchema | None = None
+    """The expansion, parsed."""
 
 
 def schema_text(request: Mapping[str, Any]) -> str:
@@ -137,6 +152,7 @@ def prepare(source: Source, *, normalize: bool) -> Prepared:
         stored = registry_text(parsed, normalize=normalize)
         normal = stored if normalize else registry_text(parsed, normalize=True)
         expansion = standalone(parsed)
+        parsed_expansion = parse(expansion, source="schema")
     except InvalidSchemaError as err:
         raise errors.invalid_schema(str(err)) from err
     except (KeyError, TypeError, ValueError, RecursionError) as err:
@@ -153,61 +169,53 @@ def prepare(source: Source, *, normalize: bool) -> Prepared:
         normal_hash=_digest(["AVRO", normal, normal_refs, *contract]),
         metadata=source.metadata,
         rule_set=source.rule_set,
+        expanded_text=json.dumps(expansion, separators=(",", ":")),
+        parsed=parsed_expansion,
     )
 
 
 @dataclass(slots=True)
 class Registration:
     """One registration's view of a subject, read under the store's lock, and the work on
-    it that needs no store (:meth:`run`)."""
+    it that needs no store (:meth:`prepare`, :meth:`check`).
+
+    It holds only what the level reads: the latest version of the new schema's
+    compatibility group, or every one of them at a transitive level.
+    """
 
     source: Source
     normalize: bool
     mode: str
-    every: list[SubjectVersion]
-    """Every version of the subject, soft-deleted ones included."""
     level: CompatibilityLevel
+    compared: list[SubjectVersion]
+    """The live versions the compatibility check reads, oldest first."""
     previous: list[StoredSchema]
-    """The schemas of the live versions, oldest first."""
-    compared: list[int] | None = None
-    """Indexes in ``previous`` of the versions the compatibility check reads (those of
-    the new schema's compatibility group); None: all of them."""
+    """Their schemas."""
     prepared: Prepared | None = None
     existing: int | None = None
-    """The id of the schema when a live version already has it."""
+    """The id of the schema when a live version of the subject already has it."""
     result: CompatibilityResult | None = None
 
-    @property
-    def live(self) -> list[SubjectVersion]:
-        """The versions not deleted, oldest first."""
-        return [v for v in self.every if not v.deleted]
+    def prepare(self) -> Prepared:
+        """Parse the schema into what the store keeps."""
+        self.prepared = prepare(self.source, normalize=self.normalize)
+        return self.prepared
 
-    def run(self) -> Prepared:
-        """Parse the schema; outside import mode, find it among the live versions or check
-        it against them."""
-        prepared = self.prepared = prepare(self.source, normalize=self.normalize)
-        if self.mode == "IMPORT":
-            return prepared
-        for stored in reversed(self.previous):
-            if same(stored, prepared, normalize=self.normalize):
-                self.existing = stored.id
-                return prepared
-        self.result = check(self.level, prepared, self.compared_versions()[1])
-        return prepared
-
-    def compared_versions(self) -> tuple[list[SubjectVersion], list[StoredSchema]]:
-        """The versions the compatibility check reads, and their schemas."""
-        live = self.live
-        chosen = range(len(live)) if self.compared is None else self.compared
-        return [live[i] for i in chosen], [self.previous[i] for i in chosen]
+    def check(self, parsed: Callable[[StoredSchema], Any]) -> CompatibilityResult:
+        """Check the prepared schema against the compared versions, each read through
+        ``parsed`` (the registry's cache of parsed schemas)."""
+        assert self.prepared is not None
+        self.result = check(self.level, self.prepared, [parsed(s) for s in self.previous])
+        return self.result
 
 
 def check(
-    level: CompatibilityLevel, prepared: Prepared, previous: list[StoredSchema]
+    level: CompatibilityLevel, prepared: Prepared, previous: list[Any]
 ) -> CompatibilityResult:
-    """Whether ``prepared`` may follow the stored ``previous`` versions at ``level``."""
+    """Whether ``prepared`` may follow ``previous`` (stored schemas' expansions, as text or
+    parsed) at ``level``."""
     try:
-        return check_level(level, prepared.expanded, [s.expanded for s in previous])
+        return check_level(level, prepared.parsed or prepared.expanded, previous)
     except InvalidSchemaError as err:  # stored before a limit of this version existed
         raise errors.invalid_schema(f"an earlier version cannot be read: {err}") from err
 
@@ -243,3 +251,31 @@ def sent_back(stored: StoredSchema, source: Source) -> bool:
     return source.text == stored.schema and canonical(
         source.metadata, source.rule_set
     ) == canonical(stored.metadata, stored.rule_set)
+
+
+class ParseCache:
+    """Parsed schema expansions by their text, the ``size`` used last; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._found: OrderedDict[str, ParsedSchema] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> ParsedSchema:
+        """``text`` parsed, from the cache or parsed now."""
+        with self._lock:
+            found = self._found.get(text)
+            if found is not None:
+                self._found.move_to_end(text)
+                return found
+        found = parse(text, source="stored schema")  # outside the lock: it takes time
+        self.put(text, found)
+        return found
+
+    def put(self, text: str, parsed: ParsedSchema) -> None:
+        """Keep ``parsed`` as the parse of ``text``."""
+        with self._lock:
+            self._found[text] = parsed
+            self._found.move_to_end(text)
+            while len(self._found) > self._size:
+                self._found.popitem(last=False)

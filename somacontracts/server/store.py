@@ -183,6 +183,50 @@ class RegistryStore:
         ).fetchall()
         return [SubjectVersion(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
+    def live_versions(self, subject: str) -> list[SubjectVersion]:
+        """The versions of ``subject`` not deleted, oldest first."""
+        rows = self._conn.execute(
+            "SELECT subject, version, schema_id, deleted FROM versions"
+            " WHERE subject = ? AND deleted = 0 ORDER BY version",
+            (subject,),
+        ).fetchall()
+        return [SubjectVersion(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def latest(self, subject: str, *, deleted: bool = False) -> SubjectVersion | None:
+        """The newest version of ``subject`` (not deleted, unless ``deleted``), if any."""
+        live = "" if deleted else " AND deleted = 0"
+        row = self._conn.execute(
+            "SELECT subject, version, schema_id, deleted FROM versions"
+            f" WHERE subject = ?{live} ORDER BY version DESC LIMIT 1",
+            (subject,),
+        ).fetchone()
+        return None if row is None else SubjectVersion(row[0], row[1], row[2], bool(row[3]))
+
+    def version(self, subject: str, number: int) -> SubjectVersion | None:
+        """Version ``number`` of ``subject``, deleted or not, if it exists."""
+        row = self._conn.execute(
+            "SELECT subject, version, schema_id, deleted FROM versions"
+            " WHERE subject = ? AND version = ?",
+            (subject, number),
+        ).fetchone()
+        return None if row is None else SubjectVersion(row[0], row[1], row[2], bool(row[3]))
+
+    def with_identity(
+        self, subject: str, hash_: str, *, normalized: bool = False, deleted: bool = False
+    ) -> SubjectVersion | None:
+        """The newest version of ``subject`` (not deleted, unless ``deleted``) whose schema
+        has the identity ``hash_`` (the normalized one with ``normalized``), if any: one
+        look-up in the schemas' hash index, however long the subject's history."""
+        column = "normal_hash" if normalized else "hash"
+        live = "" if deleted else " AND v.deleted = 0"
+        row = self._conn.execute(
+            "SELECT v.subject, v.version, v.schema_id, v.deleted FROM schemas s"
+            " JOIN versions v ON v.schema_id = s.id"
+            f" WHERE s.{column} = ? AND v.subject = ?{live} ORDER BY v.version DESC LIMIT 1",
+            (hash_, subject),
+        ).fetchone()
+        return None if row is None else SubjectVersion(row[0], row[1], row[2], bool(row[3]))
+
     def subjects(self) -> list[tuple[str, bool]]:
         """Each subject with a version, sorted, and whether it has a version not deleted."""
         rows = self._conn.execute(
