@@ -22,7 +22,21 @@ def replace_text(path: Path, text: str) -> None:
 
     The file keeps its permissions, or a new one gets what ``open`` would give it
     (0666 less the umask): a temporary file alone would be readable by its owner only.
+    A symbolic link is written through (its target is replaced, the link stays); a path
+    that is not a regular file (``/dev/stdout``, a pipe) is written to as it is.
     """
+    if not str(path) or path.name in ("", ".", ".."):
+        raise FileWriteError(str(path), "names no file")
+    if path.exists() and not path.is_file():  # both follow symbolic links
+        if path.is_dir():
+            raise FileWriteError(str(path), "is a folder")
+        try:  # a device or pipe: there is nothing to replace, only to write to
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+        except OSError as err:
+            raise FileWriteError(str(path), err.strerror or str(err)) from err
+        return
+    path = Path(os.path.realpath(path))  # through a link: replace its target, keep the link
     try:
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"

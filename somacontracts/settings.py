@@ -12,6 +12,7 @@ variables that may hold a secret are not quoted.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -40,6 +41,7 @@ __all__ = [
     "MetricsSettings",
     "Settings",
     "load_settings",
+    "load_topic_settings",
 ]
 
 DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
@@ -49,6 +51,9 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBE
 _PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.\-\[\]:]+\Z")
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\Z"
+)
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})\Z")
 
 
@@ -114,10 +119,13 @@ class Settings:
         """The registry subjects of ``contract_name`` (``<topic>-value`` per topic)."""
         return tuple(subject_for_topic(name) for name in self.topics_of(contract_name))
 
-    def group_of(self, service: str) -> str:
-        """The consumer group of a consuming service of the catalog: ``TOOL_EXECUTOR_GROUP``
-        for the tool executor (the one group the platform's document names), else the
-        service's name."""
+    def group_of(self, service: str, topic_key: str) -> str | None:
+        """The consumer group a consuming service of the catalog reads ``topic_key`` in:
+        ``TOOL_EXECUTOR_GROUP`` for the tool executor (the one group the platform's
+        document names), else the service's name; None where every instance reads every
+        message (``Topic.every_instance``)."""
+        if TOPICS[topic_key].every_instance:
+            return None
         return self.tool_executor_group if service == "tool-executor" else service
 
     def kafka_config(self) -> dict[str, Any]:
@@ -167,6 +175,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if topic.env_var is not None and topic.env_var in env:
             name = _topic_name(topic.env_var, env[topic.env_var])
         names[topic.key] = name
+    for key, name in names.items():
+        base = name.removesuffix(".dlq")
+        other = next((k for k, n in names.items() if k != key and n == base), None)
+        if name.endswith(".dlq") and other is not None:
+            variable = TOPICS[key].env_var or key
+            raise ConfigurationError(
+                variable,
+                f"{name!r} is the dead-letter topic of {base!r} ({TOPICS[other].env_var or other})",
+            )
     clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
     if clashes:
         variables = [t.env_var for t in TOPICS.values() if names[t.key] in clashes and t.env_var]
@@ -181,6 +198,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         security=_security(env),
         metrics=_metrics(env),
     )
+
+
+def load_topic_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings with only the topic names and consumer group of ``environ`` (default
+    ``os.environ``) applied: for documents that name topics (alert rules, the docs site),
+    which no Kafka connection or metrics variable should stop."""
+    env = os.environ if environ is None else environ
+    wanted = {t.env_var for t in TOPICS.values() if t.env_var} | {"TOOL_EXECUTOR_GROUP"}
+    return load_settings({k: v for k, v in env.items() if k in wanted})
 
 
 def _non_empty(env: Mapping[str, str], variable: str, default: str) -> str:
@@ -229,10 +255,27 @@ def _metrics(env: Mapping[str, str]) -> MetricsSettings:
             )
         port = int(port_text)
     address = _non_empty(env, "SOMACONTRACTS_METRICS_ADDRESS", "127.0.0.1")
-    if not _PLAIN_ADDRESS.match(address):
-        raise ConfigurationError("SOMACONTRACTS_METRICS_ADDRESS", "is not a host address")
+    bare = address.removeprefix("[").removesuffix("]")  # [::1] as URLs write it
+    numeric = bool(re.fullmatch(r"[0-9.]+", bare))  # 999.1.1.1 is no host name either
+    if not _is_ip(bare) and (numeric or not _HOST_NAME.match(bare)):
+        raise ConfigurationError(
+            "SOMACONTRACTS_METRICS_ADDRESS",
+            f"{address!r} is not an IP address or host name (no port: that is "
+            "SOMACONTRACTS_METRICS_PORT)"
+            if _PLAIN_ADDRESS.match(address)
+            else "is not an IP address or host name",
+        )
+    address = bare
     enabled = port is not None if switch is None else switch.lower() in _TRUE
     return MetricsSettings(enabled=enabled, port=port if enabled else None, address=address)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _bootstrap(env: Mapping[str, str]) -> str:

@@ -1,7 +1,8 @@
 """The ``somacontracts`` command: one module per subcommand, errors handled once here.
 
 Exit codes: 0 success; 1 the contracts break a rule (reported, nothing wrong with the
-invocation); 2 bad usage, bad configuration or unreadable input (one line on stderr).
+invocation); 2 bad usage, bad configuration or unreadable input (one line on stderr);
+130 interrupted (Ctrl-C; one line on stderr; files being written are left as they were).
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from somacontracts.cli import (
 )
 from somacontracts.errors import ContractError
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 _COMMANDS = (
     alerts,
@@ -113,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"somacontracts {_command_name(args)}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -15,12 +15,11 @@ written.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from somacontracts.cli.common import add_output, emit
 from somacontracts.monitoring import render_rules
-from somacontracts.settings import load_settings
+from somacontracts.settings import load_topic_settings
 
 __all__ = ["register", "run"]
 
@@ -42,5 +41,5 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the rules file."""
-    emit(args, render_rules(load_settings(os.environ)))
+    emit(args, render_rules(load_topic_settings()))
     return 0

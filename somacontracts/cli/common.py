@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.errors import ConfigurationError
 from somacontracts.files import replace_text
 from somacontracts.project import ProjectConfig, read_config
 from somacontracts.registration import SubjectPlan, plan_subject, subject_state
@@ -94,8 +95,14 @@ def project_files(args: argparse.Namespace) -> tuple[ProjectConfig, Path, Path]:
 def add_output(parser: argparse.ArgumentParser) -> None:
     """``--output/-o FILE`` of the commands that print a document."""
     parser.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
+        "--output", "-o", type=_file_path, metavar="FILE", help="write to FILE (default: stdout)"
     )
+
+
+def _file_path(text: str) -> Path:
+    if not text or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} names no file")
+    return Path(text)
 
 
 def emit(args: argparse.Namespace, text: str) -> None:
@@ -127,9 +134,16 @@ def add_console(parser: argparse.ArgumentParser) -> None:
 def settings_of(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with ``--bootstrap`` taking precedence."""
     env = dict(os.environ)
-    if args.bootstrap:
+    if args.bootstrap is not None and not args.bootstrap.strip():
+        raise ConfigurationError("--bootstrap", "must not be empty")
+    if args.bootstrap is not None:
         env["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
-    return load_settings(env)
+    try:
+        return load_settings(env)
+    except ConfigurationError as err:
+        if args.bootstrap is not None and err.variable == "KAFKA_BOOTSTRAP_SERVERS":
+            raise ConfigurationError("--bootstrap", err.reason) from None
+        raise
 
 
 def plan_registry(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:

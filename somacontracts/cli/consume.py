@@ -14,13 +14,15 @@ Encrypted fields are decrypted with the local KMS secret ``LOCAL_SECRET`` where 
 contract's rules need it; without the key they are shown as their ciphertext.
 
 Exit codes: 0 done (also on Ctrl-C); 2 bad usage, configuration, or an unreachable
-cluster or registry.
+cluster or registry (reading stops at once; with ``--group``, nothing it could not
+decode is committed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from somacontracts.cli.common import add_console, settings_of
@@ -58,8 +60,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max is not None and args.max < 1:
         raise ConfigurationError("--max", "must be at least 1")
-    if args.offset is not None and args.offset < 0:
-        raise ConfigurationError("--offset", "must be 0 or more")
     settings = settings_of(args)
     model = model_of(contract_of_topic(settings, args.topic))
     printed = 0
@@ -80,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
             group=args.group,
         )
         try:
-            for msg in messages:
+            for msg, done in messages:
                 record = describe(msg, reader)
+                done()  # described (printed below): committed with --group
                 if args.key is not None and record["key"] != args.key:
                     continue
                 if args.format == "jsonl":
@@ -100,17 +101,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _cell(value: object) -> str:
+    """``value`` as one table cell: control characters (a key or value could hold
+    terminal escapes or line breaks) shown as escapes, never sent to the terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
+
+
 def _table(rows: list[dict[str, Any]]) -> None:
     header = ("partition", "offset", "key", "timestamp", "version", "value")
     lines = [header]
     for row in rows:
         shown = row.get("value") if "error" not in row else f"undecodable: {row['error']['reason']}"
         text = json.dumps(shown, ensure_ascii=False) if not isinstance(shown, str) else shown
+        text = _cell(text)
         lines.append(
             (
                 str(row["partition"]),
                 str(row["offset"]),
-                str(row["key"]),
+                _cell(row["key"]),
                 str(row["timestamp"]),
                 str(row.get("schema_version", "")),
                 text if len(text) <= 80 else text[:77] + "...",

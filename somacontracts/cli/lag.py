@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from somacontracts.catalog import TOPICS
 from somacontracts.cli.common import add_bootstrap, settings_of
+from somacontracts.errors import ConfigurationError
 from somacontracts.kafka.lag import group_lag
 
 __all__ = ["register", "run"]
@@ -45,12 +47,23 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print each partition's lag; exit 1 if one exceeds its threshold."""
+    if args.group is not None and not args.group.strip():
+        raise ConfigurationError("--group", "must not be empty")
+    if args.threshold is not None and args.threshold < 0:
+        raise ConfigurationError("--threshold", "must be 0 or more")
     settings = settings_of(args)
     group = args.group or settings.tool_executor_group
-    topics = args.topic or [
+    topics = list(dict.fromkeys(args.topic)) or [
         settings.topic_name(key) for key, spec in TOPICS.items() if spec.lag_alert is not None
     ]
     lags = group_lag(settings, group, topics, threshold=args.threshold)
+    if lags and all(entry.committed is None for entry in lags):
+        print(
+            f"somacontracts lag: note: group {group} has committed no offset on "
+            f"{', '.join(topics)} (a new group, or a misspelled name?); its lag counts every "
+            "message held",
+            file=sys.stderr,
+        )
     alerting = [entry for entry in lags if entry.alerting]
     if args.format == "json":
         rows = [

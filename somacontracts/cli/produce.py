@@ -37,8 +37,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "file",
         nargs="?",
-        type=argparse.FileType("r"),
-        default=sys.stdin,
+        type=argparse.FileType("rb"),
+        default=sys.stdin.buffer,
         metavar="FILE",
         help="plain-JSON lines (default: standard input)",
     )
@@ -67,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
 
     with (
         connect(url=args.registry, ca_file=args.registry_ca) as client,
-        ContractProducer(model, client, settings=settings, topic=args.topic) as producer,
+        # A console command never serves the metrics a service's environment turns on.
+        ContractProducer(
+            model, client, settings=settings, topic=args.topic, metrics=False
+        ) as producer,
     ):
         sent = [producer.send(obj) for obj in objects]
         producer.flush()

@@ -12,9 +12,10 @@ into objects of the contract's class, each problem naming its line and field;
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,13 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts import models
 from somacontracts.catalog import CONTRACTS
-from somacontracts.errors import ConfigurationError, ContractError, SchemaError
+from somacontracts.errors import (
+    ConfigurationError,
+    ContractError,
+    RegistryUnavailableError,
+    SchemaError,
+)
+from somacontracts.kafka._admin import ensure_reachable
 from somacontracts.kafka.topics import DLQ_SUFFIX
 from somacontracts.serde import ContractDeserializer
 from somacontracts.settings import Settings
@@ -78,9 +85,12 @@ def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:
     ctx = SerializationContext(topic.removesuffix(DLQ_SUFFIX), MessageField.VALUE)
     try:
         obj = reader(value, ctx)
+    except RegistryUnavailableError:
+        raise  # no message can be decoded: stop, do not report each one as undecodable
     except ContractError as err:
+        framed = len(value) >= 5 and value[0] == 0  # Confluent's magic byte, then the id
         record["error"] = {
-            "schema_id": int.from_bytes(value[1:5], "big") if len(value) >= 5 else None,
+            "schema_id": int.from_bytes(value[1:5], "big") if framed else None,
             "length": len(value),
             "reason": err.reason if hasattr(err, "reason") else str(err),
         }
@@ -122,8 +132,9 @@ class Problem:
         return f"line {self.line}: {self.reason}"
 
 
-def parse_lines(lines: Iterable[str], model: type[Any]) -> tuple[list[Any], list[Problem]]:
-    """The objects of the non-blank plain-JSON ``lines`` and the problems of the others.
+def parse_lines(lines: Iterable[str | bytes], model: type[Any]) -> tuple[list[Any], list[Problem]]:
+    """The objects of the non-blank plain-JSON ``lines`` (text, or UTF-8 bytes) and the
+    problems of the others.
 
     A line is a JSON object in the platform's plain form (what :func:`describe` prints as
     ``value``, or that whole record); it must fit the contract's newest schema.
@@ -133,13 +144,21 @@ def parse_lines(lines: Iterable[str], model: type[Any]) -> tuple[list[Any], list
 
     objects: list[Any] = []
     problems: list[Problem] = []
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as err:
+            problems.append(Problem(number, f"is not UTF-8 text (byte {err.start + 1})"))
+            continue
         if not line.strip():
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as err:
             problems.append(Problem(number, f"not JSON ({err.msg} at column {err.colno})"))
+            continue
+        except RecursionError:
+            problems.append(Problem(number, "nests JSON values too deeply"))
             continue
         if isinstance(value, dict) and isinstance(value.get("value"), dict):
             value = value["value"]  # a record as `consume` prints it
@@ -148,7 +167,7 @@ def parse_lines(lines: Iterable[str], model: type[Any]) -> tuple[list[Any], list
         except SchemaError as err:
             problems.append(Problem(number, str(err)))
             continue
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
             problems.append(Problem(number, f"does not fit {model.__name__}: {err}"))
             continue
         problem = value_problem(model, obj, model.__name__)
@@ -169,20 +188,25 @@ def read(
     follow: bool = False,
     group: str | None = None,
     timeout: float = 10.0,
-) -> Generator[Message, None, None]:
-    """The raw messages of ``topic``: from ``offset`` (in ``partition``, else in each),
-    else the beginning or the end; until the end of every partition, or forever with
-    ``follow``. Without ``group`` nothing is committed; with it, reading starts at the
-    group's committed offsets and commits as it goes."""
+) -> Generator[tuple[Message, Callable[[], None]], None, None]:
+    """The raw messages of ``topic``, each with a function the caller calls once done with
+    it: from ``offset`` (in ``partition``, else in each), else the beginning or the end;
+    until the end of every partition, or forever with ``follow``. Without ``group``
+    nothing is committed; with it, reading starts at the group's committed offsets and
+    commits the messages marked done (one the caller failed on stays uncommitted)."""
+    if offset is not None and not 0 <= offset < 2**63:
+        raise ConfigurationError("--offset", "must be from 0 to 2^63-1")
     config = {
         **settings.kafka_config(),
         "group.id": group or f"somacontracts-console-{uuid.uuid4().hex[:8]}",
         "enable.auto.commit": group is not None,
+        "enable.auto.offset.store": False,
         "enable.partition.eof": True,
         "auto.offset.reset": "earliest" if from_beginning else "latest",
     }
     consumer = Consumer(config)
     try:
+        ensure_reachable(consumer, settings.bootstrap_servers, timeout=timeout)
         metadata = consumer.list_topics(topic, timeout=timeout)
         found = metadata.topics.get(topic)
         if found is None or found.error is not None or not found.partitions:
@@ -211,6 +235,6 @@ def read(
                     continue
                 raise ConfigurationError("TOPIC", f"reading {topic}: {error.str()}")
             at_end.discard(msg.partition() or 0)
-            yield msg
+            yield msg, functools.partial(consumer.store_offsets, message=msg)
     finally:
         consumer.close()

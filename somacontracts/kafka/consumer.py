@@ -208,9 +208,10 @@ class ContractConsumer(Generic[M]):
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
+            if tally is not None:
+                tally.deserialize_error(err)  # counted even if the dead letter fails
             self._dead_letter(msg, err, attempts=0)
             if tally is not None:
-                tally.deserialize_error(err)
                 tally.undecodable += 1
             self._consumer.store_offsets(message=msg)
             return None
@@ -323,10 +324,11 @@ class ContractConsumer(Generic[M]):
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
+                    if tally is not None:
+                        tally.deserialize_error(err)  # counted even if the dead letter fails
                     self._dead_letter(msg, err, attempts=0)
                     stats.dead_lettered += 1
                     if tally is not None:
-                        tally.deserialize_error(err)
                         tally.undecodable += 1
                 else:
                     try:

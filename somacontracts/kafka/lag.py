@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from somacontracts.catalog import TOPICS
 from somacontracts.errors import ConfigurationError
+from somacontracts.kafka._admin import ensure_reachable
 from somacontracts.settings import Settings
 
 __all__ = ["PartitionLag", "group_lag", "threshold_of"]
@@ -60,6 +61,7 @@ def group_lag(
     each topic's catalog threshold."""
     consumer = Consumer({**settings.kafka_config(), "group.id": group, "enable.auto.commit": False})
     try:
+        ensure_reachable(consumer, settings.bootstrap_servers, timeout=timeout)
         wanted: list[TopicPartition] = []
         for topic in topics:
             found = consumer.list_topics(topic, timeout=timeout).topics.get(topic)

@@ -37,6 +37,7 @@ Metrics (counters end in ``_total``):
 from __future__ import annotations
 
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,6 +89,12 @@ STATISTICS_INTERVAL_MS = 5000
 client's configuration sets ``statistics.interval.ms``."""
 
 
+_SERIALIZE_ERRORS = ("SerializationError", "WriteRuleError")
+_DESERIALIZE_ERRORS = ("DeserializationError", "SchemaNotFoundError", "ReadRuleError")
+"""Error classes reported at 0 from the start: a counter that appears only at its first
+error, already at 1, shows no increase to ``increase()``, and the alert would miss it."""
+
+
 @dataclass(slots=True)
 class ProducerTally:
     """What producers counted for one topic and contract."""
@@ -95,7 +102,9 @@ class ProducerTally:
     produced: int = 0
     produced_bytes: int = 0
     delivery_failures: int = 0
-    serialize_errors: dict[str, int] = field(default_factory=dict)
+    serialize_errors: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(_SERIALIZE_ERRORS, 0)
+    )
 
     def serialize_error(self, error: BaseException) -> None:
         """Count an object that could not be serialized."""
@@ -112,7 +121,9 @@ class ConsumerTally:
     retries: int = 0
     undecodable: int = 0
     handler_failed: int = 0
-    deserialize_errors: dict[str, int] = field(default_factory=dict)
+    deserialize_errors: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(_DESERIALIZE_ERRORS, 0)
+    )
     buckets: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
     duration_sum: float = 0.0
 
@@ -131,8 +142,9 @@ class ClientMetrics:
     """The clients' tallies and the Prometheus collector that reports them.
 
     ``registry`` is the ``prometheus_client`` registry to report to (default: its global
-    ``REGISTRY``). Tallies are shared by every client of the same labels and never
-    removed, so counters never go down when a client closes.
+    ``REGISTRY``); a registry holds one :class:`ClientMetrics` (for the default one, get
+    it with :func:`default_metrics`). Tallies are shared by every client of the same
+    labels and never removed, so counters never go down when a client closes.
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -145,7 +157,15 @@ class ClientMetrics:
         self._consumers: dict[tuple[str, str, str], ConsumerTally] = {}
         self._lags: dict[tuple[str, str, str], int] = {}
         self._server: Any = None
-        self.registry.register(_Collector(self))
+        with _registered_lock:
+            if self.registry in _registered:
+                raise ConfigurationError(
+                    "metrics",
+                    "this Prometheus registry already reports somacontracts' metrics; use "
+                    "default_metrics() for the default registry, or give another registry",
+                )
+            self.registry.register(_Collector(self))
+            _registered[self.registry] = self
 
     def producer(self, topic: str, contract: str) -> ProducerTally:
         """The tally producers of ``contract`` to ``topic`` count into."""
@@ -186,8 +206,8 @@ class ClientMetrics:
                     self._server, _thread = start(port, addr=address, registry=self.registry)
                 except OSError as err:
                     raise ConfigurationError(
-                        "SOMACONTRACTS_METRICS_PORT",
-                        f"cannot serve metrics on {address}:{port}: {err.strerror or err}",
+                        "SOMACONTRACTS_METRICS_ADDRESS/SOMACONTRACTS_METRICS_PORT",
+                        f"cannot serve metrics on {address} port {port}: {err.strerror or err}",
                     ) from err
             return int(self._server.server_port)
 
@@ -336,23 +356,24 @@ def _prometheus() -> Any:
         import prometheus_client.registry
     except ImportError as err:
         raise ConfigurationError(
-            "metrics",
-            "need the prometheus-client package: pip install 'somacontracts[metrics]'",
+            "SOMACONTRACTS_METRICS",
+            "metrics need the prometheus-client package: pip install 'somacontracts[metrics]'",
         ) from err
     return prometheus_client
 
 
-_default: ClientMetrics | None = None
-_default_lock = threading.Lock()
+_registered: weakref.WeakKeyDictionary[Any, ClientMetrics] = weakref.WeakKeyDictionary()
+"""The :class:`ClientMetrics` of each Prometheus registry that has one."""
+_registered_lock = threading.RLock()
 
 
 def default_metrics() -> ClientMetrics:
-    """The process's :class:`ClientMetrics`, on ``prometheus_client``'s default registry."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = ClientMetrics()
-        return _default
+    """The :class:`ClientMetrics` of ``prometheus_client``'s default registry (made on
+    first use)."""
+    registry = _prometheus().registry.REGISTRY
+    with _registered_lock:
+        found = _registered.get(registry)
+        return found if found is not None else ClientMetrics(registry)
 
 
 def metrics_for(metrics: ClientMetrics | bool | None, settings: Settings) -> ClientMetrics | None:

@@ -25,11 +25,15 @@ Rules (group ``somacontracts-kafka``, then ``somacontracts-clients``):
 - ``KafkaOfflinePartitions``: any offline partition, for 1 minute (critical);
 - ``KafkaUnderReplicatedPartitions``: any under-replicated partition for 5 minutes;
 - ``KafkaDeadLetterMessages``: a dead-letter topic of the catalog received messages in
-  the last 10 minutes;
+  the last 10 minutes (also the first ones, of a series that did not exist before);
 - ``KafkaConsumerGroupStalled``: a group with lag on a catalog topic whose committed
-  offsets did not move for 15 minutes;
+  offsets did not move for 15 minutes, for 5 minutes more (a message that comes to an
+  idle topic and is handled within that time does not fire it, nor does an exporter
+  that restarted less than 15 minutes ago; kafka-exporter's ``-1`` for a partition the
+  group never committed counts as no lag);
 - ``ContractSerdeErrors``: a typed client could not serialize or deserialize in the last
-  5 minutes;
+  5 minutes (the clients report the usual error classes at 0 from the start, and a
+  series that appears already above 0 fires too);
 - ``ContractDeliveryFailures``: a typed producer's messages were not acknowledged in
   the last 5 minutes.
 """
@@ -68,6 +72,15 @@ def _quoted(text: str) -> str:
 def _any_of(names: list[str]) -> str:
     """A PromQL regular-expression literal matching exactly ``names``."""
     return _quoted("|".join(re.escape(name) for name in sorted(names)))
+
+
+def _grew(selector: str, by: str, window: str) -> str:
+    """PromQL: the counter ``selector`` grew within ``window`` (per ``by``), also when its
+    series is new (``increase`` sees nothing before a series' first sample)."""
+    return (
+        f"sum by ({by}) (increase({selector}[{window}])) > 0 "
+        f"or sum by ({by}) ({selector} unless {selector} offset {window}) > 0"
+    )
 
 
 def alert_rules(settings: Settings) -> dict[str, Any]:
@@ -134,13 +147,12 @@ def alert_rules(settings: Settings) -> dict[str, Any]:
         },
         {
             "alert": "KafkaDeadLetterMessages",
-            "expr": (
-                "sum by (topic) (increase(kafka_topic_partition_current_offset"
-                f"{{topic=~{dead}}}[10m])) > 0"
-            ),
+            "expr": _grew(f"kafka_topic_partition_current_offset{{topic=~{dead}}}", "topic", "10m"),
             "labels": {"severity": "warning"},
             "annotations": {
-                "summary": "{{ $labels.topic }} received {{ $value }} dead-lettered messages",
+                "summary": (
+                    "{{ $labels.topic }} received {{ $value | humanize }} dead-lettered messages"
+                ),
                 "description": (
                     "Consumers copied messages they could not decode or handle; the dlq.* "
                     "headers say why."
@@ -151,10 +163,14 @@ def alert_rules(settings: Settings) -> dict[str, Any]:
         {
             "alert": "KafkaConsumerGroupStalled",
             "expr": (
-                f"sum by (consumergroup, topic) (kafka_consumergroup_lag{{topic=~{every}}}) > 0 "
+                "sum by (consumergroup, topic) "
+                f"(clamp_min(kafka_consumergroup_lag{{topic=~{every}}}, 0)) > 0 "
                 "and sum by (consumergroup, topic) (changes(kafka_consumergroup_current_offset"
-                f"{{topic=~{every}}}[15m])) == 0"
+                f"{{topic=~{every}}}[15m])) == 0 "
+                "and sum by (consumergroup, topic) (kafka_consumergroup_current_offset"
+                f"{{topic=~{every}}} offset 15m)"
             ),
+            "for": "5m",
             "labels": {"severity": "warning"},
             "annotations": {
                 "summary": (
@@ -172,15 +188,14 @@ def alert_rules(settings: Settings) -> dict[str, Any]:
     clients = [
         {
             "alert": "ContractSerdeErrors",
-            "expr": (
-                "sum by (topic, contract, operation, error) "
-                "(increase(somacontracts_serde_errors_total[5m])) > 0"
+            "expr": _grew(
+                "somacontracts_serde_errors_total", "topic, contract, operation, error", "5m"
             ),
             "labels": {"severity": "warning"},
             "annotations": {
                 "summary": (
                     "{{ $labels.operation }} of {{ $labels.contract }} on {{ $labels.topic }} "
-                    "failed {{ $value }} times ({{ $labels.error }})"
+                    "failed {{ $value | humanize }} times ({{ $labels.error }})"
                 ),
                 "description": (
                     "A typed client met data its contract refuses: a producer's object or "
@@ -190,14 +205,12 @@ def alert_rules(settings: Settings) -> dict[str, Any]:
         },
         {
             "alert": "ContractDeliveryFailures",
-            "expr": (
-                "sum by (topic, contract) (increase(somacontracts_delivery_failures_total[5m])) > 0"
-            ),
+            "expr": _grew("somacontracts_delivery_failures_total", "topic, contract", "5m"),
             "labels": {"severity": "critical"},
             "annotations": {
                 "summary": (
-                    "{{ $value }} {{ $labels.contract }} messages to {{ $labels.topic }} "
-                    "were not acknowledged"
+                    "{{ $value | humanize }} {{ $labels.contract }} messages to "
+                    "{{ $labels.topic }} were not acknowledged"
                 ),
                 "description": "The broker did not acknowledge produced messages: they are lost.",
             },

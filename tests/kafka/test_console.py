@@ -144,3 +144,80 @@ def test_lag_grows_while_the_group_stops_and_the_exit_code_flips(
     rows = json.loads(capsys.readouterr().out)
     assert sum(r["lag"] for r in rows) == 2
     assert not any(r["alerting"] for r in rows)
+
+
+def test_an_unreachable_registry_stops_reading_and_commits_nothing(
+    topic: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], bootstrap: str
+) -> None:
+    lines = tmp_path / "calls.jsonl"
+    lines.write_text("\n".join(json.dumps(plain(sample_invocation())) for _ in range(3)))
+    assert main(["produce", topic, str(lines)]) == EXIT_OK
+    capsys.readouterr()
+    group = f"oncall-{uuid.uuid4().hex[:6]}"
+    down = "http://127.0.0.1:1"
+    assert (
+        main(["consume", topic, "--from-beginning", "--group", group, "--registry", down])
+        == EXIT_USAGE
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "cannot be reached" in err
+    # Nothing was committed: the group still reads all three.
+    assert main(["consume", topic, "--from-beginning", "--group", group]) == EXIT_OK
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_a_bad_magic_byte_shows_no_schema_id_and_table_cells_are_inert(
+    topic: str, bootstrap: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = Producer({"bootstrap.servers": bootstrap})
+    hostile_key = b"\x1b]0;pwned\x07\x1b[2J\r\nfake-row"
+    raw.produce(topic, b"ordinary text", hostile_key, partition=0)
+    raw.flush(10)
+    assert main(["consume", topic, "--from-beginning", "--partition", "0"]) == EXIT_OK
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["error"]["schema_id"] is None
+    assert main(["consume", topic, "--from-beginning", "--format", "table"]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert "\x1b" not in table
+    assert "\r" not in table
+    assert len(table.splitlines()) == 2  # the header and one row, however the key looks
+    assert "\\x1b]0;pwned" in table
+
+
+def test_hostile_lines_are_problems_not_tracebacks(
+    topic: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = dict(plain(sample_invocation()))
+    late["metadata"] = {**late["metadata"], "timestamp": "0001-01-01T00:00:00+01:00"}  # type: ignore[dict-item]
+    lines = tmp_path / "hostile.jsonl"
+    lines.write_bytes(
+        b"\xff\xfe\n" + b'{"a":' * 100_000 + b"\n" + json.dumps(late).encode() + b"\n"
+    )
+    assert main(["produce", topic, str(lines)]) == EXIT_VIOLATIONS
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "somacontracts produce: line 1: is not UTF-8 text (byte 1)"
+    assert err[1] == "somacontracts produce: line 2: nests JSON values too deeply"
+    assert err[2].startswith("somacontracts produce: line 3: ")
+    assert err[3] == "nothing sent: 3 bad lines of 3"
+    assert main(["consume", topic, "--offset", str(2**64)]) == EXIT_USAGE
+    assert "--offset" in capsys.readouterr().err
+
+
+def test_an_unreachable_cluster_is_an_error_not_lag(capsys: pytest.CaptureFixture[str]) -> None:
+    from somacontracts.kafka import BrokerUnavailableError
+    from somacontracts.kafka.console import read
+    from somacontracts.kafka.lag import group_lag
+
+    down = load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    with pytest.raises(BrokerUnavailableError, match=r"127\.0\.0\.1:1"):
+        group_lag(down, "g", ["tool.requests"], timeout=1)
+    with pytest.raises(BrokerUnavailableError, match=r"127\.0\.0\.1:1"):
+        next(read(down, "tool.requests", timeout=1))
+    for args, option in (
+        (["lag", "--group", " "], "--group"),
+        (["lag", "--threshold", "-1"], "--threshold"),
+        (["lag", "--bootstrap", ""], "--bootstrap"),
+    ):
+        assert main(args) == EXIT_USAGE, args
+        assert option in capsys.readouterr().err

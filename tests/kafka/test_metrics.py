@@ -106,6 +106,21 @@ def test_the_collector_reports_tallies_as_prometheus_families(metrics: ClientMet
     assert len(DURATION_BUCKETS) + 1 == len(consumer.buckets)
 
 
+def test_a_registry_holds_one_client_metrics(metrics: ClientMetrics) -> None:
+    with pytest.raises(ConfigurationError, match="already reports somacontracts' metrics"):
+        ClientMetrics(metrics.registry)
+    assert default_metrics() is default_metrics()
+
+
+def test_the_topic_names_cannot_collide_with_dead_letter_topics() -> None:
+    with pytest.raises(ConfigurationError, match=r"TOOL_RESULTS_TOPIC: 'tool\.requests\.dlq' is"):
+        load_settings({"TOOL_RESULTS_TOPIC": "tool.requests.dlq"})
+    assert load_settings({"SOMACONTRACTS_METRICS_ADDRESS": "[::1]"}).metrics.address == "::1"
+    for address in ("127.0.0.1:80", "999.1.1.1", "a b"):
+        with pytest.raises(ConfigurationError, match="SOMACONTRACTS_METRICS_ADDRESS"):
+            load_settings({"SOMACONTRACTS_METRICS_ADDRESS": address})
+
+
 def test_metrics_are_off_unless_asked_for(settings: Settings) -> None:
     assert metrics_for(None, settings) is None
     assert metrics_for(False, load_settings({"SOMACONTRACTS_METRICS": "1"})) is None
@@ -194,9 +209,12 @@ def test_a_run_shows_the_right_counts_when_scraped(
             if name == "somacontracts_serde_errors_total"
             and (labels := dict(pairs))["topic"] == topic
         }
-        assert serde == {
+        assert serde == {  # the usual classes are reported from 0 on, so a rise shows
             ("serialize", "SerializationError"): 1,
+            ("serialize", "WriteRuleError"): 0,
             ("deserialize", "DeserializationError"): 1,
+            ("deserialize", "SchemaNotFoundError"): 0,
+            ("deserialize", "ReadRuleError"): 0,
         }
         assert _value(samples, "somacontracts_messages_consumed_total", **taken) == 7
         dead = "somacontracts_dead_lettered_total"

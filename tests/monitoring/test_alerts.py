@@ -247,19 +247,145 @@ UNIT_TESTS: list[dict[str, Any]] = [
 ]
 
 
-def test_promtool_unit_tests_fire_the_alerts_when_they_should(
-    promtool: str, tmp_path: Path
-) -> None:
+def _stalled(lag: str, offset: str, *, partition: str = "0") -> list[dict[str, str]]:
+    labels = f'consumergroup="tool-executor",topic="somastack.tools",partition="{partition}"'
+    return [
+        {"series": f"kafka_consumergroup_lag{{{labels}}}", "values": lag},
+        {"series": f"kafka_consumergroup_current_offset{{{labels}}}", "values": offset},
+    ]
+
+
+STALLED = {
+    "exp_labels": {
+        "severity": "warning",
+        "consumergroup": "tool-executor",
+        "topic": "somastack.tools",
+    },
+    "exp_annotations": UNIT_TESTS[4]["alert_rule_test"][1]["exp_alerts"][0]["exp_annotations"],
+}
+"""The stalled-group alert as the unit test above expects it."""
+
+EDGE_CASES: list[dict[str, Any]] = [
+    {
+        # A counter that appears already at 1 (its first error) fires.
+        "interval": "1m",
+        "input_series": [
+            {
+                "series": 'somacontracts_serde_errors_total{topic="somastack.tools",'
+                'contract="ToolInvocation",operation="deserialize",error="ReadRuleError"}',
+                "values": "_ _ _ 1 1 1 1",
+            }
+        ],
+        "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "ContractSerdeErrors", "exp_alerts": []},
+            {
+                "eval_time": "4m",
+                "alertname": "ContractSerdeErrors",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            "severity": "warning",
+                            "topic": "somastack.tools",
+                            "contract": "ToolInvocation",
+                            "operation": "deserialize",
+                            "error": "ReadRuleError",
+                        },
+                        "exp_annotations": {
+                            "summary": (
+                                "deserialize of ToolInvocation on somastack.tools failed 1 "
+                                "times (ReadRuleError)"
+                            ),
+                            "description": UNIT_TESTS[5]["alert_rule_test"][0]["exp_alerts"][0][
+                                "exp_annotations"
+                            ]["description"],
+                        },
+                    }
+                ],
+            },
+            {"eval_time": "12m", "alertname": "ContractSerdeErrors", "exp_alerts": []},
+        ],
+    },
+    {
+        # A dead-letter topic created by its first message: the series starts at 3.
+        "interval": "1m",
+        "input_series": [
+            {
+                "series": 'kafka_topic_partition_current_offset{topic="somastack.tools.dlq",'
+                'partition="0"}',
+                "values": "_ _ 3 3 3",
+            }
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": "3m",
+                "alertname": "KafkaDeadLetterMessages",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": "warning", "topic": "somastack.tools.dlq"},
+                        "exp_annotations": {
+                            **UNIT_TESTS[3]["alert_rule_test"][0]["exp_alerts"][0][
+                                "exp_annotations"
+                            ],
+                            "summary": "somastack.tools.dlq received 3 dead-lettered messages",
+                        },
+                    }
+                ],
+            }
+        ],
+    },
+    {
+        # An idle topic gets one message, handled within three minutes: no alert.
+        "interval": "1m",
+        "input_series": _stalled("0x20 1 1 1 0x10", "500x20 500 500 500 501x10"),
+        "alert_rule_test": [
+            {"eval_time": "23m", "alertname": "KafkaConsumerGroupStalled", "exp_alerts": []},
+            {"eval_time": "26m", "alertname": "KafkaConsumerGroupStalled", "exp_alerts": []},
+        ],
+    },
+    {
+        # The exporter restarted at minute 10: its series are new, nothing stalled.
+        "interval": "1m",
+        "input_series": _stalled("_x9 3x20", "_x9 700+1x20"),
+        "alert_rule_test": [
+            {"eval_time": "18m", "alertname": "KafkaConsumerGroupStalled", "exp_alerts": []}
+        ],
+    },
+    {
+        # Partition 0 is stuck with lag 1; partition 1 was never committed (-1).
+        "interval": "1m",
+        "input_series": [
+            *_stalled("1x40", "900x40"),
+            *_stalled("-1x40", "-1x40", partition="1"),
+        ],
+        "alert_rule_test": [
+            {"eval_time": "30m", "alertname": "KafkaConsumerGroupStalled", "exp_alerts": [STALLED]}
+        ],
+    },
+]
+
+
+def _unit_tests(promtool: str, tmp_path: Path, tests: list[dict[str, Any]]) -> None:
+    """Run ``tests`` with ``promtool test rules`` on the rules of the document's names."""
     _rules_file(tmp_path, DOCUMENT)
-    tests = tmp_path / "tests.yml"
-    tests.write_text(
-        yaml.safe_dump(
-            {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": UNIT_TESTS}
-        )
+    path = tmp_path / "tests.yml"
+    path.write_text(
+        yaml.safe_dump({"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests})
     )
     done = _promtool(promtool, "test", "rules", "tests.yml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
+
+
+def test_promtool_edge_cases_new_series_idle_topics_restarts_and_uncommitted_partitions(
+    promtool: str, tmp_path: Path
+) -> None:
+    _unit_tests(promtool, tmp_path, EDGE_CASES)
+
+
+def test_promtool_unit_tests_fire_the_alerts_when_they_should(
+    promtool: str, tmp_path: Path
+) -> None:
+    _unit_tests(promtool, tmp_path, UNIT_TESTS)
 
 
 def test_a_wrong_expectation_fails_the_unit_test(promtool: str, tmp_path: Path) -> None:
