@@ -50,6 +50,9 @@ class Topic:
     """False for topics this library adds to the platform's document (see README)."""
     lag_alert: int | None = None
     """Consumer lag above which monitoring alerts, where the document sets one."""
+    every_instance: bool = False
+    """Whether every instance of a consuming service reads every message (settings that
+    each instance applies), so consumers share no group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
                 producers=("config-publisher",),
                 consumers=("gateway",),
                 retention_ms=1 * _DAY_MS,
+                every_instance=True,
             ),
             Topic(
                 key="task_delegated",

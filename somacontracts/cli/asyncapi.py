@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from somacontracts import __version__, schemas
 from somacontracts.cli.common import add_bootstrap, add_output, emit, settings_of
@@ -48,12 +49,15 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the document."""
-    urls = registry_config(url=args.registry, environ=os.environ)["url"]
+    urls = registry_config(url=args.registry, environ=os.environ)["url"].split(",")
+    # Only scheme, host and path: a query or fragment may carry a key (?apikey=...).
+    shown = [urlunsplit((*urlsplit(url)[:3], "", "")) for url in urls]
     document = asyncapi_document(
         schemas.bundled(),
         settings_of(args),
-        registry_url=urls.split(",")[0],
+        registry_url=shown[0],
         version=__version__,
+        other_registry_urls=shown[1:],
     )
     if args.format == "json":
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

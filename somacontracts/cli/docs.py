@@ -8,8 +8,9 @@ report from the one before and its deploy advice, an example message in plain JS
 with its Avro size); a page per catalog topic (producers, consumers and their groups,
 partitions, retention, lag alert, environment override). Built from the schema tree
 of ``--schemas`` or the configuration (any service's, as ``codegen``), the same bytes
-every run. DIR's pages are replaced; pages of contracts or topics no longer in the tree
-are removed.
+every run (for the same schemas and topic names). DIR's pages are replaced; pages an
+earlier run wrote there for contracts or topics no longer in the tree are removed (the
+run lists what it wrote in DIR/.somacontracts-docs; other files are never touched).
 
 Exit codes: 0 site written; 2 bad usage, configuration, unreadable schemas, or a
 folder that cannot be written.
@@ -18,7 +19,6 @@ folder that cannot be written.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,13 @@ from somacontracts.cli.common import add_config, add_schemas, project_files
 from somacontracts.docs.site import build_site
 from somacontracts.errors import FileWriteError
 from somacontracts.files import replace_text
-from somacontracts.settings import load_settings
+from somacontracts.settings import load_topic_settings
 from somacontracts.wording import count
 
 __all__ = ["register", "run"]
 
-_GENERATED_FOLDERS = ("contracts", "topics")
+MANIFEST = ".somacontracts-docs"
+"""The list of files the last run wrote, one relative path a line."""
 
 
 def register(sub: Any) -> None:
@@ -43,31 +44,45 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder of the site")
+    parser.add_argument(
+        "--out", type=_folder, required=True, metavar="DIR", help="folder of the site"
+    )
     add_schemas(parser)
     add_config(parser, lock=False)
     parser.set_defaults(run=run)
 
 
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("names no folder")
+    return Path(text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the site in memory, then write it."""
     config, root, _ = project_files(args)
-    files = build_site(schemas.load_tree(root), config, load_settings(os.environ))
+    files = build_site(schemas.load_tree(root), config, load_topic_settings())
     out: Path = args.out
+    manifest = out / MANIFEST
     try:
-        for folder in {out, *(out / name for name in _GENERATED_FOLDERS)}:
+        before = set(manifest.read_text(encoding="utf-8").split()) if manifest.is_file() else set()
+        for folder in sorted({(out / relative).parent for relative in files}):
             folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise FileWriteError(str(out), err.strerror or str(err)) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise FileWriteError(str(out), getattr(err, "strerror", None) or str(err)) from err
     for relative, text in sorted(files.items()):
         replace_text(out / relative, text)
-    removed = 0
-    for name in _GENERATED_FOLDERS:
-        for stale in sorted((out / name).glob("*.html")):
-            if f"{name}/{stale.name}" not in files:
-                stale.unlink()
-                removed += 1
+    stale = sorted(before - set(files))
+    for relative in stale:
+        path = out / relative
+        if ".." in Path(relative).parts or not path.is_file():
+            continue  # only files this command wrote, inside the site
+        try:
+            path.unlink()
+        except OSError as err:
+            raise FileWriteError(str(path), err.strerror or str(err)) from err
+    replace_text(manifest, "".join(f"{relative}\n" for relative in sorted(files)))
     pages = sum(1 for relative in files if relative.endswith(".html"))
-    gone = f"; removed {count(removed, 'stale page')}" if removed else ""
+    gone = f"; removed {count(len(stale), 'stale page')}" if stale else ""
     print(f"wrote {count(pages, 'page')} to {out}{gone}")
     return 0

@@ -8,23 +8,25 @@ YAML or JSON.
   ``kafka``, or ``kafka-secure`` over TLS; a SASL mechanism becomes a security scheme),
   with the Kafka binding's schema registry URL (credentials never written);
 - ``channels``: one per catalog topic, at its address after environment overrides,
-  and one per dead-letter topic; Kafka bindings with partitions and the topic
-  configuration (``cleanup.policy``, ``retention.ms``);
+  and one per dead-letter topic (its ``DeadLetter`` message: the original bytes, with
+  the ``dlq.*`` headers); Kafka bindings with partitions and the topic configuration
+  (``cleanup.policy``, ``retention.ms``);
 - ``components.messages``: one per contract version, the payload being the version's
   Avro schema (``application/vnd.apache.avro+json;version=1.9.0``), with the Kafka
   binding of the key (the contract's key field) and Confluent's schema id encoding;
 - ``operations``: each producing service ``send``s the latest version to its topics;
-  each consuming service ``receive``s every version, with its consumer group id, and
-  ``send``s what it cannot handle to the dead-letter topic.
+  each consuming service ``receive``s every version, with its consumer group id (none
+  where every instance reads every message), and ``send``s what it cannot handle to
+  the dead-letter topic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from somacontracts.catalog import CONTRACTS, TOPICS
-from somacontracts.kafka.topics import dlq_name
+from somacontracts.kafka.topics import DLQ_RETENTION_MS, dlq_name
 from somacontracts.schemas import ContractSchemas
 from somacontracts.settings import Settings
 
@@ -41,12 +43,20 @@ _DEAD_LETTER_HEADERS = (
     "dlq.error",
     "dlq.attempts",
 )
-_SASL_SCHEMES = {
-    "PLAIN": "plain",
-    "SCRAM-SHA-256": "scramSha256",
-    "SCRAM-SHA-512": "scramSha512",
-    "GSSAPI": "gssapi",
+_SASL_SCHEMES: dict[str, dict[str, Any]] = {
+    "PLAIN": {"type": "plain"},
+    "SCRAM-SHA-256": {"type": "scramSha256"},
+    "SCRAM-SHA-512": {"type": "scramSha512"},
+    "GSSAPI": {"type": "gssapi"},
+    "OAUTHBEARER": {
+        "type": "oauth2",
+        "flows": {},
+        "description": "SASL/OAUTHBEARER: a token from the OAuth provider the client is "
+        "configured with.",
+    },
 }
+DEAD_LETTER = "DeadLetter"
+"""The message of every dead-letter channel."""
 
 
 def _camel(key: str) -> str:
@@ -65,20 +75,24 @@ def asyncapi_document(
     *,
     registry_url: str,
     version: str,
+    other_registry_urls: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the catalog's topics whose contracts are in ``tree``.
 
-    ``registry_url`` is the schema registry's URL without credentials; ``version`` is
-    the document's ``info.version``.
+    ``registry_url`` is the schema registry's URL without credentials (the Kafka
+    binding holds one; ``other_registry_urls`` are named in each server's description);
+    ``version`` is the document's ``info.version``.
     """
     contracts = [name for name in CONTRACTS if name in tree]
     topics = [key for key, topic in TOPICS.items() if topic.contract in tree]
-    servers, schemes = _servers(settings, registry_url)
+    servers, schemes = _servers(settings, registry_url, other_registry_urls)
     messages = {
         _message_key(name, v.version): _message(name, v.version, v.schema)
         for name in contracts
         for v in tree[name].versions
     }
+    messages[DEAD_LETTER] = _dead_letter_message()
+    dead_ref = {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for key in topics:
@@ -87,31 +101,39 @@ def asyncapi_document(
         refs = {m: {"$ref": f"#/components/messages/{m}"} for m in keys}
         channel, dead = _camel(key), _camel(key) + "DeadLetters"
         name = settings.topic_name(key)
-        channels[channel] = _channel(name, topic.partitions, topic, refs, dead=False)
-        channels[dead] = _channel(dlq_name(name), topic.partitions, topic, refs, dead=True)
+        channels[channel] = _channel(name, topic, refs)
+        channels[dead] = _dead_channel(name, topic, dead_ref)
         latest, title = keys[-1], channel[0].upper() + channel[1:]
+        newest = tree[topic.contract].latest.version
         for service in topic.producers:
             operations[f"{_camel(service)}Sends{title}"] = {
                 "action": "send",
-                "summary": f"{service} produces {topic.contract} v{len(keys)} to {name}.",
+                "summary": f"{service} produces {topic.contract} v{newest} to {name}.",
                 "channel": {"$ref": f"#/channels/{channel}"},
                 "messages": [{"$ref": f"#/channels/{channel}/messages/{latest}"}],
             }
         for service in topic.consumers:
-            group = settings.group_of(service)
+            group = settings.group_of(service, topic.key)
             stem = _camel(service)
-            operations[f"{stem}Receives{title}"] = {
+            receive: dict[str, Any] = {
                 "action": "receive",
-                "summary": f"{service} consumes {name} in consumer group {group}.",
+                "summary": (
+                    f"{service} consumes {name} in consumer group {group}."
+                    if group
+                    else f"Every {service} instance reads every message of {name} "
+                    "(no shared consumer group)."
+                ),
                 "channel": {"$ref": f"#/channels/{channel}"},
                 "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in keys],
-                "bindings": {
+            }
+            if group:
+                receive["bindings"] = {
                     "kafka": {
                         "groupId": {"type": "string", "enum": [group]},
                         "bindingVersion": BINDING_VERSION,
                     }
-                },
-            }
+                }
+            operations[f"{stem}Receives{title}"] = receive
             operations[f"{stem}DeadLetters{title}"] = {
                 "action": "send",
                 "summary": (
@@ -119,7 +141,7 @@ def asyncapi_document(
                     f"{dlq_name(name)}, with the dlq.* headers."
                 ),
                 "channel": {"$ref": f"#/channels/{dead}"},
-                "messages": [{"$ref": f"#/channels/{dead}/messages/{m}"} for m in keys],
+                "messages": [{"$ref": f"#/channels/{dead}/messages/{DEAD_LETTER}"}],
             }
     document: dict[str, Any] = {
         "asyncapi": "3.0.0",
@@ -144,18 +166,21 @@ def asyncapi_document(
     return document
 
 
-def _servers(settings: Settings, registry_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _servers(
+    settings: Settings, registry_url: str, others: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     security = settings.security
     secure = security.protocol in ("SSL", "SASL_SSL")
     scheme = _SASL_SCHEMES.get(security.sasl_mechanism or "")
-    schemes = {"sasl": {"type": scheme}} if scheme and security.protocol.startswith("SASL") else {}
+    schemes = {"sasl": scheme} if scheme and security.protocol.startswith("SASL") else {}
     servers: dict[str, Any] = {}
     hosts = settings.bootstrap_servers.split(",")
     for number, host in enumerate(hosts, 1):
         server: dict[str, Any] = {
             "host": host,
             "protocol": "kafka-secure" if secure else "kafka",
-            "description": f"Bootstrap server {number} of {len(hosts)} ({security.protocol}).",
+            "description": f"Bootstrap server {number} of {len(hosts)} ({security.protocol})."
+            + (f" Schema registry also at {', '.join(others)}." if others else ""),
             "bindings": {
                 "kafka": {
                     "schemaRegistryUrl": registry_url,
@@ -170,22 +195,48 @@ def _servers(settings: Settings, registry_url: str) -> tuple[dict[str, Any], dic
     return servers, schemes
 
 
-def _channel(
-    address: str, partitions: int, topic: Any, refs: dict[str, Any], *, dead: bool
+def _channel(address: str, topic: Any, refs: dict[str, Any]) -> dict[str, Any]:
+    description = (
+        f"Producers: {', '.join(topic.producers)}. Consumers: {', '.join(topic.consumers)}."
+        + (f" Lag alert above {topic.lag_alert} messages." if topic.lag_alert else "")
+        + (f" Name set by {topic.env_var}." if topic.env_var else "")
+    )
+    return _channel_object(
+        address,
+        description,
+        refs,
+        topic.partitions,
+        {
+            "cleanup.policy": [topic.cleanup_policy],
+            "retention.ms": topic.retention_ms,
+        },
+    )
+
+
+def _dead_channel(base: str, topic: Any, refs: dict[str, Any]) -> dict[str, Any]:
+    description = (
+        f"Dead-letter topic of {base}: the messages its consumers could not decode or "
+        "handle, as they came (key, value and headers), with the dlq.* headers added."
+    )
+    return _channel_object(
+        dlq_name(base),
+        description,
+        refs,
+        topic.partitions,
+        {
+            "cleanup.policy": ["delete"],
+            "retention.ms": DLQ_RETENTION_MS,
+        },
+    )
+
+
+def _channel_object(
+    address: str,
+    description: str,
+    refs: dict[str, Any],
+    partitions: int,
+    configuration: dict[str, Any],
 ) -> dict[str, Any]:
-    if dead:
-        description = (
-            f"Dead-letter topic of {topic.default_name}: the messages its consumers could "
-            "not decode or handle, as they came, with the headers "
-            + ", ".join(_DEAD_LETTER_HEADERS)
-            + "."
-        )
-    else:
-        description = (
-            f"Producers: {', '.join(topic.producers)}. Consumers: {', '.join(topic.consumers)}."
-            + (f" Lag alert above {topic.lag_alert} messages." if topic.lag_alert else "")
-            + (f" Name set by {topic.env_var}." if topic.env_var else "")
-        )
     return {
         "address": address,
         "title": address,
@@ -195,12 +246,36 @@ def _channel(
             "kafka": {
                 "topic": address,
                 "partitions": partitions,
-                "topicConfiguration": {
-                    "cleanup.policy": [topic.cleanup_policy],
-                    "retention.ms": topic.retention_ms,
-                },
+                "topicConfiguration": configuration,
                 "bindingVersion": BINDING_VERSION,
             }
+        },
+    }
+
+
+def _dead_letter_message() -> dict[str, Any]:
+    headers = {
+        "dlq.topic": "The topic the message was read from.",
+        "dlq.partition": "Its partition.",
+        "dlq.offset": "Its offset.",
+        "dlq.error": "Why it was not handled: the error class and message, one line.",
+        "dlq.attempts": "Handler calls made (0: it could not be decoded).",
+    }
+    return {
+        "name": DEAD_LETTER,
+        "title": "Dead letter",
+        "summary": "A message a consumer could not decode or handle, copied as it came.",
+        "contentType": "application/octet-stream",
+        "headers": {
+            "type": "object",
+            "required": list(headers),
+            "properties": {k: {"type": "string", "description": v} for k, v in headers.items()},
+        },
+        "payload": {
+            "type": "string",
+            "format": "binary",
+            "description": "The original value's bytes, unchanged (encrypted fields stay "
+            "encrypted); often, but not always, a message of the topic's contract.",
         },
     }
 
@@ -221,7 +296,7 @@ def _message(name: str, version: int, schema: Mapping[str, Any]) -> dict[str, An
                 },
                 "schemaIdLocation": "payload",
                 "schemaIdPayloadEncoding": "confluent",
-                "schemaLookupStrategy": "TopicIdStrategy",
+                "schemaLookupStrategy": "TopicNameStrategy",
                 "bindingVersion": BINDING_VERSION,
             }
         },

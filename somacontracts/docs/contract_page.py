@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from somacontracts.compat import CompatibilityResult, check_level
 from somacontracts.compat.changes import ChangeReport, diff_versions
-from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.compat.levels import TRANSITIVE, CompatibilityLevel
 from somacontracts.docs.examples import NoExampleError, avro_size, example
 from somacontracts.docs.templates import page
 from somacontracts.schema import (
@@ -66,6 +67,9 @@ def _type(node: Node) -> str:
         return f"map&lt;string, {_type(node.values)}&gt;"
     if isinstance(node, UnionNode):
         return " | ".join(_type(branch) for branch in node.branches)
+    if node.logical_type == "decimal":
+        precision, scale = node.props.get("precision"), node.props.get("scale", 0)
+        return f"{escape(node.kind)} <small>(decimal {precision},{scale})</small>"
     if node.logical_type:
         return f"{escape(node.kind)} <small>({escape(node.logical_type)})</small>"
     return escape(node.kind)
@@ -91,15 +95,20 @@ def _record_table(record: RecordNode, version: SchemaVersion) -> str:
             if f.has_default
             else "<em>required</em>"
         )
+        aliases = (
+            "<br><small>aliases: " + ", ".join(escape(a) for a in f.aliases) + "</small>"
+            if f.aliases
+            else ""
+        )
         rows.append(
             f'<tr id="f-{escape(record.full_name)}.{escape(f.name)}">'
-            f"<td><code>{escape(f.name)}</code></td><td>{_type(f.node)}</td>"
+            f"<td><code>{escape(f.name)}</code>{aliases}</td><td>{_type(f.node)}</td>"
             f"<td>{default}</td><td>{escape(f.doc or '')}</td>"
             f"<td>{_tags(tags, encrypted)}</td></tr>"
         )
     return (
-        "<table><thead><tr><th>field</th><th>type</th><th>default</th><th>doc</th>"
-        f"<th>tags</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<div class="scroll"><table><thead><tr><th>field</th><th>type</th><th>default</th>'
+        f"<th>doc</th><th>tags</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -120,7 +129,11 @@ def _named_section(node: NamedNode, version: SchemaVersion) -> str:
         )
         return f"{head}{doc}<p>Symbols: {symbols}.{fallback}</p>"
     if isinstance(node, FixedNode):
-        return f"{head}{doc}<p>{node.size} bytes.</p>"
+        kind = ""
+        if node.logical_type == "decimal":
+            precision, scale = node.props.get("precision"), node.props.get("scale", 0)
+            kind = f", a decimal of precision {precision} and scale {scale}"
+        return f"{head}{doc}<p>{node.size} bytes{kind}.</p>"
     return head + doc
 
 
@@ -128,12 +141,23 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _report(report: ChangeReport) -> str:
+def _report(report: ChangeReport, against_all: CompatibilityResult | None) -> str:
+    allowed = report.allowed and (against_all is None or against_all.compatible)
     verdict = (
         '<span class="verdict-ok">allowed</span>'
-        if report.allowed
+        if allowed
         else '<span class="verdict-bad">not allowed</span>'
     )
+    transitive = ""
+    if against_all is not None:
+        failing = sorted({p.version for p in against_all.problems if p.version})
+        transitive = f" Checked against every earlier version ({escape(report.level.value)}): " + (
+            "compatible."
+            if against_all.compatible
+            else "not compatible with "
+            + ", ".join(f'<a href="#v{n}">v{n}</a>' for n in failing)
+            + f": {escape(against_all.problems[0].message)}"
+        )
     rows = "".join(
         f"<tr><td><code>{escape(c.kind.value)}</code></td>"
         f"<td><code>{escape(c.where(report.old_version, report.new_version))}</code></td>"
@@ -149,7 +173,7 @@ def _report(report: ChangeReport) -> str:
     return (
         f"<p>Changes from v{report.old_version} ({escape(report.level.value)}: {verdict}); "
         f"backward (v{report.new_version} reads v{report.old_version} data): "
-        f"{_yes(report.backward)}; forward: {_yes(report.forward)}.</p>"
+        f"{_yes(report.backward)}; forward: {_yes(report.forward)}.{transitive}</p>"
         f"{table}<p><strong>Deploy:</strong> {escape(report.rollout)}</p>"
     )
 
@@ -157,13 +181,25 @@ def _report(report: ChangeReport) -> str:
 def _versions(contract: ContractSchemas, level: CompatibilityLevel) -> str:
     parts = []
     previous: SchemaVersion | None = None
-    for version in contract.versions:
+    for index, version in enumerate(contract.versions):
+        same = previous is not None and previous.fingerprint == version.fingerprint
         parts.append(
             f'<h3 id="v{version.version}">v{version.version}</h3>'
             f"<p>Fingerprint (SHA-256 of the canonical form): "
-            f"<code>{version.fingerprint}</code></p>"
+            f"<code>{version.fingerprint}</code>"
+            + (
+                " — the same as the version before: the canonical form leaves out docs, "
+                "defaults, aliases and the Data Contract parts"
+                if same
+                else ""
+            )
+            + "</p>"
         )
         if previous is not None:
+            earlier = [v.parsed for v in contract.versions[:index]]
+            against_all = (
+                check_level(level, version.parsed, earlier) if level in TRANSITIVE else None
+            )
             parts.append(
                 _report(
                     diff_versions(
@@ -174,7 +210,8 @@ def _versions(contract: ContractSchemas, level: CompatibilityLevel) -> str:
                         level=level,
                         old_contract=(previous.metadata, previous.rule_set),
                         new_contract=(version.metadata, version.rule_set),
-                    )
+                    ),
+                    against_all,
                 )
             )
         text = json.dumps(version.schema, indent=2, ensure_ascii=False)
@@ -216,7 +253,9 @@ def _facts(contract: ContractSchemas, facts: ContractFacts) -> str:
         f"<dt>registry subjects</dt><dd>{subjects}</dd>"
         f"<dt>message key</dt><dd>{key}</dd>"
         f"<dt>compatibility</dt><dd><code>{escape(facts.level.value)}</code></dd>"
-        "</dl>"
+        "<dt>versions</dt><dd>"
+        + " ".join(f'<a href="#v{v.version}">v{v.version}</a>' for v in contract.versions)
+        + "</dd></dl>"
     )
 
 
@@ -230,9 +269,14 @@ def contract_page(contract: ContractSchemas, facts: ContractFacts) -> str:
         shown = f"<p>No finite message fits this schema: {escape(str(err))}.</p>"
     else:
         size = avro_size(latest.schema, sample)
+        encrypted = (
+            " before its ENCRYPT rule encrypts the tagged fields (which makes it larger)"
+            if encrypted_tags(latest.rule_set)
+            else ""
+        )
         shown = (
             f"<p>In the platform's plain JSON; {size} bytes of Avro, {size + 5} on the wire "
-            "with Confluent's framing (a zero byte and the 4-byte schema id).</p>"
+            f"with Confluent's framing (a zero byte and the 4-byte schema id){encrypted}.</p>"
             f"<pre>{escape(json.dumps(sample, indent=2, ensure_ascii=False))}</pre>"
         )
     body = [
@@ -277,14 +321,18 @@ def search_entries(contract: ContractSchemas, href: str, description: str) -> li
             )
         if isinstance(node, RecordNode):
             owner = contract.name if node is latest.parsed.root else node.name
-            entries += [
-                {
-                    "kind": "field",
-                    "name": f.name,
-                    "path": f"{owner}.{f.name}",
-                    "doc": f.doc or "",
-                    "url": f"{href}#f-{node.full_name}.{f.name}",
-                }
-                for f in node.fields
-            ]
+            for f in node.fields:
+                own = f.props.get("confluent:tags")
+                tags = field_tags(latest.metadata, node.full_name, f.name, own)
+                entries.append(
+                    {
+                        "kind": "field",
+                        "name": f.name,
+                        "path": f"{owner}.{f.name}",
+                        "doc": f.doc or "",
+                        # Searched, not shown: a field is found by its type and tags too.
+                        "terms": " ".join([f.node.describe(), *sorted(tags)]),
+                        "url": f"{href}#f-{node.full_name}.{f.name}",
+                    }
+                )
     return entries

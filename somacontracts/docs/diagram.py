@@ -36,10 +36,17 @@ def _unique(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_CHAR_WIDTH = 7.3
+"""Width of one character of the diagram's 12px monospace font, in pixels."""
+
+
 def _box(x: int, y: int, width: int, label: str, css: str, href: str | None = None) -> str:
+    fits = int((width - 12) / _CHAR_WIDTH)
+    shown = label if len(label) <= fits else label[: fits - 1] + "…"
     rect = (
+        f"<title>{escape(label)}</title>"
         f'<rect x="{x}" y="{y}" width="{width}" height="{_BOX_HEIGHT}" rx="6" class="{css}"/>'
-        f'<text x="{x + width // 2}" y="{y + 18}" text-anchor="middle">{escape(label)}</text>'
+        f'<text x="{x + width // 2}" y="{y + 18}" text-anchor="middle">{escape(shown)}</text>'
     )
     if href is None:
         return f"<g>{rect}</g>"

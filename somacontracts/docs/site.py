@@ -86,7 +86,12 @@ def _facts(
 
 def _topic_page(topic: Topic, settings: Settings) -> str:
     name = settings.topic_name(topic.key)
-    groups = ", ".join(f"<code>{escape(settings.group_of(c))}</code>" for c in topic.consumers)
+    groups = ", ".join(
+        f"<code>{escape(group)}</code>"
+        if (group := settings.group_of(c, topic.key))
+        else f"none: every {escape(c)} instance reads every message"
+        for c in topic.consumers
+    )
     contract = f'<a href="{_contract_href(topic.contract, "../")}">{escape(topic.contract)}</a>'
     override = f"<code>{escape(topic.env_var)}</code>" if topic.env_var else "—"
     lag = f"{topic.lag_alert} messages" if topic.lag_alert is not None else "—"
@@ -132,13 +137,22 @@ def _index(
         f'<tr><td><a href="{_contract_href(name, "")}">{escape(name)}</a></td>'
         f"<td>{escape(facts[name].description)}</td><td>v{tree[name].latest.version}</td>"
         f"<td><code>{escape(facts[name].level.value)}</code></td>"
-        f"<td>{', '.join(escape(t.name) for t in facts[name].topics) or '—'}</td></tr>"
+        "<td>"
+        + (
+            ", ".join(
+                f'<a href="{_topic_href(t.name, "")}"><code>{escape(t.name)}</code></a>'
+                for t in facts[name].topics
+            )
+            or "—"
+        )
+        + "</td></tr>"
         for name in tree
     )
     topic_rows = "".join(
         f'<tr><td><a href="{_topic_href(settings.topic_name(t.key), "")}">'
         f"<code>{escape(settings.topic_name(t.key))}</code></a></td>"
-        f"<td>{escape(t.contract)}</td><td>{escape(', '.join(t.producers))}</td>"
+        f'<td><a href="{_contract_href(t.contract, "")}">{escape(t.contract)}</a></td>'
+        f"<td>{escape(', '.join(t.producers))}</td>"
         f"<td>{escape(', '.join(t.consumers))}</td>"
         f"<td>{escape(retention_text(t.retention_ms))}</td><td>{t.partitions}</td></tr>"
         for t in topics
@@ -158,16 +172,16 @@ def _index(
         body += ["<h2>Topic flow</h2>", flow_svg(flows)]
     body += [
         "<h2>Contracts</h2>",
-        "<table><thead><tr><th>contract</th><th>description</th><th>latest</th>"
-        f"<th>compatibility</th><th>topics</th></tr></thead><tbody>{contract_rows}</tbody>"
-        "</table>",
+        '<div class="scroll"><table><thead><tr><th>contract</th><th>description</th>'
+        "<th>latest</th><th>compatibility</th><th>topics</th></tr></thead>"
+        f"<tbody>{contract_rows}</tbody></table></div>",
     ]
     if topics:
         body += [
             "<h2>Topics</h2>",
-            "<table><thead><tr><th>topic</th><th>contract</th><th>producers</th>"
-            "<th>consumers</th><th>retention</th><th>partitions</th></tr></thead>"
-            f"<tbody>{topic_rows}</tbody></table>",
+            '<div class="scroll"><table><thead><tr><th>topic</th><th>contract</th>'
+            "<th>producers</th><th>consumers</th><th>retention</th><th>partitions</th></tr>"
+            f"</thead><tbody>{topic_rows}</tbody></table></div>",
         ]
     return page(title="Contracts catalog", root="", body="\n".join(body), scripts=True)
 

@@ -49,6 +49,10 @@ dl.facts dd { margin: 0; }
 #results { list-style: none; padding: 0; }
 #results li { padding: 3px 0; }
 #results .kind { color: var(--muted); font-size: 12px; margin-left: 6px; }
+#results .snippet { color: var(--muted); font-size: 13px; }
+h1 code { font-size: inherit; }
+.scroll { overflow-x: auto; }
+@media (max-width: 700px) { main { padding: 8px 12px 32px; } header { padding: 10px 12px; } }
 svg.flow { max-width: 100%; height: auto; font: 12px ui-monospace, Menlo, monospace; }
 svg.flow rect.service { fill: #eef2f9; stroke: #8a96ad; }
 svg.flow rect.topic { fill: #fff6e5; stroke: #c58a1c; }
@@ -71,7 +75,7 @@ SCRIPT = """\
     const words = query.toLowerCase().split(/\\s+/).filter(Boolean);
     if (words.length === 0) { return; }
     const found = entries.filter(function (entry) {
-      const text = (entry.name + " " + entry.path + " " + entry.doc).toLowerCase();
+      const text = [entry.name, entry.path, entry.doc, entry.terms || ""].join(" ").toLowerCase();
       return words.every(function (word) { return text.includes(word); });
     }).slice(0, 50);
     for (const entry of found) {
@@ -83,6 +87,12 @@ SCRIPT = """\
       kind.className = "kind";
       kind.textContent = entry.kind;
       item.append(link, kind);
+      if (entry.doc) {
+        const doc = document.createElement("div");
+        doc.className = "snippet";
+        doc.textContent = entry.doc.length > 140 ? entry.doc.slice(0, 137) + "..." : entry.doc;
+        item.append(doc);
+      }
       list.append(item);
     }
     if (found.length === 0) {
@@ -113,9 +123,11 @@ def page(*, title: str, root: str, body: str, scripts: bool = False) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n"
+        '<link rel="icon" href="data:,">\n'
         f'<link rel="stylesheet" href="{root}style.css">\n'
         "</head>\n<body>\n"
         f'<header><a class="home" href="{root}index.html">Contracts catalog</a>'
-        f"<span>{escape(title)}</span></header>\n"
+        + (f"<span>{escape(title)}</span>" if root else "")
+        + "</header>\n"
         f"<main>\n{body}\n</main>\n{script}\n</body>\n</html>\n"
     )

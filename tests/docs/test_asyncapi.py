@@ -18,6 +18,7 @@ from somacontracts import schemas
 from somacontracts.catalog import TOPICS
 from somacontracts.cli import main
 from somacontracts.docs.asyncapi import AVRO_FORMAT, asyncapi_document
+from somacontracts.kafka.topics import DLQ_RETENTION_MS
 from somacontracts.settings import load_settings
 
 SECURE = {
@@ -27,8 +28,12 @@ SECURE = {
     "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
     "KAFKA_SASL_USERNAME": "svc",
     "KAFKA_SASL_PASSWORD": "kafka-hunter2",
-    "SCHEMA_REGISTRY_URL": "https://reg:registry-hunter2@registry.internal:8081",
+    "SCHEMA_REGISTRY_URL": (
+        "https://reg:registry-hunter2@registry.internal:8081/sr?apikey=hunter2#frag,"
+        "https://registry-b.internal:8081"
+    ),
 }
+OAUTH = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "OAUTHBEARER"}
 
 
 def _validator(tools: Path) -> Any:
@@ -69,7 +74,9 @@ def _parse(tools: Path, path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("env", [{}, SECURE], ids=["defaults", "sasl-ssl-overrides"])
+@pytest.mark.parametrize(
+    "env", [{}, SECURE, OAUTH], ids=["defaults", "sasl-ssl-overrides", "oauthbearer"]
+)
 def test_the_document_is_valid_asyncapi_3(
     env: dict[str, str],
     asyncapi_tools: Path,
@@ -112,7 +119,19 @@ def test_channels_messages_and_operations_follow_the_catalog() -> None:
     assert document["components"]["securitySchemes"] == {"sasl": {"type": "scramSha512"}}
     channels = document["channels"]
     assert channels["toolRequests"]["address"] == "somastack.tools"
-    assert channels["toolRequestsDeadLetters"]["address"] == "somastack.tools.dlq"
+    dead = channels["toolRequestsDeadLetters"]
+    assert dead["address"] == "somastack.tools.dlq"
+    assert "Dead-letter topic of somastack.tools" in dead["description"]
+    assert dead["bindings"]["kafka"]["topicConfiguration"]["retention.ms"] == DLQ_RETENTION_MS
+    assert list(dead["messages"]) == ["DeadLetter"]
+    headers = document["components"]["messages"]["DeadLetter"]["headers"]
+    assert set(headers["required"]) == {
+        "dlq.topic",
+        "dlq.partition",
+        "dlq.offset",
+        "dlq.error",
+        "dlq.attempts",
+    }
     assert len(channels) == 2 * len(TOPICS)
     kafka = channels["conversationInbound"]["bindings"]["kafka"]
     assert kafka["topicConfiguration"] == {"cleanup.policy": ["delete"], "retention.ms": 259200000}
@@ -124,6 +143,10 @@ def test_channels_messages_and_operations_follow_the_catalog() -> None:
     assert message["payload"]["schemaFormat"] == AVRO_FORMAT
     assert message["payload"]["schema"] == schemas.bundled()["ConversationEvent"].version(2).schema
     assert message["bindings"]["kafka"]["schemaIdPayloadEncoding"] == "confluent"
+    assert message["bindings"]["kafka"]["schemaLookupStrategy"] == "TopicNameStrategy"
+    every_instance = operations_of(document)["gatewayReceivesConfigUpdates"]
+    assert "bindings" not in every_instance  # each gateway instance reads every message
+    assert "no shared consumer group" in every_instance["summary"]
     operations = document["operations"]
     receive = operations["toolExecutorReceivesToolRequests"]
     assert receive["action"] == "receive"
@@ -135,6 +158,20 @@ def test_channels_messages_and_operations_follow_the_catalog() -> None:
     producers = {(p, t.key) for t in TOPICS.values() for p in t.producers}
     sends = [k for k, o in operations.items() if o["action"] == "send" and "DeadLetters" not in k]
     assert len(sends) == len(producers)
+
+
+def operations_of(document: dict[str, Any]) -> dict[str, Any]:
+    operations: dict[str, Any] = document["operations"]
+    return operations
+
+
+def test_the_registry_url_keeps_no_credential_query_or_fragment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = yaml.safe_load(_generate(capsys, monkeypatch, SECURE))
+    server = document["servers"]["kafka1"]
+    assert server["bindings"]["kafka"]["schemaRegistryUrl"] == "https://registry.internal:8081/sr"
+    assert "https://registry-b.internal:8081" in server["description"]
 
 
 def test_json_and_yaml_hold_the_same_document_and_files_are_written_whole(
