@@ -137,17 +137,18 @@ def workload(
         client.call("PUT", f"/config/{name}", {"compatibility": levels[number % len(levels)]})
     blocks: list[float] = []
     alone: list[float] = []
-    started = time.perf_counter()
+    spent = 0.0  # in the registry's round trips only, not in building the schemas
     for index in range(schemas):
         subject, version = index % subjects, index // subjects + 1
-        text = json.dumps(schema(subject, version, window=window))
-        client.call("POST", f"/subjects/{names[subject]}/versions", {"schema": text})
+        body = {"schema": json.dumps(schema(subject, version, window=window))}
+        began = time.perf_counter()
+        client.call("POST", f"/subjects/{names[subject]}/versions", body)
+        spent += time.perf_counter() - began
         if (index + 1) % block == 0:
-            now = time.perf_counter()
-            blocks.append(now - started)
+            blocks.append(spent)
+            spent = 0.0
             if fresh:
                 alone.append(_fresh(client, prefix, index, version, levels, window))
-            started = time.perf_counter()
     return blocks, alone
 
 
@@ -263,7 +264,7 @@ def main() -> None:
     print(
         f"\n{args.transitive} schemas over 4 subjects at {', '.join(TRANSITIVE)}: "
         f"milliseconds per registration per block of {args.transitive_block}, and the "
-        "FULL_TRANSITIVE check alone"
+        "compatibility check alone (each subject at its level)"
     )
     print("block      " + "".join(f"{n:>12}" for n in transitive) + f"{'check':>12}  this/check")
     per = args.transitive_block
