@@ -18,6 +18,13 @@ other ports differ on:
 * Results are memoized on pairs of parsed nodes, so recursive types terminate; a pair
   met again while it is being checked counts as compatible until proven otherwise.
 
+A pair is first tried on a shortcut (:mod:`somacontracts.compat.shapes`): identical
+types, or two records where every reader field the writer has is of the identical type
+and every one it lacks has a default, read each other without a problem; set
+operations on keys computed once per parsed schema prove it without walking the
+fields. Anything else, and every pair with a problem, is checked in full, so the
+verdicts and problems are the full checker's (a property test holds the two equal).
+
 Every problem is collected, in Java's order. Locations are Java's JSON pointers with one
 difference: where Java reuses a memoized result for a named type met a second time, it
 repeats the location of the first meeting, while this checker reports the location of
@@ -26,9 +33,11 @@ each meeting.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from somacontracts.compat.results import CompatibilityResult, Incompatibility, IncompatibilityType
+from somacontracts.compat.shapes import shape
 from somacontracts.schema.model import (
     ArrayNode,
     EnumNode,
@@ -41,7 +50,7 @@ from somacontracts.schema.model import (
 )
 from somacontracts.schema.parse import parse
 
-__all__ = ["check_reader_writer"]
+__all__ = ["check_reader_writer", "checked_in_full"]
 
 # Reader type -> the writer types it reads by promotion.
 _PROMOTIONS: dict[str, frozenset[str]] = {
@@ -66,11 +75,43 @@ def check_reader_writer(reader_schema: Any, writer_schema: Any) -> Compatibility
     """
     reader = parse(reader_schema, source="reader schema")
     writer = parse(writer_schema, source="writer schema")
+    if _reads_plainly(reader.root, writer.root):
+        return _COMPATIBLE
+    return checked_in_full(reader.root, writer.root)
+
+
+def checked_in_full(reader: Node, writer: Node) -> CompatibilityResult:
+    """The full check of a parsed pair, without the shortcut (its tests compare the two)."""
     try:
-        found = _Checker().pair(None, reader.root, writer.root)
+        found = _Checker().pair(None, reader, writer)
     except _AbortError as abort:
         found = (abort.found,)
     return CompatibilityResult(tuple(_publish(problem) for problem in found))
+
+
+_COMPATIBLE = CompatibilityResult()
+
+
+def _reads_plainly(reader: Node, writer: Node) -> bool:
+    """Whether ``reader`` provably reads ``writer`` without a problem, from structural
+    keys and set operations alone; False means: check in full."""
+    reader_shape, writer_shape = shape(reader), shape(writer)
+    if reader_shape.key is None or writer_shape.key is None or reader_shape.aliased:
+        return False
+    if reader_shape.key == writer_shape.key:
+        return True
+    if not (isinstance(reader, RecordNode) and isinstance(writer, RecordNode)):
+        return False
+    if reader.name != writer.name and writer.full_name not in reader.aliases:
+        return False
+    ours, theirs = reader_shape.summary, writer_shape.summary
+    assert ours is not None
+    assert theirs is not None
+    differing = ours.pairs - theirs.pairs
+    if not differing:
+        return True
+    names = frozenset(map(itemgetter(0), differing))
+    return names.isdisjoint(theirs.names) and names <= ours.defaulted
 
 
 class _Found(NamedTuple):

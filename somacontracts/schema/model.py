@@ -37,7 +37,7 @@ class Node:
     the order written: ``logicalType``, ``precision``, ``scale`` and custom ones.
     """
 
-    __slots__ = ("json", "kind", "logical_type", "pointer", "props")
+    __slots__ = ("json", "kind", "logical_type", "pointer", "props", "shape_memo")
 
     def __init__(
         self,
@@ -52,6 +52,8 @@ class Node:
         self.pointer = pointer
         self.props = props
         self.logical_type = logical_type
+        # The compatibility engine keeps this node's structural key here (compat.shapes).
+        self.shape_memo: Any = None
 
     def describe(self) -> str:
         """How messages name this type: ``int``, ``record "ns.Payment"``, ``array``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from somacontracts.compat import (
@@ -14,6 +14,7 @@ from somacontracts.compat import (
     check_level,
     check_reader_writer,
 )
+from somacontracts.compat.engine import checked_in_full
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.schema import parse
 from tests.compat.strategies import (
@@ -143,3 +144,17 @@ def _is_valid(schema: dict[str, Any]) -> bool:
 def test_no_default_marker_is_distinct() -> None:
     assert default_for("Undefined", {}) is NO_DEFAULT
     assert default_for(["null", "int"], {}) is None
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema_pairs())
+def test_the_shortcut_gives_the_full_checker_s_answer(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """Pairs the engine proves compatible from structural keys get the full check's result."""
+    reader, writer = parse(pair[0]), parse(pair[1])
+    assert check_reader_writer(reader, writer) == checked_in_full(reader.root, writer.root)
+    assert check_reader_writer(writer, reader) == checked_in_full(writer.root, reader.root)
+    # Identical, but parsed apart: the key decides, not the nodes' identity.
+    again = parse(pair[0])
+    assert check_reader_writer(reader, again) == checked_in_full(reader.root, again.root)
