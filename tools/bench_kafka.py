@@ -34,6 +34,20 @@ What each side does per message in the timed regions:
 - metered: the typed side with Prometheus metrics on (``metrics=ClientMetrics(...)``:
   counts per message, each handler call timed, librdkafka statistics every 5 s); the
   target is at most 10% slower than typed without metrics.
+- peer: what a user would pick instead, confluent-kafka's ``SerializingProducer`` with
+  ``AvroSerializer`` (the same records, as the datum dicts ``to_avro()`` returns, built
+  beforehand) and ``DeserializingConsumer`` with ``AvroDeserializer`` (``poll()``, the
+  only way it reads), the same counting handler. Target: typed at least 2.5x the peer
+  end to end.
+
+Serdes alone: ``ContractSerializer``/``ContractDeserializer`` and the peer's serdes over
+the same messages in this process, without Kafka. The typed layer's own cost per
+message is typed minus raw minus our serde alone (targets: at most 1 us produce and
+2 us consume). On a machine of two cores that difference also holds what the Python
+thread loses to librdkafka's own threads while it serializes (the raw side does no
+Python work to lose), so the producer's own Python work is measured apart too:
+``produce()`` with the client's ``produce`` replaced by a no-op, minus the serializer
+alone, over the same objects.
 
     python tools/bench_kafka.py [--messages 100000] [--rounds 3] [--bootstrap HOST:PORT]
         [--producer-set KEY=VALUE]... [--consumer-set KEY=VALUE]...
@@ -43,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
 import tempfile
 import time
@@ -52,8 +67,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka import (
+    Consumer,
+    DeserializingConsumer,
+    Message,
+    Producer,
+    SerializingProducer,
+    TopicPartition,
+)
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import (
+    MessageField,
+    SerializationContext,
+    StringDeserializer,
+    StringSerializer,
+)
 from prometheus_client import CollectorRegistry
 
 from somacontracts.cli import main as cli_main
@@ -71,7 +100,7 @@ from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.serde import ContractSerializer
+from somacontracts.serde import ContractDeserializer, ContractSerializer
 from somacontracts.server import LocalRegistry
 from somacontracts.settings import Settings, load_settings
 
@@ -227,6 +256,141 @@ def _raw(
     return Timing(produced, ended - first, startup + first - began)
 
 
+def _peer(
+    settings: Settings,
+    registry: str,
+    topic: str,
+    primer: ToolInvocation,
+    objects: Sequence[ToolInvocation],
+    tuning: Tuning,
+) -> Timing:
+    client = SchemaRegistryClient({"url": registry})
+    fixed_subject = {
+        "auto.register.schemas": False,
+        "normalize.schemas": True,
+        "subject.name.strategy": lambda _ctx, _name: ToolInvocation.SUBJECT,
+    }
+    schema = json.dumps(ToolInvocation.SCHEMA)
+    records = [(o.tenant_id, o.to_avro()) for o in objects]  # the peer's input, untimed
+    began = time.perf_counter()
+    producer = SerializingProducer(
+        {
+            **settings.producer_config(),
+            **tuning.producer,
+            "key.serializer": StringSerializer(),
+            "value.serializer": AvroSerializer(client, schema, conf=fixed_subject),
+        }
+    )
+    producer.produce(topic, key=primer.tenant_id, value=primer.to_avro())
+    if producer.flush(60):
+        raise SystemExit("peer run: the primer was not delivered within 60 s")
+    startup = time.perf_counter() - began
+    began = time.perf_counter()
+    for key, value in records:
+        while True:
+            try:
+                producer.produce(topic, key=key, value=value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    if producer.flush(60):
+        raise SystemExit("peer run: messages not delivered within 60 s")
+    produced = time.perf_counter() - began
+
+    began = time.perf_counter()
+    consumer = DeserializingConsumer(
+        {
+            **_consumer_config(settings, f"bench-peer-{uuid.uuid4().hex[:6]}", tuning),
+            "key.deserializer": StringDeserializer(),
+            "value.deserializer": AvroDeserializer(client),
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, OFFSET_STORED) for p in range(PARTITIONS)])
+    count = 0
+    first = 0.0
+    expected = 1 + len(objects)
+    try:
+        while count < expected:
+            msg = consumer.poll(10)
+            if msg is None:
+                raise SystemExit(f"peer run consumed {count} of {expected} messages")
+            if not first:
+                first = time.perf_counter()
+            count += 1
+        ended = time.perf_counter()
+    finally:
+        consumer.close()
+    return Timing(produced, ended - first, startup + first - began)
+
+
+@dataclass(frozen=True, slots=True)
+class SerdeCost:
+    """Microseconds per message of serializing and deserializing, without Kafka."""
+
+    serialize: float
+    deserialize: float
+
+
+def _serdes_alone(registry: str, objects: Sequence[ToolInvocation]) -> tuple[SerdeCost, SerdeCost]:
+    """Ours and the peer's serdes over ``objects``, best of three passes each."""
+    context = SerializationContext("tool.requests", MessageField.VALUE)
+    client = SchemaRegistryClient({"url": registry})
+    datums = [o.to_avro() for o in objects]
+    fixed_subject = {
+        "auto.register.schemas": False,
+        "normalize.schemas": True,
+        "subject.name.strategy": lambda _ctx, _name: ToolInvocation.SUBJECT,
+    }
+    theirs_out = AvroSerializer(client, json.dumps(ToolInvocation.SCHEMA), conf=fixed_subject)
+    theirs_in = AvroDeserializer(client)
+
+    def best(work: Any, items: Sequence[Any]) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for item in items:
+                work(item, context)
+            times.append(time.perf_counter() - start)
+        return min(times) / len(items) * 1e6
+
+    with (
+        ContractSerializer(ToolInvocation, registry) as ours_out,
+        ContractDeserializer(ToolInvocation, registry) as ours_in,
+    ):
+        data = [ours_out(o, context) for o in objects]
+        ours = SerdeCost(best(ours_out, objects), best(ours_in, data))
+    theirs = SerdeCost(best(theirs_out, datums), best(theirs_in, data))
+    return ours, theirs
+
+
+def _producer_work(
+    settings: Settings, registry: str, objects: Sequence[ToolInvocation], serialize_us: float
+) -> float:
+    """Microseconds of ``ContractProducer.produce`` per message beyond serializing, with
+    the client's ``produce`` a no-op (best of three passes)."""
+    producer = ContractProducer(
+        ToolInvocation,
+        registry,
+        settings=settings,
+        topic="bench.layer",
+        subject=ToolInvocation.SUBJECT,
+        metrics=False,
+    )
+    real = producer._produce
+    producer._produce = lambda *_args, **_kwargs: None
+    try:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for obj in objects:
+                producer.produce(obj)
+            times.append(time.perf_counter() - start)
+    finally:
+        producer._produce = real
+        producer.close()
+    return min(times) / len(objects) * 1e6 - serialize_us
+
+
 def _parse_tuning(pairs: Sequence[str]) -> dict[str, Any]:
     tuning: dict[str, Any] = {}
     for pair in pairs:
@@ -268,7 +432,9 @@ def run(
                 (o.tenant_id.encode(), serializer(o, context) or b"") for o in [primer, *objects]
             ]
 
-        sides = ("raw", "typed", "metered")
+        ours_alone, theirs_alone = _serdes_alone(registry, objects)
+        layer_alone = _producer_work(settings, registry, objects, ours_alone.serialize)
+        sides = ("raw", "typed", "metered", "peer")
         runs: dict[str, list[Timing]] = {side: [] for side in sides}
         metrics = ClientMetrics(CollectorRegistry())
         for number in range(rounds):
@@ -277,9 +443,12 @@ def run(
             apply_plans(
                 admin, plan_topics(admin, [TopicSpec(t, PARTITIONS) for t in topics.values()])
             )
-            for side in sides[number % 3 :] + sides[: number % 3]:
+            turn = number % len(sides)
+            for side in sides[turn:] + sides[:turn]:
                 if side == "raw":
                     timing = _raw(settings, topics[side], raw_primer, raw, tuning)
+                elif side == "peer":
+                    timing = _peer(settings, registry, topics[side], primer, objects, tuning)
                 else:
                     chosen = metrics if side == "metered" else None
                     timing = _typed(
@@ -294,7 +463,7 @@ def run(
             _rate(count, [r.produce + r.consume for r in runs]),
         )
 
-    raw_rates, typed_rates, metered_rates = (rates(runs[side]) for side in sides)
+    raw_rates, typed_rates, metered_rates, peer_rates = (rates(runs[side]) for side in sides)
     print(
         f"messages: {count} ToolInvocation, {len(raw[0][1])} bytes each, {PARTITIONS} "
         f"partitions, median of {rounds} rounds, broker {bootstrap}, {tuning.describe()}"
@@ -315,6 +484,31 @@ def run(
             f"{metered_rate:>16,.0f}{metered_rate / typed_rate:>14.2f}x"
         )
     print("target: metered/typed >= 0.90x (metrics cost at most 10%)")
+    print(f"\n{'':18}{'peer msg/s':>12}{'typed/peer':>12}")
+    for name, peer_rate, typed_rate in zip(
+        ("produce", "consume", "produce+consume"), peer_rates, typed_rates, strict=True
+    ):
+        print(f"{name:18}{peer_rate:>12,.0f}{typed_rate / peer_rate:>11.2f}x")
+    print("target: produce+consume typed/peer >= 2.50x")
+    print(
+        f"\nserdes alone, us per message: ours serialize {ours_alone.serialize:.2f}, "
+        f"deserialize {ours_alone.deserialize:.2f}; peer's serialize "
+        f"{theirs_alone.serialize:.2f}, deserialize {theirs_alone.deserialize:.2f}"
+    )
+    print(
+        f"producer's own Python work (produce() with a no-op client, minus the serializer): "
+        f"{layer_alone:.2f} us a message"
+    )
+    for name, index, alone, limit in (
+        ("produce", 0, ours_alone.serialize, 1.0),
+        ("consume", 1, ours_alone.deserialize, 2.0),
+    ):
+        typed_us, raw_us = 1e6 / typed_rates[index], 1e6 / raw_rates[index]
+        layer = typed_us - raw_us - alone
+        print(
+            f"typed layer's own cost, {name}: {typed_us:.2f} - {raw_us:.2f} (raw) - "
+            f"{alone:.2f} (serde) = {layer:.2f} us a message (target: at most {limit:g} us)"
+        )
     print(
         "untimed start-up (clients built, primer sent and received), median: "
         + ", ".join(

@@ -208,6 +208,16 @@ class ContractProducer(Generic[M]):
         A delivery failure goes to ``on_delivery`` if given, else it is raised as
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
         """
+        if on_delivery is None and headers is None and self._tally is None:
+            # The common case, kept short: it runs once per message.
+            value = self._serializer(obj, self._context)
+            field = self._key_of(obj)
+            key = None if field is None else str(field).encode()
+            try:
+                self._produce(self.topic, value, key, on_delivery=self._record_failure)
+            except BufferError:
+                self._queue(value, key, None, self._record_failure)
+            return
         report = (
             self._record_failure
             if on_delivery is None
@@ -229,6 +239,12 @@ class ContractProducer(Generic[M]):
         field = self._key_of(obj)
         key = None if field is None else str(field).encode()
         pairs: _ClientHeaders | None = None if headers is None else list(headers)
+        self._queue(value, key, pairs, report)
+
+    def _queue(
+        self, value: bytes | None, key: bytes | None, pairs: _ClientHeaders | None, report: _Report
+    ) -> None:
+        """Hand a serialized message to the client, waiting for room while its queue is full."""
         while True:
             try:
                 self._produce(self.topic, value, key, headers=pairs, on_delivery=report)
