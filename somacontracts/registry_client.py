@@ -9,6 +9,9 @@ Configuration comes from the environment (or arguments that override it):
 ``SCHEMA_REGISTRY_BEARER_TOKEN``       a static bearer token (not with basic auth)
 ``SCHEMA_REGISTRY_LOGICAL_CLUSTER``    logical cluster sent with a bearer token
 ``SCHEMA_REGISTRY_CA_FILE``            CA bundle to verify the registry's TLS certificate
+``SCHEMA_REGISTRY_RETRIES``            retries of a failed request (default 3)
+``SCHEMA_REGISTRY_RETRY_WAIT_MS``      first wait before a retry, doubled each time
+                                       (default 1000; full jitter, at most 20 s)
 =====================================  =============================================
 
 Every call goes through the client; :func:`call` turns its failures into
@@ -81,6 +84,15 @@ def registry_config(
         config["bearer.auth.credentials.source"] = "STATIC_TOKEN"
         config["bearer.auth.token"] = token
         config["bearer.auth.logical.cluster"] = env.get("SCHEMA_REGISTRY_LOGICAL_CLUSTER", "")
+    for variable, key in (
+        ("SCHEMA_REGISTRY_RETRIES", "max.retries"),
+        ("SCHEMA_REGISTRY_RETRY_WAIT_MS", "retries.wait.ms"),
+    ):
+        text = env.get(variable)
+        if text is not None:
+            if not text.strip().isdigit() or int(text) > 1_000_000:
+                raise ConfigurationError(variable, f"{text!r} is not a whole number (0 or more)")
+            config[key] = int(text)
     ca = ca_file or env.get("SCHEMA_REGISTRY_CA_FILE")
     if ca is not None:
         if not os.path.isfile(ca) or not os.access(ca, os.R_OK):

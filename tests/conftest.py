@@ -20,5 +20,8 @@ settings.register_profile("dev", max_examples=50, deadline=None)
 # The local KMS secret of every serde that is given none (ConversationEvent's content is
 # encrypted): tests that need another secret pass one.
 os.environ.setdefault("LOCAL_SECRET", "somacontracts-tests")
+# Retries of an unreachable registry wait 1, 2, 4 s by default; the tests prove the same
+# behaviour with shorter waits (the CLI runs they start inherit this).
+os.environ.setdefault("SCHEMA_REGISTRY_RETRY_WAIT_MS", "20")
 
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

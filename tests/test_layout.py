@@ -120,7 +120,8 @@ def test_no_hand_written_module_is_over_500_lines() -> None:
 
 
 def test_commands_import_no_other_command() -> None:
-    commands = {path.stem for path in (PACKAGE / "cli").glob("*.py")} - {"__init__", "common"}
+    shared = {"__init__", "common", "commands"}
+    commands = {path.stem for path in (PACKAGE / "cli").glob("*.py")} - shared
     crossing = {
         path.stem: name
         for path in (PACKAGE / "cli").glob("*.py")
@@ -129,6 +130,34 @@ def test_commands_import_no_other_command() -> None:
         if any(name.startswith(f"somacontracts.cli.{command}") for command in commands)
     }
     assert crossing == {}
+
+
+def test_each_command_module_is_named_in_the_command_table() -> None:
+    """The command line imports only the module of the command it runs, by this table."""
+    from somacontracts.cli.commands import COMMANDS
+
+    modules = {path.stem for path in (PACKAGE / "cli").glob("*.py")}
+    assert set(COMMANDS) == modules - {"__init__", "common", "commands"}
+
+
+def test_starting_a_command_imports_no_other_command() -> None:
+    probe = (
+        "import json, sys\n"
+        "from somacontracts.cli import main\n"
+        "main(['validate'])\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PACKAGE
+    )
+    loaded = json.loads(done.stderr.splitlines()[-1])
+    commands = [m for m in loaded if m.startswith("somacontracts.cli.")]
+    assert sorted(commands) == [
+        "somacontracts.cli.commands",
+        "somacontracts.cli.common",
+        "somacontracts.cli.validate",
+    ]
+    assert "confluent_kafka.schema_registry" not in loaded
 
 
 def test_one_module_resolves_avro_names() -> None:

@@ -8,62 +8,34 @@ invocation); 2 bad usage, bad configuration or unreadable input (one line on std
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from somacontracts import __version__
-from somacontracts.cli import (
-    alerts,
-    asyncapi,
-    check,
-    codegen,
-    consume,
-    contracts,
-    demo,
-    diff,
-    docs,
-    lag,
-    lock,
-    produce,
-    register,
-    registry,
-    status,
-    topics,
-    validate,
-)
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.errors import ContractError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "main", "main_exit"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_VIOLATIONS",
+    "build_parser",
+    "main",
+    "main_exit",
+]
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-_COMMANDS = (
-    alerts,
-    asyncapi,
-    check,
-    codegen,
-    consume,
-    contracts,
-    demo,
-    diff,
-    docs,
-    lag,
-    lock,
-    produce,
-    register,
-    registry,
-    status,
-    topics,
-    validate,
-)
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: with ``command``, that subcommand's in full and the others
+    named only (their modules are not imported); without, every subcommand in full."""
     parser = argparse.ArgumentParser(
         prog="somacontracts",
         description="Data contracts of the agent platform's Kafka payloads.",
@@ -76,10 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the log of the Kafka client library and of the registry server on stderr",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in _COMMANDS:
-        command.register(sub)
+    for name, help_line in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"somacontracts.cli.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=help_line)
     _plain_descriptions(parser)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    """The subcommand ``argv`` names (its first word that is not an option), else ``""``
+    (help, version or a usage error: no command module is needed)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else ""
+    return ""
 
 
 def _plain_descriptions(parser: argparse.ArgumentParser) -> None:
@@ -101,9 +85,10 @@ def _command_name(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code instead of exiting."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     if args.verbose:

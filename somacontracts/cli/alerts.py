@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_output, emit
 from somacontracts.monitoring import render_rules
 from somacontracts.settings import load_topic_settings
@@ -28,7 +29,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "alerts",
-        help="Prometheus alerting rules for the catalog's topics and the typed clients",
+        help=COMMANDS["alerts"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from somacontracts import __version__, schemas
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_bootstrap, add_output, emit, settings_of
 from somacontracts.docs.asyncapi import asyncapi_document
 from somacontracts.registry_client import registry_config
@@ -32,7 +33,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "asyncapi",
-        help="an AsyncAPI 3.0 document of the catalog's topics, contracts and services",
+        help=COMMANDS["asyncapi"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

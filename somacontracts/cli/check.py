@@ -18,9 +18,7 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from typing import TYPE_CHECKING, Any
 
 from somacontracts import schemas
 from somacontracts.check import check_tree
@@ -28,13 +26,16 @@ from somacontracts.check.findings import ERROR, Category, Finding
 from somacontracts.check.lock import compare, read_lock
 from somacontracts.check.report import RENDERERS
 from somacontracts.check.vcs import versions_at
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_registry, add_schemas, project_files
 from somacontracts.codegen import compare_modules
 from somacontracts.codegen.names import module_name
 from somacontracts.codegen.project import render_project
 from somacontracts.errors import RegistryError
 from somacontracts.project import ProjectConfig
-from somacontracts.registry_client import compatibility_verbose, connect, url_of
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
 
 __all__ = ["register", "run"]
 
@@ -43,7 +44,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "check",
-        help="check compatibility, lint rules and immutability of every contract",
+        help=COMMANDS["check"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,13 +66,15 @@ def registry_findings(
     client: SchemaRegistryClient, tree: Mapping[str, schemas.ContractSchemas], config: ProjectConfig
 ) -> list[Finding]:
     """Ask the registry whether it accepts each contract's latest version under its subjects."""
+    from somacontracts import registry_client
+
     findings = []
     for name, contract in tree.items():
         latest = contract.latest
         text = json.dumps(latest.schema, separators=(",", ":"))
         for subject in config.subjects_of(name):
             try:
-                compatible, messages = compatibility_verbose(client, subject, text)
+                compatible, messages = registry_client.compatibility_verbose(client, subject, text)
             except RegistryError as err:
                 if err.error_code in (40401, 40402):
                     continue  # A subject without versions accepts any first version.
@@ -87,8 +90,8 @@ def registry_findings(
                         version=latest.version,
                         path=str(latest.path),
                         location="",
-                        message=f"Registry {url_of(client)} would refuse v{latest.version} "
-                        f'under subject "{subject}": {message}',
+                        message=f"Registry {registry_client.url_of(client)} would refuse "
+                        f'v{latest.version} under subject "{subject}": {message}',
                     )
                 )
     return findings
@@ -130,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
     if config.models is not None:
         findings += models_findings(tree, config, config.models)
     if args.registry:
-        with connect(url=args.registry, ca_file=args.registry_ca) as client:
+        from somacontracts import registry_client  # only with --registry: it is slow to load
+
+        with registry_client.connect(url=args.registry, ca_file=args.registry_ca) as client:
             findings += registry_findings(client, tree, config)
     print(RENDERERS[args.format](findings, list(tree)), end="")
     return 1 if any(f.severity == ERROR for f in findings) else 0

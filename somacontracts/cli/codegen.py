@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_schemas, count, project_files
 from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
@@ -34,7 +35,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "codegen",
-        help="generate the typed model classes from the contract schemas",
+        help=COMMANDS["codegen"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

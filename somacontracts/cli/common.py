@@ -12,16 +12,17 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from somacontracts import schemas
 from somacontracts.errors import ConfigurationError
 from somacontracts.files import replace_text
 from somacontracts.project import ProjectConfig, read_config
-from somacontracts.registration import SubjectPlan, plan_subject, subject_state
-from somacontracts.registry_client import connect
 from somacontracts.settings import Settings, load_settings
 from somacontracts.wording import count
+
+if TYPE_CHECKING:
+    from somacontracts.registration import SubjectPlan
 
 __all__ = [
     "add_bootstrap",
@@ -148,6 +149,11 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 def plan_registry(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any]:
     """Connect and plan every subject of every contract; return (client, plans, lock path)."""
+    # Imported here: the registry client costs a command that does not use it a tenth
+    # of a second at start.
+    from somacontracts.registration import plan_subject, subject_state
+    from somacontracts.registry_client import connect
+
     config, root, lock_path = project_files(args)
     tree = schemas.load_tree(root)
     client = connect(url=args.registry, ca_file=args.registry_ca)

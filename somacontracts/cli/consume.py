@@ -25,6 +25,7 @@ import json
 import re
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_console, settings_of
 from somacontracts.kafka.console import contract_of_topic, describe, model_of, read
 from somacontracts.serde import ContractDeserializer
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "consume",
-        help="print a topic's messages as plain JSON, decoded through the registry",
+        help=COMMANDS["consume"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_format
 from somacontracts.settings import Settings, load_settings
 
@@ -17,7 +18,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "contracts",
-        help="list the contracts, their versions, topics and registry subjects",
+        help=COMMANDS["contracts"],
         description="List every contract of the catalog with the topic and subject names "
         "in effect (after environment overrides).",
     )

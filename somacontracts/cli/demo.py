@@ -23,6 +23,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.catalog import CONTRACTS
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import count, settings_of
 from somacontracts.kafka import (
     ContractConsumer,
@@ -55,7 +56,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "demo",
-        help="send one message of every contract through a local Kafka and read it back",
+        help=COMMANDS["demo"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.vcs import versions_at
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_schemas, project_files
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.errors import ConfigurationError
@@ -30,7 +31,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "diff",
-        help="report what changed between contract versions and the rollout order",
+        help=COMMANDS["diff"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_schemas, project_files
 from somacontracts.docs.site import build_site
 from somacontracts.errors import FileWriteError
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "docs",
-        help="generate a static documentation site of the contracts and topics",
+        help=COMMANDS["docs"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from somacontracts.catalog import TOPICS
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_bootstrap, settings_of
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka.lag import group_lag
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "lag",
-        help="a consumer group's lag per partition, against the catalog's alert thresholds",
+        help=COMMANDS["lag"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.lock import read_lock, render_lock, with_new_versions, write_lock
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_schemas, count, project_files
 
 __all__ = ["register", "run"]
@@ -22,7 +23,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "lock",
-        help="record every new contract version in the lock file",
+        help=COMMANDS["lock"],
         description=__doc__,
     )
     add_schemas(parser)

@@ -19,6 +19,7 @@ import argparse
 import sys
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_console, count, settings_of
 from somacontracts.kafka.console import contract_of_topic, model_of, parse_lines
 
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "produce",
-        help="produce plain-JSON lines to a topic as its contract",
+        help=COMMANDS["produce"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

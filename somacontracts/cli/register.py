@@ -23,6 +23,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.check.lock import read_lock, with_registry_ids, write_lock
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import (
     add_config,
     add_registry,
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "register",
-        help="register every contract version with a schema registry",
+        help=COMMANDS["register"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.errors import ConfigurationError
 from somacontracts.server.local import serve
 
@@ -31,7 +32,7 @@ def register(sub: Any) -> None:
     """Add the ``registry`` subcommand (with ``serve``) to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "registry",
-        help="run a local schema registry speaking Confluent's REST API",
+        help=COMMANDS["registry"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import (
     add_config,
     add_format,
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "status",
-        help="compare the contracts with what a schema registry holds",
+        help=COMMANDS["status"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_bootstrap, count, settings_of
 from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics, scale_topic
 
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "topics",
-        help="create or update the catalog's Kafka topics",
+        help=COMMANDS["topics"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

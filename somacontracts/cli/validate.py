@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from somacontracts import catalog, schemas
+from somacontracts.cli.commands import COMMANDS
 from somacontracts.cli.common import add_config, add_format, add_schemas, count, project_files
 from somacontracts.errors import SchemaLoadError
 
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     """Add the subcommand to the parser's subcommands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "validate",
-        help="check that every contract version is a valid, well-formed Avro schema",
+        help=COMMANDS["validate"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

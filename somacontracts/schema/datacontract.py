@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from somacontracts.errors import InvalidSchemaError
+from somacontracts.wildcards import wildcard_match
 
 __all__ = [
     "COMPATIBILITY_GROUP",
@@ -168,8 +169,6 @@ def field_tags(metadata: Any, record: str, field: str, inline: Any = None) -> fr
     """The tags of field ``field`` of record ``record`` (a full name): its own
     ``confluent:tags`` (``inline``), and those the metadata's ``tags`` give to paths it
     matches (``namespace.Record.field``, wildcards as Confluent's rules read them)."""
-    from somacontracts.serde.fields import wildcard_match  # the rules' own matching
-
     tags = {str(tag) for tag in inline} if isinstance(inline, list) else set()
     full_name = f"{record}.{field}"
     for pattern, more in ((metadata or {}).get("tags") or {}).items():

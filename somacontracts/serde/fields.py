@@ -16,12 +16,11 @@ Pure: no I/O, no registry; the datums are those fastavro reads and writes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Leaf", "Walk", "inline_tags", "tagged_walk", "wildcard_match"]
+__all__ = ["Leaf", "Walk", "inline_tags", "tagged_walk"]
 
 _PRIMITIVE = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
@@ -42,33 +41,6 @@ Transform = Callable[[Leaf, Any], Any]
 Walk = Callable[[Any, Transform], Any]
 """``walk(datum, transform)``: the datum with ``transform(leaf, value)`` applied to every
 selected value (in place for records, maps and arrays)."""
-
-
-def wildcard_match(text: str, pattern: str) -> bool:
-    """Whether ``text`` matches ``pattern``, a dotted name where ``*`` stands for part of a
-    name, ``**`` for any number of names and ``?`` for one character (Confluent's rules)."""
-    return _wildcard(pattern).fullmatch(text) is not None
-
-
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    compiled = _PATTERNS.get(pattern)
-    if compiled is None:
-        parts: list[str] = []
-        source = pattern.replace("**.*", "**")
-        i = 0
-        while i < len(source):
-            char = source[i]
-            if source.startswith("**", i):
-                parts.append(".*")
-                i += 2
-                continue
-            parts.append({"*": r"[^.]*", "?": r"[^.]"}.get(char, re.escape(char)))
-            i += 1
-        compiled = _PATTERNS[pattern] = re.compile("".join(parts))
-    return compiled
 
 
 def inline_tags(schema: Any, named: Mapping[str, Any]) -> dict[str, frozenset[str]]:

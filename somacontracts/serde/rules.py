@@ -38,8 +38,9 @@ from confluent_kafka.schema_registry import Schema
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.errors import RuleError
-from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk, wildcard_match
+from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk
 from somacontracts.serde.options import RuleOptions
+from somacontracts.wildcards import wildcard_match
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry.common.schema_registry_client import Rule
