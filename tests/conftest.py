@@ -7,6 +7,7 @@ keep exploring.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -25,3 +26,15 @@ os.environ.setdefault("LOCAL_SECRET", "somacontracts-tests")
 os.environ.setdefault("SCHEMA_REGISTRY_RETRY_WAIT_MS", "20")
 
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the longest tests first: pytest-xdist's workers then share out the short ones
+    that remain, instead of one worker running a long test while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than cores: the tests wait on brokers, registries, subprocesses and
+    a JVM for much of their time, and a spare worker keeps the cores busy meanwhile."""
+    return (os.cpu_count() or 1) + 1

@@ -33,6 +33,7 @@ def test_the_example_s_contracts_check(tmp_path: Path) -> None:
     assert edited.stdout.startswith("::error file=avro/Order/v2.avsc")
 
 
+@pytest.mark.slow
 def test_the_example_s_tests_pass_on_the_plugin_and_strategies() -> None:
     """Its own pytest run, in two pytest-xdist workers (each starts its own registry and
     broker): the plugin comes from the installed package's entry point."""
@@ -70,6 +71,7 @@ def scratch_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_the_pre_commit_hooks_pass_and_catch_what_they_guard(
     scratch_service: Path, tmp_path: Path
 ) -> None:

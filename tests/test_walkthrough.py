@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLE = REPOSITORY / "examples" / "shop"
 _BLOCK = re.compile(r"<!-- walkthrough: (?P<name>[^>]+) -->\n```\w*\n(?P<text>.*?)\n```", re.S)
@@ -32,6 +34,7 @@ def shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = blocks()
     assert set(steps) == {"configuration", "commands", "tests/test_contracts.py"}

@@ -32,6 +32,7 @@ def record_classes(package: ModuleType) -> list[type[Any]]:
     return sorted(found.values(), key=lambda cls: (cls.__module__, cls.__qualname__))
 
 
+@pytest.mark.slow
 def test_every_corpus_class_is_drawn_and_survives_both_codecs(
     corpus_package: ModuleType,
 ) -> None:

@@ -103,6 +103,7 @@ def assert_agrees(java: dict[str, Any], reader: Any, writer: Any, *, locations: 
         assert [p.location for p in ours.problems] == [p["location"] for p in java["problems"]]
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema_pairs())
 def test_drawn_pairs_agree_with_java(oracle: Oracle, pair: tuple[Any, Any]) -> None:

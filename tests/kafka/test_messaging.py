@@ -210,6 +210,7 @@ class Crash(BaseException):
     """Stands for the process dying in the middle of a handler."""
 
 
+@pytest.mark.slow
 def test_handler_crash_then_restart_loses_and_skips_nothing(
     settings: Settings, registry: str, admin: AdminClient
 ) -> None:
@@ -242,9 +243,9 @@ def test_handler_crash_then_restart_loses_and_skips_nothing(
 def test_broker_down_at_start_is_one_clear_line_within_bounded_time(registry: str) -> None:
     settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"})
     for start in (
-        lambda: ContractProducer(ToolInvocation, registry, settings=settings, connect_timeout=2),
+        lambda: ContractProducer(ToolInvocation, registry, settings=settings, connect_timeout=1),
         lambda: ContractConsumer(
-            ToolInvocation, registry, settings=settings, partitions=[], connect_timeout=2
+            ToolInvocation, registry, settings=settings, partitions=[], connect_timeout=1
         ),
     ):
         began = time.monotonic()
