@@ -11,6 +11,7 @@ and prints the browser's path.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -36,9 +37,10 @@ def install() -> str:
         raise SystemExit("installing chromium needs apt-get (a Debian-based machine)")
     print("installing Debian's chromium package (once)", file=sys.stderr, flush=True)
     command = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-    if subprocess.run(command, stdout=sys.stderr, check=False).returncode:
-        subprocess.run(["apt-get", "update"], stdout=sys.stderr, check=True)
-        subprocess.run(command, stdout=sys.stderr, check=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}  # no question asked
+    if subprocess.run(command, stdout=sys.stderr, check=False, env=env).returncode:
+        subprocess.run(["apt-get", "update"], stdout=sys.stderr, check=True, env=env)
+        subprocess.run(command, stdout=sys.stderr, check=True, env=env)
     path = found()
     if path is None:
         raise SystemExit("apt-get installed chromium, but it is not on the PATH")
