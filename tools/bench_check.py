@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,18 +118,27 @@ def _jar_cache() -> Path:
     return cache / "somacontracts" / "avro-1.12.0-jars"
 
 
-def growing(versions: int, *, java: bool) -> None:
-    """Check the growing contract in full, then Java on the same pairs; print both."""
+def _timed_check(
+    name: str, versions: int, version: Callable[[int], dict[str, Any]]
+) -> tuple[schemas.ContractSchemas, list[Any], float, float, float]:
+    """Write ``versions`` versions of contract ``name``, load them and check them at
+    FULL_TRANSITIVE: the contract, the findings, and the clock at start, loaded, done."""
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "Growing"
+        folder = Path(scratch) / name
         folder.mkdir()
         for number in range(1, versions + 1):
-            (folder / f"v{number}.avsc").write_text(json.dumps(growing_version(number)))
+            (folder / f"v{number}.avsc").write_text(json.dumps(version(number)))
         start = time.perf_counter()
         contract = schemas.load_contract(folder)
         loaded = time.perf_counter()
         found = check_compatibility(contract, CompatibilityLevel.FULL_TRANSITIVE)
         done = time.perf_counter()
+    return contract, list(found), start, loaded, done
+
+
+def growing(versions: int, *, java: bool) -> None:
+    """Check the growing contract in full, then Java on the same pairs; print both."""
+    contract, found, start, loaded, done = _timed_check("Growing", versions, growing_version)
     checks = versions * (versions - 1)
     ours = done - loaded
     print(
@@ -183,16 +193,7 @@ def main() -> None:
         f"repository: {len(tree)} contracts, {len(findings)} findings, {repo_seconds * 1000:.1f} ms"
     )
 
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "Synthetic"
-        folder.mkdir()
-        for number in range(1, versions + 1):
-            (folder / f"v{number}.avsc").write_text(json.dumps(synthetic_version(number)))
-        start = time.perf_counter()
-        contract = schemas.load_contract(folder)
-        loaded = time.perf_counter()
-        found = check_compatibility(contract, CompatibilityLevel.FULL_TRANSITIVE)
-        done = time.perf_counter()
+    contract, found, start, loaded, done = _timed_check("Synthetic", versions, synthetic_version)
     print(
         f"synthetic: {versions} versions at FULL_TRANSITIVE, {len(found)} findings; "
         f"load {loaded - start:.2f} s, compatibility {done - loaded:.2f} s"

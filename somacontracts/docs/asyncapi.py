@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from somacontracts.catalog import CONTRACTS, TOPICS
+from somacontracts.catalog import CONTRACTS, TOPICS, Topic
 from somacontracts.kafka.topics import DLQ_RETENTION_MS, dlq_name
 from somacontracts.schemas import ContractSchemas
 from somacontracts.settings import Settings
@@ -195,7 +195,7 @@ def _servers(
     return servers, schemes
 
 
-def _channel(address: str, topic: Any, refs: dict[str, Any]) -> dict[str, Any]:
+def _channel(address: str, topic: Topic, refs: dict[str, Any]) -> dict[str, Any]:
     description = (
         f"Producers: {', '.join(topic.producers)}. Consumers: {', '.join(topic.consumers)}."
         + (f" Lag alert above {topic.lag_alert} messages." if topic.lag_alert else "")
@@ -213,7 +213,7 @@ def _channel(address: str, topic: Any, refs: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _dead_channel(base: str, topic: Any, refs: dict[str, Any]) -> dict[str, Any]:
+def _dead_channel(base: str, topic: Topic, refs: dict[str, Any]) -> dict[str, Any]:
     description = (
         f"Dead-letter topic of {base}: the messages its consumers could not decode or "
         "handle, as they came (key, value and headers), with the dlq.* headers added."

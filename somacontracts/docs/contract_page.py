@@ -68,11 +68,16 @@ def _type(node: Node) -> str:
     if isinstance(node, UnionNode):
         return " | ".join(_type(branch) for branch in node.branches)
     if node.logical_type == "decimal":
-        precision, scale = node.props.get("precision"), node.props.get("scale", 0)
+        precision, scale = _decimal(node)
         return f"{escape(node.kind)} <small>(decimal {precision},{scale})</small>"
     if node.logical_type:
         return f"{escape(node.kind)} <small>({escape(node.logical_type)})</small>"
     return escape(node.kind)
+
+
+def _decimal(node: Node) -> tuple[Any, Any]:
+    """A decimal's precision and scale (0 unless written), as its schema gives them."""
+    return node.props.get("precision"), node.props.get("scale", 0)
 
 
 def _tags(tags: frozenset[str], encrypted: frozenset[str]) -> str:
@@ -131,7 +136,7 @@ def _named_section(node: NamedNode, version: SchemaVersion) -> str:
     if isinstance(node, FixedNode):
         kind = ""
         if node.logical_type == "decimal":
-            precision, scale = node.props.get("precision"), node.props.get("scale", 0)
+            precision, scale = _decimal(node)
             kind = f", a decimal of precision {precision} and scale {scale}"
         return f"{head}{doc}<p>{node.size} bytes{kind}.</p>"
     return head + doc

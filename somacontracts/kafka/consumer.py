@@ -200,11 +200,7 @@ class ContractConsumer(Generic[M]):
             return None
         if msg.error() is not None:
             raise ContractError(f"Kafka consumer error: {msg.error()}")
-        tally = None
-        if self._tallies is not None:
-            tally = self._tally_of(msg.topic() or "")
-            tally.consumed += 1
-            tally.consumed_bytes += len(msg.value() or b"")
+        tally = None if self._tallies is None else self._taken(msg)
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
@@ -216,14 +212,17 @@ class ContractConsumer(Generic[M]):
             self._consumer.store_offsets(message=msg)
             return None
 
-    def _tally_of(self, topic: str) -> ConsumerTally:
-        """The tally of ``topic`` (metrics on)."""
+    def _taken(self, msg: Message) -> ConsumerTally:
+        """Count ``msg`` as taken from Kafka in its topic's tally (metrics on); the tally."""
         assert self._tallies is not None
-        assert self._metrics is not None
+        topic = msg.topic() or ""
         tally = self._tallies.get(topic)
         if tally is None:
+            assert self._metrics is not None
             tally = self._metrics.consumer(topic, self._contract, self._group)
             self._tallies[topic] = tally
+        tally.consumed += 1
+        tally.consumed_bytes += len(msg.value() or b"")
         return tally
 
     def _context(self, topic: str) -> SerializationContext:
@@ -314,13 +313,7 @@ class ContractConsumer(Generic[M]):
             for msg in batch:
                 if msg.error() is not None:
                     raise ContractError(f"Kafka consumer error: {msg.error()}")
-                if tallies is None:
-                    tally = None
-                else:
-                    topic = msg.topic() or ""
-                    tally = tallies.get(topic) or self._tally_of(topic)
-                    tally.consumed += 1
-                    tally.consumed_bytes += len(msg.value() or b"")
+                tally = None if tallies is None else self._taken(msg)
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:

@@ -201,12 +201,13 @@ class Registration:
         self.prepared = prepare(self.source, normalize=self.normalize)
         return self.prepared
 
-    def check(self, parsed: Callable[[StoredSchema], Any]) -> CompatibilityResult:
+    def check(self, parsed: Callable[[StoredSchema], Any]) -> None:
         """Check the prepared schema against the compared versions, each read through
-        ``parsed`` (the registry's cache of parsed schemas)."""
+        ``parsed`` (the registry's cache of parsed schemas), unless there is nothing to
+        check: a live version already has it, or the subject imports."""
         assert self.prepared is not None
-        self.result = check(self.level, self.prepared, [parsed(s) for s in self.previous])
-        return self.result
+        if self.existing is None and self.mode != "IMPORT":
+            self.result = check(self.level, self.prepared, [parsed(s) for s in self.previous])
 
 
 def check(

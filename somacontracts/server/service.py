@@ -69,15 +69,14 @@ class Registry(RegistryReads):
             current = self.store.generation == seen
             if current:
                 registration.existing = self._existing(subject, registration)
-        if current and registration.existing is None and registration.mode != "IMPORT":
+        if current:
             registration.check(self._parsed)
         with self.store.transaction():
             if self.store.generation != seen:
                 registration = self._registration(subject, request, normalize=normalize)
                 registration.prepare()
                 registration.existing = self._existing(subject, registration)
-                if registration.existing is None and registration.mode != "IMPORT":
-                    registration.check(self._parsed)
+                registration.check(self._parsed)
             return self._commit(subject, registration, wanted_id, wanted_version)
 
     def _registration(
