@@ -261,7 +261,8 @@ def test_the_pii_rule_s_severity_is_configured(service: Path) -> None:
     )
     failed = run(service, "check", "--format", "github")
     assert failed.returncode == EXIT_VIOLATIONS
-    assert failed.stdout.startswith("::error file=avro/Order/v1.avsc,title=Order PII_UNTAGGED")
+    assert failed.stdout.startswith("::error file=avro/Order/v1.avsc,line=1,col=")
+    assert ",title=Order PII_UNTAGGED::" in failed.stdout
     config.write_text(config.read_text().replace('"error"}', '"fatal"}'))
     refused = run(service, "check")
     assert refused.returncode == EXIT_USAGE

@@ -41,6 +41,9 @@ class Finding:
     message: str
     severity: str = ERROR
     """``error`` fails ``check``; ``warning`` is reported only."""
+    line: int | None = None
+    """Where ``location``'s value starts in the file as written (1-based), when known."""
+    column: int | None = None
 
     def where(self) -> str:
         """``path`` and ``location`` joined for a one-line report."""

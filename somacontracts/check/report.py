@@ -73,6 +73,8 @@ def render_json(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
                 "version": f.version,
                 "path": f.path,
                 "location": f.location,
+                "line": f.line,
+                "column": f.column,
                 "message": f.message,
             }
             for f in findings
@@ -90,11 +92,13 @@ def _github_escape(text: str, *, property_: bool = False) -> str:
 
 def render_github(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
     """GitHub Actions workflow commands: an ``::error`` (or ``::warning``) annotation per
-    finding."""
+    finding, on the line and column of its location where known."""
     lines = []
     for f in findings:
         title = _github_escape(f"{f.contract} {f.rule}", property_=True)
         where = f"file={_github_escape(f.path, property_=True)}," if f.path else ""
+        if f.path and f.line is not None:
+            where += f"line={f.line},col={f.column},"
         location = f" at {f.location}" if f.location else ""
         command = "error" if f.severity == ERROR else "warning"
         lines.append(f"::{command} {where}title={title}::{_github_escape(f.message + location)}")

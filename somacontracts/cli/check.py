@@ -24,6 +24,7 @@ from somacontracts import schemas
 from somacontracts.check import check_tree
 from somacontracts.check.findings import ERROR, Category, Finding
 from somacontracts.check.lock import compare, read_lock
+from somacontracts.check.positions import locate
 from somacontracts.check.report import RENDERERS
 from somacontracts.check.vcs import versions_at
 from somacontracts.cli.commands import COMMANDS
@@ -117,6 +118,14 @@ def models_findings(
     ]
 
 
+def _text_of(path: str) -> str | None:
+    """A reported file's text, or None (a deleted version, a git revision's file)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
     config, root, lock_path = project_files(args)
@@ -137,5 +146,6 @@ def run(args: argparse.Namespace) -> int:
 
         with registry_client.connect(url=args.registry, ca_file=args.registry_ca) as client:
             findings += registry_findings(client, tree, config)
+    findings = locate(findings, _text_of)
     print(RENDERERS[args.format](findings, list(tree)), end="")
     return 1 if any(f.severity == ERROR for f in findings) else 0

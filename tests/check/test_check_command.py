@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -81,14 +82,22 @@ def test_incompatible_version_in_every_format(repo: Path) -> None:
     errors = [line for line in github if line.startswith("::error")]
     assert errors
     assert all(
-        line.startswith("::error file=avro/ToolResult/v2.avsc,title=ToolResult ") for line in errors
+        re.match(r"::error file=avro/ToolResult/v2\.avsc,line=\d+,col=\d+,title=ToolResult ", line)
+        for line in errors
     )
-    assert [line.split(",")[1] for line in github if line.startswith("::warning")] == [
+    v2 = (repo / "avro" / "ToolResult" / "v2.avsc").read_text().splitlines()
+    (warning,) = [line for line in github if line.startswith("::warning")]
+    # On the line and column where the field's object starts (the file is indented)
+    assert warning.startswith("::warning file=avro/ToolResult/v2.avsc,line=")
+    line, col = (int(x) for x in re.findall(r"(?:line|col)=(\d+)", warning))
+    assert v2[line - 1][col - 1 :].startswith("{")
+    assert '"name": "output"' in v2[line]
+    assert warning.split(",")[3] == (
         'title=ToolResult PII_UNTAGGED::Field "output" of record '
         '"somastack.contracts.ToolResult" looks like personal data but has no '
         '"confluent:tags": ["PII"]; tag it (in a new version) so that encryption rules '
         "cover it"
-    ]
+    )
 
     junit = ET.fromstring(run(repo, "check", "--format", "junit").stdout)
     assert junit.get("tests") == "5"
