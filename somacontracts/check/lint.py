@@ -164,7 +164,8 @@ def _logical_type_unchanged(
                 yield (
                     at,
                     f'Field "{field.name}" of record "{record.full_name}" was {was} in '
-                    f"v{previous_version} and is {now}: readers that convert by their own "
+                    f"v{previous_version} and is {now} in v{versions[index].version}: readers "
+                    "that convert by their own "
                     "logical type would misread the other version's data.",
                 )
 
@@ -235,14 +236,43 @@ def _personal(field: FieldNode) -> bool:
 def _pii_untagged(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
     if index != len(versions) - 1:
         return  # a released version cannot change: its fix is the newest version
-    for record, field, tags in _tagged_fields(versions[index]):
-        if _personal(field) and "PII" not in {tag.upper() for tag in tags}:
+    version = versions[index]
+    tagged = {
+        record.full_name
+        for record, _field, tags in _tagged_fields(version)
+        if "PII" in {tag.upper() for tag in tags}
+    }
+    for record, field, tags in _tagged_fields(version):
+        if (
+            _personal(field)
+            and "PII" not in {tag.upper() for tag in tags}
+            and not _holds_tagged(field.node, tagged)
+        ):
             yield (
                 field.pointer,
                 f'Field "{field.name}" of record "{record.full_name}" looks like personal '
                 'data but has no "confluent:tags": ["PII"]; tag it (in a new version) so '
                 "that encryption rules cover it, or rename or re-document it.",
             )
+
+
+def _holds_tagged(node: Node, tagged: set[str], seen: set[str] | None = None) -> bool:
+    """Whether ``node`` holds a record with a field tagged PII (``tagged``: the full names
+    of such records), through unions, arrays, maps and nested records: a field such as
+    ``card`` keeps its personal data in tagged fields of its own, which rules cover."""
+    seen = set() if seen is None else seen
+    if isinstance(node, UnionNode):
+        return any(_holds_tagged(branch, tagged, seen) for branch in node.branches)
+    if isinstance(node, ArrayNode):
+        return _holds_tagged(node.items, tagged, seen)
+    if isinstance(node, MapNode):
+        return _holds_tagged(node.values, tagged, seen)
+    if isinstance(node, RecordNode) and node.full_name not in seen:
+        seen.add(node.full_name)
+        return node.full_name in tagged or any(
+            _holds_tagged(inner.node, tagged, seen) for inner in node.fields
+        )
+    return False
 
 
 def _tagged_fields(version: SchemaVersion) -> Iterator[tuple[RecordNode, FieldNode, set[str]]]:

@@ -79,6 +79,13 @@ def run(args: argparse.Namespace) -> int:
     partitions = sorted({d.partition for d in delivered})
     print(
         f"delivered {count(len(delivered), 'message')} to {args.topic}"
-        + (f" (partitions {', '.join(map(str, partitions))})" if partitions else "")
+        + (f" in {_partitions(partitions)}" if partitions else "")
     )
     return 1 if problems else 0
+
+
+def _partitions(numbers: list[int]) -> str:
+    """``partition 0``, ``partitions 0 and 2``, ``partitions 0, 1 and 2``."""
+    listed = [str(n) for n in numbers]
+    joined = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return f"{'partition' if len(listed) == 1 else 'partitions'} {joined}"

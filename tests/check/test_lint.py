@@ -266,7 +266,7 @@ CASES = [
             doc_record(fields=[{"name": "at", "type": _micros("timestamp-millis"), "doc": "d"}]),
         ],
         "/fields/0/type",
-        'Field "at" of record "t.Thing" was timestamp-micros in v1 and is timestamp-millis',
+        'Field "at" of record "t.Thing" was timestamp-micros in v1 and is timestamp-millis in v2',
     ),
     (
         "LOGICAL_TYPE_UNCHANGED",
@@ -276,7 +276,7 @@ CASES = [
         ],
         "/fields/0/type/1",
         'Field "d" of record "t.Thing" was decimal (precision 9, scale 2) in v1 and is decimal '
-        "(precision 9, scale 3)",
+        "(precision 9, scale 3) in v2",
     ),
 ]
 
@@ -352,3 +352,26 @@ def test_a_rule_that_cannot_run_is_an_error(
     assert found[0].severity == "error"
     assert found[0].location == f"/ruleSet/{kind}/0"
     assert expected in found[0].message
+
+
+def _card(last4: dict[str, Any]) -> dict[str, Any]:
+    card = {"type": "record", "name": "Card", "doc": "A card.", "fields": [last4]}
+    return {"name": "card", "type": ["null", card], "default": None, "doc": "The card used."}
+
+
+def test_a_record_field_whose_personal_data_is_tagged_inside_is_not_flagged(
+    tmp_path: Path,
+) -> None:
+    """``card`` looks personal, and keeps its personal data in ``card.last4``, tagged and
+    encrypted: the container is covered by its fields' rules."""
+    tagged = {"name": "last4", "type": "string", "doc": "d", "confluent:tags": ["PII"]}
+    covered = {"ruleSet": {"domainRules": [ENCRYPT_PII]}}
+    assert lint(with_contract(tmp_path, field_record(_card(tagged)), covered)) == []
+    in_a_map = {"name": "cards", "type": {"type": "map", "values": _card(tagged)["type"][1]}}
+    (tmp_path / "m").mkdir()
+    assert lint(with_contract(tmp_path / "m", field_record(in_a_map), covered)) == []
+    # Nothing inside is tagged: the container still looks like personal data.
+    untagged = {"name": "last4", "type": "string", "doc": "d"}
+    (tmp_path / "u").mkdir()
+    found = lint(with_contract(tmp_path / "u", field_record(_card(untagged)), None))
+    assert [(f.rule, f.location) for f in found] == [("PII_UNTAGGED", "/fields/0")]
