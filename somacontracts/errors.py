@@ -29,6 +29,7 @@ __all__ = [
     "RegistryError",
     "RegistryUnavailableError",
     "RuleError",
+    "RulesUnavailableError",
     "SchemaError",
     "SchemaLoadError",
     "SchemaNotFoundError",
@@ -183,6 +184,22 @@ class RegistryUnavailableError(RegistryError):
 
 class SchemaNotFoundError(RegistryError):
     """Raised when the registry lacks a schema: an unknown id, or a model's schema."""
+
+
+class RulesUnavailableError(ContractError):
+    """Raised when a serde cannot run a Data Contract rule of its schema: a package of the
+    ``rules`` extra is missing, or the rule's key, secret or KMS is out of reach."""
+
+    def __init__(self, label: str, subject: str, rule: str, reason: str) -> None:
+        reason = redact(reason)
+        super().__init__(label, subject, rule, reason)
+        self.label = label
+        self.subject = subject
+        self.rule = rule
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f'{self.label} under "{self.subject}": rule "{self.rule}" cannot run: {self.reason}'
 
 
 class MessageError(ContractError):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import functools
-import io
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -34,80 +32,37 @@ from somacontracts.serde.model import (
     model_schema,
     registered,
 )
+from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
+from somacontracts.serde.writers import BoundedStream, Writer, stamped_version
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry import RegisteredSchema, Schema
 
-    from somacontracts.schema import Node
-    from somacontracts.serde.migrations import Migration
     from somacontracts.serde.options import RuleOptions
-    from somacontracts.serde.rules import Rules
 
 __all__ = ["ContractDeserializer"]
 
 _WRITER_CACHE_SIZE = 1024
 
 
-class _BoundedStream(io.BytesIO):
-    """Bytes that refuse a read past their end, for fastavro's reader.
+def _record_name(writer: Any) -> str:
+    """The full name of a writer schema's record (JSON), or an empty string."""
+    if not isinstance(writer, dict) or not isinstance(writer.get("name"), str):
+        return ""
+    from somacontracts.schema.names import full_name  # a rare path: a writer not yet met
 
-    fastavro reads a value with ``read(n)`` and, when it skips a field that only the
-    writer's schema has, does not check that ``n`` bytes came back: a message cut
-    inside such a field would decode as if whole. Here a short read raises instead.
-    """
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        data = super().read(size)
-        if size is not None and 0 < size != len(data):
-            raise EOFError(
-                f"{size} bytes needed at byte {self.tell() - len(data)}, {len(data)} left"
-            )
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class _Writer:
-    parsed: Any
-    reader: Any
-    """The reader schema to resolve into, or None when writer and reader are the same."""
-    scanned: Node | None = None
-    """The writer's schema when its arrays may hold items that take no bytes (see
-    :mod:`somacontracts.serde.scan`): messages are walked with bounds first."""
-    registered: Schema | None = None
-    """The writer schema as registered, when it carries Data Contract rules to run."""
-    subject: str = ""
-    """A subject of this model the schema is registered under (the DEK subject of its
-    encrypted fields when no topic names one)."""
-    version: int | None = None
-    """The writer's contract version (the default of its ``metadata.schema_version``),
-    which a message's own ``metadata.schema_version`` must agree with."""
-    rules: dict[str, Rules | None] | None = None
-    """Compiled rules per subject, when ``registered`` has rules (or migrations run)."""
-    migrations: tuple[Migration, ...] = ()
-    """The steps from the writer's major version to the model's: its data is read as the
-    writer wrote it, then migrated."""
-
-
-def _stamped_version(writer: Any) -> int | None:
-    """The default of ``metadata.schema_version`` in a writer schema (JSON), if any."""
-    if not isinstance(writer, dict):
-        return None
-    for field in writer.get("fields") or ():
-        if isinstance(field, dict) and field.get("name") == "metadata":
-            record = field.get("type")
-            if isinstance(record, dict):
-                for inner in record.get("fields") or ():
-                    if isinstance(inner, dict) and inner.get("name") == "schema_version":
-                        default = inner.get("default")
-                        return default if type(default) is int else None
-    return None
+    namespace = writer.get("namespace")
+    return full_name(writer["name"], namespace if isinstance(namespace, str) else "")
 
 
 class ContractDeserializer(RegistryUser, Generic[M]):
     """Deserialize Confluent-framed Avro into ``model`` objects; a confluent-kafka deserializer.
 
-    Accepts writer schemas registered under ``subjects`` (default: the model's subjects,
-    and ``<ctx.topic>-value`` of the topic being read) that the model's schema can read.
+    Accepts writer schemas registered under ``subjects`` (default: the model's subjects)
+    or under the subject of the message, that the model's schema can read. A message's
+    subject is ``subject``, else what ``subject_name_strategy`` names for its context
+    (confluent-kafka's strategies; default ``<ctx.topic>-value``): its writer's, since the
+    data keys of encrypted fields are kept per subject.
 
     The Data Contract rules registered with the writer's schema version run on read
     (decryption of encrypted fields, CEL conditions); a refusal is a
@@ -121,16 +76,23 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         registry: SchemaRegistryClient | str,
         *,
         subjects: Sequence[str] | None = None,
+        subject: str | None = None,
+        subject_name_strategy: SubjectNameStrategy | None = None,
         warm_up: bool = True,
         cache_size: int = _WRITER_CACHE_SIZE,
         rules: RuleOptions | None = None,
     ) -> None:
         super().__init__(registry, rules)
         self.model = model
-        self._subjects = tuple(subjects) if subjects is not None else model.SUBJECTS
         self._schema = model_schema(model)
+        self._naming = Subjects(subject, subject_name_strategy)
+        self._subjects = (
+            tuple(subjects)
+            if subjects is not None
+            else self._naming.of_topics(model.SUBJECTS, self._schema.full_name)
+        )
         self._cache_size = cache_size
-        self._writers: OrderedDict[int, _Writer | ContractError] = OrderedDict()
+        self._writers: OrderedDict[int, Writer | ContractError] = OrderedDict()
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
@@ -143,28 +105,36 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             self._warm_up_or_close()
 
     def warm_up(self) -> None:
-        """Check the registry holds the model's schema under its subjects; cache its id."""
+        """Check the registry holds the model's schema under its subjects, and that the
+        rules registered with it can run here; cache its id."""
         for subject in self._subjects:
             found = registered(self._client, self.model, subject, register=False)
             self._own_versions[subject] = found
             assert found.schema_id is not None  # registered() checked it
-            self._remember(found.schema_id, self._own_writer(found.schema, subject))
+            entry = self._own_writer(found.schema, subject)
+            if entry.rules is not None and entry.registered is not None:
+                rules = self._rules_of(entry.registered, entry.parsed, subject, write=False)
+                if rules is not None:
+                    rules.prepare(self._schema.label)
+                entry.rules[subject] = rules
+            self._remember(found.schema_id, entry)
 
-    def _own_writer(self, schema: Schema, subject: str) -> _Writer:
+    def _own_writer(self, schema: Schema, subject: str) -> Writer:
         """The entry of an id whose schema is the model's own."""
         with_rules = has_rules(schema)
-        return _Writer(
+        return Writer(
             parsed=self._schema.parsed,
             reader=None,
             registered=schema if with_rules else None,
             subject=subject,
+            record_name=self._schema.full_name,
             version=self._version,
             rules={} if with_rules else None,
         )
 
-    def _remember(self, schema_id: int, entry: _Writer | ContractError) -> None:
+    def _remember(self, schema_id: int, entry: Writer | ContractError) -> None:
         if (
-            isinstance(entry, _Writer)
+            isinstance(entry, Writer)
             and entry.reader is None
             and entry.rules is None
             and self._schema.codec
@@ -175,11 +145,11 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         while len(self._writers) > self._cache_size:
             self._writers.popitem(last=False)
 
-    def _writer(self, schema_id: int, topic: str | None) -> _Writer:
+    def _writer(self, schema_id: int, ctx: SerializationContext | None) -> Writer:
         entry = self._writers.get(schema_id)
         if entry is None:
             try:
-                entry = self._fetch(schema_id, topic)
+                entry = self._fetch(schema_id, ctx)
             except (SchemaNotFoundError, IncompatibleWriterError) as err:
                 entry = err
             self._remember(schema_id, entry)
@@ -188,8 +158,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             raise entry.with_traceback(None)
         return entry
 
-    def _fetch(self, schema_id: int, topic: str | None) -> _Writer:
+    def _fetch(self, schema_id: int, ctx: SerializationContext | None) -> Writer:
         client = self._client
+        topic = ctx.topic if ctx is not None else None
         try:
             schema = call(client, functools.partial(client.get_schema, schema_id))
         except RegistryError as err:
@@ -198,8 +169,11 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             raise SchemaNotFoundError(
                 url_of(client), f"schema id {schema_id} is not in the registry"
             ) from err
+        writer_json = json.loads(schema.schema_str or "null")
+        record_name = _record_name(writer_json)
+        own_subject = self._naming.of(ctx, record_name, "") if ctx is not None else ""
         subjects = call(client, functools.partial(client.get_subjects_by_schema_id, schema_id))
-        accepted = {*self._subjects, *((f"{topic}-value",) if topic else ())}
+        accepted = {*self._subjects, *((own_subject,) if own_subject else ())}
         if not accepted.intersection(subjects):
             raise IncompatibleWriterError(
                 f"schema id {schema_id} is registered under "
@@ -225,9 +199,8 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             text = referenced.schema.schema_str or "null"
             referenced_nodes.update(parse(text, references=referenced_nodes).named)
             parse_schema(json.loads(text), named_schemas=named)
-        writer_json = json.loads(schema.schema_str or "null")
         writer = parse(writer_json, source=f"schema id {schema_id}", references=referenced_nodes)
-        subject = f"{topic}-value" if topic else sorted(accepted.intersection(subjects))[0]
+        subject = own_subject or sorted(accepted.intersection(subjects))[0]
         migrating = self._migrating(schema, subject, writer_json, named, topic)
         if migrating is not None:
             return migrating
@@ -249,13 +222,14 @@ class ContractDeserializer(RegistryUser, Generic[M]):
 
         scanned = writer.root if needs_scan(writer.root) else None
         with_rules = has_rules(schema)
-        return _Writer(
+        return Writer(
             parsed=parsed,
             reader=self._schema.parsed,
             scanned=scanned,
             registered=schema if with_rules else None,
             subject=subject,
-            version=_stamped_version(writer_json) if self._version is not None else None,
+            record_name=record_name,
+            version=stamped_version(writer_json) if self._version is not None else None,
             rules={} if with_rules else None,
         )
 
@@ -266,7 +240,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         writer_json: Any,
         named: dict[str, Any],
         topic: str | None,
-    ) -> _Writer | None:
+    ) -> Writer | None:
         """The entry of a writer of another major version than the model's (its data is
         read through the migration rules between them), or None."""
         own = self._own_version(subject)
@@ -289,11 +263,12 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 topic=topic,
             )
         with_rules = has_rules(own.schema)
-        return _Writer(
+        return Writer(
             parsed=parse_schema(writer_json, named_schemas=named),
             reader=None,
             registered=own.schema if with_rules else None,
             subject=subject,
+            record_name=self._schema.full_name,
             version=None,  # migrated data carries the writer's version, by design
             rules={},
             migrations=tuple(steps),
@@ -346,7 +321,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 f"unknown magic byte {magic}; Confluent's framing starts with 0", topic=topic
             )
         try:
-            writer = self._writer(schema_id, topic)
+            writer = self._writer(schema_id, ctx)
         except ContractError as err:
             if isinstance(err, DeserializationError) and err.topic is None and topic is not None:
                 raise type(err)(err.reason, topic=topic) from err
@@ -364,7 +339,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     from somacontracts.serde.scan import scan
 
                     scan(writer.scanned, bytes(data), HEADER.size)
-                stream = _BoundedStream(data)
+                stream = BoundedStream(data)
                 stream.seek(HEADER.size)
                 # Named-type tuples let generated models tell union branches apart.
                 datum = schemaless_reader(
@@ -401,7 +376,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
     def _read_with_rules(
         self,
         data: bytes | bytearray | memoryview,
-        writer: _Writer,
+        writer: Writer,
         topic: str | None,
         ctx: SerializationContext | None,
     ) -> tuple[M, int]:
@@ -411,7 +386,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             from somacontracts.serde.scan import scan
 
             scan(writer.scanned, bytes(data), HEADER.size)
-        stream = _BoundedStream(data)
+        stream = BoundedStream(data)
         stream.seek(HEADER.size)
         migrating = bool(writer.migrations)
         datum = schemaless_reader(
@@ -419,7 +394,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         )
         if not isinstance(datum, dict):
             raise DeserializationError("the writer schema does not describe a record", topic=topic)
-        from somacontracts.serde.rules import RuleFailure, RuleRefusal
+        from somacontracts.serde.outcomes import RuleFailure, RuleRefusal
 
         if migrating:
             runner = self._rule_runner()
@@ -435,7 +410,11 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     topic=topic,
                 )
         assert writer.rules is not None
-        subject = f"{topic}-value" if topic else writer.subject
+        subject = (
+            self._naming.of(ctx, writer.record_name, writer.subject)
+            if ctx is not None
+            else writer.subject
+        )
         if subject in writer.rules:
             rules = writer.rules[subject]
         elif writer.registered is None:

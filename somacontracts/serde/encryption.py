@@ -56,7 +56,7 @@ except ImportError as err:  # pragma: no cover - depends on the installed extras
     raise ImportError("field encryption needs Tink: pip install 'somacontracts[rules]'") from err
 
 from somacontracts.serde.fields import Leaf
-from somacontracts.serde.rules import RuleFailure
+from somacontracts.serde.outcomes import RuleFailure
 
 __all__ = ["Cipher", "KeyRing"]
 

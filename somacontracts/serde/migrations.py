@@ -28,7 +28,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.registry_client import call
 from somacontracts.schema.datacontract import major_version
-from somacontracts.serde.rules import RuleFailure, RuleRunner, one_line
+from somacontracts.serde.outcomes import RuleFailure, one_line
+from somacontracts.serde.rules import RuleRunner
 
 __all__ = ["Migration", "majors_differ", "migration_path"]
 

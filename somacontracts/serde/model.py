@@ -80,6 +80,8 @@ class ModelSchema:
     """Whether the model encodes and decodes itself (generated ``write_avro``/``read_avro``)."""
     label: str
     """How messages name the model: its record's short name, ``ToolInvocation``."""
+    full_name: str
+    """Its record's full name, which subject name strategies take."""
 
 
 @functools.cache
@@ -90,13 +92,15 @@ def model_schema(model: type[ContractModel]) -> ModelSchema:
     stamps = isinstance(metadata, dict) and any(
         f["name"] == "schema_version" for f in metadata.get("fields", [])
     )
+    parsed: Any = parse_schema(model.SCHEMA)
     return ModelSchema(
-        parsed=parse_schema(model.SCHEMA),
+        parsed=parsed,
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
         stamps_version=stamps,
         codec=callable(getattr(model, "write_avro", None))
         and callable(getattr(model, "read_avro", None)),
         label=str(model.SCHEMA.get("name", model.__name__)).rpartition(".")[2],
+        full_name=str(parsed["name"]),  # fastavro gives the record its full name
     )
 
 

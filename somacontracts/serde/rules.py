@@ -32,14 +32,23 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka.schema_registry import Schema
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.serialization import SerializationContext
 
-from somacontracts.errors import RuleError
+from somacontracts.errors import RulesUnavailableError
+from somacontracts.serde.executors import (
+    MISSING,
+    Prepare,
+    Step,
+    confluent_executor,
+    confluent_step,
+    unrunnable,
+)
 from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk
 from somacontracts.serde.options import RuleOptions
+from somacontracts.serde.outcomes import Failure, RuleFailure, RuleRefusal, one_line
 from somacontracts.wildcards import wildcard_match
 
 if TYPE_CHECKING:
@@ -60,45 +69,6 @@ __all__ = [
 ]
 
 _CLIENT_SIDE = {None, "ALL", "CLIENT"}
-E = TypeVar("E", bound=RuleError)
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A rule that failed on a message, and what its ``onFailure`` asks for."""
-
-    rule: str
-    action: str
-    """``ERROR`` or ``DLQ``: refuse the message, or refuse it for the dead-letter topic."""
-    reason: str
-
-    def message(self) -> str:
-        """One line for the serde's error (an executor's error may span several)."""
-        return f'rule "{self.rule}" failed: {one_line(self.reason)}'
-
-    def error(self, kind: type[E], label: str, topic: str | None) -> E:
-        """The serde's error for this failure: ``kind`` (``WriteRuleError`` or
-        ``ReadRuleError``) naming the model ``label``."""
-        return kind(f"{label}: {self.message()}", topic=topic, dead_letter=self.action == "DLQ")
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """``text`` on one line (its lines joined), cut at ``limit`` characters."""
-    joined = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
-
-
-class RuleFailure(Exception):  # noqa: N818 - reported through the rule's onFailure
-    """Raised by a rule's own code when it cannot do its work on a message; the rule's
-    ``onFailure`` decides what follows."""
-
-
-class RuleRefusal(Exception):  # noqa: N818 - carries a Failure out of the engine
-    """Raised by :meth:`Rules.apply` when a rule refuses the message."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.message())
-        self.failure = failure
 
 
 class RuleRunner:
@@ -126,7 +96,7 @@ class RuleRunner:
         with self._lock:
             if rule_type in self._executors:
                 return self._executors[rule_type]
-            made = _confluent_executor(rule_type)
+            made = confluent_executor(rule_type)
             if made is not None:
                 made.configure(self._registry_config, dict(self.options.kms))
             self._executors[rule_type] = made
@@ -138,64 +108,6 @@ class RuleRunner:
             self._ring.close()
 
 
-def _confluent_executor(rule_type: str) -> Any:
-    if rule_type == "CEL":
-        from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
-
-        return CelExecutor()  # type: ignore[no-untyped-call]
-    if rule_type == "CEL_FIELD":
-        from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
-
-        return CelFieldExecutor()  # type: ignore[no-untyped-call]
-    if rule_type == "JSONATA":
-        return BoundedJsonata()
-    from confluent_kafka.schema_registry.rule_registry import RuleRegistry
-
-    registry = RuleRegistry.get_global_instance()  # type: ignore[no-untyped-call]
-    return registry.get_executor(rule_type)
-
-
-class BoundedJsonata:
-    """The ``JSONATA`` executor: confluent-kafka's (an expression evaluated on the message),
-    with bounds it lacks. An expression runs at most :attr:`TIMEOUT_MS` milliseconds and
-    :attr:`MAX_DEPTH` nested evaluations: a rule anyone registered (``$f := function($x)
-    {$f($x)}``) must not stall every reader of the subject."""
-
-    TIMEOUT_MS = 1000
-    MAX_DEPTH = 100
-
-    def __init__(self) -> None:
-        self._compiled: dict[str, Any] = {}
-
-    def configure(self, client_conf: Mapping[str, Any], rule_conf: Mapping[str, Any]) -> None:
-        """Nothing to configure (confluent-kafka's executor protocol)."""
-
-    def type(self) -> str:
-        """The rule type it runs."""
-        return "JSONATA"
-
-    def transform(self, ctx: Any, message: Any) -> Any:
-        """``message`` through the rule's expression."""
-        import jsonata
-
-        expr = ctx.rule.expr or ""
-        compiled = self._compiled.get(expr)
-        if compiled is None:
-            compiled = self._compiled[expr] = jsonata.Jsonata(expr)
-        frame = compiled.create_frame()
-        frame.set_runtime_bounds(self.TIMEOUT_MS, self.MAX_DEPTH)
-        try:
-            return compiled.evaluate(message, frame)
-        except RecursionError:
-            raise RuleFailure("the expression recursed too deeply") from None
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-Step = Callable[[Any, SerializationContext | None], Any]
-
-
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     rule: Rule
@@ -204,18 +116,51 @@ class _Compiled:
     on_success: str
     condition: bool
     step: Step
+    prepare: Prepare | None = None
 
 
 class Rules:
     """The rules of one registered schema for one subject and mode, ready to run."""
 
-    __slots__ = ("_ignored", "_steps", "write")
+    __slots__ = ("_ignored", "_steps", "subject", "write")
 
-    def __init__(self, steps: tuple[_Compiled, ...], *, write: bool) -> None:
+    def __init__(self, steps: tuple[_Compiled, ...], *, subject: str, write: bool) -> None:
         self._steps = steps
+        self.subject = subject
         self.write = write
         self._ignored: dict[str, int] = {}
         """Failures ``onFailure`` NONE let pass, per rule: logged, not raised."""
+
+    def prepare(self, label: str) -> None:
+        """Make ready, before the first message, what the rules need: the packages that run
+        them, and each rule's own preparation (the data key of an ENCRYPT rule on write).
+
+        A rule that cannot run here raises :class:`RulesUnavailableError` naming ``label``
+        (the model), the subject and the rule, so a service fails at start-up rather
+        than at its first message; a rule whose action is ``NONE`` is logged instead.
+        """
+        for compiled in self._steps:
+            reason = unrunnable(str(compiled.rule.type or "").upper())
+            if reason is None and compiled.prepare is not None:
+                try:
+                    compiled.prepare()
+                except RuleFailure as err:
+                    reason = str(err)
+                except Exception as err:  # a KMS driver's or registry client's own errors
+                    reason = f"{type(err).__name__}: {err}"
+            if reason is None:
+                continue
+            if reason.startswith(MISSING) or (compiled.on_failure or "ERROR") != "NONE":
+                raise RulesUnavailableError(label, self.subject, compiled.name, one_line(reason))
+            _log.warning(
+                'rule "%s" of %s under "%s" cannot run on %s; onFailure NONE lets messages '
+                "through as they are: %s",
+                compiled.name,
+                label,
+                self.subject,
+                "write" if self.write else "read",
+                one_line(reason),
+            )
 
     def apply(self, datum: Any, ctx: SerializationContext | None = None) -> Any:
         """``datum`` after every rule; raise :class:`RuleRefusal` if one refuses it."""
@@ -348,6 +293,7 @@ def compile_rules(
         )
         if step is None:
             continue
+        run, prepare = step
         steps.append(
             _Compiled(
                 rule,
@@ -355,10 +301,11 @@ def compile_rules(
                 _action(rule.on_failure, rule, write=write),
                 _action(rule.on_success, rule, write=write),
                 str(rule.kind) == "CONDITION",
-                step,
+                run,
+                prepare,
             )
         )
-    return Rules(tuple(steps), write=write) if steps else None
+    return Rules(tuple(steps), subject=subject, write=write) if steps else None
 
 
 def _shadowed(rule: Rule, rules: list[Rule], index: int, *, write: bool) -> bool:
@@ -390,14 +337,14 @@ def _step(
     *,
     write: bool,
     runner: RuleRunner,
-) -> Step | None:
+) -> tuple[Step, Prepare] | None:
     rule_type = (rule.type or "").upper()
     if rule_type == "ENCRYPT":
         walk = tagged_walk(target, named, tags_of, rule.tags or ())
         if walk is None:
             return None  # no field of the schema carries its tags
         return _encrypt_step(walk, params, subject, write=write, runner=runner)
-    return _confluent_step(
+    return confluent_step(
         rule,
         index,
         rules,
@@ -413,8 +360,9 @@ def _step(
 
 def _encrypt_step(
     walk: Walk, params: Mapping[str, str], subject: str, *, write: bool, runner: RuleRunner
-) -> Step:
-    cipher: list[Any] = []  # made at the first message: a missing KEK is that message's failure
+) -> tuple[Step, Prepare]:
+    # Made by prepare() or at the first message; a missing KEK is then that message's failure.
+    cipher: list[Any] = []
 
     def step(datum: Any, _ctx: SerializationContext | None) -> Any:
         if not cipher:
@@ -422,61 +370,13 @@ def _encrypt_step(
         transform: Callable[[Leaf, Any], Any] = cipher[0].encrypt if write else cipher[0].decrypt
         return walk(datum, transform)
 
-    return step
+    def prepare() -> None:
+        # A writer needs its data key for every message: fetched (or made) now, so a missing
+        # KEK, secret or KMS stops the producer at start-up. A reader needs a key only for
+        # the versions its messages name, and may be meant to read without one.
+        if not cipher:
+            cipher.append(runner.key_ring().cipher(params, subject))
+        if write:
+            runner.key_ring().newest(cipher[0])
 
-
-def _confluent_step(
-    rule: Rule,
-    index: int,
-    rules: list[Rule],
-    schema: Schema,
-    parsed: Any,
-    target: Any,
-    subject: str,
-    *,
-    write: bool,
-    runner: RuleRunner,
-    rule_type: str,
-) -> Step:
-    from confluent_kafka.schema_registry.common.avro import get_inline_tags, transform
-    from confluent_kafka.schema_registry.common.schema_registry_client import (
-        RuleMode as ConfluentMode,
-    )
-    from confluent_kafka.schema_registry.serde import RuleContext, RuleError
-
-    expanded = _expanded(target)
-    tags = get_inline_tags(parsed)
-    mode = ConfluentMode.WRITE if write else ConfluentMode.READ
-    default_ctx = SerializationContext(subject.removesuffix("-value"), MessageField.VALUE)
-
-    def field_transformer(ctx: Any, field_transform: Any, message: Any) -> Any:
-        return transform(ctx, expanded, message, field_transform)
-
-    def step(datum: Any, ctx: SerializationContext | None) -> Any:
-        executor = runner.executor(rule_type)
-        if executor is None:
-            raise RuleError(f'no executor for rule type "{rule.type}"')
-        context = RuleContext(
-            schema.rule_set.enable_at if schema.rule_set else None,
-            ctx or default_ctx,
-            None,
-            schema,
-            subject,
-            mode,
-            rule,
-            index,
-            rules,
-            tags,
-            field_transformer,
-            None,
-            datum,
-        )
-        return executor.transform(context, datum)
-
-    return step
-
-
-def _expanded(parsed: Any) -> Any:
-    from fastavro.schema import expand_schema
-
-    return expand_schema(parsed)
+    return step, prepare

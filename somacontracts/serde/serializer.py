@@ -13,6 +13,7 @@ from fastavro import schemaless_writer
 
 from somacontracts.errors import RegistryError, SerializationError, WriteRuleError
 from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_schema, registered
+from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.serde.values import value_problem
 
 if TYPE_CHECKING:
@@ -35,7 +36,9 @@ class ContractSerializer(RegistryUser, Generic[M]):
     """Serialize ``model`` objects to Confluent-framed Avro; a confluent-kafka serializer.
 
     ``registry`` is a ``SchemaRegistryClient`` or its URL. The subject is ``subject``, else
-    ``<ctx.topic>-value`` when called with a context, else the model's ``SUBJECT``.
+    what ``subject_name_strategy`` names for the context (confluent-kafka's strategies;
+    default ``<ctx.topic>-value``), else, called without a context, the model's ``SUBJECT``.
+    Consumers must name it alike: encrypted fields' data keys are kept per subject.
 
     An object is written only if every reader reads it back equal (up to the stamped
     ``metadata.schema_version``): a value of the wrong type, or one the schema cannot
@@ -53,13 +56,14 @@ class ContractSerializer(RegistryUser, Generic[M]):
         registry: SchemaRegistryClient | str,
         *,
         subject: str | None = None,
+        subject_name_strategy: SubjectNameStrategy | None = None,
         auto_register: bool = False,
         warm_up: bool = True,
         rules: RuleOptions | None = None,
     ) -> None:
         super().__init__(registry, rules)
         self.model = model
-        self._subject = subject
+        self._subjects = Subjects(subject, subject_name_strategy)
         self._auto_register = auto_register
         self._schema = model_schema(model)
         self._targets: dict[str, _Target] = {}
@@ -72,8 +76,10 @@ class ContractSerializer(RegistryUser, Generic[M]):
             self._warm_up_or_close()
 
     def warm_up(self) -> None:
-        """Resolve the schema id for every subject of the model now; raise if one is missing."""
-        for subject in (self._subject,) if self._subject else self.model.SUBJECTS:
+        """Resolve the schema id for every subject of the model now, and make ready what its
+        rules need (their packages, the data key of encrypted fields); raise if one is
+        missing."""
+        for subject in self._subjects.of_topics(self.model.SUBJECTS, self._schema.full_name):
             self._target(subject)
 
     def _target(self, subject: str) -> _Target:
@@ -82,12 +88,16 @@ class ContractSerializer(RegistryUser, Generic[M]):
             found = registered(self._client, self.model, subject, register=self._auto_register)
             header = HEADER.pack(MAGIC, found.schema_id)
             rules = self._rules_of(found.schema, self._schema.parsed, subject, write=True)
+            if rules is not None:
+                rules.prepare(self._schema.label)
             target = self._targets[subject] = _Target(header, rules)
         return target
 
-    def _topic_target(self, topic: str | None) -> _Target:
-        """Where messages to ``topic`` go, cached per topic."""
-        subject = self._subject or (f"{topic}-value" if topic else self.model.SUBJECT)
+    def _topic_target(self, ctx: SerializationContext | None) -> _Target:
+        """Where messages to the context's topic go, cached per topic."""
+        topic = ctx.topic if ctx is not None else None
+        default = self.model.SUBJECT if ctx is None and not self._subjects.subject else ""
+        subject = self._subjects.of(ctx, self._schema.full_name, default)
         try:
             target = self._target(subject)
         except RegistryError as err:
@@ -100,7 +110,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
         if obj is None:  # before the registry: a tombstone needs no schema id
             return None
         topic = ctx.topic if ctx is not None else None
-        target = self._topic_targets.get(topic) or self._topic_target(topic)
+        target = self._topic_targets.get(topic) or self._topic_target(ctx)
         header = target.header
         if target.rules is not None:
             return self._write_with_rules(obj, target.rules, header, topic, ctx)
@@ -152,7 +162,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
             raise self._refusal(obj, err, topic) from err
         if not own:
             coded = self._checked(obj, topic)
-        from somacontracts.serde.rules import RuleRefusal
+        from somacontracts.serde.outcomes import RuleRefusal
 
         try:
             datum = rules.apply(coded.to_avro(), ctx)

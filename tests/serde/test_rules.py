@@ -9,7 +9,10 @@ import contextlib
 import datetime as dt
 import io
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +38,7 @@ from hypothesis import strategies as st
 from somacontracts.errors import (
     DeserializationError,
     ReadRuleError,
+    RulesUnavailableError,
     SerializationError,
     WriteRuleError,
 )
@@ -50,6 +54,7 @@ CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
 # of the process for every local-kms key, whatever secret later executors are given
 SECRET = {"secret": os.environ["LOCAL_SECRET"]}
 KEKS = "/dek-registry/v1/keks"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -171,8 +176,9 @@ def test_a_missing_kek_refuses_on_write_without_params_to_make_it(
     assert rule.params is not None
     del rule.params.params["encrypt.kms.key.id"]
     register(registry.url, SUBJECT, rule)
-    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError, match="lacks"):
-        write(event(), CONTEXT)
+    # At start-up, not at the first message: the writer needs its data key for every one.
+    with pytest.raises(RulesUnavailableError, match=r'rule "encryptPII" cannot run: .*lacks'):
+        ContractSerializer(Event, registry.url, subject=SUBJECT, rules=RuleOptions(kms=SECRET))
 
 
 def test_a_cel_condition_refuses_on_write_as_confluent_s_does(registry: LocalRegistry) -> None:
@@ -270,6 +276,24 @@ def _encrypt_with(**params: str) -> Rule:
     ("rule", "expected"),
     [
         (cel_rule("message.tenant_id !=== "), 'rule "tenantSet" failed: CELParseError: '),
+    ],
+    ids=["cel-syntax"],
+)
+def test_a_broken_rule_is_one_line_naming_it(
+    registry: LocalRegistry, rule: Rule, expected: str
+) -> None:
+    register(registry.url, SUBJECT, rule)
+    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError) as err:
+        write(event(), CONTEXT)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith(f"{TOPIC}: ConversationEvent: ")
+    assert expected in text
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
         (
             Rule(
                 "x",
@@ -284,7 +308,7 @@ def _encrypt_with(**params: str) -> Rule:
                 None,
                 False,
             ),
-            'rule "x" failed: RuleError: no executor for rule type "NOPE"',
+            'rule "x" cannot run: no executor for rule type "NOPE" is registered',
         ),
         (_encrypt_with(**{"encrypt.dek.algorithm": "FOO"}), '"FOO" is not one of AES128_GCM'),
         (_encrypt_with(**{"encrypt.dek.expiry.days": "x"}), '"x" is not a whole number'),
@@ -293,28 +317,25 @@ def _encrypt_with(**params: str) -> Rule:
             "no KMS driver found for key URL: aws-kms://",
         ),
     ],
-    ids=["cel-syntax", "unknown-type", "algorithm", "expiry", "kms-driver"],
+    ids=["unknown-type", "algorithm", "expiry", "kms-driver"],
 )
-def test_a_broken_rule_is_one_line_naming_it(
+def test_a_rule_that_cannot_run_stops_the_serializer_at_start_up(
     registry: LocalRegistry, rule: Rule, expected: str
 ) -> None:
     register(registry.url, SUBJECT, rule)
-    with ours(registry.url) as (write, _), pytest.raises(WriteRuleError) as err:
-        write(event(), CONTEXT)
+    with pytest.raises(RulesUnavailableError) as err:
+        ContractSerializer(Event, registry.url, subject=SUBJECT, rules=RuleOptions(kms=SECRET))
     text = str(err.value)
     assert "\n" not in text
-    assert text.startswith(f"{TOPIC}: ConversationEvent: ")
+    assert text.startswith(f'ConversationEvent under "{SUBJECT}": rule ')
     assert expected in text
 
 
 def test_an_empty_local_secret_is_refused_and_never_shown(registry: LocalRegistry) -> None:
     register(registry.url, SUBJECT, encrypt_rule(on_failure="ERROR"))
     options = RuleOptions(kms={"secret": ""})
-    with (
-        ContractSerializer(Event, registry.url, subject=SUBJECT, rules=options) as write,
-        pytest.raises(WriteRuleError, match=r"no secret is set: give RuleOptions\(kms="),
-    ):
-        write(event(), CONTEXT)
+    with pytest.raises(RulesUnavailableError, match=r"no secret is set: give RuleOptions\(kms="):
+        ContractSerializer(Event, registry.url, subject=SUBJECT, rules=options)
     assert "TOPSECRET" not in repr(RuleOptions(kms={"secret": "TOPSECRET"}))
 
 
@@ -331,3 +352,57 @@ def test_a_ciphertext_altered_on_the_wire_is_named_so(registry: LocalRegistry) -
     assert "\n" not in message
     assert "cannot decrypt: the ciphertext was altered" in message
     assert ".cc" not in message  # none of the crypto library's internals
+
+
+_WITHOUT = """
+import sys
+
+class Uninstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == sys.argv[1]:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Uninstalled())
+from somacontracts.errors import RulesUnavailableError
+from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
+from tests.datacontracts import Event
+
+for make in (ContractSerializer, ContractDeserializer):
+    try:
+        make(Event, sys.argv[2], subject=sys.argv[3], rules=RuleOptions(kms={"secret": "s"}))
+    except RulesUnavailableError as err:
+        print(type(err).__name__, err)
+    else:
+        print("built")
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "package"),
+    [
+        (encrypt_rule(), "tink"),
+        (cel_rule('message.tenant_id != ""', mode=RuleMode.WRITEREAD), "celpy"),
+    ],
+    ids=["encrypt-without-tink", "cel-without-cel-python"],
+)
+def test_a_serde_whose_rules_need_a_missing_package_stops_at_start_up(
+    registry: LocalRegistry, rule: Rule, package: str
+) -> None:
+    """Not at the first message, and naming the extra: a service without the ``rules``
+    extra would otherwise start, and fail (or, on NONE, let plaintext through) later."""
+    register(registry.url, SUBJECT, rule)
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT, package, registry.url, SUBJECT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = (
+        f'RulesUnavailableError ConversationEvent under "{SUBJECT}": rule "{rule.name}" '
+        f"cannot run: needs {package}, which is not installed: "
+        "pip install 'somacontracts[rules]'"
+    )
+    assert done.stdout.splitlines() == [expected, expected]
