@@ -1,4 +1,5 @@
-"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer."""
+"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer, and
+the local broker of the demo and the tests."""
 
 from somacontracts.kafka.consumer import ContractConsumer, Handler, Received, RunStats
 from somacontracts.kafka.errors import (
@@ -8,6 +9,7 @@ from somacontracts.kafka.errors import (
     KafkaOperationError,
     PartitionShrinkError,
 )
+from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.producer import ContractProducer, Delivered
 from somacontracts.kafka.topics import (
@@ -31,6 +33,7 @@ __all__ = [
     "DeliveryError",
     "Handler",
     "KafkaOperationError",
+    "LocalBroker",
     "PartitionShrinkError",
     "Received",
     "RunStats",

@@ -11,8 +11,7 @@ to ``<topic>.dlq`` (same key, value and headers, plus the ``dlq.*`` headers belo
 consumption goes on; its offset is stored only once the dead-letter topic acknowledged
 the copy, so nothing is lost and nothing is skipped silently.
 
-Dead-letter headers: ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.error``
-(one line), ``dlq.attempts``.
+Dead-letter headers: see :mod:`somacontracts.kafka.dead_letters`.
 
 With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts messages and
 bytes taken, deserialize errors, retries and dead-lettered copies, times each handler
@@ -28,13 +27,13 @@ from dataclasses import dataclass, fields
 from time import perf_counter
 from typing import Any, Generic, Self, TypeVar
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError, redact
+from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
-from somacontracts.kafka.errors import DeliveryError
+from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.metrics import (
     STATISTICS_INTERVAL_MS,
     ClientMetrics,
@@ -43,16 +42,30 @@ from somacontracts.kafka.metrics import (
     metrics_for,
 )
 from somacontracts.kafka.routing import contract_name, topic_for
-from somacontracts.kafka.topics import dlq_name
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
+from somacontracts.serde.model import model_schema
+from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.settings import Settings, load_settings
 
-__all__ = ["BATCH_SIZE", "ContractConsumer", "Handler", "Received", "RunStats"]
+__all__ = ["BATCH_SIZE", "TANSU_GROUP", "ContractConsumer", "Handler", "Received", "RunStats"]
 
 M = TypeVar("M", bound=ContractModel)
 
 BATCH_SIZE = 500
 """Messages :meth:`ContractConsumer.run` takes from the client at a time, by default."""
+
+TANSU_CLUSTER_ID = "tansu_cluster"
+"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
+TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
+"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
+coordinator answers a new member's join after half the session timeout."""
+
+
+def _slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
+    """Whether the cluster is Tansu and the consumer's group settings are its defaults."""
+    return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
+        key in config for key in TANSU_GROUP
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +139,9 @@ class ContractConsumer(Generic[M]):
 
     With ``partitions`` the consumer reads them by manual assignment (no group
     rebalance) from the group's committed offsets, else from the earliest offset; without,
-    it subscribes with ``group_id`` (default ``TOOL_EXECUTOR_GROUP``). ``config`` adds
+    it subscribes with ``group_id`` (default ``TOOL_EXECUTOR_GROUP``). ``subject`` and
+    ``subject_name_strategy`` name the registry subject of each topic as its producers do
+    (default ``<topic>-value``). ``config`` adds
     librdkafka settings; ``rules`` configures the Data Contract rules of the schemas read
     (the KMS of encrypted fields). ``max_attempts`` counts handler calls per message before it
     goes to the dead-letter topic. ``metrics`` turns the Prometheus metrics on (True, or a
@@ -143,6 +158,8 @@ class ContractConsumer(Generic[M]):
         topics: Sequence[str] | None = None,
         partitions: Iterable[tuple[str, int]] | None = None,
         group_id: str | None = None,
+        subject: str | None = None,
+        subject_name_strategy: SubjectNameStrategy | None = None,
         config: Mapping[str, Any] | None = None,
         max_attempts: int = 3,
         retry_backoff: float = 0.0,
@@ -157,8 +174,24 @@ class ContractConsumer(Generic[M]):
         self.retry_backoff = retry_backoff
         self._settings = resolved
         self._contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
-        self._deserializer = ContractDeserializer(model, registry, rules=rules)
-        self._dlq: Producer | None = None
+        # The subject of each topic, as its producers name it: where the schema is, and
+        # where the data keys of its encrypted fields are.
+        naming = Subjects(subject, subject_name_strategy)
+        full_name = model_schema(model).full_name
+        self.subjects = tuple(
+            dict.fromkeys(
+                naming.of(self._contexts[t], full_name, f"{t}-value") for t in self.topics
+            )
+        )
+        self._deserializer = ContractDeserializer(
+            model,
+            registry,
+            subjects=self.subjects,
+            subject=subject,
+            subject_name_strategy=subject_name_strategy,
+            rules=rules,
+        )
+        self._dead_letters = DeadLetters(resolved)
         client_config = {
             **resolved.consumer_config(group_id),
             # librdkafka commits in the background only offsets stored after handling.
@@ -176,8 +209,18 @@ class ContractConsumer(Generic[M]):
             self._lag_reader = self._metrics.statistics_reader(self._group)
             client_config = _with_statistics(client_config, self._lag_reader)
         self._consumer = Consumer(client_config)
+        self._assigned_at: float | None = None
+        """When the group last assigned partitions (subscribed), or the consumer started
+        reading them (manual assignment): where ``run``'s idle time starts."""
         try:
-            ensure_reachable(self._consumer, resolved.bootstrap_servers, timeout=connect_timeout)
+            found = ensure_reachable(
+                self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
+            )
+            if partitions is None and _slow_joins(found, client_config):
+                # Tansu answers a new group's join after half the session timeout (22.5 s
+                # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
+                self._consumer.close()
+                self._consumer = Consumer({**client_config, **TANSU_GROUP})
         except BaseException:
             self._consumer.close()
             self._deserializer.close()
@@ -186,8 +229,12 @@ class ContractConsumer(Generic[M]):
             self._consumer.assign(
                 [TopicPartition(t, p, -1000) for t, p in partitions]  # OFFSET_STORED
             )
+            self._assigned_at = time.monotonic()
         else:
-            self._consumer.subscribe(list(self.topics))
+            self._consumer.subscribe(list(self.topics), on_assign=self._on_assign)
+
+    def _on_assign(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+        self._assigned_at = time.monotonic()
 
     def poll(self, timeout: float = 1.0) -> Received[M] | None:
         """The next message decoded, or None if none came within ``timeout`` seconds.
@@ -206,7 +253,7 @@ class ContractConsumer(Generic[M]):
         except (MessageError, SchemaNotFoundError) as err:
             if tally is not None:
                 tally.deserialize_error(err)  # counted even if the dead letter fails
-            self._dead_letter(msg, err, attempts=0)
+            self._dead_letters.send(msg, err, attempts=0)
             if tally is not None:
                 tally.undecodable += 1
             self._consumer.store_offsets(message=msg)
@@ -275,7 +322,8 @@ class ContractConsumer(Generic[M]):
         batch_size: int = BATCH_SIZE,
     ) -> RunStats:
         """Hand every message to ``handler`` until ``max_messages`` were consumed or nothing
-        arrived for ``idle_timeout`` seconds (without either, forever).
+        arrived for ``idle_timeout`` seconds of holding partitions (counted from the group's
+        assignment, not from the call; without either, forever).
 
         Messages are taken ``batch_size`` at a time and each partition's offset is stored
         once per batch; a smaller batch re-delivers less after a crash when handlers are
@@ -295,7 +343,13 @@ class ContractConsumer(Generic[M]):
                     break
             batch = consume(num_messages=wanted, timeout=poll_timeout)
             if not batch:
-                if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
+                # Idle time counts while partitions are assigned: a group join is not idleness.
+                assigned = self._assigned_at
+                if (
+                    idle_timeout is not None
+                    and assigned is not None
+                    and time.monotonic() - max(idle_since, assigned) >= idle_timeout
+                ):
                     break
                 continue
             idle_since = time.monotonic()
@@ -319,7 +373,7 @@ class ContractConsumer(Generic[M]):
                 except (MessageError, SchemaNotFoundError) as err:
                     if tally is not None:
                         tally.deserialize_error(err)  # counted even if the dead letter fails
-                    self._dead_letter(msg, err, attempts=0)
+                    self._dead_letters.send(msg, err, attempts=0)
                     stats.dead_lettered += 1
                     if tally is not None:
                         tally.undecodable += 1
@@ -372,43 +426,10 @@ class ContractConsumer(Generic[M]):
                 continue
             stats.handled += 1
             return
-        self._dead_letter(msg, err, attempts=attempt)
+        self._dead_letters.send(msg, err, attempts=attempt)
         stats.dead_lettered += 1
         if tally is not None:
             tally.handler_failed += 1
-
-    def _dead_letter(self, msg: Message, err: BaseException, *, attempts: int) -> None:
-        """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement."""
-        topic = msg.topic() or ""
-        if self._dlq is None:
-            self._dlq = Producer(self._settings.producer_config())
-        reason = redact(" ".join(f"{type(err).__name__}: {err}".split()))
-        headers = [
-            *(msg.headers() or ()),
-            ("dlq.topic", topic.encode()),
-            ("dlq.partition", str(msg.partition()).encode()),
-            ("dlq.offset", str(msg.offset()).encode()),
-            ("dlq.error", reason.encode()),
-            ("dlq.attempts", str(attempts).encode()),
-        ]
-        failures: list[str] = []
-
-        def report(error: Any, _msg: Message) -> None:
-            if error is not None:
-                failures.append(str(error.str()))
-
-        self._dlq.produce(
-            dlq_name(topic), msg.value(), msg.key(), headers=headers, on_delivery=report
-        )
-        remaining = self._dlq.flush(30.0)
-        if remaining or failures:
-            raise DeliveryError(
-                "cannot dead-letter the message: "
-                + (failures[0] if failures else "no acknowledgement within 30 s"),
-                topic=topic,
-                partition=msg.partition(),
-                offset=msg.offset(),
-            )
 
     def commit(self) -> None:
         """Commit the stored offsets now (they are also committed in the background)."""
@@ -426,8 +447,7 @@ class ContractConsumer(Generic[M]):
             self._consumer.close()
             if self._lag_reader is not None:
                 self._lag_reader.forget()
-            if self._dlq is not None:
-                self._dlq.flush(30.0)
+            self._dead_letters.close()
             self._deserializer.close()
 
     def __enter__(self) -> Self:

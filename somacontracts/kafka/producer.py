@@ -35,6 +35,8 @@ from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
+from somacontracts.serde.model import model_schema
+from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.settings import Settings, load_settings
 from somacontracts.wording import count
 
@@ -111,7 +113,9 @@ class ContractProducer(Generic[M]):
     """Produce ``model`` objects to ``topic`` (default: the contract's catalog topic).
 
     ``registry`` is a ``SchemaRegistryClient`` or its URL; ``subject`` overrides the
-    registry subject (default ``<topic>-value``); ``key_field`` overrides the contract's
+    registry subject, else ``subject_name_strategy`` names it (confluent-kafka's
+    strategies; default ``<topic>-value``), and its consumers must name it alike (the data
+    keys of encrypted fields are kept per subject); ``key_field`` overrides the contract's
     dotted key path (``task_id`` for compacted audit topics); ``config`` adds librdkafka
     settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
     of encrypted fields); ``metrics`` turns the Prometheus metrics on (True, or a
@@ -128,6 +132,7 @@ class ContractProducer(Generic[M]):
         settings: Settings | None = None,
         topic: str | None = None,
         subject: str | None = None,
+        subject_name_strategy: SubjectNameStrategy | None = None,
         key_field: str | None = None,
         config: Mapping[str, Any] | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
@@ -147,9 +152,12 @@ class ContractProducer(Generic[M]):
         self._record_failure = _failure_recorder(self._failures, self.topic)
         if self._tally is not None:
             self._record_failure = _counting(self._record_failure, self._tally)
-        self._serializer = ContractSerializer(
-            model, registry, subject=subject or f"{self.topic}-value", rules=rules
+        # One subject for the producer's one topic: its schema's, and its data keys'.
+        named = Subjects(subject, subject_name_strategy).of(
+            self._context, model_schema(model).full_name, f"{self.topic}-value"
         )
+        self.subject = named
+        self._serializer = ContractSerializer(model, registry, subject=named, rules=rules)
         self._producer = Producer({**resolved.producer_config(), **(config or {})})
         self._produce = self._producer.produce
         self._closed = threading.Event()

@@ -157,8 +157,9 @@ class FakeConsumer:
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     FakeProducer.instances.clear()
     for module in ("producer", "consumer"):
-        monkeypatch.setattr(f"somacontracts.kafka.{module}.Producer", FakeProducer)
         monkeypatch.setattr(f"somacontracts.kafka.{module}.ensure_reachable", lambda *a, **k: None)
+    for module in ("producer", "dead_letters"):
+        monkeypatch.setattr(f"somacontracts.kafka.{module}.Producer", FakeProducer)
     monkeypatch.setattr("somacontracts.kafka.producer.ContractSerializer", FakeSerializer)
     monkeypatch.setattr("somacontracts.kafka.consumer.ContractDeserializer", FakeDeserializer)
     monkeypatch.setattr("somacontracts.kafka.consumer.Consumer", FakeConsumer)
@@ -340,7 +341,7 @@ def test_a_dead_letter_the_broker_refuses_stops_the_run_before_its_offset(
     consumer = _consumer(settings)
     refusing = FakeProducer({})
     refusing.failing = {b"t1"}
-    consumer._dlq = refusing  # type: ignore[assignment]
+    consumer._dead_letters._producer = refusing  # type: ignore[assignment]
     with pytest.raises(DeliveryError, match="cannot dead-letter the message"):
         consumer.run(lambda _r: None, max_messages=3, idle_timeout=0)
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]

@@ -8,6 +8,7 @@ import os
 import uuid
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry.common.schema_registry_client import (
@@ -16,6 +17,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from somacontracts.errors import SchemaNotFoundError
 from somacontracts.kafka import ContractConsumer, ContractProducer, Received, dlq_name
 from somacontracts.serde import RuleOptions
 from somacontracts.settings import Settings
@@ -109,3 +111,34 @@ def test_a_dead_lettered_message_keeps_its_fields_encrypted(
     error = dict(dead.headers())["dlq.error"]
     assert b"tenantNotBlocked" in error
     assert b"passport" not in error
+
+
+def test_on_a_topic_of_its_own_the_producer_s_subject_is_the_consumer_s(
+    registry: str, admin: AdminClient, settings: Settings
+) -> None:
+    """A topic whose subject is not ``<topic>-value`` (a test topic, a renamed one): the
+    consumer named with the producer's subject decrypts; one left to the default stops
+    at start-up naming the subject it looked under, instead of handing out ciphertext."""
+    subject = f"conversation.inbound.{uuid.uuid4().hex[:8]}-value"
+    topic = f"{subject.removesuffix('-value')}.x1"
+    create_topics(admin, topic, partitions=1)
+    register(registry, subject, ENCRYPT)
+    sent = event()
+    with ContractProducer(
+        Event, registry, settings=settings, topic=topic, subject=subject, rules=RULES
+    ) as out:
+        out.send(sent).result(10)
+    handled: list[Any] = []
+    with ContractConsumer(
+        Event,
+        registry,
+        settings=settings,
+        topics=[topic],
+        partitions=[(topic, 0)],
+        subject=subject,
+        rules=RULES,
+    ) as consumer:
+        consumer.run(lambda received: handled.append(received.value), max_messages=1)
+    assert handled == [sent]
+    with pytest.raises(SchemaNotFoundError, match=f'subject "{topic}-value" holds no version'):
+        ContractConsumer(Event, registry, settings=settings, topics=[topic], rules=RULES)

@@ -48,6 +48,7 @@ def _consumer(
         topics=[topic],
         partitions=[(topic, p) for p in range(PARTITIONS)],
         group_id=group,
+        subject=model.SUBJECT,
         **options,
     )
 
@@ -104,6 +105,7 @@ def test_gateway_executor_round_trip_keeps_correlation_ids(
         registry,
         settings=settings,
         topics=[requests],
+        subject=ToolInvocation.SUBJECT,
         group_id=f"executor-{uuid.uuid4().hex[:6]}",
         config=FAST_GROUP,
     ) as executor:
@@ -184,6 +186,7 @@ def test_poison_and_failing_messages_go_to_the_dlq_and_consumption_goes_on(
         settings=settings,
         topics=[topic],
         partitions=[(topic, 0)],
+        subject=ToolInvocation.SUBJECT,
         group_id="dlq",
         max_attempts=3,
     ) as consumer:
@@ -256,3 +259,26 @@ def test_broker_down_at_start_is_one_clear_line_within_bounded_time(registry: st
         message = str(caught.value)
         assert "\n" not in message
         assert message.startswith(f"Kafka at {settings.bootstrap_servers} is unavailable: ")
+
+
+def test_a_new_group_s_idle_time_counts_from_its_assignment(
+    settings: Settings, registry: str, admin: AdminClient
+) -> None:
+    """A group join is not idleness: ``idle_timeout`` shorter than the join still ends with
+    the message handled. On Tansu the consumer joins with a short session (its join waits
+    half of it), unless the caller configured the group's timing."""
+    topic = settings.topic_name("tool_requests")
+    create_topics(admin, topic)
+    with _producer(settings, registry, ToolInvocation, topic) as producer:
+        producer.send(sample_invocation()).result(10)
+    handled: list[Received[ToolInvocation]] = []
+    with ContractConsumer(
+        ToolInvocation,
+        registry,
+        settings=settings,
+        topics=[topic],
+        subject=ToolInvocation.SUBJECT,
+        group_id=f"join-{uuid.uuid4().hex[:6]}",
+    ) as consumer:
+        stats = consumer.run(handled.append, idle_timeout=0.5, max_messages=1)
+    assert (stats.handled, len(handled)) == (1, 1)

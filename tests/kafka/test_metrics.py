@@ -189,6 +189,7 @@ def test_a_run_shows_the_right_counts_when_scraped(
         settings=settings,
         topics=[topic],
         partitions=[(topic, 0)],
+        subject=ToolInvocation.SUBJECT,
         group_id=group,
         max_attempts=2,
         metrics=metrics,

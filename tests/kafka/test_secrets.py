@@ -150,6 +150,7 @@ def test_a_dead_lettered_message_carries_no_password(
         models.ToolInvocation,
         with_password(guarded),
         settings=settings,
+        subject=models.ToolInvocation.SUBJECT,
         group_id=group,
         config={**FAST_GROUP, "auto.offset.reset": "earliest"},
     ) as consumer:

@@ -1,0 +1,71 @@
+"""Dead letters: a message a consumer cannot use, copied to ``<topic>.dlq`` as it came
+(same key, value and headers) with headers saying where it came from and why.
+
+Headers: ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.error`` (one line, user
+info of URLs redacted), ``dlq.attempts``. A copy counts as done only once the broker
+acknowledged it, so the consumer stores the original's offset only then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import Message, Producer
+
+from somacontracts.errors import redact
+from somacontracts.kafka.errors import DeliveryError
+from somacontracts.kafka.topics import dlq_name
+from somacontracts.settings import Settings
+
+__all__ = ["DeadLetters"]
+
+ACK_TIMEOUT = 30.0
+"""Seconds a copy may wait for the broker's acknowledgement."""
+
+
+class DeadLetters:
+    """Copies messages to their dead-letter topics through one producer, made at the
+    first copy (most consumers never need it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._producer: Producer | None = None
+
+    def send(self, msg: Message, err: BaseException, *, attempts: int) -> None:
+        """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement;
+        raise :class:`DeliveryError` if it does not come."""
+        topic = msg.topic() or ""
+        if self._producer is None:
+            self._producer = Producer(self._settings.producer_config())
+        reason = redact(" ".join(f"{type(err).__name__}: {err}".split()))
+        headers = [
+            *(msg.headers() or ()),
+            ("dlq.topic", topic.encode()),
+            ("dlq.partition", str(msg.partition()).encode()),
+            ("dlq.offset", str(msg.offset()).encode()),
+            ("dlq.error", reason.encode()),
+            ("dlq.attempts", str(attempts).encode()),
+        ]
+        failures: list[str] = []
+
+        def report(error: Any, _msg: Message) -> None:
+            if error is not None:
+                failures.append(str(error.str()))
+
+        self._producer.produce(
+            dlq_name(topic), msg.value(), msg.key(), headers=headers, on_delivery=report
+        )
+        remaining = self._producer.flush(ACK_TIMEOUT)
+        if remaining or failures:
+            raise DeliveryError(
+                "cannot dead-letter the message: "
+                + (failures[0] if failures else f"no acknowledgement within {ACK_TIMEOUT:g} s"),
+                topic=topic,
+                partition=msg.partition(),
+                offset=msg.offset(),
+            )
+
+    def close(self) -> None:
+        """Wait for what is still queued."""
+        if self._producer is not None:
+            self._producer.flush(ACK_TIMEOUT)
