@@ -11,12 +11,21 @@ entry point wherever the package is installed.
   fixed secret for tests); pass ``rules=`` to use others.
 * ``somacontracts_bootstrap`` (session): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a local
   Kafka-protocol broker (Tansu, from the ``local`` extra) started for the session.
+* ``somacontracts_serdes`` (session factory): ``somacontracts_serdes(Order)`` is a
+  ``(serializer, deserializer)`` pair of the model on that registry, with the fixtures'
+  rules, made once per session; ``subject=`` names another subject than the model's.
+  An error making it (a missing KEK, extra or secret) is raised again at once on every
+  later call, so a hypothesis property fails fast instead of shrinking through it.
 * ``somacontracts_topic`` (factory): ``somacontracts_topic("orders")`` creates a topic of
   that stem with a unique suffix (and its dead-letter topic) and returns its name.
 * ``somacontracts_producer`` / ``somacontracts_consumer`` (factories): typed
   :class:`~somacontracts.kafka.ContractProducer` and
   :class:`~somacontracts.kafka.ContractConsumer` on those servers, closed at teardown;
-  the consumer reads every partition of its topics from the start, in no group.
+  the consumer reads every partition of its topics from the start, in no group. On a
+  topic made by ``somacontracts_topic`` both use the subject of its stem
+  (``orders-value``), where the registry fixture registered the contract, unless given
+  ``subject=``: producer and consumer agree on it, as the data keys of encrypted fields
+  are kept per subject.
 
 Everything is imported when a fixture is first used, so the plugin costs nothing in a
 session that does not use it. Under pytest-xdist each worker starts its own servers.
@@ -27,6 +36,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +53,20 @@ __all__ = [
     "somacontracts_producer",
     "somacontracts_registry",
     "somacontracts_rules",
+    "somacontracts_serdes",
     "somacontracts_topic",
 ]
+
+_STEMS: dict[str, str] = {}
+"""The stem of every topic ``somacontracts_topic`` made (unique names: one map serves all)."""
+
+
+def _subject_options(topic: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the subject of ``topic``'s stem, when it has one and none is given."""
+    stem = _STEMS.get(topic)
+    if stem is None or "subject" in options or "subject_name_strategy" in options:
+        return options
+    return {**options, "subject": f"{stem}-value"}
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +101,49 @@ def somacontracts_rules() -> Any:
 
 
 @pytest.fixture(scope="session")
+def somacontracts_serdes(
+    somacontracts_registry: str, somacontracts_rules: Any
+) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """``make(model, subject=None)``: the model's (serializer, deserializer) on the fixture
+    registry, made once per session; a failure to make them is raised again at once."""
+    from somacontracts.serde import ContractDeserializer, ContractSerializer
+
+    made: dict[tuple[type[Any], str | None], tuple[Any, Any] | Exception] = {}
+    with ExitStack() as closing:
+
+        def make(model: type[Any], subject: str | None = None) -> tuple[Any, Any]:
+            found = made.get((model, subject))
+            if found is None:
+                try:
+                    write = closing.enter_context(
+                        ContractSerializer(
+                            model,
+                            somacontracts_registry,
+                            subject=subject,
+                            rules=somacontracts_rules,
+                        )
+                    )
+                    read = closing.enter_context(
+                        ContractDeserializer(
+                            model,
+                            somacontracts_registry,
+                            subject=subject,
+                            rules=somacontracts_rules,
+                        )
+                    )
+                except Exception as err:
+                    found = err
+                else:
+                    found = (write, read)
+                made[model, subject] = found
+            if isinstance(found, Exception):
+                raise found.with_traceback(None)
+            return found
+
+        yield make
+
+
+@pytest.fixture(scope="session")
 def somacontracts_bootstrap() -> Iterator[str]:
     """Bootstrap servers: ``KAFKA_BOOTSTRAP_SERVERS``, else a local broker."""
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -102,6 +167,7 @@ def somacontracts_topic(somacontracts_bootstrap: str) -> Callable[..., str]:
         admin = open_admin(load_settings({"KAFKA_BOOTSTRAP_SERVERS": somacontracts_bootstrap}))
         specs = [TopicSpec(topic, partitions) for topic in (name, dlq_name(name))]
         apply_plans(admin, plan_topics(admin, specs))
+        _STEMS[name] = stem
         return name
 
     return make
@@ -125,7 +191,7 @@ def somacontracts_producer(
             settings=settings,
             topic=topic,
             key_field=key_field,
-            **{"rules": somacontracts_rules, **options},
+            **_subject_options(topic, {"rules": somacontracts_rules, **options}),
         )
         made.append(producer)
         return producer
@@ -157,7 +223,7 @@ def somacontracts_consumer(
             topics=[topic],
             partitions=[(topic, p) for p in partitions],
             group_id=f"somacontracts-test-{uuid.uuid4().hex[:8]}",
-            **{"rules": somacontracts_rules, **options},
+            **_subject_options(topic, {"rules": somacontracts_rules, **options}),
         )
         made.append(consumer)
         return consumer
