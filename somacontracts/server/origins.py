@@ -121,6 +121,12 @@ def host_name(text: str, where: str) -> str:
 def origin_name(text: str, where: str) -> str:
     """``text`` as an allowed origin is compared (``scheme://name:port``);
     :class:`ConfigurationError` naming ``where`` if it is not an http or https origin."""
+    scheme, name, port = _allowed_origin(text, where)
+    shown = f"[{name}]" if ":" in name else name
+    return f"{scheme}://{shown}:{port}"
+
+
+def _allowed_origin(text: str, where: str) -> tuple[str, str, str]:
     found = _origin(text.strip())
     if found is None:
         raise ConfigurationError(
@@ -128,7 +134,7 @@ def origin_name(text: str, where: str) -> str:
             f"{text!r} is not an origin such as http://localhost:3000 "
             "(http or https, a host, an optional port, no path)",
         )
-    return "{}://{}:{}".format(*found)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +142,8 @@ class Allowed:
     """The host names a registry answers to and the origins it answers with CORS."""
 
     hosts: frozenset[str]
-    origins: frozenset[str]
+    origins: frozenset[tuple[str, str, str]]
+    """Scheme, name and port of each."""
 
     @classmethod
     def serving(cls, host: str, hosts: Iterable[str] = (), origins: Iterable[str] = ()) -> Allowed:
@@ -146,7 +153,7 @@ class Allowed:
         names = {*LOOPBACK, *(host_name(name, "allowed_hosts") for name in hosts)}
         if host:  # "" listens on every address: the loopback names and the allowed ones
             names.add(host_name(host, "host"))
-        allowed = frozenset(origin_name(origin, "allowed_origins") for origin in origins)
+        allowed = frozenset(_allowed_origin(origin, "allowed_origins") for origin in origins)
         return cls(frozenset(names), allowed)
 
     def host(self, header: bytes) -> bool:
@@ -160,9 +167,9 @@ class Allowed:
         found = _origin(header.decode("latin-1"))
         if found is None:
             return False
-        scheme, name, port = found
-        if f"{scheme}://{name}:{port}" in self.origins:
+        if found in self.origins:
             return True
+        scheme, name, port = found
         addressed = None if host is None else _authority(host.decode("latin-1"))
         if addressed is None:
             return False
@@ -171,5 +178,4 @@ class Allowed:
 
     def cors(self, header: bytes) -> bool:
         """Whether the page of origin ``header`` gets CORS answers: an allowed origin."""
-        found = _origin(header.decode("latin-1"))
-        return found is not None and "{}://{}:{}".format(*found) in self.origins
+        return _origin(header.decode("latin-1")) in self.origins

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from somacontracts.cli import EXIT_OK
 from somacontracts.errors import ConfigurationError
 from somacontracts.server import LocalRegistry
-from somacontracts.server.origins import Allowed
+from somacontracts.server.origins import Allowed, origin_name
 from tests.scratch import make_repo, run
 from tests.server.conftest import connect, raw
 
@@ -390,6 +390,22 @@ def test_every_allowed_name_is_answered_with_any_port(
     own = f"http://{header}".encode()
     assert allowed.origin(own, header.encode())
     assert not allowed.cors(own)
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("HTTP://LocalHost:3000", "http://localhost:3000"),
+        ("https://ui.example", "https://ui.example:443"),
+        ("http://[0:0::1]:3000", "http://[::1]:3000"),
+        ("http://127.0.0.1", "http://127.0.0.1:80"),
+    ],
+)
+def test_an_allowed_origin_is_named_as_it_is_compared(given: str, named: str) -> None:
+    assert origin_name(given, "x") == origin_name(named, "x") == named
+    allowed = Allowed.serving("127.0.0.1", origins=[origin_name(given, "x")])
+    assert allowed.cors(named.encode())
+    assert allowed.origin(given.encode(), b"elsewhere.test")
 
 
 @given(header=st.binary(max_size=60), other=st.binary(max_size=60))
