@@ -9,6 +9,13 @@ it at once with one line on stderr, exit code 2; so does a missing uvicorn (inst
 README's "The local registry".
 
 Set ``SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password`` to require HTTP basic auth.
+
+It answers requests addressed to localhost, 127.0.0.1, [::1] or the --host address,
+and refuses others (403): a web page that points its own name at this machine (DNS
+rebinding) cannot read or write it. Behind a proxy, or reached from other machines by
+a name or address, give that name with --allowed-host. Requests from web pages are
+refused unless the page is on an origin given with --allowed-origin, which also gets
+CORS answers (a browser UI on http://localhost:3000, say).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 from somacontracts.cli.commands import COMMANDS
 from somacontracts.errors import ConfigurationError
 from somacontracts.server.local import serve
+from somacontracts.server.origins import host_name, origin_name
 
 __all__ = ["register", "run"]
 
@@ -49,6 +57,21 @@ def register(sub: Any) -> None:
     serve_parser.add_argument(
         "--db", type=Path, metavar="PATH", help="SQLite file holding the state (default: memory)"
     )
+    serve_parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests addressed to NAME (a proxy's or network name; repeatable)",
+    )
+    serve_parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="accept requests from web pages of ORIGIN, such as http://localhost:3000, "
+        "with CORS answers (repeatable)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -57,12 +80,22 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigurationError("--port", f"{args.port} is not a port number (0 to 65535)")
     basic_auth = _basic_auth(os.environ.get(_AUTH_VARIABLE))
+    hosts = [host_name(name, "--allowed-host") for name in args.allowed_host]
+    origins = [origin_name(origin, "--allowed-origin") for origin in args.allowed_origin]
 
     def ready(url: str) -> None:
         where = str(args.db) if args.db is not None else "memory"
         print(f"schema registry listening on {url} (state: {where}); Ctrl-C stops it", flush=True)
 
-    serve(args.host, args.port, args.db, basic_auth=basic_auth, on_ready=ready)
+    serve(
+        args.host,
+        args.port,
+        args.db,
+        basic_auth=basic_auth,
+        allowed_hosts=hosts,
+        allowed_origins=origins,
+        on_ready=ready,
+    )
     print("schema registry stopped", file=sys.stderr)
     return 0
 

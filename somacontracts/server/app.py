@@ -4,10 +4,14 @@
 :class:`~somacontracts.server.routes.Router`. In order:
 
 1. an HTTP/1.1 request without exactly one ``Host`` header is refused 400;
-2. with basic authentication configured, the credentials are checked before any of the
+2. a ``Host`` naming another server, or an ``Origin`` of another page than the registry's
+   own or an allowed one, is refused 403 (:mod:`somacontracts.server.origins`); a CORS
+   preflight from an allowed origin is answered 204;
+3. with basic authentication configured, the credentials are checked before any of the
    body is read (the scheme name in any case, RFC 7617); a refusal is 401;
-3. a body over :data:`MAX_BODY` bytes is refused 413 as soon as its length is known;
-4. a GET answer kept from before is sent at once; anything else (every request that
+4. a body over :data:`MAX_BODY` bytes is refused 413 as soon as its length is known;
+5. a ``POST`` or ``PUT`` without a JSON content type is refused 415, its body unread;
+6. a GET answer kept from before is sent at once; anything else (every request that
    reads or writes the store, or parses a schema) runs on a worker thread, so that
    neither the store's lock nor a large schema holds up the event loop.
 
@@ -29,12 +33,13 @@ import binascii
 import hmac
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from somacontracts.server.deks import DekRegistry, NoContent
-from somacontracts.server.errors import ApiError
+from somacontracts.server.errors import ApiError, shown
+from somacontracts.server.origins import JSON_TYPES, Allowed, json_body
 from somacontracts.server.routes import CONTENT_TYPE, Router, api_routes, dek_routes, encode
 from somacontracts.server.service import Registry
 
@@ -103,8 +108,15 @@ class _AnswerCache:
 class RegistryApp:
     """Confluent Schema Registry's REST API over ``registry``, as an ASGI application."""
 
-    def __init__(self, registry: Registry, *, basic_auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        allowed: Allowed,
+        basic_auth: tuple[str, str] | None = None,
+    ) -> None:
         self.registry = registry
+        self.allowed = allowed
         self.router = Router(api_routes(registry) + dek_routes(DekRegistry(registry.store)))
         self.answers = _AnswerCache()
         self.credentials = None if basic_auth is None else ":".join(basic_auth).encode()
@@ -119,11 +131,13 @@ class RegistryApp:
         if scope["type"] != "http":  # lifespan events: nothing to start or stop
             return
         method: str = scope["method"]
-        authorization = content_type = length = None
+        host = authorization = content_type = length = preflight = None
+        origins: list[bytes] = []
         hosts = authorizations = 0
         chunked = False
         for name, value in scope["headers"]:
             if name == b"host":
+                host = value
                 hosts += 1
             elif name == b"authorization":
                 authorization = value
@@ -134,20 +148,34 @@ class RegistryApp:
                 length = value
             elif name == b"transfer-encoding":
                 chunked = True
+            elif name == b"origin":
+                origins.append(value)
+            elif name == b"access-control-request-method":
+                preflight = value
         has_body = chunked or (length is not None and length != b"0")
         if hosts != 1 and (hosts > 1 or scope["http_version"] == "1.1"):
             problem = "a request needs exactly one Host header"
             await _respond(send, 400, _error(400, 400, problem), close=True)
+            return
+        if host is not None and not self.allowed.host(host):
+            await _respond(send, 403, _unknown_host(host), close=has_body)
+            return
+        if any(not self.allowed.origin(origin, host) for origin in origins):
+            await _respond(send, 403, _foreign_origin(origins), close=has_body)
+            return
+        cors = _cors(origins[0]) if len(origins) == 1 and self.allowed.cors(origins[0]) else []
+        if method == "OPTIONS" and cors and preflight is not None:
+            await _respond(send, 204, b"", cors + _PREFLIGHT, close=has_body)
             return
         if authorizations > 1:
             problem = "a request may have one Authorization header"
             await _respond(send, 400, _error(400, 400, problem), close=True)
             return
         if self.credentials is not None and not self._authorized(authorization):
-            await _respond(send, 401, _error(401, 401, "Unauthorized"), close=has_body)
+            await _respond(send, 401, _error(401, 401, "Unauthorized"), cors, close=has_body)
             return
         if length is not None and int(length) > MAX_BODY:
-            await _respond(send, 413, _too_large(), close=True)
+            await _respond(send, 413, _too_large(), cors, close=True)
             return
         target = scope["raw_path"].decode("latin-1")
         if scope["query_string"]:
@@ -156,19 +184,26 @@ class RegistryApp:
             generation = self.registry.store.generation
             cached = self.answers.get(target, generation)
             if cached is None:
-                status, data = await self._run("GET", target, b"", b"")
+                status, data = await self._run("GET", target, b"")
                 if status < 500:
                     self.answers.put(target, generation, status, data)
             else:
                 status, data = cached
-            await _respond(send, status, data)
+            await _respond(send, status, data, cors)
+            return
+        # A DELETE carries no body (confluent-kafka's client sends neither body nor
+        # content type), so it needs no content type: a page on another origin cannot
+        # make a browser send one without a CORS preflight, which only allowed origins
+        # are answered, and a rebinding page's requests name a host refused above.
+        if method in ("POST", "PUT") and not json_body(content_type):
+            await _respond(send, 415, _UNSUPPORTED, cors, close=has_body)
             return
         body = await self._body(receive, int(length) if length is not None else None)
         if body is None:
-            await _respond(send, 413, _too_large(), close=True)
+            await _respond(send, 413, _too_large(), cors, close=True)
             return
-        status, data = await self._run(method, target, content_type or b"", body)
-        await _respond(send, status, data)
+        status, data = await self._run(method, target, body)
+        await _respond(send, status, data, cors)
 
     def _authorized(self, header: bytes | None) -> bool:
         """Whether ``header`` carries the configured credentials (scheme in any case)."""
@@ -191,17 +226,14 @@ class RegistryApp:
         async with self._large_bodies:  # bounds the memory large bodies take at once
             return await _read(receive)
 
-    async def _run(
-        self, method: str, target: str, content_type: bytes, body: bytes
-    ) -> tuple[int, bytes]:
+    async def _run(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
-        header = content_type.decode("latin-1")
-        return await loop.run_in_executor(self.executor, self.answer, method, target, header, body)
+        return await loop.run_in_executor(self.executor, self.answer, method, target, body)
 
-    def answer(self, method: str, target: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+    def answer(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
         """Route one request; every failure is answered with Confluent's error body."""
         try:
-            payload = self.router.route(method, target, content_type, body)
+            payload = self.router.route(method, target, body)
             if isinstance(payload, NoContent):
                 return 204, b""
             return 200, encode(payload)
@@ -236,8 +268,52 @@ def _too_large() -> bytes:
     return _error(413, 413, f"Payload Too Large: a body may have at most {MAX_BODY} bytes")
 
 
-async def _respond(send: Send, status: int, data: bytes, *, close: bool = False) -> None:
-    headers = [(b"server", _SERVER)]
+def _unknown_host(host: bytes) -> bytes:
+    name = shown(host.decode("latin-1"), 100)
+    return _error(
+        403,
+        403,
+        f"Forbidden: this registry does not answer to the name {name!r} of the Host header; "
+        "allow it with --allowed-host (allowed_hosts= of LocalRegistry)",
+    )
+
+
+def _foreign_origin(origins: list[bytes]) -> bytes:
+    names = ", ".join(repr(shown(origin.decode("latin-1"), 100)) for origin in origins)
+    return _error(
+        403,
+        403,
+        f"Forbidden: requests from the page of origin {names} are not accepted; "
+        "allow it with --allowed-origin (allowed_origins= of LocalRegistry)",
+    )
+
+
+def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+
+
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"GET, POST, PUT, DELETE"),
+    (b"access-control-allow-headers", b"Accept, Authorization, Content-Type"),
+    (b"access-control-max-age", b"600"),
+]
+_UNSUPPORTED = _error(
+    415,
+    415,
+    "HTTP 415 Unsupported Media Type: a POST or PUT must carry Content-Type "
+    + ", ".join(JSON_TYPES),
+)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    data: bytes,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    close: bool = False,
+) -> None:
+    headers = [(b"server", _SERVER), *extra]
     if status != 204:  # no content: no length or type either (RFC 9110)
         headers += [(b"content-type", _JSON), (b"content-length", str(len(data)).encode())]
     if status == 401:

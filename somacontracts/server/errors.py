@@ -18,6 +18,7 @@ __all__ = [
     "invalid_schema",
     "invalid_subject",
     "invalid_version",
+    "no_version_left",
     "operation_not_permitted",
     "reference_exists",
     "schema_not_found",
@@ -165,6 +166,17 @@ def invalid_version(version: str) -> ApiError:
         42202,
         f"The specified version '{shown(version)}' is not a valid version id. Allowed values are "
         'between [1, 2^31-1] and the string "latest"',
+    )
+
+
+def no_version_left(subject: str, newest: int) -> ApiError:
+    """42202: the subject's newest version is the largest a version may have."""
+    return ApiError(
+        422,
+        42202,
+        f"Subject '{shown(subject)}' has version {newest}, the largest a version may have "
+        "(2^31-1), so a new version would not be a valid version id; delete version "
+        f"{newest}, then delete it permanently, to register another",
     )
 
 

@@ -16,13 +16,14 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 from somacontracts.errors import ContractError
 from somacontracts.server.app import RegistryApp
+from somacontracts.server.origins import Allowed
 from somacontracts.server.routes import CONTENT_TYPE
 from somacontracts.server.service import Registry
 from somacontracts.server.store import RegistryStore
@@ -110,6 +111,13 @@ class LocalRegistry:
     ``port=0`` picks a free port; :attr:`url` tells which once started. ``db_path``
     keeps the state in a SQLite file across restarts; without it the state is in
     memory. ``basic_auth=(user, password)`` makes every request authenticate.
+
+    Requests must name the registry in ``Host``: ``localhost``, ``127.0.0.1``, ``[::1]``,
+    ``host``, or one of ``allowed_hosts`` (for a registry behind a proxy or reached by
+    another name); a request from a web page must come from the registry's own origin or
+    one of ``allowed_origins`` (``http://localhost:3000``), which also get CORS answers.
+    See :mod:`somacontracts.server.origins`. A value that is not a host name or an origin
+    raises :class:`~somacontracts.errors.ConfigurationError`.
     """
 
     def __init__(
@@ -120,12 +128,15 @@ class LocalRegistry:
         db_path: str | Path | None = None,
         basic_auth: tuple[str, str] | None = None,
         lock_timeout: float = 1.0,
+        allowed_hosts: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.db_path = db_path
         self.basic_auth = basic_auth
         self.lock_timeout = lock_timeout
+        self.allowed = Allowed.serving(host, allowed_hosts, allowed_origins)
         self._store: RegistryStore | None = None
         self._app: RegistryApp | None = None
         self._server: Any = None
@@ -147,7 +158,7 @@ class LocalRegistry:
         if self._socket is not None:
             return self
         store = RegistryStore(self.db_path, lock_timeout=self.lock_timeout)
-        app = RegistryApp(Registry(store), basic_auth=self.basic_auth)
+        app = RegistryApp(Registry(store), allowed=self.allowed, basic_auth=self.basic_auth)
         try:
             sock = _listen(self.host, self.port)
             server = _uvicorn(app)
@@ -217,9 +228,12 @@ def serve(
     db: str | Path | None = None,
     *,
     basic_auth: tuple[str, str] | None = None,
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the registry until SIGINT or SIGTERM; ``on_ready`` gets the URL once listening.
+    The options are :class:`LocalRegistry`'s.
 
     Must run in the main thread, which receives the signals.
     """
@@ -230,7 +244,14 @@ def serve(
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with LocalRegistry(host=host, port=port, db_path=db, basic_auth=basic_auth) as registry:
+        with LocalRegistry(
+            host=host,
+            port=port,
+            db_path=db,
+            basic_auth=basic_auth,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
+        ) as registry:
             if on_ready is not None:
                 on_ready(registry.url)
             while not stopping.wait(0.5):

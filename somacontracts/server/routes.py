@@ -5,10 +5,10 @@ returns, or raises :class:`~somacontracts.server.errors.ApiError`; :func:`encode
 turns the payload into the response body. This module knows nothing of sockets,
 connections, HTTP framing, authentication or caching.
 
-Request bodies are JSON with the content type ``application/vnd.schemaregistry.v1+json``
-or ``application/json``; a malformed JSON body raises 400 with error code 400 as in
-Confluent's REST layer, an unknown path 404 with error code 404 and a method a path
-does not have 405. Subject names are percent-decoded segment by segment, so a subject
+Request bodies are JSON, their content type checked by the HTTP layer
+(:mod:`somacontracts.server.origins`); a malformed JSON body raises 400 with error code
+400 as in Confluent's REST layer, an unknown path 404 with error code 404 and a method a
+path does not have 405. Subject names are percent-decoded segment by segment, so a subject
 may contain ``/``.
 """
 
@@ -38,14 +38,6 @@ __all__ = [
 ]
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
-_ACCEPTED_TYPES = frozenset(
-    {
-        CONTENT_TYPE,
-        "application/vnd.schemaregistry+json",
-        "application/json",
-        "application/octet-stream",
-    }
-)
 
 Handler = Callable[["Request"], Any]
 Route = tuple[str, tuple[str, ...], Handler]
@@ -407,8 +399,8 @@ class Router:
                 return params, handlers
         return None
 
-    def route(self, method: str, target: str, content_type: str, raw: bytes) -> Any:
-        """The payload answering a request, or :class:`ApiError` (404, 405, 415, 400, ...)."""
+    def route(self, method: str, target: str, raw: bytes) -> Any:
+        """The payload answering a request, or :class:`ApiError` (404, 405, 400, ...)."""
         path, _, query_text = target.partition("?")
         try:  # percent-encoded UTF-8: other bytes would make different names one subject
             segments = [unquote(part, errors="strict") for part in path.split("/")[1:]]
@@ -426,7 +418,7 @@ class Router:
         handler = handlers.get(method)
         if handler is None:
             raise ApiError(405, 405, "HTTP 405 Method Not Allowed")
-        body = _decode(content_type, raw) if method in ("POST", "PUT") else None
+        body = _decode(raw) if method in ("POST", "PUT") else None
         return handler(Request(params, query, body))
 
 
@@ -437,11 +429,8 @@ def encode(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-def _decode(content_type_header: str, raw: bytes) -> Any:
+def _decode(raw: bytes) -> Any:
     """The JSON value of a request body; ``None`` for an empty one."""
-    content_type = content_type_header.partition(";")[0].strip().lower()
-    if content_type and content_type not in _ACCEPTED_TYPES:
-        raise ApiError(415, 415, "HTTP 415 Unsupported Media Type")
     if not raw.strip():
         return None
     try:

@@ -15,7 +15,10 @@ code. Rules followed, as Confluent does:
   transitive levels, the latest otherwise; the level is the subject's, else the
   global one (``BACKWARD`` unless set);
 * ``READONLY`` mode refuses writes to the subject (42205); ``IMPORT`` mode accepts
-  schemas with the ``id`` and ``version`` the request gives, without checks.
+  schemas with the ``id`` and ``version`` the request gives, without checks;
+* versions are numbered 1 to 2^31-1: once a subject has version 2^31-1 (an import
+  can give it), a new version is refused with 42202 until that version is deleted
+  permanently.
 
 A registration's cost does not grow with the subject's history: whether a live version
 already has the schema is one look-up in the store's hash index, and it loads only the
@@ -143,10 +146,7 @@ class Registry(RegistryReads):
                 registration.level,
             )
             raise errors.incompatible_schema(subject, messages(result, compared, previous, level))
-        newest = self.store.latest(subject, deleted=True)
-        number = newest.version + 1 if newest else 1
-        if number > MAX_VERSION:  # after an IMPORT of the largest version
-            raise errors.invalid_version(str(number))
+        number = self._next_version(subject)
         schema_id = self._schema_id(prepared)
         self.store.add_version(subject, number, schema_id)
         if prepared.parsed is not None:  # the next registration reads it
@@ -175,16 +175,23 @@ class Registry(RegistryReads):
                     f"already has id {existing.id}."
                 )
             schema_id = wanted_id if taken is not None else self._schema_id(prepared, wanted_id)
-        number = wanted_version
-        if number is None:
-            newest = self.store.latest(subject, deleted=True)
-            number = newest.version + 1 if newest else 1
+        number = self._next_version(subject) if wanted_version is None else wanted_version
         if self.store.version(subject, number) is not None:
             raise errors.operation_not_permitted(
                 f"Version {number} of subject {subject} already exists."
             )
         self.store.add_version(subject, number, schema_id)
         return {"id": schema_id}
+
+    def _next_version(self, subject: str) -> int:
+        """The number a new version of ``subject`` gets: one past its newest, deleted ones
+        included; 42202 past :data:`MAX_VERSION` (an import can take the largest)."""
+        newest = self.store.latest(subject, deleted=True)
+        if newest is None:
+            return 1
+        if newest.version >= MAX_VERSION:
+            raise errors.no_version_left(subject, newest.version)
+        return newest.version + 1
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """``DELETE /subjects/{subject}``: the versions deleted."""

@@ -279,7 +279,7 @@ def test_a_body_over_the_limit_is_refused_without_being_read(registry: LocalRegi
     wire = Wire(registry.url)
     try:
         head = (
-            "POST /subjects/big/versions HTTP/1.1\r\nHost: registry\r\n"
+            "POST /subjects/big/versions HTTP/1.1\r\nHost: localhost\r\n"
             "Content-Type: application/json\r\n"
             f"Content-Length: {MAX_BODY + 1}\r\n\r\n"
         )
@@ -386,7 +386,7 @@ def test_an_unauthenticated_body_is_refused_before_it_is_read(guarded: LocalRegi
     try:
         size = 2 * 1024 * 1024
         head = (
-            "POST /subjects/x/versions HTTP/1.1\r\nHost: registry\r\n"
+            "POST /subjects/x/versions HTTP/1.1\r\nHost: localhost\r\n"
             f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
         )
         wire.send(head.encode())  # and not one byte of the body
@@ -408,7 +408,7 @@ def test_a_client_sending_a_refused_body_whole_still_reads_the_answer(
     wire = Wire(guarded.url)
     try:
         head = (
-            "POST /subjects/x/versions HTTP/1.1\r\nHost: registry\r\n"
+            "POST /subjects/x/versions HTTP/1.1\r\nHost: localhost\r\n"
             f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
         )
         wire.send(head.encode() + b"x" * size)
@@ -422,7 +422,11 @@ def test_a_client_sending_a_refused_body_whole_still_reads_the_answer(
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"BAD\r\n\r\n", b"GET / HTTP/1.1\r\nHost: r\r\nContent-Length: -1\r\n\r\n", b"\x00\xff"],
+    [
+        b"BAD\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n",
+        b"\x00\xff",
+    ],
 )
 def test_whole_requests_before_a_refused_one_are_answered_first(
     registry: LocalRegistry, garbage: bytes
@@ -502,9 +506,10 @@ def test_stalled_connections_do_not_delay_others(registry: LocalRegistry) -> Non
             sock.sendall(
                 [
                     b"GET /subjects/s/vers",
-                    b"POST /subjects/s/versions HTTP/1.1\r\nHost: r\r\n"
+                    b"POST /subjects/s/versions HTTP/1.1\r\nHost: localhost\r\n"
                     b"Content-Length: 100\r\n\r\n{",
-                    b"POST /subjects/s HTTP/1.1\r\nHost: r\r\nContent-Length: 8000000\r\n\r\n",
+                    b"POST /subjects/s HTTP/1.1\r\nHost: localhost\r\n"
+                    b"Content-Length: 8000000\r\n\r\n",
                 ][i % 3]
             )
             stalled.append(sock)

@@ -62,14 +62,14 @@ def wire(registry: LocalRegistry) -> Iterator[Wire]:
 
 
 def get(path: str, *headers: str, version: str = "HTTP/1.1") -> bytes:
-    lines = [f"GET {path} {version}", "Host: registry", *headers, "", ""]
+    lines = [f"GET {path} {version}", "Host: localhost", *headers, "", ""]
     return "\r\n".join(lines).encode()
 
 
 def post(path: str, body: bytes, *headers: str) -> bytes:
     lines = [
         f"POST {path} HTTP/1.1",
-        "Host: registry",
+        "Host: localhost",
         "Content-Type: application/vnd.schemaregistry.v1+json",
         f"Content-Length: {len(body)}",
         *headers,
@@ -115,7 +115,7 @@ def test_a_request_split_across_packets_is_read_whole(wire: Wire) -> None:
 
 
 def test_lines_ending_in_a_bare_line_feed_are_refused(wire: Wire) -> None:
-    wire.send(b"GET /subjects HTTP/1.1\nHost: registry\n\n" + get("/schemas/types"))
+    wire.send(b"GET /subjects HTTP/1.1\nHost: localhost\n\n" + get("/schemas/types"))
     status, headers, body = wire.response()
     assert (status, headers["connection"], json.loads(body)["error_code"]) == (400, "close", 400)
     assert wire.closed()
@@ -143,7 +143,7 @@ def test_http_1_0_is_answered_and_closed(registry: LocalRegistry) -> None:
 def test_a_chunked_body_is_read(wire: Wire) -> None:
     head = [
         "POST /subjects/orders-value/versions HTTP/1.1",
-        "Host: registry",
+        "Host: localhost",
         "Content-Type: application/vnd.schemaregistry.v1+json",
         "Transfer-Encoding: chunked",
     ]
@@ -162,11 +162,14 @@ def test_a_chunked_body_is_read(wire: Wire) -> None:
         (b"GET subjects HTTP/1.1\r\n\r\n", 400),
         (b"GET /subjects HTTP/2.0\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\nHost registry\r\n\r\n", 400),
-        (b"GET /subjects HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
+        (b"GET /subjects HTTP/1.1\r\nHost: localhost\r\n folded\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
         (b"POST /subjects/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
         (b"POST /subjects/x HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
-        (b"POST /subjects/x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n", 413),
+        (
+            b"POST /subjects/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\n\r\n",
+            413,
+        ),
         (b"POST /subjects/x HTTP/1.1\r\nContent-Length: 1" + b"0" * 5000 + b"\r\n\r\n", 400),
         (b"POST /subjects/x HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\n\r\n", 400),
         (b"GET /subjects HTTP/1.1\r\n\r\n", 400),  # no Host
