@@ -93,16 +93,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _listed(manifest: Path) -> list[str]:
     """The files an earlier run wrote, as its manifest lists them; none, with a warning,
-    from a manifest that is not a readable regular file of UTF-8 text."""
+    from a manifest that is not UTF-8 text."""
     try:
         if not stat.S_ISREG(manifest.stat().st_mode):
-            warn("docs", f"{manifest}: is not a regular file; no stale page removed")
-            return []
+            raise FileWriteError(str(manifest), "is not a regular file")
         text = manifest.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or "is not UTF-8 text"
-        warn("docs", f"{manifest}: {reason}; no stale page removed")
+    except OSError as err:
+        raise FileWriteError(str(manifest), err.strerror or str(err)) from err
+    except UnicodeDecodeError:
+        warn("docs", f"{manifest}: is not UTF-8 text; no stale page removed")
         return []
     return [line.strip() for line in text.splitlines() if line.strip()]
