@@ -13,7 +13,7 @@ import pytest
 
 from somacontracts import __version__
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
-from somacontracts.codegen.writer import installed_packages
+from somacontracts.files import installed_packages
 from tests.scratch import run
 
 ORDER = {

@@ -23,6 +23,7 @@ interrupted write never leaves half a file.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,8 @@ def contract_text(version: SchemaVersion) -> str | None:
 def read_lock(path: Path) -> Lock:
     """Read ``path``; a missing file is an empty lock, anything unreadable a :class:`LockError`."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a device or a pipe might never end
+            raise LockError(str(path), "is not a regular file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Lock()

@@ -6,7 +6,11 @@ version) and the package's ``__init__.py`` into ``--out`` (default: ``models`` o
 installed package). The schemas come from ``--schemas`` (default: ``schemas`` of the
 configuration), the registry subjects of each class from the configuration's
 ``[tool.somacontracts.subjects]``. With ``--check`` nothing is written: exit code 1 and
-a list of files when the folder differs from what the schemas produce.
+a list of files when the folder differs from what the schemas produce. Modules are
+replaced only inside that folder (one that is a link leading out of it stops the run
+before any file is written, exit code 2); the only files removed are stale modules, the
+regular files that start with the generated header and that no schema produces (a link
+is left in place, with a warning).
 
 Generated modules import only the standard library and ``somacontracts.runtime``. A
 schema the generator cannot express stops the run before any file is written: one line
@@ -21,7 +25,7 @@ from typing import Any
 
 from somacontracts import schemas
 from somacontracts.cli.commands import COMMANDS
-from somacontracts.cli.common import add_config, add_schemas, count, project_files
+from somacontracts.cli.common import add_config, add_schemas, count, project_files, warn
 from somacontracts.codegen.project import render_project
 from somacontracts.codegen.render import DEFAULT_COMMAND
 from somacontracts.codegen.writer import compare_modules, write_modules
@@ -77,7 +81,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"{count(len(modules), 'generated file')} up to date in {out}")
         return 0
-    for difference in write_modules(modules, out):
+    differences, kept = write_modules(modules, out)
+    for difference in differences:
         print(f"{'removed' if difference.kind == 'stale' else 'wrote'}  {difference.path}")
+    for entry in kept:
+        warn("codegen", entry)
     print(f"{count(len(modules), 'generated file')} in {out}")
     return 0

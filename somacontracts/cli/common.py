@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "plan_registry",
     "project_files",
     "settings_of",
+    "warn",
 ]
 
 
@@ -112,6 +114,11 @@ def emit(args: argparse.Namespace, text: str) -> None:
         print(text, end="")
     else:
         replace_text(args.output, text)
+
+
+def warn(command: str, problem: object) -> None:
+    """One line on stderr about something the command left alone and went on."""
+    print(f"somacontracts {command}: warning: {problem}", file=sys.stderr)
 
 
 def add_bootstrap(parser: argparse.ArgumentParser) -> None:

@@ -11,23 +11,28 @@ of ``--schemas`` or the configuration (any service's, as ``codegen``), the same 
 every run (for the same schemas and topic names). DIR's pages are replaced; pages an
 earlier run wrote there for contracts or topics no longer in the tree are removed (the
 run lists what it wrote in DIR/.somacontracts-docs; other files are never touched).
+Only regular files inside DIR, reached without a symbolic link and ending in .html,
+.svg, .css, .js or .json, are ever removed: any other entry of the list (an absolute
+path, a "..", a link, a folder) is left alone with a warning on stderr. A page that is
+a link leading out of DIR stops the run before any file is written.
 
 Exit codes: 0 site written; 2 bad usage, configuration, unreadable schemas, or a
-folder that cannot be written.
+folder that cannot be written (or is inside the installed packages).
 """
 
 from __future__ import annotations
 
 import argparse
+import stat
 from pathlib import Path
 from typing import Any
 
 from somacontracts import schemas
 from somacontracts.cli.commands import COMMANDS
-from somacontracts.cli.common import add_config, add_schemas, project_files
-from somacontracts.docs.site import build_site
+from somacontracts.cli.common import add_config, add_schemas, project_files, warn
+from somacontracts.docs.site import SUFFIXES, build_site
 from somacontracts.errors import FileWriteError
-from somacontracts.files import replace_text
+from somacontracts.files import check_folder, check_writable, remove_files, replace_text
 from somacontracts.settings import load_topic_settings
 from somacontracts.wording import count
 
@@ -60,30 +65,44 @@ def _folder(text: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the site in memory, then write it."""
+    """Build the site in memory, check that every file may be written, then write it."""
     config, root, _ = project_files(args)
     files = build_site(schemas.load_tree(root), config, load_topic_settings())
     out: Path = args.out
     manifest = out / MANIFEST
+    check_folder(out)
+    for relative in [*sorted(files), MANIFEST]:
+        check_writable(out / relative, folder=out)
+    before = _listed(manifest)
     try:
-        before = set(manifest.read_text(encoding="utf-8").split()) if manifest.is_file() else set()
         for folder in sorted({(out / relative).parent for relative in files}):
             folder.mkdir(parents=True, exist_ok=True)
-    except (OSError, UnicodeDecodeError) as err:
-        raise FileWriteError(str(out), getattr(err, "strerror", None) or str(err)) from err
+    except OSError as err:
+        raise FileWriteError(str(out), err.strerror or str(err)) from err
     for relative, text in sorted(files.items()):
-        replace_text(out / relative, text)
-    stale = sorted(before - set(files))
-    for relative in stale:
-        path = out / relative
-        if ".." in Path(relative).parts or not path.is_file():
-            continue  # only files this command wrote, inside the site
-        try:
-            path.unlink()
-        except OSError as err:
-            raise FileWriteError(str(path), err.strerror or str(err)) from err
-    replace_text(manifest, "".join(f"{relative}\n" for relative in sorted(files)))
+        replace_text(out / relative, text, folder=out)
+    removed, kept = remove_files(out, sorted(set(before) - set(files)), suffixes=SUFFIXES)
+    for entry in kept:
+        warn("docs", f"{manifest}: {entry}")
+    replace_text(manifest, "".join(f"{relative}\n" for relative in sorted(files)), folder=out)
     pages = sum(1 for relative in files if relative.endswith(".html"))
-    gone = f"; removed {count(len(stale), 'stale page')}" if stale else ""
+    gone = f"; removed {count(len(removed), 'stale page')}" if removed else ""
     print(f"wrote {count(pages, 'page')} to {out}{gone}")
     return 0
+
+
+def _listed(manifest: Path) -> list[str]:
+    """The files an earlier run wrote, as its manifest lists them; none, with a warning,
+    from a manifest that is not UTF-8 text."""
+    try:
+        if not stat.S_ISREG(manifest.stat().st_mode):
+            raise FileWriteError(str(manifest), "is not a regular file")
+        text = manifest.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise FileWriteError(str(manifest), err.strerror or str(err)) from err
+    except UnicodeDecodeError:
+        warn("docs", f"{manifest}: is not UTF-8 text; no stale page removed")
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -33,6 +33,7 @@ from somacontracts.cli.common import (
     project_files,
 )
 from somacontracts.errors import RegistryError, RegistryUnavailableError
+from somacontracts.files import check_writable
 from somacontracts.registration import SubjectPlan, apply_plan, create_keks, kek_names
 from somacontracts.registry_client import url_of
 
@@ -112,6 +113,8 @@ def _register(
     url = url_of(client)
     if _report_inconsistent(plans):
         return 1
+    if not args.dry_run:
+        check_writable(lock_path)  # refused before the registry changes, not after
     pending = [p for p in plans if p.to_register or p.set_level]
     if not pending:
         total = sum(len(p.registered) for p in plans)

@@ -1,30 +1,39 @@
 """Put rendered modules on disk, or compare them with what is there: the only I/O of codegen.
 
-Writing is all or nothing per file: each module goes to a temporary file in the target
-folder and replaces the old one in one ``os.replace``, so a reader never sees half a
-module. Everything is rendered before the first file is written, so a schema the
-generator refuses leaves the folder untouched. Nothing is ever written inside the
-installed packages (site-packages): a service regenerating there would overwrite the
-library's own models, or another distribution's files.
+Writing follows the tooling's one rule (:mod:`somacontracts.files`): each module is
+replaced whole, only inside the folder (a module that is a link leading out of it is
+refused), never inside the installed packages (a service regenerating there would
+overwrite the library's own models, or another distribution's files). The only files
+removed are stale modules: regular files of the folder (not links) that start with the
+generated header and that no schema produces any more. Everything is rendered, and every
+file checked against the rule, before the first one is written, so a schema the
+generator refuses or a path the rule refuses leaves the folder untouched.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import site
-import sys
-import sysconfig
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from somacontracts.codegen import templates
-from somacontracts.errors import ConfigurationError
-from somacontracts.files import replace_text
+from somacontracts.errors import FileWriteError
+from somacontracts.files import (
+    Kept,
+    check_folder,
+    check_writable,
+    removal_refusal,
+    remove_files,
+    replace_text,
+)
 
-__all__ = ["Difference", "compare_modules", "installed_packages", "write_modules"]
+__all__ = ["Difference", "compare_modules", "write_modules"]
 
-_GENERATED_MARK = "# " + templates.HEADER.split("{", 1)[0]
+_GENERATED_MARK = ("# " + templates.HEADER.split("{", 1)[0]).encode()
 """How every generated module starts; only such files are ever reported stale or removed."""
+
+_SUFFIXES = (".py",)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,63 +50,86 @@ class Difference:
 
 def compare_modules(modules: Mapping[str, str], directory: Path) -> list[Difference]:
     """How ``directory`` differs from the rendered ``modules`` (file name -> source)."""
+    return _compare(modules, directory)[0]
+
+
+def write_modules(
+    modules: Mapping[str, str], directory: Path
+) -> tuple[list[Difference], list[Kept]]:
+    """Make ``directory`` hold exactly the rendered ``modules``; return what changed, and
+    the stale-looking files left in place (links, which codegen never removes).
+
+    Raise :class:`FileWriteError`, before writing anything, for a folder inside the
+    installed packages or a module the tooling may not replace.
+    """
+    check_folder(directory)
+    differences, kept = _compare(modules, directory)
+    for difference in differences:
+        if difference.kind != "stale":
+            check_writable(difference.path, folder=directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FileWriteError(str(directory), err.strerror or str(err)) from err
+    for difference in differences:
+        if difference.kind != "stale":
+            replace_text(difference.path, modules[difference.path.name], folder=directory)
+    stale = [d.path.name for d in differences if d.kind == "stale"]
+    remove_files(directory, stale, suffixes=_SUFFIXES)
+    return differences, kept
+
+
+def _compare(modules: Mapping[str, str], directory: Path) -> tuple[list[Difference], list[Kept]]:
     differences: list[Difference] = []
     for name in sorted(modules):
         path = directory / name
-        try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        current = _text_of(path)
+        if current is None:
             differences.append(Difference(path, "missing"))
-            continue
-        if current != modules[name]:
+        elif current != modules[name]:
             differences.append(Difference(path, "changed"))
-    differences += [Difference(path, "stale") for path in _stale(modules, directory)]
-    return differences
+    stale, kept = _stale(modules, directory)
+    return differences + [Difference(path, "stale") for path in stale], kept
 
 
-def installed_packages() -> list[Path]:
-    """The folders installed distributions live in: the site-packages of this interpreter
-    (and of the one a virtual environment is made from)."""
-    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
-    folders = {*site.getsitepackages()}
-    for paths in (sysconfig.get_paths(), sysconfig.get_paths(vars=base)):  # venv and its base
-        folders |= {paths["purelib"], paths["platlib"]}
-    if site.ENABLE_USER_SITE:
-        folders.add(site.getusersitepackages())
-    return sorted(Path(folder).resolve() for folder in folders)
+def _text_of(path: Path) -> str | None:
+    """The text of the module at ``path``, ``None`` if there is none; ``""`` for what is
+    no module (a folder, a device, whose reading might never end) or cannot be read."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return ""
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ""
 
 
-def write_modules(modules: Mapping[str, str], directory: Path) -> list[Difference]:
-    """Make ``directory`` hold exactly the rendered ``modules``; return what changed.
-
-    Raise :class:`ConfigurationError` for a folder inside the installed packages.
-    """
-    target = directory.resolve()
-    for folder in installed_packages():
-        if target.is_relative_to(folder):
-            raise ConfigurationError(
-                str(directory),
-                f"is inside the installed packages ({folder}); codegen never writes there: "
-                "give a folder of your project (--out, or models in [tool.somacontracts])",
-            )
-    differences = compare_modules(modules, directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for difference in differences:
-        if difference.kind == "stale":
-            difference.path.unlink()
-        else:
-            replace_text(difference.path, modules[difference.path.name])
-    return differences
-
-
-def _stale(modules: Mapping[str, str], directory: Path) -> list[Path]:
+def _stale(modules: Mapping[str, str], directory: Path) -> tuple[list[Path], list[Kept]]:
+    """The generated modules no schema produces: those codegen removes, and the ones the
+    rule keeps (links)."""
     if not directory.is_dir():
-        return []
-    stale = []
+        return [], []
+    stale: list[Path] = []
+    kept: list[Kept] = []
     for path in sorted(directory.glob("*.py")):
-        if path.name in modules:
+        if path.name in modules or not _generated(path):
             continue
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            if handle.readline().startswith(_GENERATED_MARK):
-                stale.append(path)
-    return stale
+        reason = removal_refusal(directory, path.name, suffixes=_SUFFIXES)
+        if reason is None:
+            stale.append(path)
+        else:
+            kept.append(Kept(str(path), reason))
+    return stale, kept
+
+
+def _generated(path: Path) -> bool:
+    """Whether ``path`` is a regular file (links followed) that starts as generated
+    modules start."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
+        with path.open("rb") as handle:
+            return handle.read(len(_GENERATED_MARK)) == _GENERATED_MARK
+    except OSError:
+        return False

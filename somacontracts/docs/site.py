@@ -28,7 +28,10 @@ from somacontracts.project import ProjectConfig
 from somacontracts.schemas import ContractSchemas
 from somacontracts.settings import Settings
 
-__all__ = ["build_site", "retention_text"]
+__all__ = ["SUFFIXES", "build_site", "retention_text"]
+
+SUFFIXES = (".html", ".svg", ".css", ".js", ".json")
+"""What the site's files end in: the only files ``docs`` ever removes from its folder."""
 
 _DAY_MS = 24 * 60 * 60 * 1000
 

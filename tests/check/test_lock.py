@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -113,6 +114,16 @@ def test_bad_lock_files(tmp_path: Path, content: str, words: str) -> None:
         read_lock(path)
     assert words in str(caught.value)
     assert str(caught.value).startswith(str(path))
+
+
+def test_a_lock_that_is_no_regular_file_is_one_error_not_an_endless_read(tmp_path: Path) -> None:
+    endless = tmp_path / "somacontracts.lock"
+    endless.symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.lock")
+    for path in (endless, tmp_path / "pipe.lock", tmp_path):
+        with pytest.raises(LockError) as caught:
+            read_lock(path)
+        assert str(caught.value) == f"{path}: is not a regular file"
 
 
 def test_missing_lock_is_empty(tmp_path: Path) -> None:

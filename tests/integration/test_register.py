@@ -143,6 +143,35 @@ def test_drift_stops_before_writing(
     assert "version 2 (id" in run(repo, "status", "--registry", registry.url).stdout
 
 
+def test_a_lock_that_leads_out_of_its_folder_stops_before_the_registry_changes(
+    repo: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    registry: LocalRegistry,
+    client: SchemaRegistryClient,
+) -> None:
+    shared = tmp_path_factory.mktemp("shared")
+    (repo / "somacontracts.lock").rename(shared / "somacontracts.lock")
+    (repo / "somacontracts.lock").symlink_to(shared / "somacontracts.lock")
+    before = (shared / "somacontracts.lock").read_text()
+    result = run(repo, "register", "--registry", registry.url)
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr == (
+        f"somacontracts register: error: cannot write somacontracts.lock: leads through a "
+        f"symbolic link to {shared / 'somacontracts.lock'}, outside {repo}; remove the link, "
+        "or write elsewhere\n"
+    )
+    assert client.get_subjects() == []
+    assert (shared / "somacontracts.lock").read_text() == before
+    # Naming the file itself is the way to keep a lock elsewhere.
+    config = (repo / "pyproject.toml").read_text()
+    (repo / "pyproject.toml").write_text(
+        config.replace('"somacontracts.lock"', f'"{shared / "somacontracts.lock"}"')
+    )
+    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    assert len(client.get_subjects()) == SUBJECTS
+    assert registry.url in (shared / "somacontracts.lock").read_text()
+
+
 def test_a_registry_version_that_differs_only_in_a_doc_is_drift(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
