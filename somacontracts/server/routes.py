@@ -203,6 +203,12 @@ def api_routes(registry: Registry) -> list[Route]:
                 r.versions_of_schema(req.schema_id(), deleted=req.flag("deleted")), req
             ),
         ),
+        ("GET", ("schemas", "guids", "{guid}"), lambda req: r.schema_by_guid(req.params["guid"])),
+        (
+            "GET",
+            ("schemas", "guids", "{guid}", "ids"),
+            lambda req: r.ids_of_guid(req.params["guid"]),
+        ),
         (
             "POST",
             ("compatibility", "subjects", "{subject}", "versions"),

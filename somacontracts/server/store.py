@@ -10,6 +10,12 @@ state lives in memory and ends with the store.
 Soft-deleted versions keep their rows, flagged; a permanent delete removes the row.
 A schema row is never removed, so a schema registered again after a permanent delete
 gets its old id back.
+
+Every schema also has a GUID, as in Confluent Platform 8 (:func:`guid_of`): derived from
+its identity hash (its text, references, metadata and rules), so that the same schema
+has the same GUID in every registry of this kind, however it came there (registered,
+imported with its id), and one kept in a database keeps it. A database made before
+GUIDs gets them when opened.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +33,15 @@ from typing import Any
 from somacontracts.errors import ContractError
 from somacontracts.server.errors import RegistryStoreError
 
-__all__ = ["GLOBAL", "MAX_ID", "MAX_VERSION", "RegistryStore", "StoredSchema", "SubjectVersion"]
+__all__ = [
+    "GLOBAL",
+    "MAX_ID",
+    "MAX_VERSION",
+    "RegistryStore",
+    "StoredSchema",
+    "SubjectVersion",
+    "guid_of",
+]
 
 MAX_ID = 2**31 - 1
 """The largest schema id: ids are 32-bit signed integers on Confluent's wire format."""
@@ -47,7 +62,8 @@ CREATE TABLE IF NOT EXISTS schemas (
     hash TEXT NOT NULL UNIQUE,
     normal_hash TEXT NOT NULL,
     metadata TEXT,
-    rule_set TEXT
+    rule_set TEXT,
+    guid TEXT
 );
 CREATE INDEX IF NOT EXISTS schemas_by_normal_hash ON schemas (normal_hash);
 CREATE TABLE IF NOT EXISTS versions (
@@ -104,6 +120,8 @@ class StoredSchema:
     """Standalone schema JSON with the references inlined, for compatibility checks."""
     hash: str
     normal_hash: str
+    guid: str
+    """Its GUID (:func:`guid_of` its hash), in the usual 36-character form."""
     metadata: Any = None
     """The Data Contract ``metadata`` registered with it, if any."""
     rule_set: Any = None
@@ -242,10 +260,14 @@ class RegistryStore:
         """The schema whose identity hash is ``hash_``, if any."""
         return self._one("WHERE hash = ?", (hash_,))
 
+    def schema_by_guid(self, guid: str) -> StoredSchema | None:
+        """The schema whose GUID is ``guid`` (36 lower-case characters), if any."""
+        return self._one("WHERE guid = ?", (guid,))
+
     def _one(self, where: str, params: tuple[object, ...]) -> StoredSchema | None:
         row = self._conn.execute(
             "SELECT id, schema_type, schema, refs, expanded, hash, normal_hash, metadata,"
-            " rule_set FROM schemas " + where,
+            " rule_set, guid FROM schemas " + where,
             params,
         ).fetchone()
         if row is None:
@@ -258,6 +280,7 @@ class RegistryStore:
             expanded=row[4],
             hash=row[5],
             normal_hash=row[6],
+            guid=row[9],
             metadata=None if row[7] is None else json.loads(row[7]),
             rule_set=None if row[8] is None else json.loads(row[8]),
         )
@@ -288,7 +311,7 @@ class RegistryStore:
                     raise RegistryStoreError(self.path, f"every schema id up to {MAX_ID} is taken")
         self._conn.execute(
             "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash,"
-            " metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " metadata, rule_set, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 schema_id,
                 schema_type,
@@ -299,6 +322,7 @@ class RegistryStore:
                 normal_hash,
                 None if metadata is None else json.dumps(metadata),
                 None if rule_set is None else json.dumps(rule_set),
+                guid_of(hash_),
             ),
         )
         self._conn.executemany(
@@ -429,13 +453,31 @@ def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
     return conn
 
 
+def guid_of(hash_: str) -> str:
+    """The GUID of the schema whose identity hash (SHA-256, hex) is ``hash_``: its first
+    128 bits as an RFC 9562 version 8 UUID (122 of them kept), in the usual text form.
+
+    Confluent Platform derives its GUIDs from an MD5 digest of the same parts; the digest
+    differs, so the same schema has another GUID there, as it may have another id.
+    """
+    raw = bytearray(bytes.fromhex(hash_[:32]))
+    raw[6] = (raw[6] & 0x0F) | 0x80
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
 def _add_columns(conn: sqlite3.Connection) -> None:
     """Columns added since a database was created: Data Contract ``metadata`` and
-    ``rule_set`` (empty for schemas registered before)."""
+    ``rule_set`` (empty for schemas registered before), and ``guid`` (filled in from each
+    schema's hash), with its index."""
     present = {row[1] for row in conn.execute("PRAGMA table_info(schemas)")}
-    for column in ("metadata", "rule_set"):
+    for column in ("metadata", "rule_set", "guid"):
         if column not in present:
             conn.execute(f"ALTER TABLE schemas ADD COLUMN {column} TEXT")
+    missing = conn.execute("SELECT id, hash FROM schemas WHERE guid IS NULL").fetchall()
+    filled = [(guid_of(hash_), schema_id) for schema_id, hash_ in missing]
+    conn.executemany("UPDATE schemas SET guid = ? WHERE id = ?", filled)
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS schemas_by_guid ON schemas (guid)")
 
 
 def _check_format(conn: sqlite3.Connection, path: str) -> None:
