@@ -11,6 +11,12 @@ under the environment name (default: the URL). With ``--create-keks KMS_KEY_URL`
 first creates, in the registry's DEK registry, the KEKs the contracts' ENCRYPT rules
 name and the registry lacks (an existing KEK is never changed).
 
+Then it associates each catalog topic with its subject (Confluent Platform 8's
+``/associations``, which confluent-kafka's ``AssociatedNameStrategy`` reads) in the
+Kafka cluster ``--kafka-cluster-id`` names, else the cluster at
+``KAFKA_BOOTSTRAP_SERVERS`` (its id asked from it). With neither, or a registry without
+associations, it says so on stderr and leaves them out: the subjects are what matters.
+
 Exit codes: 0 done (or nothing to do); 1 drift or refused version; 2 bad usage,
 configuration, or a registry that cannot be reached.
 """
@@ -34,7 +40,13 @@ from somacontracts.cli.common import (
 )
 from somacontracts.errors import RegistryError, RegistryUnavailableError
 from somacontracts.files import check_writable
-from somacontracts.registration import SubjectPlan, apply_plan, create_keks, kek_names
+from somacontracts.registration import (
+    SubjectPlan,
+    apply_plan,
+    associate_topics,
+    create_keks,
+    kek_names,
+)
 from somacontracts.registry_client import url_of
 
 __all__ = ["register", "run"]
@@ -66,6 +78,12 @@ def register(sub: Any) -> None:
         metavar="KMS_KEY_URL",
         help="create the KEKs the contracts' ENCRYPT rules name that the registry lacks, "
         "wrapped by this KMS key (local-kms://somastack for a laptop; aws-kms://ARN, ...)",
+    )
+    parser.add_argument(
+        "--kafka-cluster-id",
+        metavar="ID",
+        help="the Kafka cluster whose topics to associate with their subjects (default: "
+        "asked from the cluster at KAFKA_BOOTSTRAP_SERVERS)",
     )
     parser.set_defaults(run=run)
 
@@ -104,7 +122,52 @@ def run(args: argparse.Namespace) -> int:
                 print(
                     f"created KEK {name} in {where}" if name in created else f"KEK {name}: present"
                 )
-        return _register(args, client, plans, lock_path)
+        code = _register(args, client, plans, lock_path)
+        if code == 0 and not args.dry_run:
+            _associate(args, client, {p.contract for p in plans})
+        return code
+
+
+def _associate(args: argparse.Namespace, client: Any, contracts: set[str]) -> None:
+    """Associate the catalog's topics of ``contracts`` with their subjects, or say why not."""
+    from somacontracts.catalog import CONTRACTS, subject_for_topic
+    from somacontracts.kafka import BrokerUnavailableError
+    from somacontracts.kafka.topics import cluster_id
+    from somacontracts.settings import load_settings
+
+    config, _, _ = project_files(args)
+    settings = load_settings()
+    subjects = {
+        topic: subject_for_topic(topic)
+        for name in sorted(contracts)
+        if name in CONTRACTS and name not in config.subjects
+        for topic in settings.topics_of(name)
+    }
+    if not subjects:
+        return
+    cluster = args.kafka_cluster_id
+    if cluster is None:
+        try:
+            cluster = cluster_id(settings)
+        except BrokerUnavailableError as err:
+            print(f"somacontracts register: topics not associated: {err}", file=sys.stderr)
+            return
+    if not cluster:
+        print(
+            "somacontracts register: topics not associated with their subjects: no Kafka "
+            f"cluster answers at {settings.bootstrap_servers}; give --kafka-cluster-id",
+            file=sys.stderr,
+        )
+        return
+    try:
+        created = associate_topics(client, subjects, cluster)
+    except RegistryUnavailableError:
+        raise
+    except RegistryError as err:
+        print(f"somacontracts register: topics not associated: {err}", file=sys.stderr)
+        return
+    if created:
+        print(f"associated {count(len(created), 'topic')} with their subjects in cluster {cluster}")
 
 
 def _register(

@@ -93,6 +93,20 @@ CREATE TABLE IF NOT EXISTS keks (
     ts INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS associations (
+    resource_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    association_type TEXT NOT NULL,
+    resource_name TEXT NOT NULL,
+    resource_namespace TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    lifecycle TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (resource_id, resource_type, association_type)
+);
+CREATE INDEX IF NOT EXISTS associations_by_name ON associations (resource_name);
+CREATE INDEX IF NOT EXISTS associations_by_subject ON associations (subject);
 CREATE TABLE IF NOT EXISTS deks (
     kek_name TEXT NOT NULL,
     subject TEXT NOT NULL,
