@@ -37,7 +37,15 @@ from somacontracts.errors import (
     redact,
 )
 
-__all__ = ["DEFAULT_URL", "call", "compatibility_verbose", "connect", "registry_config", "url_of"]
+__all__ = [
+    "DEFAULT_URL",
+    "call",
+    "compatibility_verbose",
+    "connect",
+    "registry_config",
+    "schema_id_of_guid",
+    "url_of",
+]
 
 DEFAULT_URL = "http://localhost:8081"
 T = TypeVar("T")
@@ -200,3 +208,22 @@ def compatibility_verbose(
     answer = call(client, ask)
     messages = answer.get("messages") or []
     return bool(answer.get("is_compatible")), [str(m) for m in messages]
+
+
+def schema_id_of_guid(client: SchemaRegistryClient, guid: str) -> int | None:
+    """The id of the schema with ``guid`` in the default context; None if there is none.
+
+    Uses ``GET /schemas/guids/{guid}/ids`` (Confluent Platform 8), which the client has no
+    method for: a schema fetched by GUID comes without its id.
+    """
+
+    def ask() -> list[dict[str, Any]]:
+        answer: list[dict[str, Any]] = client._rest_client.get(
+            f"schemas/guids/{quote(guid, safe='')}/ids"
+        )
+        return answer
+
+    found = [entry for entry in call(client, ask) if isinstance(entry, dict)]
+    chosen = [e for e in found if e.get("context") in (".", None, "")] or found
+    schema_id = chosen[0].get("id") if chosen else None
+    return schema_id if isinstance(schema_id, int) and not isinstance(schema_id, bool) else None

@@ -284,8 +284,16 @@ class ContractConsumer(Generic[M]):
         topic = msg.topic() or ""
         partition = msg.partition() or 0
         offset = msg.offset() or 0
+        headers = msg.headers()
+        # A message with headers may name its schema in one (__value_schema_id): its own
+        # context carries them; the others share their topic's.
+        ctx = (
+            SerializationContext(topic, MessageField.VALUE, headers)
+            if headers
+            else self._context(topic)
+        )
         try:
-            value = self._deserializer(msg.value(), self._context(topic))
+            value = self._deserializer(msg.value(), ctx)
         except MessageError as err:
             raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
         if value is None:
@@ -295,7 +303,6 @@ class ContractConsumer(Generic[M]):
                 partition=partition,
                 offset=offset,
             )
-        headers = msg.headers()
         return _make_received(
             value,
             topic,

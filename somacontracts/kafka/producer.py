@@ -120,8 +120,11 @@ class ContractProducer(Generic[M]):
     settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
     of encrypted fields); ``metrics`` turns the Prometheus metrics on (True, or a
     :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
-    environment says. Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
-    cluster gives no metadata within ``connect_timeout`` seconds.
+    environment says. ``schema_id_in_header=True`` names the schema in each message's
+    ``__value_schema_id`` header (its GUID) instead of the value's prefix, for readers of
+    Confluent Platform 8's framing. Raises
+    :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the cluster gives no
+    metadata within ``connect_timeout`` seconds.
     """
 
     def __init__(
@@ -138,12 +141,16 @@ class ContractProducer(Generic[M]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        schema_id_in_header: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
+        self._id_in_header = schema_id_in_header
         self.model = model
         self.topic = topic_for(model, resolved, topic)
         chosen = metrics_for(metrics, resolved)
         self._tally = None if chosen is None else chosen.producer(self.topic, contract_name(model))
+        self._plain = self._tally is None and not schema_id_in_header
+        """Whether a message needs neither a tally nor its own headers (the fast path)."""
         self._key_of: Callable[[Any], Any] = attrgetter(
             key_field or contract(contract_name(model)).key_field
         )
@@ -157,7 +164,9 @@ class ContractProducer(Generic[M]):
             self._context, model_schema(model).full_name, f"{self.topic}-value"
         )
         self.subject = named
-        self._serializer = ContractSerializer(model, registry, subject=named, rules=rules)
+        self._serializer = ContractSerializer(
+            model, registry, subject=named, rules=rules, schema_id_in_header=schema_id_in_header
+        )
         self._producer = Producer({**resolved.producer_config(), **(config or {})})
         self._produce = self._producer.produce
         self._closed = threading.Event()
@@ -216,7 +225,12 @@ class ContractProducer(Generic[M]):
         A delivery failure goes to ``on_delivery`` if given, else it is raised as
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
         """
-        if on_delivery is None and headers is None and self._tally is None:
+        if (
+            on_delivery is None
+            and headers is None
+            and self._tally is None
+            and not self._id_in_header
+        ):
             # The common case, kept short: it runs once per message.
             value = self._serializer(obj, self._context)
             field = self._key_of(obj)
@@ -236,8 +250,13 @@ class ContractProducer(Generic[M]):
     def _enqueue(self, obj: M, headers: Headers | None, report: _Report) -> None:
         """Serialize and key ``obj`` and queue it, waiting for room while the queue is full."""
         tally = self._tally
+        pairs: _ClientHeaders | None = None if headers is None else list(headers)
+        ctx = self._context
+        if self._id_in_header:  # the serializer appends the schema's header to these
+            pairs = pairs or []
+            ctx = SerializationContext(self.topic, MessageField.VALUE, pairs)
         try:
-            value = self._serializer(obj, self._context)
+            value = self._serializer(obj, ctx)
         except ContractError as err:
             if tally is not None:
                 tally.serialize_error(err)
@@ -246,7 +265,6 @@ class ContractProducer(Generic[M]):
             report = _counting(report, tally)
         field = self._key_of(obj)
         key = None if field is None else str(field).encode()
-        pairs: _ClientHeaders | None = None if headers is None else list(headers)
         self._queue(value, key, pairs, report)
 
     def _queue(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast
@@ -20,8 +21,9 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, url_of
+from somacontracts.registry_client import call, schema_id_of_guid, url_of
 from somacontracts.runtime import Reader
+from somacontracts.serde.framing import GUID_MAGIC, frame_of, header_name
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["ContractDeserializer"]
 
 _WRITER_CACHE_SIZE = 1024
+_GUID_PREFIX = bytes([GUID_MAGIC])
 
 
 def _record_name(writer: Any) -> str:
@@ -93,6 +96,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         )
         self._cache_size = cache_size
         self._writers: OrderedDict[int, Writer | ContractError] = OrderedDict()
+        self._guid_ids: OrderedDict[uuid.UUID, int | ContractError] = OrderedDict()
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
@@ -293,7 +297,12 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         return self._text
 
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
-        """The model object of ``data`` (None for None, Kafka's tombstone)."""
+        """The model object of ``data`` (None for None, Kafka's tombstone), its schema named
+        by Confluent's prefix or by the ``__value_schema_id`` header of ``ctx.headers``."""
+        if isinstance(data, (bytes, bytearray, memoryview)) and (
+            data[:1] == _GUID_PREFIX or (ctx is not None and ctx.headers)
+        ):
+            data = self._prefixed(data, ctx)  # type: ignore[assignment]
         if isinstance(data, bytes) and data[: HEADER.size] in self._own_headers:
             # The usual message: written with the model's own schema, which it decodes.
             reader = Reader(data, HEADER.size)
@@ -318,7 +327,8 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         magic, schema_id = HEADER.unpack_from(data)
         if magic != MAGIC:
             raise DeserializationError(
-                f"unknown magic byte {magic}; Confluent's framing starts with 0", topic=topic
+                f"unknown magic byte {magic}; Confluent's framing starts with 0 or 1",
+                topic=topic,
             )
         try:
             writer = self._writer(schema_id, ctx)
@@ -372,6 +382,44 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     topic=topic,
                 )
         return obj
+
+    def _prefixed(
+        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None
+    ) -> bytes | bytearray | memoryview:
+        """``data`` as Confluent's prefix frames it, whichever way its schema is named."""
+        topic = ctx.topic if ctx is not None else None
+        headers = ctx.headers if ctx is not None else None
+        frame = frame_of(data, headers, header_name(ctx), topic=topic)
+        if frame.guid is None and frame.header is None:
+            return data
+        schema_id = frame.schema_id
+        if frame.guid is not None:
+            schema_id = self._id_of_guid(frame.guid)
+        assert schema_id is not None
+        return HEADER.pack(MAGIC, schema_id) + bytes(data[frame.start :])
+
+    def _id_of_guid(self, guid: uuid.UUID) -> int:
+        """The id of the schema with ``guid``, asked once (a bounded cache)."""
+        found = self._guid_ids.get(guid)
+        if found is None:
+            client = self._client
+            try:
+                schema_id = schema_id_of_guid(client, str(guid))
+            except RegistryError as err:
+                if err.status != 404:
+                    raise
+                schema_id = None
+            found = (
+                SchemaNotFoundError(url_of(client), f"schema GUID {guid} is not in the registry")
+                if schema_id is None
+                else schema_id
+            )
+            self._guid_ids[guid] = found
+            while len(self._guid_ids) > self._cache_size:
+                self._guid_ids.popitem(last=False)
+        if isinstance(found, ContractError):
+            raise found.with_traceback(None)
+        return found
 
     def _read_with_rules(
         self,
