@@ -23,7 +23,7 @@ from somacontracts.errors import (
 )
 from somacontracts.registry_client import call, schema_id_of_guid, url_of
 from somacontracts.runtime import Reader
-from somacontracts.serde.framing import GUID_MAGIC, frame_of, header_name
+from somacontracts.serde.framing import ABSENT, GUID_MAGIC, frame_of, header_name, header_value
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["ContractDeserializer"]
 
 _WRITER_CACHE_SIZE = 1024
-_GUID_PREFIX = bytes([GUID_MAGIC])
 
 
 def _record_name(writer: Any) -> str:
@@ -97,6 +96,8 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         self._cache_size = cache_size
         self._writers: OrderedDict[int, Writer | ContractError] = OrderedDict()
         self._guid_ids: OrderedDict[uuid.UUID, int | ContractError] = OrderedDict()
+        self._header_prefixes: dict[bytes, bytes] = {}
+        """The frame prefix of each schema id header met (its value), oldest first."""
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
@@ -299,9 +300,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
         """The model object of ``data`` (None for None, Kafka's tombstone), its schema named
         by Confluent's prefix or by the ``__value_schema_id`` header of ``ctx.headers``."""
-        if isinstance(data, (bytes, bytearray, memoryview)) and (
-            data[:1] == _GUID_PREFIX or (ctx is not None and ctx.headers)
-        ):
+        if ctx is not None and ctx.headers and isinstance(data, (bytes, bytearray, memoryview)):
             data = self._prefixed(data, ctx)  # type: ignore[assignment]
         if isinstance(data, bytes) and data[: HEADER.size] in self._own_headers:
             # The usual message: written with the model's own schema, which it decodes.
@@ -325,6 +324,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 topic=topic,
             )
         magic, schema_id = HEADER.unpack_from(data)
+        if magic == GUID_MAGIC:  # a prefix naming the schema by its GUID
+            data = self._prefixed(data, ctx)  # type: ignore[assignment]
+            magic, schema_id = HEADER.unpack_from(data)
         if magic != MAGIC:
             raise DeserializationError(
                 f"unknown magic byte {magic}; Confluent's framing starts with 0 or 1",
@@ -387,16 +389,25 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None
     ) -> bytes | bytearray | memoryview:
         """``data`` as Confluent's prefix frames it, whichever way its schema is named."""
-        topic = ctx.topic if ctx is not None else None
         headers = ctx.headers if ctx is not None else None
-        frame = frame_of(data, headers, header_name(ctx), topic=topic)
+        name = header_name(ctx)
+        named = header_value(headers, name) if headers else ABSENT
+        prefix = self._header_prefixes.get(named) if isinstance(named, bytes) else None
+        if prefix is not None:  # a header met before: no parsing, no registry
+            return prefix + bytes(data)
+        frame = frame_of(data, headers, name, topic=ctx.topic if ctx is not None else None)
         if frame.guid is None and frame.header is None:
             return data
         schema_id = frame.schema_id
         if frame.guid is not None:
             schema_id = self._id_of_guid(frame.guid)
         assert schema_id is not None
-        return HEADER.pack(MAGIC, schema_id) + bytes(data[frame.start :])
+        prefix = HEADER.pack(MAGIC, schema_id)
+        if isinstance(named, bytes):
+            self._header_prefixes[named] = prefix
+            while len(self._header_prefixes) > self._cache_size:
+                del self._header_prefixes[next(iter(self._header_prefixes))]
+        return prefix + bytes(data[frame.start :])
 
     def _id_of_guid(self, guid: uuid.UUID) -> int:
         """The id of the schema with ``guid``, asked once (a bounded cache)."""

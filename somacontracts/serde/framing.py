@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +24,14 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from somacontracts.errors import DeserializationError
 
 __all__ = [
+    "ABSENT",
     "GUID_MAGIC",
     "KEY_HEADER",
     "VALUE_HEADER",
     "Frame",
     "frame_of",
     "header_name",
+    "header_value",
     "id_header_value",
 ]
 
@@ -74,7 +76,7 @@ def id_header_value(guid: uuid.UUID) -> bytes:
 
 def frame_of(
     data: bytes | bytearray | memoryview,
-    headers: Sequence[tuple[str, Any]] | Mapping[str, Any] | None,
+    headers: Sequence[tuple[str, Any]] | dict[str, Any] | None,
     name: str = VALUE_HEADER,
     *,
     topic: str | None = None,
@@ -83,24 +85,26 @@ def frame_of(
     (the first of that name), else the prefix; a :class:`DeserializationError` naming the
     problem if neither can."""
     if headers:
-        found = _header(headers, name)
-        if found is not _ABSENT:
+        found = header_value(headers, name)
+        if found is not ABSENT:
             if not isinstance(found, (bytes, bytearray)):
                 raise DeserializationError(f"header {name} carries no schema id", topic=topic)
             return _named(bytes(found), f"header {name}", topic, start=0, header=name)
     return _named(data, "Confluent's framing", topic, start=None, header=None)
 
 
-_ABSENT = object()
+ABSENT = object()
+"""What :func:`header_value` gives for a header that is not there."""
 
 
-def _header(headers: Sequence[tuple[str, Any]] | Mapping[str, Any], name: str) -> Any:
-    if isinstance(headers, Mapping):
-        return headers.get(name, _ABSENT)
+def header_value(headers: Sequence[tuple[str, Any]] | dict[str, Any], name: str) -> Any:
+    """The value of the first header ``name`` (:data:`ABSENT` if there is none)."""
+    if isinstance(headers, dict):  # a dict or a list of pairs, as confluent-kafka's
+        return headers.get(name, ABSENT)
     for key, value in headers:
         if key == name:
             return value
-    return _ABSENT
+    return ABSENT
 
 
 def _named(

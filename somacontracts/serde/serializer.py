@@ -137,6 +137,12 @@ class ContractSerializer(RegistryUser, Generic[M]):
         target = self._topic_targets.get(topic) or self._topic_target(ctx)
         if target.id_header is not None:
             return self._with_id_header(obj, target, ctx)
+        return self._encoded(obj, target, topic, ctx)
+
+    def _encoded(
+        self, obj: M, target: _Target, topic: str | None, ctx: SerializationContext | None
+    ) -> bytes:
+        """``obj`` written after ``target``'s frame header, its rules run."""
         header = target.header
         if target.rules is not None:
             return self._write_with_rules(obj, target.rules, header, topic, ctx)
@@ -162,10 +168,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
                 "serialization context a list (or dict) of headers",
                 topic=topic,
             )
-        if target.rules is not None:
-            data = self._write_with_rules(obj, target.rules, b"", topic, ctx)
-        else:
-            data = self._write_checked(obj, b"", topic)
+        data = self._encoded(obj, target, topic, ctx)
         assert target.id_header is not None
         if isinstance(headers, list):
             headers.append((header_name(ctx), target.id_header))
