@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast
@@ -21,9 +20,9 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, schema_id_of_guid, url_of
+from somacontracts.registry_client import call, url_of
 from somacontracts.runtime import Reader
-from somacontracts.serde.framing import ABSENT, GUID_MAGIC, frame_of, header_name, header_value
+from somacontracts.serde.framing import GUID_MAGIC, Reframing
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -95,9 +94,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         )
         self._cache_size = cache_size
         self._writers: OrderedDict[int, Writer | ContractError] = OrderedDict()
-        self._guid_ids: OrderedDict[uuid.UUID, int | ContractError] = OrderedDict()
-        self._header_prefixes: dict[bytes, bytes] = {}
-        """The frame prefix of each schema id header met (its value), oldest first."""
+        self._framing = Reframing(self._client, cache_size)
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
@@ -301,7 +298,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         """The model object of ``data`` (None for None, Kafka's tombstone), its schema named
         by Confluent's prefix or by the ``__value_schema_id`` header of ``ctx.headers``."""
         if ctx is not None and ctx.headers and isinstance(data, (bytes, bytearray, memoryview)):
-            data = self._prefixed(data, ctx)  # type: ignore[assignment]
+            data = self._framing.prefixed(data, ctx)  # type: ignore[assignment]
         if isinstance(data, bytes) and data[: HEADER.size] in self._own_headers:
             # The usual message: written with the model's own schema, which it decodes.
             reader = Reader(data, HEADER.size)
@@ -325,7 +322,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             )
         magic, schema_id = HEADER.unpack_from(data)
         if magic == GUID_MAGIC:  # a prefix naming the schema by its GUID
-            data = self._prefixed(data, ctx)  # type: ignore[assignment]
+            data = self._framing.prefixed(data, ctx)  # type: ignore[assignment]
             magic, schema_id = HEADER.unpack_from(data)
         if magic != MAGIC:
             raise DeserializationError(
@@ -384,53 +381,6 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     topic=topic,
                 )
         return obj
-
-    def _prefixed(
-        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None
-    ) -> bytes | bytearray | memoryview:
-        """``data`` as Confluent's prefix frames it, whichever way its schema is named."""
-        headers = ctx.headers if ctx is not None else None
-        name = header_name(ctx)
-        named = header_value(headers, name) if headers else ABSENT
-        prefix = self._header_prefixes.get(named) if isinstance(named, bytes) else None
-        if prefix is not None:  # a header met before: no parsing, no registry
-            return prefix + bytes(data)
-        frame = frame_of(data, headers, name, topic=ctx.topic if ctx is not None else None)
-        if frame.guid is None and frame.header is None:
-            return data
-        schema_id = frame.schema_id
-        if frame.guid is not None:
-            schema_id = self._id_of_guid(frame.guid)
-        assert schema_id is not None
-        prefix = HEADER.pack(MAGIC, schema_id)
-        if isinstance(named, bytes):
-            self._header_prefixes[named] = prefix
-            while len(self._header_prefixes) > self._cache_size:
-                del self._header_prefixes[next(iter(self._header_prefixes))]
-        return prefix + bytes(data[frame.start :])
-
-    def _id_of_guid(self, guid: uuid.UUID) -> int:
-        """The id of the schema with ``guid``, asked once (a bounded cache)."""
-        found = self._guid_ids.get(guid)
-        if found is None:
-            client = self._client
-            try:
-                schema_id = schema_id_of_guid(client, str(guid))
-            except RegistryError as err:
-                if err.status != 404:
-                    raise
-                schema_id = None
-            found = (
-                SchemaNotFoundError(url_of(client), f"schema GUID {guid} is not in the registry")
-                if schema_id is None
-                else schema_id
-            )
-            self._guid_ids[guid] = found
-            while len(self._guid_ids) > self._cache_size:
-                self._guid_ids.popitem(last=False)
-        if isinstance(found, ContractError):
-            raise found.with_traceback(None)
-        return found
 
     def _read_with_rules(
         self,

@@ -8,20 +8,30 @@ are read too), the message value then being the Avro encoding alone. confluent-k
 default deserializer reads both, the header first; so does :func:`frame_of`, which also
 reads a prefix of magic byte ``1`` and a GUID.
 
-Pure: it names the schema, the caller resolves a GUID through the registry.
+:func:`frame_of` only names the schema; :class:`Reframing` resolves a GUID through the
+registry and gives the deserializer the message as the prefix frames it.
 """
 
 from __future__ import annotations
 
 import struct
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.errors import DeserializationError
+from somacontracts.errors import (
+    ContractError,
+    DeserializationError,
+    RegistryError,
+    SchemaNotFoundError,
+)
+from somacontracts.registry_client import schema_id_of_guid, url_of
+from somacontracts.serde.model import HEADER, MAGIC
 
 __all__ = [
     "ABSENT",
@@ -29,6 +39,7 @@ __all__ = [
     "KEY_HEADER",
     "VALUE_HEADER",
     "Frame",
+    "Reframing",
     "frame_of",
     "header_name",
     "header_value",
@@ -138,3 +149,63 @@ def _named(
             f"{what}: {len(raw)} bytes, not a schema id ({end} bytes)", topic=topic
         )
     return frame
+
+
+class Reframing:
+    """Puts Confluent's prefix on messages whose schema is named otherwise, the GUIDs
+    resolved through the registry once each; both caches hold ``cache_size`` entries."""
+
+    def __init__(self, client: SchemaRegistryClient, cache_size: int) -> None:
+        self._client = client
+        self._cache_size = cache_size
+        self._guid_ids: OrderedDict[uuid.UUID, int | ContractError] = OrderedDict()
+        self._header_prefixes: dict[bytes, bytes] = {}
+        """The frame prefix of each schema id header met (its value), oldest first."""
+
+    def prefixed(
+        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None
+    ) -> bytes | bytearray | memoryview:
+        """``data`` as Confluent's prefix frames it, whichever way its schema is named
+        (``data`` itself when that is the prefix)."""
+        headers = ctx.headers if ctx is not None else None
+        name = header_name(ctx)
+        named = header_value(headers, name) if headers else ABSENT
+        prefix = self._header_prefixes.get(named) if isinstance(named, bytes) else None
+        if prefix is not None:  # a header met before: no parsing, no registry
+            return prefix + bytes(data)
+        frame = frame_of(data, headers, name, topic=ctx.topic if ctx is not None else None)
+        if frame.guid is None and frame.header is None:
+            return data
+        schema_id = frame.schema_id
+        if frame.guid is not None:
+            schema_id = self._id_of_guid(frame.guid)
+        assert schema_id is not None
+        prefix = HEADER.pack(MAGIC, schema_id)
+        if isinstance(named, bytes):
+            self._header_prefixes[named] = prefix
+            while len(self._header_prefixes) > self._cache_size:
+                del self._header_prefixes[next(iter(self._header_prefixes))]
+        return prefix + bytes(data[frame.start :])
+
+    def _id_of_guid(self, guid: uuid.UUID) -> int:
+        """The id of the schema with ``guid``, asked once (a bounded cache)."""
+        found = self._guid_ids.get(guid)
+        if found is None:
+            client = self._client
+            try:
+                schema_id = schema_id_of_guid(client, str(guid))
+            except RegistryError as err:
+                if err.status != 404:
+                    raise
+                schema_id = None
+            found = (
+                SchemaNotFoundError(url_of(client), f"schema GUID {guid} is not in the registry")
+                if schema_id is None
+                else schema_id
+            )
+            self._guid_ids[guid] = found
+            while len(self._guid_ids) > self._cache_size:
+                self._guid_ids.popitem(last=False)
+        if isinstance(found, ContractError):
+            raise found.with_traceback(None)
+        return found

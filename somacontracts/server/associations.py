@@ -185,15 +185,8 @@ class Associations:
                 raise _invalid("subject", "the subject of an association cannot change")
             info["lifecycle"] = info["lifecycle"] or existing[6]
         info["lifecycle"] = info["lifecycle"] or "WEAK"
-        if (
-            existing is not None
-            and not upsert
-            and (existing[5], existing[6])
-            != (
-                subject,
-                info["lifecycle"],
-            )
-        ):
+        wanted = (subject, info["lifecycle"])
+        if existing is not None and not upsert and (existing[5], existing[6]) != wanted:
             raise ApiError(
                 409,
                 40903,
@@ -288,6 +281,8 @@ def _resource(body: Any, path_id: str | None, *, dry_run: bool) -> dict[str, Any
     namespace = body.get("resourceNamespace")
     if not isinstance(namespace, str) or not namespace:
         raise _invalid("resourceNamespace", "cannot be null or empty")
+    if namespace == WILDCARD:
+        raise _invalid("resourceNamespace", "'-' stands for every namespace in a look-up")
     if len(namespace) > _MAX_NAME or not _NAMESPACE.fullmatch(namespace):
         raise _invalid(
             "resourceNamespace",

@@ -3,9 +3,9 @@
 One connection serves every thread, behind a lock: each operation of the registry is
 one transaction (:meth:`RegistryStore.transaction`), so two clients registering the
 same schema at once get one id. A database file is opened in WAL mode with an
-exclusive lock held for the life of the store: ids are handed out by this process
-alone, so a second registry on the same file is refused at start. Without a file the
-state lives in memory and ends with the store.
+exclusive lock held for the life of the store (:mod:`somacontracts.server.database`):
+ids are handed out by this process alone, so a second registry on the same file is
+refused at start. Without a file the state lives in memory and ends with the store.
 
 Soft-deleted versions keep their rows, flagged; a permanent delete removes the row.
 A schema row is never removed, so a schema registered again after a permanent delete
@@ -21,16 +21,14 @@ GUIDs gets them when opened.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from somacontracts.errors import ContractError
+from somacontracts.server.database import guid_of, open_database
 from somacontracts.server.errors import RegistryStoreError
 
 __all__ = [
@@ -49,75 +47,6 @@ MAX_VERSION = 2**31 - 1
 """The largest version number, as in Confluent Schema Registry."""
 GLOBAL = "__GLOBAL"
 """The scope of the global config and mode; Confluent reserves it as a subject name."""
-
-_FORMAT = "1"
-_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS schemas (
-    id INTEGER PRIMARY KEY,
-    schema_type TEXT NOT NULL,
-    schema TEXT NOT NULL,
-    refs TEXT NOT NULL,
-    expanded TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
-    normal_hash TEXT NOT NULL,
-    metadata TEXT,
-    rule_set TEXT,
-    guid TEXT
-);
-CREATE INDEX IF NOT EXISTS schemas_by_normal_hash ON schemas (normal_hash);
-CREATE TABLE IF NOT EXISTS versions (
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    schema_id INTEGER NOT NULL REFERENCES schemas (id),
-    deleted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (subject, version)
-);
-CREATE INDEX IF NOT EXISTS versions_by_schema ON versions (schema_id);
-CREATE TABLE IF NOT EXISTS refs (
-    schema_id INTEGER NOT NULL REFERENCES schemas (id),
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
-CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, compatibility TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS contract_config (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS keks (
-    name TEXT PRIMARY KEY,
-    kms_type TEXT NOT NULL,
-    kms_key_id TEXT NOT NULL,
-    kms_props TEXT NOT NULL,
-    doc TEXT,
-    shared INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS associations (
-    resource_id TEXT NOT NULL,
-    resource_type TEXT NOT NULL,
-    association_type TEXT NOT NULL,
-    resource_name TEXT NOT NULL,
-    resource_namespace TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    lifecycle TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    updated INTEGER NOT NULL,
-    PRIMARY KEY (resource_id, resource_type, association_type)
-);
-CREATE INDEX IF NOT EXISTS associations_by_name ON associations (resource_name);
-CREATE INDEX IF NOT EXISTS associations_by_subject ON associations (subject);
-CREATE TABLE IF NOT EXISTS deks (
-    kek_name TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    algorithm TEXT NOT NULL,
-    encrypted_key_material TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (kek_name, subject, algorithm, version)
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +87,7 @@ class RegistryStore:
     def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 1.0) -> None:
         self.path = ":memory:" if path is None else str(path)
         self._lock = threading.RLock()
-        self._conn = _open(self.path, lock_timeout)
+        self._conn = open_database(self.path, lock_timeout)
         self._generation = 0
 
     @property
@@ -435,86 +364,3 @@ class RegistryStore:
             self._conn.execute(
                 "INSERT OR REPLACE INTO mode (scope, mode) VALUES (?, ?)", (scope, mode)
             )
-
-
-def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(
-            path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as err:
-        raise RegistryStoreError(path, _reason(err)) from err
-    try:
-        if path != ":memory:":
-            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
-            # registrations, which clients then repeat.
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("BEGIN EXCLUSIVE")
-        _check_format(conn, path)
-        for statement in _TABLES.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        _add_columns(conn)
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
-        conn.execute("COMMIT")
-    except (sqlite3.Error, ContractError) as err:
-        conn.close()
-        if isinstance(err, RegistryStoreError):
-            raise
-        raise RegistryStoreError(path, _reason(err)) from err
-    return conn
-
-
-def guid_of(hash_: str) -> str:
-    """The GUID of the schema whose identity hash (SHA-256, hex) is ``hash_``: its first
-    128 bits as an RFC 9562 version 8 UUID (122 of them kept), in the usual text form.
-
-    Confluent Platform derives its GUIDs from an MD5 digest of the same parts; the digest
-    differs, so the same schema has another GUID there, as it may have another id.
-    """
-    raw = bytearray(bytes.fromhex(hash_[:32]))
-    raw[6] = (raw[6] & 0x0F) | 0x80
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(raw)))
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Columns added since a database was created: Data Contract ``metadata`` and
-    ``rule_set`` (empty for schemas registered before), and ``guid`` (filled in from each
-    schema's hash), with its index."""
-    present = {row[1] for row in conn.execute("PRAGMA table_info(schemas)")}
-    for column in ("metadata", "rule_set", "guid"):
-        if column not in present:
-            conn.execute(f"ALTER TABLE schemas ADD COLUMN {column} TEXT")
-    missing = conn.execute("SELECT id, hash FROM schemas WHERE guid IS NULL").fetchall()
-    filled = [(guid_of(hash_), schema_id) for schema_id, hash_ in missing]
-    conn.executemany("UPDATE schemas SET guid = ? WHERE id = ?", filled)
-    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS schemas_by_guid ON schemas (guid)")
-
-
-def _check_format(conn: sqlite3.Connection, path: str) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return
-    row = None
-    if "meta" in tables:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-    if row is None:
-        raise RegistryStoreError(path, "is a SQLite database but not one of a schema registry")
-    if row[0] != _FORMAT:
-        raise RegistryStoreError(
-            path, f"has registry format {row[0]}, this version reads format {_FORMAT}"
-        )
-
-
-def _reason(err: BaseException) -> str:
-    text = str(err)
-    if "locked" in text or "busy" in text:
-        return f"is locked by another process, perhaps another registry serving it ({text})"
-    if "not a database" in text or "malformed" in text:
-        return f"is corrupt or not a SQLite database ({text})"
-    if "unable to open" in text:
-        return f"cannot be opened; check that its folder exists and is writable ({text})"
-    return text

@@ -192,6 +192,7 @@ def one(**item: Any) -> dict[str, Any]:
         ({"resourceName": ".."}, "resourceName"),
         ({"resourceNamespace": None}, "resourceNamespace"),
         ({"resourceNamespace": "a.b"}, "resourceNamespace"),
+        ({"resourceNamespace": "-"}, "resourceNamespace"),
         ({"resourceId": None}, "resourceId"),
         ({"resourceId": "a\nb"}, "resourceId"),
         ({"resourceType": "table"}, "resourceType"),
