@@ -87,7 +87,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
         if target is None:
             found = registered(self._client, self.model, subject, register=self._auto_register)
             header = HEADER.pack(MAGIC, found.schema_id)
-            rules = self._rules_of(found.schema, self._schema.parsed, subject, write=True)
+            rules = self._rules_of(found.schema, self._schema.forms, subject, write=True)
             if rules is not None:
                 rules.prepare(self._schema.label)
             target = self._targets[subject] = _Target(header, rules)
