@@ -74,7 +74,6 @@ def _check_catalog(tree: dict[str, schemas.ContractSchemas], root: Any) -> None:
     for name in tree:
         if name not in catalog.CONTRACTS:
             raise SchemaLoadError(
-                f"folder {name}/ is not a contract of the catalog "
-                "(somacontracts/catalog.py)",
+                f"folder {name}/ is not a contract of the catalog (somacontracts/catalog.py)",
                 source=str(root),
             )
