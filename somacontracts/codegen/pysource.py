@@ -29,6 +29,7 @@ __all__ = [
     "call_lines",
     "def_lines",
     "docstring_lines",
+    "if_lines",
     "laid_out_for",
     "line_length",
     "literal_lines",
@@ -96,6 +97,9 @@ def _constructor(value: Any) -> tuple[str, list[str]] | None:
     if isinstance(value, uuid.UUID):
         return "uuid.UUID", [string_literal(str(value))]
     if isinstance(value, decimal.Decimal):
+        sign, _, exponent = value.as_tuple()
+        if exponent == 0 and not (sign and not value):  # a whole number, not -0: an int
+            return "decimal.Decimal", [str(value)]
         return "decimal.Decimal", [string_literal(str(value))]
     if isinstance(value, dt.datetime):
         parts = (value.year, value.month, value.day, value.hour, value.minute, value.second)
@@ -156,6 +160,17 @@ def call_lines(
     return [f"{pad}{prefix}{callee}(", *inner, f"{pad}){suffix}"]
 
 
+def if_lines(operands: Sequence[str], indent: int) -> list[str]:
+    """``if`` with the ``and`` of ``operands``: on one line if it fits, else in
+    parentheses with an operand a line, as ruff lays it out."""
+    pad = _INDENT * indent
+    inline = f"{pad}if {' and '.join(operands)}:"
+    if len(inline) <= line_length() or len(operands) == 1:
+        return [inline]
+    inner = [f"{pad}{_INDENT}{'and ' if number else ''}{o}" for number, o in enumerate(operands)]
+    return [f"{pad}if (", *inner, f"{pad}):"]
+
+
 def docstring_lines(
     paragraphs: Sequence[str], indent: int, *, attribute: bool = False
 ) -> list[str]:
@@ -203,20 +218,32 @@ def _inline(value: Any) -> str | None:
 
 
 def _split_string(value: str, width_used: int) -> list[str]:
-    """``value`` cut after spaces into pieces whose literals fit beside ``width_used``."""
+    """``value`` cut into pieces whose literals fit beside ``width_used``: after a space
+    where there is one, else where the line is full."""
     room = line_length() - width_used
-    words = value.split(" ")
     pieces: list[str] = []
-    current = ""
-    for number, word in enumerate(words):
-        token = word if number == len(words) - 1 else word + " "
-        if current and len(string_literal(current + token)) > room:
-            pieces.append(current)
-            current = token
+    start = 0
+    while start < len(value):
+        end = _longest_fit(value, start, room)
+        space = value.rfind(" ", start, end)
+        if end < len(value) and space >= start:
+            end = space + 1
+        pieces.append(value[start:end])
+        start = end
+    return pieces or [value]
+
+
+def _longest_fit(value: str, start: int, room: int) -> int:
+    """The end of the longest piece of ``value`` from ``start`` whose literal fits ``room``
+    (one character at least)."""
+    low, high = start + 1, len(value)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(string_literal(value[start:middle])) <= room:
+            low = middle
         else:
-            current += token
-    pieces.append(current)
-    return pieces
+            high = middle - 1
+    return low
 
 
 _BYTE_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
@@ -264,11 +291,17 @@ def long_name_lines(lines: list[str]) -> list[str]:
 
 
 def def_lines(template: tuple[str, str, str], **values: str) -> list[str]:
+    """A module-level ``def`` line of ``template`` (opening, one parameter or none,
+    closing): on one line if it fits, else the parameter on a line of its own, or, with
+    none, the return annotation in parentheses, as ruff lays them out."""
     opening, parameter, closing = (part.format(**values) for part in template)
     inline = f"{opening}{parameter}{closing}"
     if len(inline) <= line_length():
         return [inline]
-    return [opening, f"{'    '}{parameter},", closing]
+    if not parameter:
+        returned = closing.removeprefix(") -> ").removesuffix(":")
+        return [f"{opening}) -> (", f"{_INDENT}{returned}", "):"]
+    return [opening, f"{_INDENT}{parameter},", closing]
 
 
 def signature_lines(template: tuple[str, tuple[str, ...], str], indent: int) -> list[str]:

@@ -463,7 +463,9 @@ def _items_to_avro(value: ItemV1 | CorpusBItemV1 | None) -> typing.Any:
         return None
     if isinstance(value, ItemV1):
         return ("corpus.a.Item", value.to_avro())
-    return ("corpus.b.Item", value.to_avro())
+    if isinstance(value, CorpusBItemV1):
+        return ("corpus.b.Item", value.to_avro())
+    raise _rt.no_branch("KeywordsV1.items", value)
 
 
 def _items_from_avro(value: typing.Any) -> ItemV1 | CorpusBItemV1 | None:
@@ -476,6 +478,8 @@ def _items_from_avro(value: typing.Any) -> ItemV1 | CorpusBItemV1 | None:
         if name == "corpus.b.Item":
             return CorpusBItemV1.from_avro(body)
         raise _rt.unknown_branch("KeywordsV1.items", value)
+    if isinstance(value, dict):
+        return ItemV1.from_avro(value)
     raise _rt.unknown_branch("KeywordsV1.items", value)
 
 
