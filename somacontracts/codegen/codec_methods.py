@@ -26,13 +26,13 @@ from somacontracts.codegen.pysource import (
     docstring_lines,
     line_length,
     signature_lines,
+    statement_lines,
     string_literal,
 )
 
 __all__ = ["Codec", "enum_table_lines"]
 
 _INDENT = "    "
-_NOQA = "  # noqa: E501"
 
 # (kind, Avro type or logical type) -> the codec function writing it / reading it.
 _WRITERS = {
@@ -90,9 +90,12 @@ def enum_table_lines(enum: EnumModel, index: str, members: str) -> list[str]:
     """The two module-level tables of ``enum`` the codec indexes: symbol -> index, named
     ``index``, and index -> member, named ``members``."""
     name = enum.class_name
+    typed = f"{members}: tuple[{name}, ...] = tuple("
+    if len(typed) > line_length():  # ruff would split the annotation: mypy infers it
+        typed = f"{members} = tuple("
     return [
         *call_lines("_rt.enum_index", [name], 0, prefix=f"{index}: dict[str, int] = "),
-        *call_lines("tuple", [name], 0, prefix=f"{members}: tuple[{name}, ...] = "),
+        *call_lines("tuple", [name], 0, prefix=typed.removesuffix("tuple(")),
     ]
 
 
@@ -129,7 +132,7 @@ class Codec:
             source = f"self.{field.attribute}"
             where = f"{record.class_name}.{field.attribute}"
             lines += self.write(field.type, source, where, 2, numbers)
-        return [_fit(line) for line in lines]
+        return [fitted for line in lines for fitted in statement_lines(line)]
 
     def write(
         self,
@@ -251,13 +254,14 @@ class Codec:
                 test = choice.fits.format(v=value)
                 body += [f"{'elif' if number else 'if'} {test}:", *(_INDENT + w for w in written)]
             else:
-                body += ["else:", f"{_INDENT}raise _rt.no_branch({message}, {value})"]
+                body += ["else:", *call_lines("raise _rt.no_branch", [message, value], 1)]
             clauses.append(([group.check] if group.check else [], body))
         for number, (checks, body) in enumerate(unions.merged(clauses)):
             test = unions.condition(checks, value)
             lines.append(f"{pad}{'elif' if number else 'if'} {test}:")
             lines += [f"{pad}{_INDENT}{line}" for line in body]
-        return [*lines, f"{pad}else:", f"{pad}{_INDENT}raise _rt.no_branch({message}, {value})"]
+        raised = call_lines("raise _rt.no_branch", [message, value], depth + 1)
+        return [*lines, f"{pad}else:", *raised]
 
     def written(
         self,
@@ -296,7 +300,7 @@ class Codec:
                 "(reader)"
             )
             call = call_lines(name, ["reader"], 3, prefix=f"{field.attribute}=", suffix=",")
-            lines += [_fit(call[0]), *call[1:]]
+            lines += [*statement_lines(call[0]), *call[1:]]
         return [*lines, f"{pad})"]
 
     def read(self, type_: TypeModel, path: str) -> str:
@@ -332,7 +336,8 @@ class Codec:
         else:
             body = [f"{_INDENT}return {self.read(type_, path)}"]
         annotation = self.annotation(type_, line_length() - len(") -> :"))
-        name = self.helper(path, [_fit(line) for line in body], annotation)
+        fitted = [piece for line in body for piece in statement_lines(line)]
+        name = self.helper(path, fitted, annotation)
         return f"{name}(reader)"
 
     def read_optional(self, type_: TypeModel, path: str) -> str | None:
@@ -416,10 +421,3 @@ def _index(position: int) -> str:
     if position < 64:
         return f"out.append({position << 1})"
     return f"_rt.write_long(out, {position})"
-
-
-def _fit(line: str) -> str:
-    """``line``, marked for the linter when a long schema name leaves no way to fit it."""
-    if len(line) <= line_length() or " " not in line.strip():  # E501 spares one-word lines
-        return line
-    return line + _NOQA

@@ -25,6 +25,7 @@ from somacontracts.codegen.pysource import (
     long_name_lines,
     return_lines,
     signature_lines,
+    statement_lines,
     string_literal,
 )
 from somacontracts.codegen.pytypes import CHECK_ORDER, DATUM_TYPES, TypeNames
@@ -225,13 +226,13 @@ class DatumMethods(TypeNames):
             none = [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
             (branch,) = type_.non_null
             datum = self.branch_to_avro(branch, branch.kind == "record", owner, path)
-            return [*(none if type_.nullable else []), f"{pad}return {datum}"]
+            return [*(none if type_.nullable else []), *return_lines(datum)]
         where = string_literal(f"{owner.record.class_name}.{path}")
         self.uses_runtime = True
         clauses: list[tuple[list[str], list[str]]] = []  # (isinstance targets, body)
         for group in unions.groups(type_, self.class_name, self.field_types):
             if group.check is None:
-                clauses.append(([], ["return None"]))
+                clauses.append(([], return_lines("None", 2)))
                 continue
             self.note_check(group.check)
             results = [
@@ -243,19 +244,19 @@ class DatumMethods(TypeNames):
                 if not (kept and kept[-1] == (None, result)):  # else the next one writes it
                     kept.append((fits, result))
             results = kept[::-1]
-            body: list[str] = []
+            body: list[str] = []  # inside the clause's if
             for fits, result in results:
                 if fits is None:
-                    body.append(f"return {result}")
+                    body += return_lines(result, 2)
                 else:
-                    body += [f"if {fits.format(v='value')}:", f"{_INDENT}return {result}"]
+                    test = f"{pad * 2}if {fits.format(v='value')}:"
+                    body += [*statement_lines(test), *return_lines(result, 3)]
             if not group.exhaustive:
-                body += call_lines("raise _rt.no_branch", [where, "value"], 0)
+                body += call_lines("raise _rt.no_branch", [where, "value"], 2)
             clauses.append(([group.check], body))
         lines: list[str] = []
         for checks, body in unions.merged(clauses):
-            test = unions.condition(checks, "value")
-            lines += [f"{pad}if {test}:", *(f"{pad}{_INDENT}{line}" for line in body)]
+            lines += [*statement_lines(f"{pad}if {unions.condition(checks, 'value')}:"), *body]
         return lines + call_lines("raise _rt.no_branch", [where, "value"], 1)
 
     def branch_to_avro(self, branch: TypeModel, named: bool, owner: Owner, path: str) -> str:
@@ -284,7 +285,7 @@ class DatumMethods(TypeNames):
                 check = DATUM_TYPES[branch.kind]
                 self.note_check(check)
                 tests.append(f"isinstance(body, {check})")
-            lines += [*if_lines(tests, 2), f"{pad}{_INDENT * 2}return {result}"]
+            lines += [*if_lines(tests, 2), *return_lines(result, 3)]
         lines += call_lines("raise _rt.unknown_branch", [where, "value"], 2)
         for check in CHECK_ORDER:
             matching = [b for b in plain if DATUM_TYPES[b.kind] == check]
@@ -296,7 +297,8 @@ class DatumMethods(TypeNames):
             branch = (matching or by_name)[0]
             result = self.branch_from_avro(branch, "value", owner, path, tuple_form=False)
             self.note_check(check)
-            lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
+            lines += [*statement_lines(f"{pad}if isinstance(value, {check}):")]
+            lines += return_lines(result, 2)
         return lines + call_lines("raise _rt.unknown_branch", [where, "value"], 1)
 
     def branch_from_avro(

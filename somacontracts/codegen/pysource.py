@@ -29,6 +29,7 @@ __all__ = [
     "call_lines",
     "def_lines",
     "docstring_lines",
+    "expression_lines",
     "if_lines",
     "laid_out_for",
     "line_length",
@@ -36,6 +37,7 @@ __all__ = [
     "long_name_lines",
     "return_lines",
     "signature_lines",
+    "statement_lines",
     "string_literal",
     "value_literal",
 ]
@@ -83,7 +85,9 @@ def value_literal(value: Any) -> str:
     call = _constructor(value)
     if call is not None:
         return f"{call[0]}({', '.join(call[1])})"
-    if value is None or isinstance(value, (bool, int, float)):
+    if isinstance(value, float):
+        return repr(value).replace("e+", "e")  # ruff's form of an exponent: 1e16, not 1e+16
+    if value is None or isinstance(value, (bool, int)):
         return repr(value)
     if isinstance(value, str):
         return string_literal(value)
@@ -281,6 +285,35 @@ def _escape_docstring(text: str) -> str:
     return body
 
 
+def statement_lines(line: str) -> list[str]:
+    """A statement ``line`` (indented) as ruff lays it out when it is too long: split at
+    the last bracket, its contents an element a line, each laid out the same way (a call's
+    with a trailing comma, a subscript's alone without one). What no split makes fit (a
+    name longer than the line) keeps a ``# noqa: E501``."""
+    if len(line) <= line_length():
+        return [line]
+    code = line.lstrip(" ")
+    pad = line[: len(line) - len(code)]
+    colon = ":" if code.endswith(":") else ""
+    comma = "," if code.removesuffix(colon).endswith(",") else ""
+    body = code.removesuffix(colon).removesuffix(comma)
+    closing = body[-1:]
+    opening = {")": "(", "]": "["}.get(closing)
+    start = _opening(body) if opening else None
+    inner = body[start + 1 : -1] if start is not None else ""
+    if start is None or start == 0 or body[start - 1] == " " or not inner:
+        return [line + "  # noqa: E501" if " " in code else line]  # E501 spares one word
+    lines = [f"{pad}{body[: start + 1]}"]
+    if opening == "[":
+        lines += statement_lines(f"{pad}{_INDENT}{inner}")
+    else:
+        for part in _top_level_parts(inner, ", "):
+            lines += statement_lines(f"{pad}{_INDENT}{part},")
+    if len(lines[0]) > line_length():
+        lines[0] += "  # noqa: E501"
+    return [*lines, f"{pad}{closing}{comma}{colon}"]
+
+
 def long_name_lines(lines: list[str]) -> list[str]:
     """``lines`` of a call, its first line marked when a long field name leaves no way to
     fit it (the field name appears twice: as the key and in the helper's name)."""
@@ -315,26 +348,70 @@ def signature_lines(template: tuple[str, tuple[str, ...], str], indent: int) -> 
     return [f"{pad}{opening}", *(f"{pad}{_INDENT}{p}," for p in parameters), f"{pad}{closing}"]
 
 
-def return_lines(expression: str) -> list[str]:
-    """``return expression`` in a function body, as ruff lays it out: a comprehension too
-    long for its line opens its brackets, then puts its ``for`` clause on a line of its own
-    if it still does not fit."""
-    pad = _INDENT
-    inline = f"{pad}return {expression}"
-    if len(inline) <= line_length() or expression[:1] not in "[{" or expression[-1:] not in "]}":
+def return_lines(expression: str, indent: int = 1) -> list[str]:
+    """``return expression`` at ``indent``, as ruff lays it out (:func:`expression_lines`)."""
+    return expression_lines(expression, indent, prefix="return ")
+
+
+def expression_lines(expression: str, indent: int, prefix: str = "", suffix: str = "") -> list[str]:
+    """``prefix`` + ``expression`` + ``suffix`` at ``indent``, as ruff lays it out: on one
+    line if it fits; else a tuple opens its parentheses and puts an element a line, with a
+    trailing comma, each laid out the same way; a comprehension opens its brackets, then
+    puts its ``for`` clause on a line of its own if it still does not fit."""
+    pad = _INDENT * indent
+    inline = f"{pad}{prefix}{expression}{suffix}"
+    opening, closing = expression[:1], expression[-1:]
+    if (
+        len(inline) <= line_length()
+        or opening + closing not in ("()", "[]", "{}")
+        or _closing(expression) != len(expression) - 1
+    ):
         return [inline]
     inner, body = expression[1:-1], pad + _INDENT
+    head, tail = f"{pad}{prefix}{opening}", f"{pad}{closing}{suffix}"
+    if opening == "(":
+        lines = [head]
+        for element in _top_level_parts(inner, ", "):
+            lines += expression_lines(element, indent + 1, suffix=",")
+        return [*lines, tail]
     if len(body + inner) <= line_length():
-        return [f"{pad}return {expression[0]}", body + inner, pad + expression[-1]]
+        return [head, body + inner, tail]
     cut = _top_level(inner, " for ")
     if cut is None:
         return [inline]
-    return [
-        f"{pad}return {expression[0]}",
-        body + inner[:cut],
-        body + inner[cut + 1 :],
-        pad + expression[-1],
-    ]
+    return [head, body + inner[:cut], body + inner[cut + 1 :], tail]
+
+
+def _top_level_parts(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` where it is outside any brackets."""
+    parts: list[str] = []
+    while (cut := _top_level(text, separator)) is not None:
+        parts.append(text[:cut])
+        text = text[cut + len(separator) :]
+    return [*parts, text]
+
+
+def _closing(text: str) -> int | None:
+    """Where the bracket that ``text`` opens with closes."""
+    return _matching(text, range(len(text)), "([{", ")]}")
+
+
+def _opening(text: str) -> int | None:
+    """Where the bracket that ``text`` ends with opens."""
+    return _matching(text, range(len(text) - 1, -1, -1), ")]}", "([{")
+
+
+def _matching(text: str, order: range, deeper: str, shallower: str) -> int | None:
+    """Where, walking ``text`` in ``order``, the first bracket met is matched."""
+    depth = 0
+    for index in order:
+        if text[index] in deeper:
+            depth += 1
+        elif text[index] in shallower:
+            depth -= 1
+            if not depth:
+                return index
+    return None
 
 
 def _top_level(text: str, needle: str) -> int | None:

@@ -108,7 +108,7 @@ class TypeNames:
             self.function_names.add(name)
             body = self.composed(type_, line_length() - len(name) - len(" = "))
             self.aliases[text] = name
-            self.alias_lines.append(f"{name} = {body}")
+            self.alias_lines.append("\n".join(_alias_lines(name, body)))
         return self.aliases[text]
 
     def composed(self, type_: TypeModel, room: int) -> str:
@@ -149,3 +149,15 @@ def unique(items: Iterable[str]) -> list[str]:
         if item not in result:
             result.append(item)
     return result
+
+
+def _alias_lines(name: str, annotation: str) -> list[str]:
+    """``name = annotation``, as ruff lays it out: a union too long for the line in
+    parentheses, on one line if it fits there, else an operand a line."""
+    inline = f"{name} = {annotation}"
+    if len(inline) <= line_length():
+        return [inline]
+    if len(f"    {annotation}") <= line_length():
+        return [f"{name} = (", f"    {annotation}", ")"]
+    first, *rest = annotation.split(" | ")
+    return [f"{name} = (", f"    {first}", *(f"    | {part}" for part in rest), ")"]

@@ -395,7 +395,10 @@ class _Module(DatumMethods):
         self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
     ) -> list[str]:
         name = self.function_name(field.attribute, "default")
-        annotation = self.fitted(field.type, line_length() - len(_INDENT))
+        annotation = self.fitted(field.type, line_length() - len(f"def {name}() -> :"))
+        if len(f"def {name}() -> {annotation}:") > line_length() and annotation.endswith("]"):
+            # ruff splits a subscript in its brackets, anything else in parentheses
+            annotation = self.fitted(field.type, 0)
         lines = def_lines(templates.FACTORY_DEF, name=name, annotation=annotation)
         lines += self.default_expression(field.default, 1, "return ", "")
         helpers.factories.append(lines)
@@ -509,4 +512,3 @@ def _import_key(name: str) -> tuple[Any, ...]:
     case-sensitive within a category."""
     category, _ = _isort_key(name)
     return (category, _natural(name.lower()), _natural(name))
-

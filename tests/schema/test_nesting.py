@@ -4,10 +4,8 @@ contract nests at most as deep as generated code can: validation refuses one lev
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from somacontracts.compat.changes import diff_versions
 from somacontracts.errors import InvalidSchemaError, SchemaError
 from somacontracts.schema import MAX_NESTING, canonical_form, fingerprint, parse, registry_text
 from somacontracts.schemas import SchemaVersion, parse_version
+from tests.generated import import_file
 
 
 def arrays(levels: int, leaf: Any) -> Any:
@@ -134,15 +133,7 @@ def test_codegen_generates_code_for_its_deepest_schema(tmp_path: Path, shape: st
     lint(versions)
     path = tmp_path / f"deep_{shape}.py"
     path.write_text(render_contract(versions), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module  # dataclasses resolve annotations through it
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[path.stem]
+    module = import_file(path)
     deep = module.Deep
     datum: Any = 7
     for level in range(levels):  # the deepest value, written and read back
