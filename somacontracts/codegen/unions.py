@@ -14,10 +14,11 @@ read from, so the branch follows from the value, by the Avro type of its Python 
 * ``bytes`` to the first ``bytes`` branch, or ``fixed`` of their length, in the union's
   order, as fastavro picks;
 * a ``datetime`` to its timestamp branch, not a ``date`` branch (a datetime is a date);
-* of two branches holding one Python type with different encodings (a ``uuid`` string
-  and a ``uuid`` fixed, ``time-millis`` and ``time-micros``, two decimals), the first in
-  the union's order that holds the value exactly: ``time-millis`` a time of whole
-  milliseconds, a decimal one within its precision, scale and size.
+* of two branches holding one Python type with different encodings (``time-millis`` and
+  ``time-micros``, two decimals), the first in the union's order that holds the value
+  exactly: ``time-millis`` a time of whole milliseconds, a decimal one within its
+  precision, scale and size; a ``UUID`` to a ``uuid`` string before a ``uuid`` fixed, as
+  fastavro writes it.
 
 Reading needs none of this: the bytes, and fastavro's datums, say the branch. So what a
 model cannot keep is which of two branches of one Python type a value was read from:
@@ -185,7 +186,10 @@ def groups(
             position, branch = _preferred_float(floats)
             found.append(Group(check, (Choice(branch, position, None, named=False),)))
         elif check in by_check and check != "int":
-            found.append(Group(check, _first_fit(union, by_check[check], records)))
+            members = by_check[check]
+            if check == "uuid.UUID":  # fastavro writes a UUID as a string, never as a fixed
+                members = sorted(members, key=lambda member: member[1].kind != "uuid")
+            found.append(Group(check, _first_fit(union, members, records)))
     return found
 
 

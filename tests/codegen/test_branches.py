@@ -1,6 +1,7 @@
 """Union branches: the one a value goes to, by the Avro type of its Python type, is the
 branch fastavro picks; to_avro's datum reads back through from_avro; bytes another
-writer chose differently read to the same value."""
+writer chose differently read to the same value. And free-form JSON text, which the
+readers agree on and which is written back compact."""
 
 from __future__ import annotations
 
@@ -100,6 +101,18 @@ def test_bytes_go_to_the_first_branch_of_their_length(
     assert round_trips(cls, cls(b=value))[0] == index << 1
 
 
+def test_a_uuid_goes_to_the_string_as_fastavro_writes_it(tmp_path: Path) -> None:
+    fixed = {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}
+    cls = generated(
+        tmp_path, [{"name": "u", "type": [fixed, {"type": "string", "logicalType": "uuid"}]}]
+    )
+    value = uuid.UUID(int=7)
+    assert round_trips(cls, cls(u=value)) == fastavro_bytes(cls, {"u": value})
+    assert round_trips(cls, cls(u=value))[0] == 2
+    in_the_fixed = fastavro_bytes(cls, {"u": ("t.U", value.bytes)})
+    assert cls.read_avro(runtime.Reader(in_the_fixed)) == cls(u=value)
+
+
 def test_bytes_after_an_array_are_named_for_fastavro(tmp_path: Path) -> None:
     """fastavro takes bytes for an array (a sequence; empty ones always) that comes first."""
     cls = generated(tmp_path, [{"name": "b", "type": [{"type": "array", "items": "int"}, "bytes"]}])
@@ -152,3 +165,24 @@ def test_two_branches_of_one_python_type_take_the_first_that_holds_the_value(
     read = cls.read_avro(runtime.Reader(fastavro_bytes(cls, written)))
     assert read == cls(t=dt.time(1, 2, 3, 4000), u=uuid.UUID(int=1), d=decimal.Decimal(12))
     assert encoded(read)[0] == 0  # and written again in the first branch that holds it
+
+
+def test_json_text_of_another_writer_reads_alike_and_is_written_compact(tmp_path: Path) -> None:
+    cls = generated(
+        tmp_path,
+        [
+            {"name": "j", "type": {"type": "string", "logicalType": "json"}},
+            {"name": "maybe", "type": ["null", {"type": "string", "logicalType": "json"}]},
+        ],
+    )
+    text = '{ "z": [1.0e2, "caf\\u00e9"], "a" : {"k": 1, "k": 2}, "n": null }'
+    theirs = fastavro_bytes(cls, {"j": text, "maybe": "null"})
+    read = cls.read_avro(runtime.Reader(theirs))
+    datum = schemaless_reader(io.BytesIO(theirs), parse_schema(cls.SCHEMA), None)
+    assert read == cls.from_avro(datum)  # the readers agree
+    assert read.j == {"z": [100.0, "caf\u00e9"], "a": {"k": 2}, "n": None}
+    assert list(read.j) == ["z", "a", "n"]  # key order kept
+    assert read.maybe is None  # JSON null in a union with null: the null branch
+    compact = '{"z":[100.0,"caf\u00e9"],"a":{"k":2},"n":null}'
+    assert encoded(read) == fastavro_bytes(cls, {"j": compact, "maybe": None})
+    assert read.to_avro() == {"j": compact, "maybe": None}
