@@ -3,8 +3,7 @@
 :func:`build_version` walks one ``vN.avsc`` schema and returns a :class:`VersionModel`:
 the record and enum classes with their Python names, every field's Python type and
 default, and the Avro facts the generated code needs (full names for union branches,
-logical types). Everything a schema can say that generated code cannot express is
-refused here, as a :class:`CodegenError` naming the file and the JSON pointer.
+logical types).
 
 What a generated class could not hold is refused by contract validation
 (:mod:`somacontracts.schema.pyvalues`, which also converts the defaults here), so

@@ -5,7 +5,10 @@ is not a runtime dependency), so everything here lays code out the way the forma
 would keep it: a construct that fits in :func:`line_length` stays on one line;
 otherwise it is exploded one element per line with a trailing comma, which the
 formatter keeps as it is (the "magic trailing comma"). A string too long for its line
-becomes parenthesised implicit concatenation, split between words.
+becomes parenthesised implicit concatenation, split between words (or within one that
+is longer than the line). A statement too long for its line splits at its last bracket
+(:func:`statement_lines`). Names of ``__all__`` and of imports are sorted as ruff sorts
+them (:func:`all_key`, :func:`import_key`).
 
 Every literal is ASCII: other characters are written as escapes, so no generated line
 holds a character that linters call ambiguous, and a module reads the same in any
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import re
 import textwrap
 import uuid
 from collections.abc import Iterator, Sequence
@@ -25,12 +29,15 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_LINE_LENGTH",
+    "all_key",
+    "all_lines",
     "bytes_literal",
     "call_lines",
     "def_lines",
     "docstring_lines",
     "expression_lines",
     "if_lines",
+    "import_key",
     "laid_out_for",
     "line_length",
     "literal_lines",
@@ -430,3 +437,35 @@ def _top_level(text: str, needle: str) -> int | None:
         elif depth == 0 and text.startswith(needle, index):
             return index
     return None
+
+
+def all_lines(exported: Sequence[str]) -> list[str]:
+    """``__all__ = [...]`` of ``exported``, exploded one name a line if it does not fit."""
+    items = [f"    {string_literal(name)}," for name in exported]
+    inline = "__all__ = [" + ", ".join(string_literal(n) for n in exported) + "]"
+    if len(inline) <= line_length():
+        return [inline]
+    return ["__all__ = [", *items, "]"]
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def all_key(name: str) -> tuple[Any, ...]:
+    """ruff's order of ``__all__`` (RUF022): CONSTANTS, Classes, the rest, each in natural
+    order, case-sensitive."""
+    if len(name) > 1 and name.isupper():
+        category = 0
+    elif name[:1].isupper():
+        category = 1
+    else:
+        category = 2
+    return (category, _natural(name))
+
+
+def import_key(name: str) -> tuple[Any, ...]:
+    """isort's order of imported names (ruff's I001): as :func:`all_key`, but not
+    case-sensitive within a category."""
+    category, _ = all_key(name)
+    return (category, _natural(name.lower()), _natural(name))

@@ -22,7 +22,6 @@ What the generated code does, and why:
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,9 +41,12 @@ from somacontracts.codegen.model import (
 )
 from somacontracts.codegen.pysource import (
     DEFAULT_LINE_LENGTH,
+    all_key,
+    all_lines,
     call_lines,
     def_lines,
     docstring_lines,
+    import_key,
     laid_out_for,
     line_length,
     literal_lines,
@@ -140,7 +142,7 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
     everything: list[str] = []
     imports: list[str] = []
     for module in sorted(exports):
-        members = sorted((n for n in exports[module] if seen[n] == 1), key=_import_key)
+        members = sorted((n for n in exports[module] if seen[n] == 1), key=import_key)
         if not members:
             continue
         everything += members
@@ -153,7 +155,7 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
         lines += ["", *imports]
     if clashing:
         lines += ["", *_comment_lines(templates.SKIPPED_EXPORTS.format(names=", ".join(clashing)))]
-    lines += ["", *_all_lines(sorted(everything, key=_isort_key))]
+    lines += ["", *all_lines(sorted(everything, key=all_key))]
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +243,7 @@ class _Module(DatumMethods):
         lines += [f"import {module}" for module in _MODULES if module in self.imports]
         if self.uses_runtime:
             lines += ["", templates.RUNTIME_IMPORT]
-        lines += ["", *_all_lines(sorted(exported, key=_isort_key))]
+        lines += ["", *all_lines(sorted(exported, key=all_key))]
         return lines
 
     # -- classes -----------------------------------------------------------------------
@@ -481,34 +483,3 @@ def _comment_lines(text: str) -> list[str]:
             text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
         )
     ]
-
-
-def _all_lines(exported: Sequence[str]) -> list[str]:
-    items = [f"    {string_literal(name)}," for name in exported]
-    inline = "__all__ = [" + ", ".join(string_literal(n) for n in exported) + "]"
-    if len(inline) <= line_length():
-        return [inline]
-    return ["__all__ = [", *items, "]"]
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
-
-
-def _isort_key(name: str) -> tuple[Any, ...]:
-    """ruff's order of ``__all__`` (RUF022): CONSTANTS, Classes, the rest, each in natural
-    order, case-sensitive."""
-    if len(name) > 1 and name.isupper():
-        category = 0
-    elif name[:1].isupper():
-        category = 1
-    else:
-        category = 2
-    return (category, _natural(name))
-
-
-def _import_key(name: str) -> tuple[Any, ...]:
-    """isort's order of imported names (ruff's I001): as :func:`_isort_key`, but not
-    case-sensitive within a category."""
-    category, _ = _isort_key(name)
-    return (category, _natural(name.lower()), _natural(name))
