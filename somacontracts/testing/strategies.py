@@ -129,7 +129,8 @@ def _decimals(schema: Mapping[str, Any], largest: int | None = None) -> st.Searc
     bound = 10**precision - 1
     if largest is not None:
         bound = min(bound, largest)
-    return st.integers(-bound, bound).map(lambda n: decimal.Decimal(n).scaleb(-scale))
+    exact = decimal.Context(prec=precision)  # the default context would round to 28 digits
+    return st.integers(-bound, bound).map(lambda n: decimal.Decimal(n).scaleb(-scale, exact))
 
 
 def _primitive(type_: str, logical: str | None, schema: Any) -> st.SearchStrategy[Any]:
