@@ -1,17 +1,26 @@
 """Kafka clients on the contracts: topic provisioning, a typed producer and consumer, and
 the local broker of the demo and the tests."""
 
-from somacontracts.kafka.consumer import ContractConsumer, Handler, Received, RunStats
+from somacontracts.kafka.consumer import (
+    CommitPolicy,
+    ContractConsumer,
+    Handler,
+    Received,
+    RunStats,
+)
 from somacontracts.kafka.errors import (
     BrokerStartError,
     BrokerUnavailableError,
+    CommitError,
     DeliveryError,
+    FencedError,
     KafkaOperationError,
     PartitionShrinkError,
 )
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.producer import ContractProducer, Delivered
+from somacontracts.kafka.received import MessageIdentity
 from somacontracts.kafka.topics import (
     TopicPlan,
     TopicSpec,
@@ -27,13 +36,17 @@ __all__ = [
     "BrokerStartError",
     "BrokerUnavailableError",
     "ClientMetrics",
+    "CommitError",
+    "CommitPolicy",
     "ContractConsumer",
     "ContractProducer",
     "Delivered",
     "DeliveryError",
+    "FencedError",
     "Handler",
     "KafkaOperationError",
     "LocalBroker",
+    "MessageIdentity",
     "PartitionShrinkError",
     "Received",
     "RunStats",
