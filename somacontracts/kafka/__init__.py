@@ -1,5 +1,5 @@
-"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer, and
-the local broker of the demo and the tests."""
+"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer, an
+exactly-once processor, and the local broker of the demo and the tests."""
 
 from somacontracts.kafka.consumer import (
     CommitPolicy,
@@ -19,6 +19,7 @@ from somacontracts.kafka.errors import (
 )
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
+from somacontracts.kafka.processor import ContractProcessor, Transform
 from somacontracts.kafka.producer import ContractProducer, Delivered
 from somacontracts.kafka.received import MessageIdentity
 from somacontracts.kafka.topics import (
@@ -39,6 +40,7 @@ __all__ = [
     "CommitError",
     "CommitPolicy",
     "ContractConsumer",
+    "ContractProcessor",
     "ContractProducer",
     "Delivered",
     "DeliveryError",
@@ -52,6 +54,7 @@ __all__ = [
     "RunStats",
     "TopicPlan",
     "TopicSpec",
+    "Transform",
     "apply_plans",
     "catalog_topics",
     "dlq_name",
