@@ -9,9 +9,10 @@ the message's :class:`Delivered` coordinates or fails with
 outcome. :meth:`~ContractProducer.produce` is the fast path: no future, and without a
 callback no per-message Python object waits for the broker (one shared recorder notes
 failures, which the next :meth:`~ContractProducer.flush` raises). A background thread
-serves delivery reports; :meth:`~ContractProducer.close` flushes and raises if messages
-remain undelivered. With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it
-counts acknowledged messages and bytes, delivery failures and serialize errors
+serves delivery reports (a transactional producer's commits serve its own);
+:meth:`~ContractProducer.close` flushes and raises if messages remain undelivered. With
+metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts acknowledged
+messages and bytes, delivery failures and serialize errors
 (:mod:`somacontracts.kafka.metrics`).
 """
 
@@ -167,8 +168,14 @@ class ContractProducer(Generic[M]):
             self._serializer.close()
             self._producer.flush(0)
             raise
-        self._poller = threading.Thread(target=self._serve, name="contract-producer", daemon=True)
-        self._poller.start()
+        # A transactional producer's commit and abort serve its delivery reports; a thread
+        # polling beside them made each commit about ten times slower (17 ms against 2 ms).
+        self._poller: threading.Thread | None = None
+        if "transactional.id" not in (config or {}):
+            self._poller = threading.Thread(
+                target=self._serve, name="contract-producer", daemon=True
+            )
+            self._poller.start()
 
     def _serve(self) -> None:
         while not self._closed.is_set():
@@ -322,7 +329,8 @@ class ContractProducer(Generic[M]):
             self.flush(timeout)
         finally:
             self._closed.set()
-            self._poller.join()
+            if self._poller is not None:
+                self._poller.join()
             # Release the client now, not at garbage collection (after a local broker stopped).
             self._producer.close()
             self._serializer.close()
