@@ -70,9 +70,10 @@ def models(model: type[T]) -> st.SearchStrategy[T]:
 
 
 def datums(schema: Any, *, named_branches: bool = False) -> st.SearchStrategy[Any]:
-    """Datums of ``schema`` (schema JSON or text, fastavro's parsed form of it, or the one
-    schema model's parse) in the form fastavro reads them back; with ``named_branches``,
-    as it reads them with ``return_named_type=True``."""
+    """Datums of ``schema`` (schema JSON or text, or the one schema model's parse of it) in
+    the form fastavro reads them back; with ``named_branches``, as it reads them with
+    ``return_named_type=True``. Not fastavro's parsed form: it drops namespaces that the
+    names it keeps then misstate."""
     from somacontracts.schema import parse
 
     return _Datums(named_branches).of(parse(schema).root)

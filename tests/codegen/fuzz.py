@@ -507,7 +507,7 @@ class Batch:
             _guard(fail, "objects", check_object, obj, root, parsed)
         exact = _exact(model)
         for named in (False, True):
-            strategy = datums(parsed, named_branches=named)
+            strategy = datums(version.parsed, named_branches=named)
             for _ in range(self.datums):
                 datum = data.draw(strategy, label="datum")
                 checked = _guard(

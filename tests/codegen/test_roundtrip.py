@@ -89,7 +89,7 @@ def test_bundled_datums_survive_from_avro_to_avro(version: schemas.SchemaVersion
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _version_class(module, version)
 
-    @given(datums(version.fastavro))
+    @given(datums(version.parsed))
     @settings(max_examples=60)
     def check(datum: dict[str, Any]) -> None:
         assert cls.from_avro(datum).to_avro() == datum
