@@ -22,6 +22,7 @@ from somacontracts.errors import RegistryError, SchemaNotFoundError
 from somacontracts.registry_client import call, connect, url_of
 
 if TYPE_CHECKING:
+    from somacontracts.schema.model import FieldNode, Node
     from somacontracts.serde.options import RuleOptions
     from somacontracts.serde.rules import RuleRunner, Rules
 
@@ -33,9 +34,12 @@ __all__ = [
     "M",
     "ModelSchema",
     "RegistryUser",
+    "SchemaForms",
     "has_rules",
     "model_schema",
     "registered",
+    "stamped_version",
+    "version_field",
 ]
 
 HEADER = struct.Struct(">bI")
@@ -68,11 +72,28 @@ M = TypeVar("M", bound=ContractModel)
 
 
 @dataclass(frozen=True, slots=True)
+class SchemaForms:
+    """A schema in the two forms the serdes use: fastavro's parsed form, which its codec
+    and confluent-kafka's rule executors take, and the root of the one schema model's graph
+    (:mod:`somacontracts.schema`), which everything that walks the schema reads."""
+
+    fastavro: Any
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
 class ModelSchema:
     """A model's schema, parsed once."""
 
+    @property
+    def forms(self) -> SchemaForms:
+        """The model's schema in both parsed forms."""
+        return SchemaForms(self.parsed, self.node)
+
     parsed: Any
     """fastavro's parsed form of the model's schema, for its readers and writers."""
+    node: Node
+    """The root of the model's schema in the one schema model."""
     text: str
     stamps_version: bool
     """Whether the schema has ``metadata.schema_version``, which the serializer stamps."""
@@ -86,22 +107,44 @@ class ModelSchema:
 
 @functools.cache
 def model_schema(model: type[ContractModel]) -> ModelSchema:
-    """The parsed schema of a model class, computed once per class."""
-    fields = {f["name"]: f for f in model.SCHEMA.get("fields", [])}
-    metadata = fields.get("metadata", {}).get("type")
-    stamps = isinstance(metadata, dict) and any(
-        f["name"] == "schema_version" for f in metadata.get("fields", [])
-    )
+    """The parsed schema of a model class, computed once per class (when a serde of it is
+    made: the schema model loads then, not when a service imports its models)."""
+    from somacontracts.schema import parse
+
+    node = parse(model.SCHEMA, source=model.__name__).root
     parsed: Any = parse_schema(model.SCHEMA)
     return ModelSchema(
         parsed=parsed,
+        node=node,
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
-        stamps_version=stamps,
+        stamps_version=version_field(node) is not None,
         codec=callable(getattr(model, "write_avro", None))
         and callable(getattr(model, "read_avro", None)),
         label=str(model.SCHEMA.get("name", model.__name__)).rpartition(".")[2],
         full_name=str(parsed["name"]),  # fastavro gives the record its full name
     )
+
+
+def version_field(root: Node) -> FieldNode | None:
+    """A schema's ``metadata.schema_version`` field, where the contract version a message
+    was written with is stamped; None if it has none."""
+    from somacontracts.schema.model import RecordNode
+
+    if not isinstance(root, RecordNode):
+        return None
+    metadata = root.by_name.get("metadata")
+    if metadata is None or not isinstance(metadata.node, RecordNode):
+        return None
+    return metadata.node.by_name.get("schema_version")
+
+
+def stamped_version(root: Node) -> int | None:
+    """The contract version a schema stamps on its messages: the default of its
+    ``metadata.schema_version`` field, if it has one that is a whole number."""
+    field = version_field(root)
+    if field is None or not field.has_default or type(field.default) is not int:
+        return None
+    return field.default
 
 
 def has_rules(schema: Schema | None) -> bool:
@@ -122,7 +165,13 @@ class RegistryUser:
         self._runner: RuleRunner | None = None
 
     def _rules_of(
-        self, schema: Schema, parsed: Any, subject: str, *, write: bool, shape: Any = None
+        self,
+        schema: Schema,
+        forms: SchemaForms,
+        subject: str,
+        *,
+        write: bool,
+        shape: SchemaForms | None = None,
     ) -> Rules | None:
         """The rules of a registered ``schema`` for ``subject``; None when it has none.
 
@@ -134,7 +183,7 @@ class RegistryUser:
         from somacontracts.serde.rules import compile_rules
 
         return compile_rules(
-            schema, parsed, subject=subject, write=write, runner=self._rule_runner(), shape=shape
+            schema, forms, subject=subject, write=write, runner=self._rule_runner(), shape=shape
         )
 
     def _rule_runner(self) -> RuleRunner:

@@ -111,7 +111,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
                         "schema id in a message header needs (Confluent Platform 8)",
                     )
                 header, id_header = b"", id_header_value(uuid.UUID(found.guid))
-            rules = self._rules_of(found.schema, self._schema.parsed, subject, write=True)
+            rules = self._rules_of(found.schema, self._schema.forms, subject, write=True)
             if rules is not None:
                 rules.prepare(self._schema.label)
             target = self._targets[subject] = _Target(header, rules, id_header)

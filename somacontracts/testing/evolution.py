@@ -45,7 +45,7 @@ class EvolutionCase:
 
     def datums(self) -> st.SearchStrategy[Any]:
         """Datums of the writer's version."""
-        return datums(self.writer.fastavro)
+        return datums(self.writer.parsed)
 
     def check(self, datum: Any) -> Any:
         """Write ``datum`` with the writer's schema and read it with the reader's; return
