@@ -251,7 +251,9 @@ class ContractConsumer(Generic[M]):
         tally.consumed_bytes += len(msg.value() or b"")
         return tally
 
-    def _context(self, topic: str) -> SerializationContext:
+    def _context(self, topic: str, headers: Any) -> SerializationContext:
+        if headers:  # one may name the schema (__value_schema_id): a context of their own
+            return SerializationContext(topic, MessageField.VALUE, headers)
         context = self._contexts.get(topic)
         if context is None:
             context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
@@ -264,15 +266,8 @@ class ContractConsumer(Generic[M]):
         partition = msg.partition() or 0
         offset = msg.offset() or 0
         headers = msg.headers()
-        # A message with headers may name its schema in one (__value_schema_id): its own
-        # context carries them; the others share their topic's.
-        ctx = (
-            SerializationContext(topic, MessageField.VALUE, headers)
-            if headers
-            else self._context(topic)
-        )
         try:
-            value = self._deserializer(msg.value(), ctx)
+            value = self._deserializer(msg.value(), self._context(topic, headers))
         except MessageError as err:
             raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
         if value is None:

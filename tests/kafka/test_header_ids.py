@@ -91,7 +91,7 @@ def test_the_contract_producer_writes_header_ids_confluent_kafka_reads_them(
 ) -> None:
     topic = settings.topic_name("tool_requests")
     create_topics(admin, topic, partitions=1)
-    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(3)]
+    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(4)]
     with ContractProducer(
         ToolInvocation,
         registry,
@@ -102,11 +102,13 @@ def test_the_contract_producer_writes_header_ids_confluent_kafka_reads_them(
     ) as ours:
         ours.send(calls[0], headers=[("trace", b"y")]).result(10)
         ours.produce(calls[1])
+        key, value = ours.encode(calls[2])  # a processor's way: encoded, then queued
+        ours.produce_encoded(key, value)
         ours.flush(10)
     with ContractProducer(
         ToolInvocation, registry, settings=settings, topic=topic, subject=SUBJECT
     ) as plain:
-        plain.send(calls[2]).result(10)
+        plain.send(calls[3]).result(10)
     found: list[Any] = []
     with SchemaRegistryClient({"url": registry}) as client:
         theirs = DeserializingConsumer(
@@ -125,13 +127,14 @@ def test_the_contract_producer_writes_header_ids_confluent_kafka_reads_them(
                 msg = theirs.poll(0.2)
                 if msg is not None and msg.error() is None:
                     found.append(msg)
-                if len(found) == 3:
+                if len(found) == 4:
                     break
         finally:
             theirs.close()
     assert [ToolInvocation.from_avro(msg.value()) for msg in found] == calls
     guid = _guid(registry)
     assert [dict(msg.headers() or []).get(ID_HEADER) for msg in found] == [
+        b"\x01" + guid.bytes,
         b"\x01" + guid.bytes,
         b"\x01" + guid.bytes,
         None,
@@ -146,11 +149,10 @@ def test_the_contract_producer_writes_header_ids_confluent_kafka_reads_them(
     with SchemaRegistryClient({"url": registry}) as client:
         schema_id = client.get_latest_version(SUBJECT).schema_id
     assert [r["schema"] for r in records] == [
-        {"in": ID_HEADER, "guid": str(guid)},
-        {"in": ID_HEADER, "guid": str(guid)},
+        *[{"in": ID_HEADER, "guid": str(guid)}] * 3,
         {"in": "prefix", "id": schema_id},
     ]
-    assert [r["schema_version"] for r in records] == [ToolInvocation.SCHEMA_VERSION] * 3
+    assert [r["schema_version"] for r in records] == [ToolInvocation.SCHEMA_VERSION] * 4
     assert main(["consume", topic, "--from-beginning", "--format", "table"]) == EXIT_OK
     table = capsys.readouterr().out
     assert f"guid {str(guid)[:8]} in {ID_HEADER}" in table
