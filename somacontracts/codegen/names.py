@@ -65,6 +65,7 @@ CLASS_BODY_NAMES = frozenset(
         "_rt",
         "to_avro",
         "from_avro",
+        "DATA_CONTRACT",
         "FINGERPRINT",
         "FULL_NAME",
         "SCHEMA",
