@@ -20,7 +20,7 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, url_of
+from somacontracts.registry_client import call, subjects_of_id, url_of
 from somacontracts.runtime import Reader
 from somacontracts.serde.model import (
     HEADER,
@@ -172,7 +172,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         writer_json = json.loads(schema.schema_str or "null")
         record_name = _record_name(writer_json)
         own_subject = self._naming.of(ctx, record_name, "") if ctx is not None else ""
-        subjects = call(client, functools.partial(client.get_subjects_by_schema_id, schema_id))
+        subjects = subjects_of_id(client, schema_id)
         accepted = {*self._subjects, *((own_subject,) if own_subject else ())}
         if not accepted.intersection(subjects):
             raise IncompatibleWriterError(
