@@ -104,6 +104,13 @@ class ContractSerializer(RegistryUser, Generic[M]):
             found = registered(self._client, self.model, subject, register=self._auto_register)
             header = HEADER.pack(MAGIC, found.schema_id)
             gaps = contract_gaps(self._schema, found)
+            if gaps and gaps[0].endswith(" (changed)"):
+                raise self._missing(
+                    subject,
+                    [gap.removesuffix(" (changed)") for gap in gaps],
+                    "differs in the version registered at {url} (the registry changed it, or "
+                    "the version was registered with another)",
+                )
             if gaps:
                 raise self._missing(
                     subject,
@@ -129,16 +136,23 @@ class ContractSerializer(RegistryUser, Generic[M]):
         """The refusal to write for ``subject``, whose registered version lacks ``parts``
         of the model's repository version; ``why`` says how, ``{url}`` the registry."""
         encrypted = encrypting_rules(self._schema)
-        covered = [field for name, fields in encrypted.items() for field in fields]
-        stake = (
-            f"{', '.join(covered)} would go out in plain text"
-            if covered
-            else "its rules would not run"
-        )
         if parts[0] == "rule set":  # all of it: name the rules that matter most
             _, rule_set = self._schema.contract or (None, None)
             rules = [*encrypted, *(r["name"] for r in (rule_set or {}).get("domainRules", []))]
             parts = [f'rule "{name}"' for name in dict.fromkeys(rules)] or parts
+        # Which fields go out unencrypted: those of the rules missing, and every one when a
+        # part their tags may come from (the metadata) is.
+        covered = [
+            field
+            for name, fields in encrypted.items()
+            if f'rule "{name}"' in parts or any(p.startswith(("metadata", "tags")) for p in parts)
+            for field in fields
+        ]
+        stake = (
+            f"{', '.join(dict.fromkeys(covered))} would go out in plain text"
+            if covered
+            else "its rules would not run"
+        )
         more = f" (and {count(len(parts) - 1, 'other part')})" if len(parts) > 1 else ""
         return RulesMissingError(
             self._schema.label,
