@@ -43,7 +43,13 @@ import uvicorn
 from somacontracts.server import LocalRegistry
 from somacontracts.server.serving import PromptServer
 
-__all__ = ["CONFLUENT", "KARAPACE_5", "Profile", "ProfileProxy", "profiled_registry"]
+__all__ = [
+    "KARAPACE_5",
+    "Profile",
+    "ProfileProxy",
+    "karapace_with_dek_registry",
+    "profiled_registry",
+]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -68,7 +74,6 @@ class Profile:
     """Whether schema text comes back with every object's keys sorted."""
 
 
-CONFLUENT = Profile("Confluent Schema Registry")
 KARAPACE_5 = Profile(
     "Karapace 5",
     keeps_contracts=False,
