@@ -7,8 +7,9 @@ in a source checkout the repository's top-level ``avro/`` is used.
 
 Every problem found while loading is raised as a
 :class:`~somacontracts.errors.SchemaLoadError` (a file that cannot be read, a misnamed
-file, a gap) or :class:`~somacontracts.errors.SchemaError` (an invalid schema), naming
-the file and, where it applies, the JSON pointer inside it.
+file, a gap) or :class:`~somacontracts.errors.SchemaError` (an invalid schema, or one a
+generated class could not hold: :mod:`somacontracts.schema.pyvalues`), naming the file
+and, where it applies, the JSON pointer inside it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from somacontracts.errors import (
 )
 from somacontracts.schema import NamedNode, ParsedSchema, decode, forms, parse
 from somacontracts.schema.datacontract import contract_parts
+from somacontracts.schema.pyvalues import first_problem
 
 __all__ = [
     "ContractSchemas",
@@ -227,6 +229,9 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
             location="/name",
             source=source,
         )
+    unheld = first_problem(parsed)
+    if unheld is not None:  # valid Avro that a generated class could not hold
+        raise SchemaError(unheld[0], location=unheld[1] or "/", source=source)
     try:
         read_by_fastavro = parse_schema(schema)
     except Exception as err:  # fastavro raises several unrelated types for bad schemas.

@@ -27,8 +27,10 @@ What each side does per message in the timed regions:
   a delivery report to the producer's failure recorder; ``flush()`` at the end (timed).
 - raw produce: ``Producer.produce(topic, value, key)`` with bytes serialized beforehand,
   no delivery callback, ``poll()`` only when the local queue is full; ``flush()`` timed.
-- typed consume: ``ContractConsumer.run(handler)``: deserialize, build ``Received``, a
-  handler that counts, each partition's offset stored once per batch after handling.
+- typed consume: ``ContractConsumer.run(handler)`` under ``commit="batch"``: deserialize,
+  build ``Received``, a handler that counts, each partition's offset stored once per batch
+  after handling and committed, acknowledged, once per batch (the per-message default
+  commits each message, one round trip a message: ``tools/bench_guarantees.py``).
 - raw consume: ``Consumer.consume(500)``, the same counting handler called with each
   message without error; librdkafka stores offsets by itself as messages are handed out.
 - metered: the typed side with Prometheus metrics on (``metrics=ClientMetrics(...)``:
@@ -187,6 +189,7 @@ def _typed(
         topics=[topic],
         partitions=[(topic, p) for p in range(PARTITIONS)],
         group_id=f"bench-typed-{uuid.uuid4().hex[:6]}",
+        commit="batch",
         config=tuning.consumer,
         metrics=metrics or False,
     )

@@ -8,16 +8,19 @@ report from the one before and its deploy advice, an example message in plain JS
 with its Avro size); a page per catalog topic (producers, consumers and their groups,
 partitions, retention, lag alert, environment override). Built from the schema tree
 of ``--schemas`` or the configuration (any service's, as ``codegen``), the same bytes
-every run (for the same schemas and topic names). DIR's pages are replaced; pages an
-earlier run wrote there for contracts or topics no longer in the tree are removed (the
-run lists what it wrote in DIR/.somacontracts-docs; other files are never touched).
+every run (for the same schemas and topic names), from templates that escape every
+text a contract carries; it needs the ``docs`` extra (Jinja2). DIR's pages are
+replaced; pages an earlier run wrote there for contracts or topics no longer in the
+tree are removed (the run lists what it wrote in DIR/.somacontracts-docs; other files
+are never touched).
 Only regular files inside DIR, reached without a symbolic link and ending in .html,
 .svg, .css, .js or .json, are ever removed: any other entry of the list (an absolute
 path, a "..", a link, a folder) is left alone with a warning on stderr. A page that is
 a link leading out of DIR stops the run before any file is written.
 
-Exit codes: 0 site written; 2 bad usage, configuration, unreadable schemas, or a
-folder that cannot be written (or is inside the installed packages).
+Exit codes: 0 site written; 2 bad usage, configuration, unreadable schemas, a folder
+that cannot be written (or is inside the installed packages), or no Jinja2 (the ``docs``
+extra).
 """
 
 from __future__ import annotations

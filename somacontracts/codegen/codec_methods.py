@@ -7,15 +7,10 @@ Java's generated classes do (``customEncode``/``customDecode``). The serdes
 use them whenever the writer schema is the model's own and fall back to fastavro with
 schema resolution otherwise.
 
-A version gets the codec only if every union in it can choose its branch from the
-value's Python type (:func:`supported`); a union holding ``bytes`` and a ``fixed``, or two
-``fixed``, cannot (fastavro tries each branch's validation in turn), and its version's
-classes keep ``to_avro``/``from_avro`` alone.
-
-Union branches are chosen by ``isinstance`` in the order ``to_avro`` uses: records and
-enums by class first, then ``bool`` before ``int``, ``datetime`` before ``date``; among
-numbers of one Python type the branch fastavro would take (see :meth:`Codec.write_branch`).
-A value of no branch raises ``TypeError`` naming the field.
+Every record class gets the codec. A union's branch is the one ``to_avro`` chooses
+(:mod:`somacontracts.codegen.unions`): by ``isinstance`` on the value's class, then,
+among branches of one Python type, the first that holds the value. A value of no branch
+raises ``TypeError`` naming the field.
 """
 
 from __future__ import annotations
@@ -24,20 +19,20 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from somacontracts.codegen import templates
-from somacontracts.codegen.model import EnumModel, RecordModel, TypeModel, VersionModel
+from somacontracts.codegen import templates, unions
+from somacontracts.codegen.model import EnumModel, RecordModel, TypeModel
 from somacontracts.codegen.pysource import (
     call_lines,
     docstring_lines,
     line_length,
     signature_lines,
+    statement_lines,
     string_literal,
 )
 
-__all__ = ["Codec", "enum_table_lines", "enum_tables", "supported"]
+__all__ = ["Codec", "enum_table_lines"]
 
 _INDENT = "    "
-_NOQA = "  # noqa: E501"
 
 # (kind, Avro type or logical type) -> the codec function writing it / reading it.
 _WRITERS = {
@@ -91,54 +86,16 @@ def _key(type_: TypeModel) -> str:
     return type_.kind
 
 
-def _walk(version: VersionModel) -> Iterator[TypeModel]:
-    """Every type in ``version``, nested ones included."""
-    pending = [field.type for record in version.records for field in record.fields]
-    while pending:
-        type_ = pending.pop()
-        yield type_
-        pending.extend(type_.branches)
-        if type_.items is not None:
-            pending.append(type_.items)
-
-
-def supported(version: VersionModel, value_check: Callable[[TypeModel], str]) -> bool:
-    """Whether the classes of ``version`` get ``write_avro`` / ``read_avro``."""
-    for type_ in _walk(version):
-        if type_.kind != "union" or len(type_.non_null) < 2:
-            continue
-        for group in _groups(type_, value_check):
-            if len(group) > 1 and group[0].kind not in ("int", "float"):
-                return False
-    return True
-
-
-def _groups(union: TypeModel, value_check: Callable[[TypeModel], str]) -> list[list[TypeModel]]:
-    """The non-null branches of ``union`` grouped by Python type, in ``isinstance`` order.
-
-    Within a group the branches keep the union's order.
-    """
-    if len(union.non_null) == 1:
-        return [list(union.non_null)]
-    groups: dict[str, list[TypeModel]] = {}
-    for branch in sorted(union.non_null, key=_rank):
-        groups.setdefault(value_check(branch), []).append(branch)
-    return [sorted(g, key=union.branches.index) for g in groups.values()]
-
-
-def enum_tables(enum: EnumModel) -> tuple[str, str]:
-    """Module-level names of ``enum``'s symbol -> index map and index -> member tuple."""
-    stem = enum.class_name.upper()
-    return f"_{stem}_INDEX", f"_{stem}_MEMBERS"
-
-
-def enum_table_lines(enum: EnumModel) -> list[str]:
-    """The two module-level tables of ``enum`` the codec indexes."""
-    index, members = enum_tables(enum)
+def enum_table_lines(enum: EnumModel, index: str, members: str) -> list[str]:
+    """The two module-level tables of ``enum`` the codec indexes: symbol -> index, named
+    ``index``, and index -> member, named ``members``."""
     name = enum.class_name
+    typed = f"{members}: tuple[{name}, ...] = tuple("
+    if len(typed) > line_length():  # ruff would split the annotation: mypy infers it
+        typed = f"{members} = tuple("
     return [
         *call_lines("_rt.enum_index", [name], 0, prefix=f"{index}: dict[str, int] = "),
-        *call_lines("tuple", [name], 0, prefix=f"{members}: tuple[{name}, ...] = "),
+        *call_lines("tuple", [name], 0, prefix=typed.removesuffix("tuple(")),
     ]
 
 
@@ -146,17 +103,23 @@ def enum_table_lines(enum: EnumModel) -> list[str]:
 class Codec:
     """Writes the codec methods of the records of one version.
 
-    ``class_name`` names a record's or enum's class; ``value_check`` gives the
-    ``isinstance`` target of a union branch; ``helper`` adds a module-level function
-    (name stem, body lines after its ``def``, return annotation) and returns its name.
+    ``class_name`` names a record's or enum's class; ``annotation`` gives the annotation
+    of a type in at most so many characters (else a type alias); ``tables`` gives each enum's
+    (symbol -> index, index -> member) tables by full name; ``helper`` adds a
+    module-level function (name stem, body lines after its ``def``, return annotation)
+    and returns its name.
     """
 
     records: dict[str, RecordModel]
     enums: dict[str, EnumModel]
+    tables: dict[str, tuple[str, str]]
     class_name: Callable[[TypeModel], str]
-    value_check: Callable[[TypeModel], str]
-    annotation: Callable[[TypeModel], str]
+    annotation: Callable[[TypeModel, int], str]
     helper: Callable[[str, list[str], str], str]
+
+    def field_types(self, full_name: str) -> list[TypeModel]:
+        """The field types of the record ``full_name``."""
+        return [field.type for field in self.records[full_name].fields]
 
     # -- writing -----------------------------------------------------------------------
 
@@ -169,7 +132,7 @@ class Codec:
             source = f"self.{field.attribute}"
             where = f"{record.class_name}.{field.attribute}"
             lines += self.write(field.type, source, where, 2, numbers)
-        return [_fit(line) for line in lines]
+        return [fitted for line in lines for fitted in statement_lines(line)]
 
     def write(
         self,
@@ -200,7 +163,7 @@ class Codec:
                 f"{pad}{name}.write_avro({value}, out)",
             ]
         if kind == "enum":
-            index, _ = enum_tables(self.enums[_named(type_)])
+            index, _ = self.tables[_named(type_)]
             return [f"{pad}_rt.write_long(out, {index}[{source}])"]
         if kind == "fixed":
             return [f"{pad}_rt.write_fixed(out, {source}, {type_.size})"]
@@ -263,76 +226,59 @@ class Codec:
     ) -> list[str]:
         pad = _INDENT * depth
         value = f"v{next(numbers)}"
-        groups = _groups(type_, self.value_check)
-        nulls = [i for i, b in enumerate(type_.branches) if b.kind == "null"]
-        clauses: list[tuple[str | None, list[str]]] = []
-        if nulls:
-            clauses.append((f"{value} is None", [_index(nulls[0])]))
-        for group in groups:
-            checked = len(groups) > 1  # tested below with isinstance, before the branch
-            body = self.write_branch(type_, group, value, where, depth, numbers, checked=checked)
-            if not checked:  # nothing left to tell apart
-                clauses.append((None, body))
-            else:
-                clauses.append((f"isinstance({value}, {self.value_check(group[0])})", body))
-        if clauses[-1][0] is not None:
-            message = string_literal(where)
-            clauses.append((None, [f"raise _rt.no_branch({message}, {value})"]))
+        message = string_literal(where)
         lines = [f"{pad}{value} = {source}"]
-        if len(clauses) == 1:
-            return lines + [pad + line for line in clauses[0][1]]
-        for number, (condition, body) in enumerate(clauses):
-            if condition is None:
-                lines.append(f"{pad}else:")
+        if len(type_.non_null) == 1:  # nothing to tell apart: the branch checks the value
+            (branch,) = type_.non_null
+            only = self.written(type_, branch, value, where, depth, numbers, checked=False)
+            if not type_.nullable:
+                return lines + [pad + line for line in only]
+            null = type_.branches.index(next(b for b in type_.branches if b.kind == "null"))
+            return [
+                *lines,
+                f"{pad}if {value} is None:",
+                f"{pad}{_INDENT}{_index(null)}",
+                f"{pad}else:",
+                *(f"{pad}{_INDENT}{line}" for line in only),
+            ]
+        clauses: list[tuple[list[str], list[str]]] = []  # (isinstance targets, body)
+        for group in unions.groups(type_, self.class_name, self.field_types):
+            body: list[str] = []
+            for number, choice in enumerate(group.choices):
+                written = self.written(type_, choice.branch, value, where, depth, numbers)
+                if choice.fits is None:
+                    if number:
+                        written = ["else:", *(_INDENT + line for line in written)]
+                    body += written
+                    break
+                test = choice.fits.format(v=value)
+                body += [f"{'elif' if number else 'if'} {test}:", *(_INDENT + w for w in written)]
             else:
-                lines.append(f"{pad}{'if' if number == 0 else 'elif'} {condition}:")
+                body += ["else:", *call_lines("raise _rt.no_branch", [message, value], 1)]
+            clauses.append(([group.check] if group.check else [], body))
+        for number, (checks, body) in enumerate(unions.merged(clauses)):
+            test = unions.condition(checks, value)
+            lines.append(f"{pad}{'elif' if number else 'if'} {test}:")
             lines += [f"{pad}{_INDENT}{line}" for line in body]
-        return lines
+        raised = call_lines("raise _rt.no_branch", [message, value], depth + 1)
+        return [*lines, f"{pad}else:", *raised]
 
-    def write_branch(
+    def written(
         self,
         union: TypeModel,
-        group: list[TypeModel],
+        branch: TypeModel,
         value: str,
         where: str,
         depth: int,
         numbers: Iterator[int],
         *,
-        checked: bool,
+        checked: bool = True,
     ) -> list[str]:
-        """Lines (unindented) writing ``value`` as the branch of ``group`` fastavro picks.
-
-        Of several floats, fastavro takes ``double``. Of several ints, ``to_avro`` names
-        ``long`` (or the first int) when a float branch is present too; otherwise fastavro
-        takes the first branch in the union's order the value fits: an ``int`` only
-        within 32 bits.
-        """
+        """Lines (unindented) writing ``value`` as ``branch`` of ``union``: its index, then
+        the value; ``checked`` when the union's dispatch tested the value's class."""
         pad = _INDENT * depth
-
-        def written(branch: TypeModel) -> list[str]:
-            lines = self.write(branch, value, where, depth, numbers, checked=checked)
-            body = [line[len(pad) :] for line in lines]
-            return [_index(union.branches.index(branch)), *body]
-
-        if len(group) == 1:
-            return written(group[0])
-        if group[0].kind == "float":  # every Python float is a double: fastavro prefers it
-            doubles = [b for b in group if b.avro_type == "double"]
-            return written((doubles or group)[0])
-        if any(b.kind == "float" for b in union.non_null):
-            longs = [b for b in group if b.avro_type == "long"]
-            return written((longs or group)[0])
-        clauses: list[str] = []
-        for branch in group:
-            if branch.avro_type == "long":  # takes every value left
-                if not clauses:
-                    return written(branch)
-                return [*clauses, "else:", *(_INDENT + line for line in written(branch))]
-            keyword = "elif" if clauses else "if"
-            clauses.append(f"{keyword} -2147483648 <= {value} <= 2147483647:")
-            clauses += [_INDENT + line for line in written(branch)]
-        message = string_literal(where)
-        return [*clauses, "else:", f"{_INDENT}raise _rt.no_branch({message}, {value})"]
+        lines = self.write(branch, value, where, depth, numbers, checked=checked)
+        return [_index(union.branches.index(branch)), *(line[len(pad) :] for line in lines)]
 
     # -- reading -----------------------------------------------------------------------
 
@@ -354,7 +300,7 @@ class Codec:
                 "(reader)"
             )
             call = call_lines(name, ["reader"], 3, prefix=f"{field.attribute}=", suffix=",")
-            lines += [_fit(call[0]), *call[1:]]
+            lines += [*statement_lines(call[0]), *call[1:]]
         return [*lines, f"{pad})"]
 
     def read(self, type_: TypeModel, path: str) -> str:
@@ -364,7 +310,7 @@ class Codec:
             return f"{self.class_name(type_)}.read_avro(reader)"
         if kind == "enum":
             enum = self.enums[_named(type_)]
-            _, members = enum_tables(enum)
+            _, members = self.tables[enum.full_name]
             return f"{members}[reader.read_index({len(enum.members)})]"
         if kind == "fixed":
             return f"reader.read_fixed({type_.size})"
@@ -372,6 +318,8 @@ class Codec:
             size = type_.size
             data = "reader.read_bytes()" if size is None else f"reader.read_fixed({size})"
             return f"_rt.bytes_decimal({data}, {type_.precision}, {type_.scale or 0})"
+        if kind == "union" and not type_.non_null:  # ["null"]: its index, then nothing
+            return "(reader.read_index(1), None)[1]"
         if kind in ("array", "map", "union"):
             return self.read_helper(type_, path)
         return _READERS[_key(type_)]
@@ -387,7 +335,9 @@ class Codec:
             body = self.read_collection_body(type_, path)
         else:
             body = [f"{_INDENT}return {self.read(type_, path)}"]
-        name = self.helper(path, [_fit(line) for line in body], self.annotation(type_))
+        annotation = self.annotation(type_, line_length() - len(") -> :"))
+        fitted = [piece for line in body for piece in statement_lines(line)]
+        name = self.helper(path, fitted, annotation)
         return f"{name}(reader)"
 
     def read_optional(self, type_: TypeModel, path: str) -> str | None:
@@ -427,10 +377,12 @@ class Codec:
         width = self.width(type_.items, set()) if type_.kind == "array" else 1
         count = f"reader.read_count({width})" if width != 1 else "reader.read_count()"
         if type_.kind == "array":
-            start = f"{_INDENT}items: {self.annotation(type_)} = []"
+            annotation = self.annotation(type_, line_length() - len(f"{_INDENT}items:  = []"))
+            start = f"{_INDENT}items: {annotation} = []"
             add = f"items.append({item})"
         else:
-            start = f"{_INDENT}items: {self.annotation(type_)} = {{}}"
+            annotation = self.annotation(type_, line_length() - len(f"{_INDENT}items:  = {{}}"))
+            start = f"{_INDENT}items: {annotation} = {{}}"
             # The key first: an assignment evaluates its value before its target.
             add = f"key = reader.read_string()\n{_INDENT * 3}items[key] = {item}"
         return [
@@ -469,18 +421,3 @@ def _index(position: int) -> str:
     if position < 64:
         return f"out.append({position << 1})"
     return f"_rt.write_long(out, {position})"
-
-
-def _rank(branch: TypeModel) -> int:
-    """Records and enums first, then the Python types most specific first."""
-    order = ("boolean", "datetime", "date", "time", "uuid", "fixed_uuid", "int", "float")
-    if branch.kind in ("record", "enum"):
-        return -1
-    return order.index(branch.kind) if branch.kind in order else len(order)
-
-
-def _fit(line: str) -> str:
-    """``line``, marked for the linter when a long schema name leaves no way to fit it."""
-    if len(line) <= line_length() or " " not in line.strip():  # E501 spares one-word lines
-        return line
-    return line + _NOQA

@@ -1,40 +1,34 @@
 """The source of ``to_avro`` / ``from_avro``: a record to fastavro's datum and back.
 
 Pure: record models in, lines of Python out; :mod:`somacontracts.codegen.render` puts
-them in the class. A record in a union is written in fastavro's tuple notation
-``(full_name, datum)``, which picks the branch by name instead of trying each branch's
-validation; so is an enum next to a string-like branch, an int next to a float and a
-datetime next to a date, where fastavro's first match would pick the wrong branch.
-``from_avro`` of a union takes the ``(name, datum)`` pairs fastavro's reader returns with
-``return_named_type=True`` (or ``return_record_name=True``), and a plain datum wherever
-its Python type alone tells the branch. Conversions too long for their line go to
-module-level helper functions.
+them in the class. ``to_avro`` of a union writes the branch
+:mod:`~somacontracts.codegen.unions` chooses for the value (as ``write_avro`` does), in
+fastavro's tuple notation ``(name, datum)`` where fastavro's first match would take
+another branch. ``from_avro`` of a union takes the ``(name, datum)`` pairs fastavro's
+reader returns with ``return_named_type=True`` (or ``return_record_name=True``) and those
+``to_avro`` writes, and a plain datum wherever its Python type alone tells the branch.
+Conversions too long for their line go to module-level helper functions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
-from somacontracts.codegen import templates
+from somacontracts.codegen import templates, unions
 from somacontracts.codegen.model import RecordModel, TypeModel
 from somacontracts.codegen.pysource import (
     call_lines,
     def_lines,
     docstring_lines,
+    if_lines,
     line_length,
     long_name_lines,
     return_lines,
     signature_lines,
+    statement_lines,
     string_literal,
 )
-from somacontracts.codegen.pytypes import (
-    CHECK_ORDER,
-    DATUM_CHECK,
-    STRING_LIKE,
-    TypeNames,
-    value_rank,
-)
+from somacontracts.codegen.pytypes import CHECK_ORDER, DATUM_TYPES, TypeNames
 
 __all__ = ["DatumMethods", "Helpers", "Owner"]
 
@@ -120,9 +114,7 @@ class DatumMethods(TypeNames):
         if kind == "fixed_uuid":
             return f"{source}.bytes"
         if kind in ("array", "map"):
-            return self.collection_expression(
-                type_, source, owner, path, depth, self.to_avro_expression
-            )
+            return self.collection_expression(type_, source, owner, path, depth, to_avro=True)
         if kind != "union":
             return None
         branches = type_.non_null
@@ -131,31 +123,31 @@ class DatumMethods(TypeNames):
         if not branches:
             return None
         (branch,) = branches
-        inner: str | None
-        if branch.kind == "record":
-            inner = f"({string_literal(branch.avro_type)}, {source}.to_avro())"
-        else:
-            inner = self.to_avro_expression(branch, source, owner, path, depth)
+        inner = self.to_avro_expression(branch, source, owner, path, depth)
+        if unions.named(type_, type_.branches.index(branch), self.field_types):
+            inner = f"({string_literal(unions.tuple_name(branch))}, {inner or source})"
         if inner is None or not type_.nullable:
             return inner
         return f"None if {source} is None else {inner}"
 
     def collection_expression(
-        self,
-        type_: TypeModel,
-        source: str,
-        owner: Owner,
-        path: str,
-        depth: int,
-        convert: Callable[[TypeModel, str, Owner, str, int], str | None],
+        self, type_: TypeModel, source: str, owner: Owner, path: str, depth: int, *, to_avro: bool
     ) -> str | None:
-        """Comprehension applying ``convert`` to each item of an array or map."""
+        """Comprehension converting each item of an array or map (``to_avro``, else
+        ``from_avro``); items that are collections themselves go to a helper function, so
+        that comprehensions never nest and every one fits its lines."""
         assert type_.items is not None
         item = f"v{depth}"
         nested = f"{path}_{'items' if type_.kind == 'array' else 'values'}"
+        convert = self.to_avro_expression if to_avro else self.from_avro_expression
         inner = convert(type_.items, item, owner, nested, depth + 1)
         if inner is None:
             return None
+        if type_.items.kind in ("array", "map"):
+            if to_avro:
+                inner = f"{self.to_avro_helper(type_.items, owner, nested)}({item})"
+            else:
+                inner = f"{self.from_avro_helper(type_.items, owner, nested)}({item})"
         if type_.kind == "array":
             return f"[{inner} for {item} in {source}]"
         return f"{{k{depth}: {inner} for k{depth}, {item} in {source}.items()}}"
@@ -176,15 +168,15 @@ class DatumMethods(TypeNames):
             self.imports.add("uuid")
             return f"uuid.UUID(bytes={source})"
         if kind in ("array", "map"):
-            return self.collection_expression(
-                type_, source, owner, path, depth, self.from_avro_expression
-            )
+            return self.collection_expression(type_, source, owner, path, depth, to_avro=False)
         if kind != "union":
             return None
         branches = type_.non_null
         if not branches:
             return None
-        if len(branches) == 1 and not branches[0].is_named:
+        position = type_.branches.index(branches[0])
+        single = len(branches) == 1 and not branches[0].is_named
+        if single and not unions.named(type_, position, self.field_types):
             inner = self.from_avro_expression(branches[0], source, owner, path, depth)
             if inner is None or not type_.nullable:
                 return inner
@@ -201,7 +193,7 @@ class DatumMethods(TypeNames):
             return self.helper_names[key]
         name = self.function_name(path, "to_avro")
         self.helper_names[key] = name
-        annotation = self.annotation(type_)
+        annotation = self.fitted(type_, line_length() - len("    value: ,"))
         lines = def_lines(templates.HELPER_TO_AVRO_DEF, name=name, annotation=annotation)
         if type_.kind == "union":
             lines += self.union_to_avro_body(type_, owner, path)
@@ -218,7 +210,7 @@ class DatumMethods(TypeNames):
             return self.helper_names[key]
         name = self.function_name(path, "from_avro")
         self.helper_names[key] = name
-        annotation = self.annotation(type_)
+        annotation = self.fitted(type_, line_length() - len(") -> :"))
         lines = def_lines(templates.HELPER_FROM_AVRO_DEF, name=name, annotation=annotation)
         if type_.kind == "union":
             lines += self.union_from_avro_body(type_, owner, path)
@@ -230,45 +222,53 @@ class DatumMethods(TypeNames):
 
     def union_to_avro_body(self, type_: TypeModel, owner: Owner, path: str) -> list[str]:
         pad = _INDENT
-        lines: list[str] = []
-        if type_.nullable:
-            lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
-        chosen: list[tuple[str, str]] = []
-        seen: set[str] = set()
         if len(type_.non_null) == 1:  # nothing to tell apart
+            none = [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
             (branch,) = type_.non_null
-            return [*lines, f"{pad}return {self.branch_to_avro(branch, type_, owner, path)}"]
-        for branch in sorted(type_.non_null, key=value_rank):
-            check = self.value_check(branch)
-            if check in seen:
+            datum = self.branch_to_avro(branch, branch.kind == "record", owner, path)
+            return [*(none if type_.nullable else []), *return_lines(datum)]
+        where = string_literal(f"{owner.record.class_name}.{path}")
+        self.uses_runtime = True
+        clauses: list[tuple[list[str], list[str]]] = []  # (isinstance targets, body)
+        for group in unions.groups(type_, self.class_name, self.field_types):
+            if group.check is None:
+                clauses.append(([], return_lines("None", 2)))
                 continue
-            seen.add(check)
-            chosen.append((check, self.branch_to_avro(branch, type_, owner, path)))
-        for number, (check, result) in enumerate(chosen):
-            if number == len(chosen) - 1:
-                lines.append(f"{pad}return {result}")
-            else:
-                lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
-        return lines
+            self.note_check(group.check)
+            results = [
+                (choice.fits, self.branch_to_avro(choice.branch, choice.named, owner, path))
+                for choice in group.choices
+            ]
+            kept: list[tuple[str | None, str]] = []
+            for fits, result in reversed(results):
+                if not (kept and kept[-1] == (None, result)):  # else the next one writes it
+                    kept.append((fits, result))
+            results = kept[::-1]
+            body: list[str] = []  # inside the clause's if
+            for fits, result in results:
+                if fits is None:
+                    body += return_lines(result, 2)
+                else:
+                    test = f"{pad * 2}if {fits.format(v='value')}:"
+                    body += [*statement_lines(test), *return_lines(result, 3)]
+            if not group.exhaustive:
+                body += call_lines("raise _rt.no_branch", [where, "value"], 2)
+            clauses.append(([group.check], body))
+        lines: list[str] = []
+        for checks, body in unions.merged(clauses):
+            lines += [*statement_lines(f"{pad}if {unions.condition(checks, 'value')}:"), *body]
+        return lines + call_lines("raise _rt.no_branch", [where, "value"], 1)
 
-    def branch_to_avro(self, branch: TypeModel, union: TypeModel, owner: Owner, path: str) -> str:
-        """The datum of union branch ``branch``, in tuple notation where fastavro needs it."""
-        others = [b.kind for b in union.non_null if b is not branch]
-        name = string_literal(branch.avro_type)
-        if branch.kind == "record":
-            return f"({name}, value.to_avro())"
-        if branch.kind == "enum" and STRING_LIKE.intersection(others):
-            return f"({name}, value)"
-        if branch.kind == "int" and "float" in others:
-            ints = [b.avro_type for b in union.non_null if b.kind == "int"]
-            return f"({string_literal('long' if 'long' in ints else ints[0])}, value)"
-        if branch.kind == "boolean" and {"int", "float"}.intersection(others):
-            return f"({name}, value)"
-        if branch.kind == "datetime" and "date" in others:  # a datetime is a date too
-            return f"({name}, value)"
-        return self.to_avro_expression(branch, "value", owner, path, 0) or "value"
+    def branch_to_avro(self, branch: TypeModel, named: bool, owner: Owner, path: str) -> str:
+        """The datum of union branch ``branch``, as ``(name, datum)`` if ``named``."""
+        datum = self.to_avro_expression(branch, "value", owner, path, 0) or "value"
+        if named:
+            return f"({string_literal(unions.tuple_name(branch))}, {datum})"
+        return datum
 
     def union_from_avro_body(self, type_: TypeModel, owner: Owner, path: str) -> list[str]:
+        """A datum as fastavro reads it, or as ``to_avro`` writes it: ``(name, datum)`` for a
+        named type or a branch ``to_avro`` names, else a plain datum."""
         pad = _INDENT
         where = string_literal(f"{owner.record.class_name}.{path}")
         self.uses_runtime = True
@@ -276,24 +276,29 @@ class DatumMethods(TypeNames):
         if type_.nullable:
             lines += [f"{pad}if value is None:", f"{pad}{_INDENT}return None"]
         named = [b for b in type_.non_null if b.is_named]
-        if named:
-            lines += [f"{pad}if isinstance(value, tuple):", f"{pad}{_INDENT}name, body = value"]
-            for branch in named:
-                result = self.branch_from_avro(branch, "body", owner, path, tuple_form=True)
-                lines += [
-                    f"{pad}{_INDENT}if name == {string_literal(branch.avro_type)}:",
-                    f"{pad}{_INDENT * 2}return {result}",
-                ]
-            lines += call_lines("raise _rt.unknown_branch", [where, "value"], 2)
+        plain = [b for b in type_.non_null if not b.is_named]
+        lines += [f"{pad}if isinstance(value, tuple):", f"{pad}{_INDENT}name, body = value"]
+        for branch in type_.non_null:
+            result = self.branch_from_avro(branch, "body", owner, path, tuple_form=True)
+            tests = [f"name == {string_literal(unions.tuple_name(branch))}"]
+            if not branch.is_named:  # the datum's type is checked: body is untyped
+                check = DATUM_TYPES[branch.kind]
+                self.note_check(check)
+                tests.append(f"isinstance(body, {check})")
+            lines += [*if_lines(tests, 2), *return_lines(result, 3)]
+        lines += call_lines("raise _rt.unknown_branch", [where, "value"], 2)
         for check in CHECK_ORDER:
-            plain = [b for b in type_.non_null if not b.is_named and DATUM_CHECK[b.kind] == check]
-            by_name = [b for b in named if DATUM_CHECK[b.kind] == check]
-            if not plain and len(by_name) != 1:
+            matching = [b for b in plain if DATUM_TYPES[b.kind] == check]
+            by_name = [b for b in named if DATUM_TYPES[b.kind] == check]
+            if check == "int" and not matching:  # an int to_avro wrote in a float branch
+                matching = [b for b in plain if b.kind == "float"]
+            if not matching and not by_name:
                 continue
-            branch = (plain or by_name)[0]
+            branch = (matching or by_name)[0]
             result = self.branch_from_avro(branch, "value", owner, path, tuple_form=False)
             self.note_check(check)
-            lines += [f"{pad}if isinstance(value, {check}):", f"{pad}{_INDENT}return {result}"]
+            lines += [*statement_lines(f"{pad}if isinstance(value, {check}):")]
+            lines += return_lines(result, 2)
         return lines + call_lines("raise _rt.unknown_branch", [where, "value"], 1)
 
     def branch_from_avro(
@@ -302,7 +307,7 @@ class DatumMethods(TypeNames):
         expression = self.from_avro_expression(branch, source, owner, path, 0)
         if expression is not None:
             return expression
-        if tuple_form:
+        if tuple_form and branch.is_named:
             # The datum of a (name, datum) pair is untyped: convert it to give it its type.
             if branch.kind == "decimal":
                 self.imports.add("decimal")

@@ -3,30 +3,17 @@
 :func:`build_version` walks one ``vN.avsc`` schema and returns a :class:`VersionModel`:
 the record and enum classes with their Python names, every field's Python type and
 default, and the Avro facts the generated code needs (full names for union branches,
-logical types). Everything a schema can say that generated code cannot express is
-refused here, as a :class:`CodegenError` naming the file and the JSON pointer.
+logical types).
 
-Refused, because the generated code could not tell the branches apart:
-
-* a union of free-form JSON (``string`` with logical type ``json``) and any branch other
-  than ``null``: every JSON value is also a string, number, list or dict;
-* a union of two branches holding the same Python type whose Avro encodings differ:
-  two ``uuid`` (string and fixed), two ``time`` (millis and micros), two ``decimal``;
-* an empty union, which has no values.
-
-Refused, because Python cannot hold the default: a ``uuid`` default that is not a
-UUID, a timestamp, date or time default outside the range of :mod:`datetime`, a float
-default that is NaN or infinite (not JSON).
+What a generated class could not hold is refused by contract validation
+(:mod:`somacontracts.schema.pyvalues`, which also converts the defaults here), so
+``validate`` and codegen agree on every schema; codegen checks it again and raises a
+:class:`CodegenError` naming the file and the JSON pointer.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import json
-import math
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +33,7 @@ from somacontracts.schema import (
     UnionNode,
     json_pointer,
 )
+from somacontracts.schema.pyvalues import MAX_NESTING, first_problem, python_default
 from somacontracts.schemas import SchemaVersion
 
 __all__ = [
@@ -61,25 +49,6 @@ __all__ = [
     "VersionModel",
     "build_version",
 ]
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_EPOCH_NAIVE = dt.datetime(1970, 1, 1)  # local-timestamp-* and time-* are naive
-_DAY_MILLIS = 86_400_000
-
-# Kinds of which one union may hold one only: their values share a Python type but
-# not an encoding, so nothing tells which branch a value was meant for.
-_ONE_PER_UNION = {
-    "uuid": "uuid.UUID",
-    "fixed_uuid": "uuid.UUID",
-    "time": "datetime.time",
-    "decimal": "decimal.Decimal",
-}
-
-
-MAX_NESTING = 22
-"""How many levels deep types may nest for codegen, the contract's record being the first:
-each array or map level is a loop in the generated ``write_avro``, and CPython compiles at
-most 20 nested loops in one function."""
 
 
 class CodegenError(SchemaError):
@@ -224,17 +193,23 @@ class _Builder:
         self.types: dict[str, TypeModel] = {}
         """The type model of each named type met so far, by full name."""
         self.fields: dict[str, list[tuple[FieldNode, TypeModel]]] = {}
-        self.depth = 0
+        self.class_names: frozenset[str] = frozenset()
+        """The version's class names, which no field may shadow in a class body."""
 
     def fail(self, reason: str, location: str) -> CodegenError:
         return CodegenError(reason, location=location or "/", source=self.source)
 
     def build(self) -> VersionModel:
         parsed = self.version.parsed
+        problem = first_problem(parsed)
+        if problem is not None:
+            raise self.fail(*problem)
         root_type = self.walk(parsed.root, "")
         assert root_type.named is not None  # a contract schema is a record
         defined = [node for node in parsed.defined() if node.full_name in self.types]
         class_names = _class_names(defined)
+        suffix = f"V{self.version.version}"
+        self.class_names = frozenset(name + suffix for name in class_names.values())
         enums: list[EnumModel] = []
         for node in defined:
             if isinstance(node, EnumNode):
@@ -266,12 +241,10 @@ class _Builder:
         attributes: list[str] = []
         fields: list[FieldModel] = []
         for field, type_ in self.fields[node.full_name]:
-            attribute = names.field_attribute_name(field.name, attributes)
+            attribute = names.field_attribute_name(field.name, [*attributes, *self.class_names])
             attributes.append(attribute)
             default = (
-                self.default(
-                    type_, field.default, json_pointer(field.pointer, "default"), enum_models
-                )
+                self.default(field.node, type_, field.default, enum_models)
                 if field.has_default
                 else None
             )
@@ -299,17 +272,7 @@ class _Builder:
 
     def walk(self, node: Node, at: str) -> TypeModel:
         """The type model of ``node`` used at ``at``."""
-        if self.depth >= MAX_NESTING:
-            raise self.fail(
-                f"types nest more than {MAX_NESTING} levels deep, more than generated Python "
-                "code can (CPython allows 20 nested loops in a function)",
-                at,
-            )
-        self.depth += 1
-        try:
-            return self.walk_type(node, at)
-        finally:
-            self.depth -= 1
+        return self.walk_type(node, at)
 
     def walk_type(self, node: Node, at: str) -> TypeModel:
         if isinstance(node, NamedNode):
@@ -364,110 +327,43 @@ class _Builder:
         return self.types[full]
 
     def union(self, node: UnionNode, at: str) -> TypeModel:
-        if not node.branches:
-            raise self.fail("an empty union has no values, so no Python type", at)
         models = tuple(
             self.walk(branch, json_pointer(at, index)) for index, branch in enumerate(node.branches)
         )
-        kinds = [m.kind for m in models]
-        if "json" in kinds and any(k not in ("json", "null") for k in kinds):
-            index = kinds.index("json")
-            raise self.fail(
-                f"union branch {index} is free-form JSON, which overlaps every other branch "
-                "but null; generated code could not tell which branch a value belongs to",
-                at,
-            )
-        seen: dict[str, int] = {}
-        for index, kind in enumerate(kinds):
-            python_type = _ONE_PER_UNION.get(kind)
-            if python_type is None:
-                continue
-            if python_type in seen:
-                raise self.fail(
-                    f"union branches {seen[python_type]} and {index} are both Python "
-                    f"{python_type} with different encodings; generated code could not tell "
-                    "which branch a value belongs to",
-                    at,
-                )
-            seen[python_type] = index
         return TypeModel(kind="union", avro_type="union", branches=models, location=at)
 
     # -- defaults ------------------------------------------------------------------
 
-    def default(self, type_: TypeModel, value: Any, at: str, enums: Mapping[str, EnumModel]) -> Any:
-        """The Python value of the Avro JSON default ``value`` of ``type_``."""
+    def default(
+        self, node: Node, type_: TypeModel, value: Any, enums: Mapping[str, EnumModel]
+    ) -> Any:
+        """The Python value of the Avro JSON default ``value`` of ``node`` (``type_``)."""
         kind = type_.kind
-        if kind == "union":
-            return self.default(type_.branches[0], value, at, enums)
-        if kind in ("null", "boolean", "string"):
-            return value
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            number = float(value)
-            if math.isnan(number) or math.isinf(number):
-                raise self.fail(f"default {value!r} is not a JSON number", at)
-            return number
-        if kind in ("bytes", "fixed"):
-            return str(value).encode("latin-1")
+        if isinstance(node, UnionNode):
+            return self.default(node.branches[0], type_.branches[0], value, enums)
         if kind == "json":
-            parsed = json.loads(value)
-            try:
-                json.dumps(parsed, allow_nan=False)
-            except ValueError as err:
-                raise self.fail(f"default {value!r} is not JSON: {err}", at) from err
-            return JsonDefault(parsed)
-        if kind in ("uuid", "fixed_uuid"):
-            try:
-                if kind == "uuid":
-                    return uuid.UUID(value)
-                return uuid.UUID(bytes=str(value).encode("latin-1"))
-            except ValueError as err:
-                raise self.fail(f"default {value!r} is not a UUID", at) from err
-        if kind in ("datetime", "date", "time"):
-            return self.temporal_default(type_, value, at)
-        if kind == "decimal":
-            unscaled = int.from_bytes(str(value).encode("latin-1"), "big", signed=True)
-            return decimal.Decimal(unscaled).scaleb(-(type_.scale or 0))
+            return JsonDefault(python_default(node, value))
         if kind == "enum":
             assert type_.named is not None
             model = enums[type_.named]
             return EnumDefault(enum=type_.named, member=model.member(value))
-        if kind == "array":
+        if isinstance(node, ArrayNode):
             assert type_.items is not None
-            return [self.default(type_.items, v, at, enums) for v in value]
-        if kind == "map":
+            return [self.default(node.items, type_.items, v, enums) for v in value]
+        if isinstance(node, MapNode):
             assert type_.items is not None
-            return {k: self.default(type_.items, v, at, enums) for k, v in value.items()}
-        assert type_.named is not None
+            return {k: self.default(node.values, type_.items, v, enums) for k, v in value.items()}
+        if not isinstance(node, RecordNode):
+            return python_default(node, value)
         values: list[tuple[str, Any]] = []
         attributes: list[str] = []
-        for field, field_type in self.fields[type_.named]:
-            attribute = names.field_attribute_name(field.name, attributes)
+        for field, field_type in self.fields[node.full_name]:
+            attribute = names.field_attribute_name(field.name, [*attributes, *self.class_names])
             attributes.append(attribute)
             if field.name in value:
-                values.append((attribute, self.default(field_type, value[field.name], at, enums)))
-        return RecordDefault(record=type_.named, values=tuple(values))
-
-    def temporal_default(self, type_: TypeModel, value: int, at: str) -> Any:
-        logical = type_.logical or ""
-        try:
-            if logical == "date":
-                return (_EPOCH + dt.timedelta(days=value)).date()
-            if logical.startswith("time-"):
-                micros = value * 1000 if logical == "time-millis" else value
-                limit = _DAY_MILLIS * 1000
-                if not 0 <= micros < limit:
-                    raise OverflowError
-                moment = _EPOCH_NAIVE + dt.timedelta(microseconds=micros)
-                return moment.time()
-            micros = value * 1000 if logical.endswith("millis") else value
-            epoch = _EPOCH_NAIVE if logical.startswith("local-") else _EPOCH
-            return epoch + dt.timedelta(microseconds=micros)
-        except OverflowError as err:
-            raise self.fail(
-                f"default {value} of {logical} is outside the range Python's datetime holds", at
-            ) from err
+                item = self.default(field.node, field_type, value[field.name], enums)
+                values.append((attribute, item))
+        return RecordDefault(record=node.full_name, values=tuple(values))
 
 
 def _class_names(defined: Sequence[NamedNode]) -> dict[str, str]:

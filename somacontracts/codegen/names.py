@@ -7,10 +7,12 @@ but not every one is safe where generated code puts it:
   a trailing underscore, as PEP 8 advises (``class_``, ``None_``);
 * **names the class body uses**: a dataclass field is a name in its class body, so a
   field called ``list``, ``str`` or ``datetime`` would shadow the builtin or module that
-  a later annotation or default refers to; the generated methods and constants
-  (``to_avro``, ``SCHEMA``) must not be overwritten either. These get a trailing
-  underscore too. Builtins the class body never mentions (``id``, ``type``, ``input``)
-  are safe as attribute names and are kept;
+  a later annotation or default refers to, and one called like a class of the version
+  (``ColourV1``) the class an enum default names; the generated methods and constants
+  (``to_avro``, ``write_avro``, ``SCHEMA``) must not be overwritten either. These get a
+  trailing underscore too (:data:`CLASS_BODY_NAMES`, and the class names the caller
+  passes as taken). Builtins the class body never mentions (``id``, ``type``,
+  ``input``) are safe as attribute names and are kept;
 * **leading double underscores** trigger name mangling inside a class body (``__x``
   becomes ``_Cls__x``), and enum members starting with an underscore collide with the
   names :mod:`enum` reserves (``_missing_``, ``_ignore_``, sunder names): such names
@@ -23,9 +25,13 @@ but not every one is safe where generated code puts it:
 * **class names** follow CapWords (``my_record`` becomes ``MyRecord``) so generated
   modules pass pep8-naming, and carry the contract version (``ToolInvocationMetadataV1``).
 
+* **module-level functions** the generator adds (:func:`function_name`) never start with
+  two underscores, which a class body would mangle.
+
 Every rule is a fixed list, not derived from the running interpreter, so the generated
 code is the same under every Python version. The Avro name itself is never lost: the
-generated ``to_avro`` and ``from_avro`` map each Python name back to it.
+generated methods read and write each field under its Avro name, and the attribute's
+docstring names it.
 """
 
 from __future__ import annotations
@@ -38,23 +44,28 @@ __all__ = [
     "class_base_name",
     "enum_member_name",
     "field_attribute_name",
+    "function_name",
     "is_mixed_case",
     "module_name",
     "snake_case",
     "unique",
+    "unique_alias",
 ]
 
-# Names the generated class bodies refer to: the builtins used in annotations and
-# default factories, the imported modules, the runtime alias, and the generated members.
+# Names a generated class body refers to, or defines beside the fields: the builtins its
+# annotations and default factories use, the modules it imports, the runtime alias, and
+# the generated methods and constants. A field of one of these names would shadow it.
 CLASS_BODY_NAMES = frozenset(
     {
         "bool",
+        "bytearray",
         "bytes",
         "dict",
         "float",
         "int",
         "list",
         "str",
+        "tuple",
         "collections",
         "dataclasses",
         "datetime",
@@ -65,6 +76,8 @@ CLASS_BODY_NAMES = frozenset(
         "_rt",
         "to_avro",
         "from_avro",
+        "write_avro",
+        "read_avro",
         "DATA_CONTRACT",
         "FINGERPRINT",
         "FULL_NAME",
@@ -192,6 +205,25 @@ def field_attribute_name(avro_name: str, taken: Collection[str] = ()) -> str:
     return unique(name, taken)
 
 
+def function_name(stem: str, purpose: str, taken: Collection[str] = ()) -> str:
+    """A private module-level function name for ``purpose`` (``to_avro``, ``default``) of
+    the field path ``stem``, numbered until it is not in ``taken``."""
+    base = f"_{stem.lower().lstrip('_') or 'value'}_{purpose}"
+    name, counter = base, 2
+    while name in taken:
+        name, counter = f"{base}_{counter}", counter + 1
+    return name
+
+
+def unique_alias(number: int, taken: Collection[str] = ()) -> str:
+    """A private type alias name (``_Type1``), numbered from ``number`` until not taken."""
+    name = f"_Type{number}"
+    while name in taken:
+        number += 1
+        name = f"_Type{number}"
+    return name
+
+
 def enum_member_name(symbol: str, taken: Collection[str] = ()) -> str:
     """The enum member name for the Avro symbol ``symbol``, unique among ``taken``."""
     name = symbol
@@ -214,7 +246,7 @@ def capwords(avro_name: str) -> str:
 def class_base_name(avro_short_name: str) -> str:
     """The class name, before its version suffix, for a named type's short name."""
     name = capwords(avro_short_name)
-    if name in KEYWORDS:
+    if name in KEYWORDS or name in AMBIGUOUS_NAMES:
         name = "Avro" + name
     return name
 

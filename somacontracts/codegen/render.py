@@ -22,7 +22,6 @@ What the generated code does, and why:
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,9 +41,12 @@ from somacontracts.codegen.model import (
 )
 from somacontracts.codegen.pysource import (
     DEFAULT_LINE_LENGTH,
+    all_key,
+    all_lines,
     call_lines,
     def_lines,
     docstring_lines,
+    import_key,
     laid_out_for,
     line_length,
     literal_lines,
@@ -140,7 +142,7 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
     everything: list[str] = []
     imports: list[str] = []
     for module in sorted(exports):
-        members = sorted((n for n in exports[module] if seen[n] == 1), key=_isort_key)
+        members = sorted((n for n in exports[module] if seen[n] == 1), key=import_key)
         if not members:
             continue
         everything += members
@@ -153,7 +155,7 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
         lines += ["", *imports]
     if clashing:
         lines += ["", *_comment_lines(templates.SKIPPED_EXPORTS.format(names=", ".join(clashing)))]
-    lines += ["", *_all_lines(sorted(everything, key=_isort_key))]
+    lines += ["", *all_lines(sorted(everything, key=all_key))]
     return "\n".join(lines) + "\n"
 
 
@@ -171,7 +173,13 @@ class _Module(DatumMethods):
         self.contract = versions[0].version.contract
         self.mixed_case = False
         self.current: VersionModel = versions[0]
-        self.binary = False
+        self.tables: dict[str, tuple[str, str]] = {}
+        """The current version's enum tables, by full name."""
+        # No generated function or table may take a field's name: a class body that
+        # names one (a default factory) would find the field instead.
+        self.function_names.update(
+            field.attribute for v in versions for r in v.records for field in r.fields
+        )
 
     # -- the module --------------------------------------------------------------------
 
@@ -181,16 +189,15 @@ class _Module(DatumMethods):
         for version in self.versions:
             self.current = version
             self.classes = version.named
-            with_codec = codec_methods.supported(version, self.value_check)
-            self.binary |= with_codec
+            self.tables = {}
             for enum in version.enums:
                 body.append(self.enum_class(enum))
-                if with_codec:
-                    body.append(codec_methods.enum_table_lines(enum))
+                self.tables[enum.full_name] = tables = self.table_names(enum)
+                body.append(codec_methods.enum_table_lines(enum, *tables))
                 exported.append(enum.class_name)
             for record in version.records:
                 helpers = Helpers()
-                block = self.record_class(record, version, helpers, with_codec=with_codec)
+                block = self.record_class(record, version, helpers)
                 body += [*helpers.factories, block, *helpers.blocks]
                 exported.append(record.class_name)
         aliases: list[str] = []
@@ -202,6 +209,8 @@ class _Module(DatumMethods):
                 aliases.append(f"{named.base_name} = {named.class_name}")
                 exported.append(named.base_name)
                 defined.add(named.base_name)
+        if self.alias_lines:
+            body.append(self.alias_lines)
         if aliases:
             body.append(aliases)
         head = self.head(exported)
@@ -227,14 +236,14 @@ class _Module(DatumMethods):
             templates.MODULE_DOC_LATEST.format(
                 versions=listing[0].upper() + listing[1:], root=latest.root.base_name
             ),
-            *([templates.MODULE_DOC_BINARY] if self.binary else []),
+            templates.MODULE_DOC_BINARY,
         ]
         lines += docstring_lines(doc, 0)
         lines += ["", "from __future__ import annotations", ""]
         lines += [f"import {module}" for module in _MODULES if module in self.imports]
         if self.uses_runtime:
             lines += ["", templates.RUNTIME_IMPORT]
-        lines += ["", *_all_lines(sorted(exported, key=_isort_key))]
+        lines += ["", *all_lines(sorted(exported, key=all_key))]
         return lines
 
     # -- classes -----------------------------------------------------------------------
@@ -259,7 +268,7 @@ class _Module(DatumMethods):
         return lines
 
     def record_class(
-        self, record: RecordModel, version: VersionModel, helpers: Helpers, *, with_codec: bool
+        self, record: RecordModel, version: VersionModel, helpers: Helpers
     ) -> list[str]:
         self.imports.update(("dataclasses", "typing", "collections.abc"))
         lines = [
@@ -284,8 +293,7 @@ class _Module(DatumMethods):
         lines += self.to_avro(record, helpers)
         lines.append("")
         lines += self.from_avro(record, helpers)
-        if with_codec:
-            lines += ["", *self.codec_methods(record, version, helpers)]
+        lines += ["", *self.codec_methods(record, version, helpers)]
         if is_root:
             # The schema as a registry stores it (normalized): white space, key order and
             # how names are spelled change neither the registry's schema nor the models.
@@ -294,17 +302,10 @@ class _Module(DatumMethods):
             lines += literal_lines(stored, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = ")
             # The version's Data Contract parts travel with its model: a serializer refuses
             # a registered version that lacks them instead of trusting the registry's copy.
-            contract = {
-                key: part
-                for key, part in (
-                    ("metadata", version.version.metadata),
-                    ("ruleSet", version.version.rule_set),
-                )
-                if part is not None
-            }
+            parts = (("metadata", version.version.metadata), ("ruleSet", version.version.rule_set))
+            contract = {key: part for key, part in parts if part is not None}
             if contract:
-                lines.append("")
-                lines += literal_lines(contract, 1, templates.DATA_CONTRACT)
+                lines += ["", *literal_lines(contract, 1, templates.DATA_CONTRACT)]
         return lines
 
     def codec_methods(
@@ -326,11 +327,23 @@ class _Module(DatumMethods):
             records={r.full_name: r for r in version.records},
             enums={e.full_name: e for e in version.enums},
             class_name=self.class_name,
-            value_check=self.value_check,
-            annotation=self.annotation,
+            tables=self.tables,
+            annotation=self.fitted,
             helper=helper,
         )
         return [*codec.write_method(record), "", *codec.read_method(record)]
+
+    def table_names(self, enum: EnumModel) -> tuple[str, str]:
+        """Unique module-level names of ``enum``'s symbol -> index and index -> member tables."""
+        stem = enum.class_name.upper()
+        found: list[str] = []
+        for kind in ("INDEX", "MEMBERS"):
+            name, counter = f"_{stem}_{kind}", 2
+            while name in self.function_names:
+                name, counter = f"_{stem}_{kind}_{counter}", counter + 1
+            self.function_names.add(name)
+            found.append(name)
+        return found[0], found[1]
 
     def constants(self, record: RecordModel, version: VersionModel, is_root: bool) -> list[str]:
         lines = literal_lines(record.full_name, 1, "FULL_NAME: typing.ClassVar[str] = ")
@@ -347,7 +360,10 @@ class _Module(DatumMethods):
 
     def field(self, record: RecordModel, field: FieldModel, helpers: Helpers) -> list[str]:
         self.mixed_case |= names.is_mixed_case(field.attribute)
-        annotation = self.annotation(field.type)
+        room = line_length() - len(f"{_INDENT}{field.attribute}: ")
+        if field.has_default:
+            room -= len(" = dataclasses.field(")
+        annotation = self.fitted(field.type, room)
         prefix = f"{field.attribute}: {annotation}"
         if not field.has_default:
             lines = [f"{_INDENT}{prefix}"]
@@ -387,7 +403,10 @@ class _Module(DatumMethods):
         self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
     ) -> list[str]:
         name = self.function_name(field.attribute, "default")
-        annotation = self.annotation(field.type)
+        annotation = self.fitted(field.type, line_length() - len(f"def {name}() -> :"))
+        if len(f"def {name}() -> {annotation}:") > line_length() and annotation.endswith("]"):
+            # ruff splits a subscript in its brackets, anything else in parentheses
+            annotation = self.fitted(field.type, 0)
         lines = def_lines(templates.FACTORY_DEF, name=name, annotation=annotation)
         lines += self.default_expression(field.default, 1, "return ", "")
         helpers.factories.append(lines)
@@ -470,26 +489,3 @@ def _comment_lines(text: str) -> list[str]:
             text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
         )
     ]
-
-
-def _all_lines(exported: Sequence[str]) -> list[str]:
-    items = [f"    {string_literal(name)}," for name in exported]
-    inline = "__all__ = [" + ", ".join(string_literal(n) for n in exported) + "]"
-    if len(inline) <= line_length():
-        return [inline]
-    return ["__all__ = [", *items, "]"]
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
-
-
-def _isort_key(name: str) -> tuple[Any, ...]:
-    """isort's order of imported names (and ruff's of ``__all__``): CONSTANTS, Classes, rest."""
-    if len(name) > 1 and name.isupper():
-        category = 0
-    elif name[:1].isupper():
-        category = 1
-    else:
-        category = 2
-    return (category, _natural(name))

@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from somacontracts.compat import CompatibilityResult, check_level
 from somacontracts.compat.changes import ChangeReport, diff_versions
 from somacontracts.compat.levels import TRANSITIVE, CompatibilityLevel
 from somacontracts.docs.examples import NoExampleError, avro_size, example
-from somacontracts.docs.templates import page
-from somacontracts.schema import (
-    ArrayNode,
-    EnumNode,
-    FixedNode,
-    MapNode,
-    NamedNode,
-    Node,
-    RecordNode,
-    UnionNode,
-)
+from somacontracts.docs.templating import render
+from somacontracts.schema import FieldNode, NamedNode, RecordNode
 from somacontracts.schema.datacontract import encrypted_tags, field_tags
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
@@ -54,248 +44,133 @@ class ContractFacts:
     topics: tuple[TopicLink, ...]
 
 
-def _type(node: Node) -> str:
-    """``node`` as HTML: named types link to their table on the page."""
-    if isinstance(node, NamedNode):
+@dataclass(frozen=True, slots=True)
+class _FieldRow:
+    field: FieldNode
+    default: str | None
+    """The default as JSON text; None for a required field."""
+    tags: tuple[str, ...]
+    encrypted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """A named type of the latest version and, for a record, its fields."""
+
+    node: NamedNode
+    fields: tuple[_FieldRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    text: str
+    """The example message in plain JSON, indented."""
+    size: int
+    """Bytes of its Avro binary."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    version: SchemaVersion
+    same_as_previous: bool
+    report: ChangeReport | None
+    """The changes from the version before (None for v1)."""
+    against_all: CompatibilityResult | None
+    """At a transitive level, the check against every earlier version."""
+    schema_text: str
+    contract_text: str | None
+    """The version's Data Contract parts as JSON text, if it has any."""
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the level allows this version after the one before (and all before)."""
         return (
-            f'<a href="#type-{escape(node.full_name)}" title="{escape(node.full_name)}">'
-            f"{escape(node.name)}</a>"
+            self.report is not None
+            and self.report.allowed
+            and (self.against_all is None or self.against_all.compatible)
         )
-    if isinstance(node, ArrayNode):
-        return f"array&lt;{_type(node.items)}&gt;"
-    if isinstance(node, MapNode):
-        return f"map&lt;string, {_type(node.values)}&gt;"
-    if isinstance(node, UnionNode):
-        return " | ".join(_type(branch) for branch in node.branches)
-    if node.logical_type == "decimal":
-        precision, scale = _decimal(node)
-        return f"{escape(node.kind)} <small>(decimal {precision},{scale})</small>"
-    if node.logical_type:
-        return f"{escape(node.kind)} <small>({escape(node.logical_type)})</small>"
-    return escape(node.kind)
+
+    @property
+    def failing(self) -> list[int]:
+        """The earlier versions this one is not compatible with, at a transitive level."""
+        found = self.against_all.problems if self.against_all else ()
+        return sorted({p.version for p in found if p.version})
 
 
-def _decimal(node: Node) -> tuple[Any, Any]:
-    """A decimal's precision and scale (0 unless written), as its schema gives them."""
-    return node.props.get("precision"), node.props.get("scale", 0)
-
-
-def _tags(tags: frozenset[str], encrypted: frozenset[str]) -> str:
-    out = []
-    for tag in sorted(tags):
-        css = "tag pii" if tag.upper() == "PII" else "tag"
-        out.append(f'<span class="{css}">{escape(tag)}</span>')
-    if tags & encrypted:
-        out.append('<span class="tag encrypted">encrypted</span>')
-    return "".join(out)
-
-
-def _record_table(record: RecordNode, version: SchemaVersion) -> str:
+def _section(node: NamedNode, version: SchemaVersion) -> _Section:
+    if not isinstance(node, RecordNode):
+        return _Section(node, ())
     encrypted = encrypted_tags(version.rule_set)
     rows = []
-    for f in record.fields:
-        tags = field_tags(version.metadata, record.full_name, f.name, f.props.get("confluent:tags"))
-        default = (
-            f"<code>{escape(json.dumps(f.default, ensure_ascii=False))}</code>"
-            if f.has_default
-            else "<em>required</em>"
-        )
-        aliases = (
-            "<br><small>aliases: " + ", ".join(escape(a) for a in f.aliases) + "</small>"
-            if f.aliases
-            else ""
-        )
-        rows.append(
-            f'<tr id="f-{escape(record.full_name)}.{escape(f.name)}">'
-            f"<td><code>{escape(f.name)}</code>{aliases}</td><td>{_type(f.node)}</td>"
-            f"<td>{default}</td><td>{escape(f.doc or '')}</td>"
-            f"<td>{_tags(tags, encrypted)}</td></tr>"
-        )
-    return (
-        '<div class="scroll"><table><thead><tr><th>field</th><th>type</th><th>default</th>'
-        f"<th>doc</th><th>tags</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
+    for f in node.fields:
+        tags = field_tags(version.metadata, node.full_name, f.name, f.props.get("confluent:tags"))
+        default = json.dumps(f.default, ensure_ascii=False) if f.has_default else None
+        rows.append(_FieldRow(f, default, tuple(sorted(tags)), bool(tags & encrypted)))
+    return _Section(node, tuple(rows))
 
 
-def _named_section(node: NamedNode, version: SchemaVersion) -> str:
-    head = (
-        f'<h3 id="type-{escape(node.full_name)}">{escape(node.kind)} '
-        f"<code>{escape(node.full_name)}</code></h3>"
-    )
-    doc = f"<p>{escape(node.doc)}</p>" if node.doc else ""
-    if isinstance(node, RecordNode):
-        return head + doc + _record_table(node, version)
-    if isinstance(node, EnumNode):
-        symbols = ", ".join(f"<code>{escape(s)}</code>" for s in node.symbols)
-        fallback = (
-            f" Readers that lack a symbol read <code>{escape(node.default)}</code>."
-            if node.default
-            else ""
-        )
-        return f"{head}{doc}<p>Symbols: {symbols}.{fallback}</p>"
-    if isinstance(node, FixedNode):
-        kind = ""
-        if node.logical_type == "decimal":
-            precision, scale = _decimal(node)
-            kind = f", a decimal of precision {precision} and scale {scale}"
-        return f"{head}{doc}<p>{node.size} bytes{kind}.</p>"
-    return head + doc
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _report(report: ChangeReport, against_all: CompatibilityResult | None) -> str:
-    allowed = report.allowed and (against_all is None or against_all.compatible)
-    verdict = (
-        '<span class="verdict-ok">allowed</span>'
-        if allowed
-        else '<span class="verdict-bad">not allowed</span>'
-    )
-    transitive = ""
-    if against_all is not None:
-        failing = sorted({p.version for p in against_all.problems if p.version})
-        transitive = f" Checked against every earlier version ({escape(report.level.value)}): " + (
-            "compatible."
-            if against_all.compatible
-            else "not compatible with "
-            + ", ".join(f'<a href="#v{n}">v{n}</a>' for n in failing)
-            + f": {escape(against_all.problems[0].message)}"
-        )
-    rows = "".join(
-        f"<tr><td><code>{escape(c.kind.value)}</code></td>"
-        f"<td><code>{escape(c.where(report.old_version, report.new_version))}</code></td>"
-        f"<td>{escape(c.message)}</td></tr>"
-        for c in report.changes
-    )
-    table = (
-        "<table><thead><tr><th>change</th><th>where</th><th>what</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        if rows
-        else "<p>No changes to the schema.</p>"
-    )
-    return (
-        f"<p>Changes from v{report.old_version} ({escape(report.level.value)}: {verdict}); "
-        f"backward (v{report.new_version} reads v{report.old_version} data): "
-        f"{_yes(report.backward)}; forward: {_yes(report.forward)}.{transitive}</p>"
-        f"{table}<p><strong>Deploy:</strong> {escape(report.rollout)}</p>"
-    )
-
-
-def _versions(contract: ContractSchemas, level: CompatibilityLevel) -> str:
-    parts = []
+def _versions(contract: ContractSchemas, level: CompatibilityLevel) -> list[_Version]:
+    views = []
     previous: SchemaVersion | None = None
     for index, version in enumerate(contract.versions):
-        same = previous is not None and previous.fingerprint == version.fingerprint
-        parts.append(
-            f'<h3 id="v{version.version}">v{version.version}</h3>'
-            f"<p>Fingerprint (SHA-256 of the canonical form): "
-            f"<code>{version.fingerprint}</code>"
-            + (
-                " — the same as the version before: the canonical form leaves out docs, "
-                "defaults, aliases and the Data Contract parts"
-                if same
-                else ""
-            )
-            + "</p>"
-        )
+        report = against_all = None
         if previous is not None:
             earlier = [v.parsed for v in contract.versions[:index]]
-            against_all = (
-                check_level(level, version.parsed, earlier) if level in TRANSITIVE else None
+            if level in TRANSITIVE:
+                against_all = check_level(level, version.parsed, earlier)
+            report = diff_versions(
+                previous.schema,
+                version.schema,
+                old_version=previous.version,
+                new_version=version.version,
+                level=level,
+                old_contract=(previous.metadata, previous.rule_set),
+                new_contract=(version.metadata, version.rule_set),
             )
-            parts.append(
-                _report(
-                    diff_versions(
-                        previous.schema,
-                        version.schema,
-                        old_version=previous.version,
-                        new_version=version.version,
-                        level=level,
-                        old_contract=(previous.metadata, previous.rule_set),
-                        new_contract=(version.metadata, version.rule_set),
-                    ),
-                    against_all,
-                )
+        parts = {"metadata": version.metadata, "ruleSet": version.rule_set}
+        present = {k: v for k, v in parts.items() if v}
+        views.append(
+            _Version(
+                version=version,
+                same_as_previous=previous is not None
+                and previous.fingerprint == version.fingerprint,
+                report=report,
+                against_all=against_all,
+                schema_text=json.dumps(version.schema, indent=2, ensure_ascii=False),
+                contract_text=json.dumps(present, indent=2, ensure_ascii=False)
+                if present
+                else None,
             )
-        text = json.dumps(version.schema, indent=2, ensure_ascii=False)
-        parts.append(
-            f"<details><summary>Schema v{version.version}</summary>"
-            f"<pre>{escape(text)}</pre></details>"
         )
-        if version.metadata or version.rule_set:
-            parts_json = {"metadata": version.metadata, "ruleSet": version.rule_set}
-            contract_text = json.dumps(
-                {k: v for k, v in parts_json.items() if v}, indent=2, ensure_ascii=False
-            )
-            parts.append(
-                f"<details><summary>Data Contract of v{version.version} "
-                "(metadata and rules)</summary>"
-                f"<pre>{escape(contract_text)}</pre></details>"
-            )
         previous = version
-    return "".join(parts)
-
-
-def _facts(contract: ContractSchemas, facts: ContractFacts) -> str:
-    latest = contract.latest
-    topics = (
-        ", ".join(
-            f'<a href="{escape(t.href)}"><code>{escape(t.name)}</code></a> '
-            f"({escape(t.retention)}, {t.partitions} partitions)"
-            for t in facts.topics
-        )
-        or "—"
-    )
-    subjects = ", ".join(f"<code>{escape(s)}</code>" for s in facts.subjects) or "—"
-    key = f"<code>{escape(facts.key_field)}</code>" if facts.key_field else "—"
-    return (
-        '<dl class="facts">'
-        f"<dt>latest version</dt><dd>v{latest.version} "
-        f"(<code>{escape(latest.full_name)}</code>)</dd>"
-        f"<dt>topics</dt><dd>{topics}</dd>"
-        f"<dt>registry subjects</dt><dd>{subjects}</dd>"
-        f"<dt>message key</dt><dd>{key}</dd>"
-        f"<dt>compatibility</dt><dd><code>{escape(facts.level.value)}</code></dd>"
-        "<dt>versions</dt><dd>"
-        + " ".join(f'<a href="#v{v.version}">v{v.version}</a>' for v in contract.versions)
-        + "</dd></dl>"
-    )
+    return views
 
 
 def contract_page(contract: ContractSchemas, facts: ContractFacts) -> str:
     """The page of ``contract`` (it lives one folder below the site's top)."""
     latest = contract.latest
     named = [n for n in latest.parsed.named.values() if isinstance(n, NamedNode)]
+    sample: _Example | None = None
+    no_example = ""
     try:
-        sample = example(latest.parsed.root)
+        plain = example(latest.parsed.root)
     except NoExampleError as err:
-        shown = f"<p>No finite message fits this schema: {escape(str(err))}.</p>"
+        no_example = str(err)
     else:
-        size = avro_size(latest.schema, sample)
-        encrypted = (
-            " before its ENCRYPT rule encrypts the tagged fields (which makes it larger)"
-            if encrypted_tags(latest.rule_set)
-            else ""
-        )
-        shown = (
-            f"<p>In the platform's plain JSON; {size} bytes of Avro, {size + 5} on the wire "
-            f"with Confluent's framing (a zero byte and the 4-byte schema id){encrypted}.</p>"
-            f"<pre>{escape(json.dumps(sample, indent=2, ensure_ascii=False))}</pre>"
-        )
-    body = [
-        f"<h1>{escape(contract.name)}</h1>",
-        f'<p class="lead">{escape(facts.description)}</p>' if facts.description else "",
-        _facts(contract, facts),
-        f"<h2>Fields of v{latest.version}</h2>",
-        *(_named_section(node, latest) for node in named),
-        "<h2>Example message</h2>",
-        shown,
-        "<h2>Versions</h2>",
-        _versions(contract, facts.level),
-    ]
-    return page(title=contract.name, root="../", body="\n".join(part for part in body if part))
+        text = json.dumps(plain, indent=2, ensure_ascii=False)
+        sample = _Example(text, avro_size(latest.schema, plain))
+    return render(
+        "contract.html.j2",
+        title=contract.name,
+        root="../",
+        contract=contract,
+        facts=facts,
+        sections=[_section(node, latest) for node in named],
+        example=sample,
+        no_example=no_example,
+        encrypts=bool(encrypted_tags(latest.rule_set)),
+        versions=_versions(contract, facts.level),
+    )
 
 
 def search_entries(contract: ContractSchemas, href: str, description: str) -> list[dict[str, Any]]:

@@ -1,18 +1,18 @@
-"""The topic flow of the catalog as an inline SVG: services, topics, services.
+"""The topic flow of the catalog, laid out for an inline SVG: services, topics, services.
 
 What the platform's document draws as a mermaid graph, laid out in three columns:
 producing services on the left, topics in the middle (each linked to its page),
 consuming services on the right, an arrow for each producer-topic and topic-consumer
-pair. Pure and deterministic: the same flows give the same bytes.
+pair. :func:`flow_layout` computes where everything goes; ``templates/flow.svg.j2``
+draws it. Pure and deterministic: the same flows give the same layout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
-__all__ = ["Flow", "flow_svg"]
+__all__ = ["Arrow", "Box", "Flow", "Heading", "Layout", "flow_layout"]
 
 _ROW = 40
 _BOX_HEIGHT = 28
@@ -20,6 +20,8 @@ _TOP = 36
 _COLUMNS = ((10, 170), (300, 230), (650, 170))
 """(x, width) of the producer, topic and consumer columns."""
 _WIDTH = 830
+_CHAR_WIDTH = 7.3
+"""Width of one character of the diagram's 12px monospace font, in pixels."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,78 +34,121 @@ class Flow:
     consumers: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A column's heading, centred on ``x``."""
+
+    x: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A service or topic: ``label`` in full (its tooltip), ``shown`` cut to fit."""
+
+    x: int
+    y: int
+    width: int
+    label: str
+    shown: str
+    css: str
+    href: str | None
+
+    @property
+    def text_x(self) -> int:
+        """Where the label's centre goes."""
+        return self.x + self.width // 2
+
+    @property
+    def text_y(self) -> int:
+        """Where the label's baseline goes."""
+        return self.y + 18
+
+
+@dataclass(frozen=True, slots=True)
+class Arrow:
+    """A curve from (x1, y1) to (x2, y2), bending at ``middle``."""
+
+    x1: int
+    y1: int
+    middle: int
+    x2: int
+    y2: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Everything the diagram draws, in pixels."""
+
+    width: int
+    height: int
+    box_height: int
+    headings: tuple[Heading, ...]
+    arrows: tuple[Arrow, ...]
+    boxes: tuple[Box, ...]
+
+
 def _unique(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-_CHAR_WIDTH = 7.3
-"""Width of one character of the diagram's 12px monospace font, in pixels."""
-
-
-def _box(x: int, y: int, width: int, label: str, css: str, href: str | None = None) -> str:
+def _box(x: int, y: int, width: int, label: str, css: str, href: str | None = None) -> Box:
     fits = int((width - 12) / _CHAR_WIDTH)
     shown = label if len(label) <= fits else label[: fits - 1] + "…"
-    rect = (
-        f"<title>{escape(label)}</title>"
-        f'<rect x="{x}" y="{y}" width="{width}" height="{_BOX_HEIGHT}" rx="6" class="{css}"/>'
-        f'<text x="{x + width // 2}" y="{y + 18}" text-anchor="middle">{escape(shown)}</text>'
-    )
-    if href is None:
-        return f"<g>{rect}</g>"
-    return f'<a href="{escape(href)}"><g>{rect}</g></a>'
+    return Box(x, y, width, label, shown, css, href)
 
 
-def _arrow(x1: int, y1: int, x2: int, y2: int) -> str:
-    middle = (x1 + x2) // 2
-    return (
-        f'<path d="M{x1},{y1} C{middle},{y1} {middle},{y2} {x2 - 6},{y2}" '
-        'class="edge" marker-end="url(#arrow)"/>'
-    )
+def _arrow(x1: int, y1: int, x2: int, y2: int) -> Arrow:
+    # The arrow head (its marker) takes the last 6 pixels.
+    return Arrow(x1, y1, (x1 + x2) // 2, x2 - 6, y2)
 
 
-def flow_svg(flows: Sequence[Flow]) -> str:
-    """The diagram of ``flows`` as an ``<svg>`` element (empty string for no flows)."""
+def flow_layout(flows: Sequence[Flow]) -> Layout | None:
+    """The layout of the diagram of ``flows`` (None for no flows)."""
     if not flows:
-        return ""
+        return None
     producers = _unique([p for flow in flows for p in flow.producers])
     consumers = _unique([c for flow in flows for c in flow.consumers])
     rows = max(len(producers), len(flows), len(consumers))
-    height = _TOP + rows * _ROW + 10
 
     def y_of(index: int, count: int) -> int:
         # Centre a shorter column against the tallest one.
         return _TOP + index * _ROW + (rows - count) * _ROW // 2
 
     (px, pw), (tx, tw), (cx, cw) = _COLUMNS
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" '
-        f'width="{_WIDTH}" height="{height}" role="img" class="flow" '
-        'aria-label="Services, the topics they produce to and the services that consume them">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>'
-        "</defs>",
-        f'<text x="{px + pw // 2}" y="18" text-anchor="middle" class="heading">produce</text>',
-        f'<text x="{tx + tw // 2}" y="18" text-anchor="middle" class="heading">topic</text>',
-        f'<text x="{cx + cw // 2}" y="18" text-anchor="middle" class="heading">consume</text>',
-    ]
     middle = _BOX_HEIGHT // 2
+    arrows: list[Arrow] = []
     for index, flow in enumerate(flows):
         ty = y_of(index, len(flows))
         for producer in flow.producers:
             py = y_of(producers.index(producer), len(producers))
-            parts.append(_arrow(px + pw, py + middle, tx, ty + middle))
+            arrows.append(_arrow(px + pw, py + middle, tx, ty + middle))
         for consumer in flow.consumers:
             cy = y_of(consumers.index(consumer), len(consumers))
-            parts.append(_arrow(tx + tw, ty + middle, cx, cy + middle))
-    parts += [
-        _box(px, y_of(i, len(producers)), pw, name, "service") for i, name in enumerate(producers)
+            arrows.append(_arrow(tx + tw, ty + middle, cx, cy + middle))
+    boxes = [
+        *(
+            _box(px, y_of(i, len(producers)), pw, name, "service")
+            for i, name in enumerate(producers)
+        ),
+        *(
+            _box(tx, y_of(i, len(flows)), tw, flow.topic, "topic", flow.href)
+            for i, flow in enumerate(flows)
+        ),
+        *(
+            _box(cx, y_of(i, len(consumers)), cw, name, "service")
+            for i, name in enumerate(consumers)
+        ),
     ]
-    parts += [
-        _box(tx, y_of(i, len(flows)), tw, flow.topic, "topic", flow.href)
-        for i, flow in enumerate(flows)
-    ]
-    parts += [
-        _box(cx, y_of(i, len(consumers)), cw, name, "service") for i, name in enumerate(consumers)
-    ]
-    parts.append("</svg>")
-    return "".join(parts)
+    return Layout(
+        width=_WIDTH,
+        height=_TOP + rows * _ROW + 10,
+        box_height=_BOX_HEIGHT,
+        headings=(
+            Heading(px + pw // 2, "produce"),
+            Heading(tx + tw // 2, "topic"),
+            Heading(cx + cw // 2, "consume"),
+        ),
+        arrows=tuple(arrows),
+        boxes=tuple(boxes),
+    )

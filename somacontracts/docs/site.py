@@ -6,27 +6,31 @@ compare it: ``index.html`` (the topic flow as an inline SVG, a search box over
 contracts and fields, tables of contracts and topics), ``contracts/<Contract>.html``,
 ``topics/<topic>.html``, ``style.css`` and ``search.js``. A contract of this package's
 catalog gets its topics, key field and consumers; any other tree's contracts get the
-levels and subjects of the project's configuration. Pure: no I/O.
+levels and subjects of the project's configuration. Pure: no I/O but reading the
+templates.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from html import escape
+from dataclasses import dataclass
 
-from somacontracts.catalog import CONTRACTS, TOPICS, Topic
+from somacontracts.catalog import CONTRACTS, TOPICS, Topic, subject_for_topic
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.docs.contract_page import (
     ContractFacts,
     TopicLink,
     contract_page,
     search_entries,
 )
-from somacontracts.docs.diagram import Flow, flow_svg
-from somacontracts.docs.templates import SCRIPT, STYLE, json_island, page
+from somacontracts.docs.diagram import Flow, flow_layout
+from somacontracts.docs.templating import asset, render
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.project import ProjectConfig
 from somacontracts.schemas import ContractSchemas
 from somacontracts.settings import Settings
+from somacontracts.wording import count
 
 __all__ = ["SUFFIXES", "build_site", "retention_text"]
 
@@ -89,35 +93,42 @@ def _facts(
 
 def _topic_page(topic: Topic, settings: Settings) -> str:
     name = settings.topic_name(topic.key)
-    groups = ", ".join(
-        f"<code>{escape(group)}</code>"
-        if (group := settings.group_of(c, topic.key))
-        else f"none: every {escape(c)} instance reads every message"
-        for c in topic.consumers
+    return render(
+        "topic.html.j2",
+        title=name,
+        root="../",
+        name=name,
+        topic=topic,
+        contract_href=_contract_href(topic.contract, "../"),
+        groups=[(c, settings.group_of(c, topic.key)) for c in topic.consumers],
+        retention=retention_text(topic.retention_ms),
+        subject=subject_for_topic(name),
+        dlq=dlq_name(name),
+        key_field=CONTRACTS[topic.contract].key_field,
     )
-    contract = f'<a href="{_contract_href(topic.contract, "../")}">{escape(topic.contract)}</a>'
-    override = f"<code>{escape(topic.env_var)}</code>" if topic.env_var else "—"
-    lag = f"{topic.lag_alert} messages" if topic.lag_alert is not None else "—"
-    facts = [
-        ("contract", contract),
-        ("producers", escape(", ".join(topic.producers))),
-        ("consumers", escape(", ".join(topic.consumers))),
-        ("consumer groups", groups),
-        ("partitions", str(topic.partitions)),
-        ("retention", escape(retention_text(topic.retention_ms))),
-        ("cleanup policy", f"<code>{escape(topic.cleanup_policy)}</code>"),
-        ("lag alert above", lag),
-        ("name set by", override),
-        ("registry subject", f"<code>{escape(name)}-value</code>"),
-        ("dead-letter topic", f"<code>{escape(dlq_name(name))}</code>"),
-        ("message key", f"<code>{escape(CONTRACTS[topic.contract].key_field)}</code>"),
-    ]
-    rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
-    note = (
-        "" if topic.in_source_document else "<p>This topic is not in the platform's document.</p>"
-    )
-    body = f'<h1><code>{escape(name)}</code></h1>{note}<dl class="facts">{rows}</dl>'
-    return page(title=name, root="../", body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class _ContractRow:
+    """A row of the index's table of contracts; its topics link from the site's top."""
+
+    name: str
+    href: str
+    description: str
+    latest: int
+    level: CompatibilityLevel
+    topics: tuple[TopicLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicRow:
+    """A row of the index's table of topics."""
+
+    topic: Topic
+    name: str
+    href: str
+    contract_href: str
+    retention: str
 
 
 def _index(
@@ -136,57 +147,40 @@ def _index(
         )
         for t in topics
     ]
-    contract_rows = "".join(
-        f'<tr><td><a href="{_contract_href(name, "")}">{escape(name)}</a></td>'
-        f"<td>{escape(facts[name].description)}</td><td>v{tree[name].latest.version}</td>"
-        f"<td><code>{escape(facts[name].level.value)}</code></td>"
-        "<td>"
-        + (
-            ", ".join(
-                f'<a href="{_topic_href(t.name, "")}"><code>{escape(t.name)}</code></a>'
-                for t in facts[name].topics
-            )
-            or "—"
+    contracts = [
+        _ContractRow(
+            name=name,
+            href=_contract_href(name, ""),
+            description=facts[name].description,
+            latest=tree[name].latest.version,
+            level=facts[name].level,
+            topics=tuple(
+                dataclasses.replace(t, href=_topic_href(t.name, "")) for t in facts[name].topics
+            ),
         )
-        + "</td></tr>"
         for name in tree
-    )
-    topic_rows = "".join(
-        f'<tr><td><a href="{_topic_href(settings.topic_name(t.key), "")}">'
-        f"<code>{escape(settings.topic_name(t.key))}</code></a></td>"
-        f'<td><a href="{_contract_href(t.contract, "")}">{escape(t.contract)}</a></td>'
-        f"<td>{escape(', '.join(t.producers))}</td>"
-        f"<td>{escape(', '.join(t.consumers))}</td>"
-        f"<td>{escape(retention_text(t.retention_ms))}</td><td>{t.partitions}</td></tr>"
+    ]
+    topic_rows = [
+        _TopicRow(
+            topic=t,
+            name=settings.topic_name(t.key),
+            href=_topic_href(settings.topic_name(t.key), ""),
+            contract_href=_contract_href(t.contract, ""),
+            retention=retention_text(t.retention_ms),
+        )
         for t in topics
+    ]
+    lead = count(len(tree), "contract") + (f", {count(len(topics), 'topic')}" if topics else "")
+    return render(
+        "index.html.j2",
+        title="Contracts catalog",
+        root="",
+        lead=lead,
+        entries=entries,
+        flow=flow_layout(flows),
+        contracts=contracts,
+        topics=topic_rows,
     )
-    count = f"{len(tree)} contract{'s' if len(tree) != 1 else ''}"
-    body = [
-        "<h1>Contracts catalog</h1>",
-        f'<p class="lead">{count}'
-        + (f", {len(topics)} topics" if topics else "")
-        + ". Generated by <code>somacontracts docs</code>.</p>",
-        '<p><input id="search" type="search" placeholder="Search contracts and fields" '
-        'aria-label="Search contracts and fields" autocomplete="off"></p>',
-        '<ul id="results"></ul>',
-        json_island("search-index", entries),
-    ]
-    if flows:
-        body += ["<h2>Topic flow</h2>", flow_svg(flows)]
-    body += [
-        "<h2>Contracts</h2>",
-        '<div class="scroll"><table><thead><tr><th>contract</th><th>description</th>'
-        "<th>latest</th><th>compatibility</th><th>topics</th></tr></thead>"
-        f"<tbody>{contract_rows}</tbody></table></div>",
-    ]
-    if topics:
-        body += [
-            "<h2>Topics</h2>",
-            '<div class="scroll"><table><thead><tr><th>topic</th><th>contract</th>'
-            "<th>producers</th><th>consumers</th><th>retention</th><th>partitions</th></tr>"
-            f"</thead><tbody>{topic_rows}</tbody></table></div>",
-        ]
-    return page(title="Contracts catalog", root="", body="\n".join(body), scripts=True)
 
 
 def build_site(
@@ -197,7 +191,7 @@ def build_site(
     facts = {name: _facts(name, tree[name], config, settings) for name in names}
     topics = [t for t in TOPICS.values() if t.contract in tree]
     entries: list[dict[str, object]] = []
-    files: dict[str, str] = {"style.css": STYLE, "search.js": SCRIPT}
+    files = {name: asset(name) for name in ("style.css", "search.js")}
     for name in names:
         files[f"contracts/{name}.html"] = contract_page(tree[name], facts[name])
         entries += search_entries(tree[name], _contract_href(name, ""), facts[name].description)

@@ -2,14 +2,19 @@
 
 :class:`ContractConsumer` decodes with :class:`~somacontracts.serde.ContractDeserializer`
 and hands each message to a handler in :meth:`~ContractConsumer.run`. An offset is
-stored for commit only after its message was handled, so a crash re-delivers instead of
-skipping: :meth:`~ContractConsumer.run` stores each partition's last handled offset once
-per consumed batch, and also when an exception ends the run in the middle of a batch, so
-what was handled before it is not handled again and nothing after it is skipped. A
+committed only after its message was handled, with a bound on what a crash re-delivers:
+at most the message in hand (``commit="message"``, the default) or the batch in hand
+(``commit="batch"``); see :mod:`somacontracts.kafka.commits`.
+
+When an exception ends the run in the middle of a batch, the offsets of what was handled
+before it are kept, so it is not handled again and nothing after it is skipped. A
 message that cannot be decoded, or whose handler fails ``max_attempts`` times, is copied
 to ``<topic>.dlq`` (same key, value and headers, plus the ``dlq.*`` headers below) and
-consumption goes on; its offset is stored only once the dead-letter topic acknowledged
-the copy, so nothing is lost and nothing is skipped silently.
+consumption goes on; its offset is committed like a handled message's, once the
+dead-letter topic acknowledged the copy, so nothing is lost, nothing is skipped silently
+and no dead letter is copied twice unless a crash falls between the copy's acknowledgement
+and its commit (the copy's ``dlq.*`` headers name the original, which tells such a
+duplicate). Exactly once, across Kafka writes, is :mod:`somacontracts.kafka.processor`'s.
 
 Dead-letter headers: see :mod:`somacontracts.kafka.dead_letters`.
 
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Generic, Self, TypeVar
 
@@ -31,23 +36,43 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
+from somacontracts.errors import (
+    ContractError,
+    MessageError,
+    SchemaNotFoundError,
+)
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
+from somacontracts.kafka.commits import (
+    CommitPolicy,
+    checked_policy,
+    commit_offsets,
+    position_after,
+    rewind,
+)
 from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.metrics import (
-    STATISTICS_INTERVAL_MS,
     ClientMetrics,
     ConsumerTally,
     LagReader,
     metrics_for,
+    with_statistics,
 )
+from somacontracts.kafka.received import Received, _make_received, header_pairs
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
 from somacontracts.serde.model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.settings import Settings, load_settings
 
-__all__ = ["BATCH_SIZE", "TANSU_GROUP", "ContractConsumer", "Handler", "Received", "RunStats"]
+__all__ = [
+    "BATCH_SIZE",
+    "TANSU_GROUP",
+    "CommitPolicy",
+    "ContractConsumer",
+    "Handler",
+    "Received",
+    "RunStats",
+]
 
 M = TypeVar("M", bound=ContractModel)
 
@@ -68,61 +93,8 @@ def _slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Received(Generic[M]):
-    """A decoded message and where it came from."""
-
-    value: M
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...]
-    timestamp_ms: int
-
-
 Handler = Callable[[Received[M]], None]
 """Processes one message; an exception counts as a failed attempt."""
-
-_Headers = tuple[tuple[str, bytes | None], ...]
-_MakeReceived = Callable[[Any, str, int, int, bytes | None, _Headers, int], Received[Any]]
-
-
-def _received_maker() -> _MakeReceived:
-    """``Received(...)`` for the hot path: the same frozen object, its slots filled directly.
-
-    A frozen dataclass's ``__init__`` calls ``object.__setattr__`` once per field, which
-    costs more than the rest of the consumer's own work on a message.
-    """
-    new = object.__new__
-    slots = vars(Received)
-    set_value, set_topic, set_partition, set_offset, set_key, set_headers, set_timestamp = (
-        slots[f.name].__set__ for f in fields(Received)
-    )
-
-    def make(
-        value: Any,
-        topic: str,
-        partition: int,
-        offset: int,
-        key: bytes | None,
-        headers: _Headers,
-        timestamp_ms: int,
-    ) -> Received[Any]:
-        received: Received[Any] = new(Received)
-        set_value(received, value)
-        set_topic(received, topic)
-        set_partition(received, partition)
-        set_offset(received, offset)
-        set_key(received, key)
-        set_headers(received, headers)
-        set_timestamp(received, timestamp_ms)
-        return received
-
-    return make
-
-
-_make_received = _received_maker()
 
 
 @dataclass(slots=True)
@@ -132,6 +104,8 @@ class RunStats:
     handled: int = 0
     dead_lettered: int = 0
     retries: int = 0
+    aborted: int = 0
+    """Transactions aborted and their messages taken again (a processor's)."""
 
 
 class ContractConsumer(Generic[M]):
@@ -144,9 +118,11 @@ class ContractConsumer(Generic[M]):
     (default ``<topic>-value``). ``config`` adds
     librdkafka settings; ``rules`` configures the Data Contract rules of the schemas read
     (the KMS of encrypted fields). ``max_attempts`` counts handler calls per message before it
-    goes to the dead-letter topic. ``metrics`` turns the Prometheus metrics on (True, or a
-    :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
-    environment says.
+    goes to the dead-letter topic. ``commit`` bounds what a crash re-delivers: ``"message"``
+    (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
+    the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
+    on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
+    whatever the environment says.
     """
 
     def __init__(
@@ -163,12 +139,14 @@ class ContractConsumer(Generic[M]):
         config: Mapping[str, Any] | None = None,
         max_attempts: int = 3,
         retry_backoff: float = 0.0,
+        commit: CommitPolicy = "message",
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
+        self.commit_policy = checked_policy(commit)
         self.topics = tuple(topics) if topics else (topic_for(model, resolved, None),)
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff
@@ -194,7 +172,8 @@ class ContractConsumer(Generic[M]):
         self._dead_letters = DeadLetters(resolved)
         client_config = {
             **resolved.consumer_config(group_id),
-            # librdkafka commits in the background only offsets stored after handling.
+            # The policy commits what was handled; in the background librdkafka commits only
+            # offsets stored by done() under the batch policy.
             "enable.auto.commit": True,
             "enable.auto.offset.store": False,
             **(config or {}),
@@ -207,7 +186,7 @@ class ContractConsumer(Generic[M]):
             self._contract = contract_name(model)
             self._group = str(client_config["group.id"])
             self._lag_reader = self._metrics.statistics_reader(self._group)
-            client_config = _with_statistics(client_config, self._lag_reader)
+            client_config = with_statistics(client_config, self._lag_reader)
         self._consumer = Consumer(client_config)
         self._assigned_at: float | None = None
         """When the group last assigned partitions (subscribed), or the consumer started
@@ -256,7 +235,7 @@ class ContractConsumer(Generic[M]):
             self._dead_letters.send(msg, err, attempts=0)
             if tally is not None:
                 tally.undecodable += 1
-            self._consumer.store_offsets(message=msg)
+            self._finished(msg.topic() or "", msg.partition() or 0, msg.offset() or 0)
             return None
 
     def _taken(self, msg: Message) -> ConsumerTally:
@@ -302,15 +281,27 @@ class ContractConsumer(Generic[M]):
             partition,
             offset,
             msg.key(),
-            tuple(_pairs(headers)) if headers else (),
+            tuple(header_pairs(headers)) if headers else (),
             msg.timestamp()[1],
         )
 
     def done(self, received: Received[M]) -> None:
-        """Mark ``received`` handled: its offset will be committed."""
-        self._consumer.store_offsets(
-            offsets=[TopicPartition(received.topic, received.partition, received.offset + 1)]
-        )
+        """Mark ``received`` handled: under the message policy its offset is committed now
+        (acknowledged when this returns); under the batch policy it is committed by the next
+        :meth:`commit`, or in the background within ``auto.commit.interval.ms``."""
+        self._finished(received.topic, received.partition, received.offset)
+
+    def _finished(self, topic: str, partition: int, offset: int) -> None:
+        """The message at ``offset`` was handled or dead-lettered: commit or store it."""
+        position = [TopicPartition(topic, partition, offset + 1)]
+        if self.commit_policy == "message":
+            self._commit_offsets(position)
+        else:
+            self._consumer.store_offsets(offsets=position)
+
+    def _commit_offsets(self, offsets: list[TopicPartition] | None) -> bool:
+        """:func:`~somacontracts.kafka.commits.commit_offsets` on this consumer."""
+        return commit_offsets(self._consumer, offsets)
 
     def run(
         self,
@@ -325,13 +316,36 @@ class ContractConsumer(Generic[M]):
         arrived for ``idle_timeout`` seconds of holding partitions (counted from the group's
         assignment, not from the call; without either, forever).
 
-        Messages are taken ``batch_size`` at a time and each partition's offset is stored
-        once per batch; a smaller batch re-delivers less after a crash when handlers are
-        slow. Exceptions that are not ``Exception`` (KeyboardInterrupt, SystemExit) stop the
-        run without storing the offset of the message being handled; the offsets of the
-        messages handled before it are stored.
+        Messages are taken ``batch_size`` at a time; under the batch policy each
+        partition's offset is committed once per batch, so a smaller batch re-delivers less
+        after a crash. Exceptions that are not ``Exception`` (KeyboardInterrupt, SystemExit)
+        stop the run without committing the offset of the message being handled; the
+        offsets of the messages handled before it are kept (committed, or stored and
+        committed by :meth:`close`).
         """
         stats = RunStats()
+        self._loop(
+            lambda batch: self._run_batch(handler, batch, stats),
+            stats,
+            max_messages=max_messages,
+            idle_timeout=idle_timeout,
+            poll_timeout=poll_timeout,
+            batch_size=batch_size,
+        )
+        return stats
+
+    def _loop(
+        self,
+        on_batch: Callable[[list[Message]], None],
+        stats: RunStats,
+        *,
+        max_messages: int | None,
+        idle_timeout: float | None,
+        poll_timeout: float,
+        batch_size: int,
+    ) -> None:
+        """Take batches and hand them to ``on_batch`` until ``max_messages`` finished (in
+        ``stats``) or nothing arrived for ``idle_timeout`` seconds of holding partitions."""
         consume = self._consumer.consume
         size = max(1, batch_size)
         idle_since = time.monotonic()
@@ -353,18 +367,22 @@ class ContractConsumer(Generic[M]):
                     break
                 continue
             idle_since = time.monotonic()
-            self._run_batch(handler, batch, stats)
-        return stats
+            on_batch(batch)
 
     def _run_batch(self, handler: Handler[M], batch: list[Message], stats: RunStats) -> None:
-        """Handle ``batch`` in order, then store the offset after the last message finished
-        (handled or dead-lettered) in each partition, also when an exception ends it early.
-        """
+        """Handle ``batch`` in order, committing as the policy says: each message's offset
+        once it finished (handled or dead-lettered), or the offset after the last finished
+        message of each partition at the end of the batch. When an exception ends it
+        early, what finished is kept; when a commit finds the partitions reassigned, the
+        rest of the batch is left to their new owner."""
         finished: dict[tuple[str, int], Message] = {}
         tallies = self._tallies
         clock = perf_counter
+        each = self.commit_policy == "message"
+        commit = self._commit_offsets
+        completed = False
         try:
-            for msg in batch:
+            for index, msg in enumerate(batch):
                 if msg.error() is not None:
                     raise ContractError(f"Kafka consumer error: {msg.error()}")
                 tally = None if tallies is None else self._taken(msg)
@@ -391,11 +409,25 @@ class ContractConsumer(Generic[M]):
                         self._retry(handler, received, msg, err, stats, tally)
                     else:
                         stats.handled += 1
-                finished[msg.topic() or "", msg.partition() or 0] = msg
+                if each:
+                    if not commit([position_after(msg)]):
+                        self._rewind(batch[index + 1 :])
+                        return
+                else:
+                    finished[msg.topic() or "", msg.partition() or 0] = msg
+            completed = True
         finally:
-            store = self._consumer.store_offsets
-            for msg in finished.values():
-                store(message=msg)
+            if finished:
+                store = self._consumer.store_offsets
+                for msg in finished.values():
+                    store(message=msg)
+        if finished and completed:
+            # Offsets of partitions the group took away meanwhile go to their new owner.
+            commit(None)
+
+    def _rewind(self, rest: Sequence[Message]) -> None:
+        """:func:`~somacontracts.kafka.commits.rewind` on this consumer."""
+        rewind(self._consumer, rest)
 
     def _retry(
         self,
@@ -432,12 +464,9 @@ class ContractConsumer(Generic[M]):
             tally.handler_failed += 1
 
     def commit(self) -> None:
-        """Commit the stored offsets now (they are also committed in the background)."""
-        try:
-            self._consumer.commit(asynchronous=False)
-        except Exception as err:  # KafkaException _NO_OFFSET when nothing new was stored.
-            if "_NO_OFFSET" not in str(err):
-                raise
+        """Commit the stored offsets now (those :meth:`done` stored under the batch policy;
+        they are also committed in the background)."""
+        self._commit_offsets(None)
 
     def close(self) -> None:
         """Commit the stored offsets, leave the group and release the clients."""
@@ -464,26 +493,3 @@ def _timed(handler: Handler[M], received: Received[M], tally: ConsumerTally) -> 
         handler(received)
     finally:
         tally.observe(perf_counter() - started)
-
-
-def _with_statistics(config: dict[str, Any], reader: Callable[[str], None]) -> dict[str, Any]:
-    """``config`` with librdkafka's statistics also going to ``reader`` (after any
-    ``stats_cb`` of the caller), every ``statistics.interval.ms`` (5 s unless set)."""
-    own = config.get("stats_cb")
-    callback = reader
-    if own is not None:
-
-        def callback(document: str) -> None:
-            own(document)
-            reader(document)
-
-    interval = config.get("statistics.interval.ms") or STATISTICS_INTERVAL_MS
-    return {**config, "stats_cb": callback, "statistics.interval.ms": interval}
-
-
-def _pairs(headers: Any) -> list[tuple[str, bytes | None]]:
-    """Headers as (name, value) pairs, whatever form the client returned them in."""
-    if not headers:
-        return []
-    items = headers.items() if isinstance(headers, dict) else headers
-    return [(str(k), v.encode() if isinstance(v, str) else v) for k, v in items]

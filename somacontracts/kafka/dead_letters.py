@@ -3,12 +3,13 @@
 
 Headers: ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.error`` (one line, user
 info of URLs redacted), ``dlq.attempts``. A copy counts as done only once the broker
-acknowledged it, so the consumer stores the original's offset only then.
+acknowledged it, so the consumer commits the original's offset only then; a processor
+produces the copy inside its transaction instead (:func:`dead_letter`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Message, Producer
 
@@ -17,10 +18,36 @@ from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.settings import Settings
 
-__all__ = ["DeadLetters"]
+__all__ = ["DeadLetter", "DeadLetters", "dead_letter"]
 
 ACK_TIMEOUT = 30.0
 """Seconds a copy may wait for the broker's acknowledgement."""
+
+
+class DeadLetter(NamedTuple):
+    """The copy of a message for its dead-letter topic, as ``Producer.produce`` takes it."""
+
+    topic: str
+    value: bytes | None
+    key: bytes | None
+    headers: list[tuple[str, str | bytes | None]]
+
+
+def dead_letter(msg: Message, err: BaseException, *, attempts: int) -> DeadLetter:
+    """The copy of ``msg`` for its dead-letter topic: same key, value and headers, plus
+    the ``dlq.*`` headers saying where it came from and why (``err``, after ``attempts``
+    handler calls)."""
+    topic = msg.topic() or ""
+    reason = redact(" ".join(f"{type(err).__name__}: {err}".split()))
+    headers: list[tuple[str, str | bytes | None]] = [
+        *(msg.headers() or ()),
+        ("dlq.topic", topic.encode()),
+        ("dlq.partition", str(msg.partition()).encode()),
+        ("dlq.offset", str(msg.offset()).encode()),
+        ("dlq.error", reason.encode()),
+        ("dlq.attempts", str(attempts).encode()),
+    ]
+    return DeadLetter(dlq_name(topic), msg.value(), msg.key(), headers)
 
 
 class DeadLetters:
@@ -34,18 +61,9 @@ class DeadLetters:
     def send(self, msg: Message, err: BaseException, *, attempts: int) -> None:
         """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement;
         raise :class:`DeliveryError` if it does not come."""
-        topic = msg.topic() or ""
         if self._producer is None:
             self._producer = Producer(self._settings.producer_config())
-        reason = redact(" ".join(f"{type(err).__name__}: {err}".split()))
-        headers = [
-            *(msg.headers() or ()),
-            ("dlq.topic", topic.encode()),
-            ("dlq.partition", str(msg.partition()).encode()),
-            ("dlq.offset", str(msg.offset()).encode()),
-            ("dlq.error", reason.encode()),
-            ("dlq.attempts", str(attempts).encode()),
-        ]
+        copy = dead_letter(msg, err, attempts=attempts)
         failures: list[str] = []
 
         def report(error: Any, _msg: Message) -> None:
@@ -53,14 +71,14 @@ class DeadLetters:
                 failures.append(str(error.str()))
 
         self._producer.produce(
-            dlq_name(topic), msg.value(), msg.key(), headers=headers, on_delivery=report
+            copy.topic, copy.value, copy.key, headers=copy.headers, on_delivery=report
         )
         remaining = self._producer.flush(ACK_TIMEOUT)
         if remaining or failures:
             raise DeliveryError(
                 "cannot dead-letter the message: "
                 + (failures[0] if failures else f"no acknowledgement within {ACK_TIMEOUT:g} s"),
-                topic=topic,
+                topic=msg.topic() or "",
                 partition=msg.partition(),
                 offset=msg.offset(),
             )

@@ -7,7 +7,9 @@ from somacontracts.errors import ContractError, MessageError
 __all__ = [
     "BrokerStartError",
     "BrokerUnavailableError",
+    "CommitError",
     "DeliveryError",
+    "FencedError",
     "KafkaOperationError",
     "PartitionShrinkError",
 ]
@@ -67,3 +69,28 @@ class PartitionShrinkError(ContractError):
 
 class DeliveryError(MessageError):
     """Raised (or passed to a callback) when the broker did not acknowledge a produced message."""
+
+
+class CommitError(ContractError):
+    """Raised when the broker does not take the offsets of handled messages, or a
+    processor's transaction, so what was handled would be handled again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot commit: {self.reason}"
+
+
+class FencedError(ContractError):
+    """Raised when another instance took over a processor's transactional id: this one is
+    a zombie and must stop (what it had not committed is aborted, the other goes on)."""
+
+    def __init__(self, transactional_id: str, reason: str) -> None:
+        super().__init__(transactional_id, reason)
+        self.transactional_id = transactional_id
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f'transactional id "{self.transactional_id}" was taken over: {self.reason}'

@@ -39,7 +39,7 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ __all__ = [
     "ProducerTally",
     "default_metrics",
     "metrics_for",
+    "with_statistics",
 ]
 
 DURATION_BUCKETS = (
@@ -390,3 +391,18 @@ def metrics_for(metrics: ClientMetrics | bool | None, settings: Settings) -> Cli
     if chosen.port is not None:
         found.serve(chosen.port, chosen.address)
     return found
+
+
+def with_statistics(config: dict[str, Any], reader: Callable[[str], None]) -> dict[str, Any]:
+    """``config`` with librdkafka's statistics also going to ``reader`` (after any
+    ``stats_cb`` of the caller), every ``statistics.interval.ms`` (5 s unless set)."""
+    own = config.get("stats_cb")
+    callback = reader
+    if own is not None:
+
+        def callback(document: str) -> None:
+            own(document)
+            reader(document)
+
+    interval = config.get("statistics.interval.ms") or STATISTICS_INTERVAL_MS
+    return {**config, "stats_cb": callback, "statistics.interval.ms": interval}

@@ -29,6 +29,7 @@ from somacontracts.runtime.decode import (
 from somacontracts.runtime.encode import (
     date_days,
     decimal_bytes,
+    decimal_fits,
     decimal_fixed,
     enum_index,
     local_timestamp_micros,
@@ -77,6 +78,7 @@ __all__ = [
     "date_days",
     "days_date",
     "decimal_bytes",
+    "decimal_fits",
     "decimal_fixed",
     "dump_json",
     "dump_json_bytes",

@@ -43,6 +43,7 @@ from typing import Final
 __all__ = [
     "date_days",
     "decimal_bytes",
+    "decimal_fits",
     "decimal_fixed",
     "enum_index",
     "local_timestamp_micros",
@@ -399,6 +400,21 @@ def decimal_fixed(value: decimal.Decimal, precision: int, scale: int, size: int)
     if not -(1 << (8 * size - 1)) <= unscaled < 1 << (8 * size - 1):
         raise ValueError(f"{value} does not fit the schema's fixed of {size} bytes")
     return unscaled.to_bytes(size, "big", signed=True)
+
+
+def decimal_fits(
+    value: decimal.Decimal, precision: int, scale: int, size: int | None = None
+) -> bool:
+    """Whether a decimal of ``precision`` and ``scale`` (in a fixed of ``size`` bytes) holds
+    ``value`` exactly: what a union of two decimals chooses its branch by."""
+    try:
+        if size is None:
+            decimal_bytes(value, precision, scale)
+        else:
+            decimal_fixed(value, precision, scale, size)
+    except ValueError:
+        return False
+    return True
 
 
 def _unscaled(value: decimal.Decimal, precision: int, scale: int) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, cast
+from typing import TYPE_CHECKING, Generic, cast
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
-from fastavro import parse_schema, schemaless_reader
+from fastavro import schemaless_reader
 
 from somacontracts.errors import (
     ContractError,
@@ -20,39 +18,24 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, subjects_of_id, url_of
 from somacontracts.runtime import Reader
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
-    NOT_FOUND,
     M,
     RegistryUser,
-    has_rules,
     model_schema,
     registered,
 )
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
-from somacontracts.serde.writers import BoundedStream, Writer, stamped_version
+from somacontracts.serde.writers import BoundedStream, Writer, WriterResolver
 
 if TYPE_CHECKING:
-    from confluent_kafka.schema_registry import RegisteredSchema, Schema
-
     from somacontracts.serde.options import RuleOptions
 
 __all__ = ["ContractDeserializer"]
 
 _WRITER_CACHE_SIZE = 1024
-
-
-def _record_name(writer: Any) -> str:
-    """The full name of a writer schema's record (JSON), or an empty string."""
-    if not isinstance(writer, dict) or not isinstance(writer.get("name"), str):
-        return ""
-    from somacontracts.schema.names import full_name  # a rare path: a writer not yet met
-
-    namespace = writer.get("namespace")
-    return full_name(writer["name"], namespace if isinstance(namespace, str) else "")
 
 
 class ContractDeserializer(RegistryUser, Generic[M]):
@@ -100,7 +83,9 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         """Frame headers of ids whose schema is the model's own, without rules, when the model
         decodes itself: their messages go straight to ``read_avro``."""
         self._version: int | None = model.SCHEMA_VERSION if self._schema.stamps_version else None
-        self._own_versions: dict[str, RegisteredSchema | None] = {}
+        self._resolver = WriterResolver(
+            self._client, model, self._schema, self._naming, self._subjects, self._version
+        )
         if warm_up:
             self._warm_up_or_close()
 
@@ -109,28 +94,15 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         rules registered with it can run here; cache its id."""
         for subject in self._subjects:
             found = registered(self._client, self.model, subject, register=False)
-            self._own_versions[subject] = found
+            self._resolver.own_versions[subject] = found
             assert found.schema_id is not None  # registered() checked it
-            entry = self._own_writer(found.schema, subject)
+            entry = self._resolver.own_writer(found.schema, subject)
             if entry.rules is not None and entry.registered is not None:
-                rules = self._rules_of(entry.registered, entry.parsed, subject, write=False)
+                rules = self._rules_of(entry.registered, entry.forms, subject, write=False)
                 if rules is not None:
                     rules.prepare(self._schema.label)
                 entry.rules[subject] = rules
             self._remember(found.schema_id, entry)
-
-    def _own_writer(self, schema: Schema, subject: str) -> Writer:
-        """The entry of an id whose schema is the model's own."""
-        with_rules = has_rules(schema)
-        return Writer(
-            parsed=self._schema.parsed,
-            reader=None,
-            registered=schema if with_rules else None,
-            subject=subject,
-            record_name=self._schema.full_name,
-            version=self._version,
-            rules={} if with_rules else None,
-        )
 
     def _remember(self, schema_id: int, entry: Writer | ContractError) -> None:
         if (
@@ -149,148 +121,26 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         entry = self._writers.get(schema_id)
         if entry is None:
             try:
-                entry = self._fetch(schema_id, ctx)
+                entry = self._resolver.resolve(schema_id, ctx)
             except (SchemaNotFoundError, IncompatibleWriterError) as err:
                 entry = err
+            except RegistryError:
+                raise  # unreachable, refused credentials: not this schema's fault, not kept
+            except ContractError as err:  # anything else the writer schema leads to
+                entry = IncompatibleWriterError(
+                    f"schema id {schema_id} cannot be read here: {err}",
+                    topic=ctx.topic if ctx is not None else None,
+                )
+            except Exception as err:  # a fault of a library under the schema model
+                entry = IncompatibleWriterError(
+                    f"schema id {schema_id} cannot be read here: {type(err).__name__}: {err}",
+                    topic=ctx.topic if ctx is not None else None,
+                )
             self._remember(schema_id, entry)
         if isinstance(entry, ContractError):
             # Without the old traceback: each raise would otherwise add to it, without end.
             raise entry.with_traceback(None)
         return entry
-
-    def _fetch(self, schema_id: int, ctx: SerializationContext | None) -> Writer:
-        client = self._client
-        topic = ctx.topic if ctx is not None else None
-        try:
-            schema = call(client, functools.partial(client.get_schema, schema_id))
-        except RegistryError as err:
-            if err.error_code not in NOT_FOUND:
-                raise
-            raise SchemaNotFoundError(
-                url_of(client), f"schema id {schema_id} is not in the registry"
-            ) from err
-        writer_json = json.loads(schema.schema_str or "null")
-        record_name = _record_name(writer_json)
-        own_subject = self._naming.of(ctx, record_name, "") if ctx is not None else ""
-        subjects = subjects_of_id(client, schema_id)
-        accepted = {*self._subjects, *((own_subject,) if own_subject else ())}
-        if not accepted.intersection(subjects):
-            raise IncompatibleWriterError(
-                f"schema id {schema_id} is registered under "
-                f"{', '.join(sorted(subjects)) or 'no subject'}, not under a subject of "
-                f"{self.model.__name__} ({', '.join(sorted(accepted))})",
-                topic=topic,
-            )
-        # Rare (a writer schema other than the model's own): the compatibility engine and
-        # the schema model are imported only now, so services never load them otherwise.
-        from somacontracts.compat import check_reader_writer
-        from somacontracts.schema import NamedNode, parse, registry_text
-
-        named: dict[str, Any] = {}  # fastavro's named types of the references
-        referenced_nodes: dict[str, NamedNode] = {}
-        for reference in schema.references or []:
-            if reference.subject is None or reference.version is None:
-                raise IncompatibleWriterError(
-                    f"schema id {schema_id} has a reference without subject or version", topic=topic
-                )
-            referenced = call(
-                client, functools.partial(client.get_version, reference.subject, reference.version)
-            )
-            text = referenced.schema.schema_str or "null"
-            referenced_nodes.update(parse(text, references=referenced_nodes).named)
-            parse_schema(json.loads(text), named_schemas=named)
-        writer = parse(writer_json, source=f"schema id {schema_id}", references=referenced_nodes)
-        subject = own_subject or sorted(accepted.intersection(subjects))[0]
-        migrating = self._migrating(schema, subject, writer_json, named, topic)
-        if migrating is not None:
-            return migrating
-        result = check_reader_writer(self.model.SCHEMA, writer)
-        if not result.compatible:
-            problem = result.problems[0]
-            raise IncompatibleWriterError(
-                f"{self.model.__name__} cannot read data written with schema id {schema_id}: "
-                f"{problem.message} (at {problem.location})",
-                topic=topic,
-            )
-        if registry_text(writer, normalize=True) == self._own_text():
-            # The model's own schema, logical types included: the model decodes it itself.
-            return self._own_writer(schema, subject)
-        # Any other writer, even one that differs in a logical type alone (millis written,
-        # micros read), is read by fastavro with the writer's logical types, then resolved.
-        parsed = parse_schema(writer_json, named_schemas=named)
-        from somacontracts.serde.scan import needs_scan
-
-        scanned = writer.root if needs_scan(writer.root) else None
-        with_rules = has_rules(schema)
-        return Writer(
-            parsed=parsed,
-            reader=self._schema.parsed,
-            scanned=scanned,
-            registered=schema if with_rules else None,
-            subject=subject,
-            record_name=record_name,
-            version=stamped_version(writer_json) if self._version is not None else None,
-            rules={} if with_rules else None,
-        )
-
-    def _migrating(
-        self,
-        schema: Schema,
-        subject: str,
-        writer_json: Any,
-        named: dict[str, Any],
-        topic: str | None,
-    ) -> Writer | None:
-        """The entry of a writer of another major version than the model's (its data is
-        read through the migration rules between them), or None."""
-        own = self._own_version(subject)
-        if own is None:
-            return None
-        from somacontracts.serde.migrations import majors_differ, migration_path
-
-        if not majors_differ(schema, own.schema):
-            return None
-        client = self._client
-        lookup = functools.partial(
-            client.lookup_schema, subject, schema, normalize_schemas=True, deleted=True
-        )
-        written = call(client, lookup)
-        steps = migration_path(client, subject, written, own)
-        if not steps:
-            raise IncompatibleWriterError(
-                f"{self.model.__name__} (major version of {subject} version {own.version}) "
-                f"has no migration rules from version {written.version}, another major version",
-                topic=topic,
-            )
-        with_rules = has_rules(own.schema)
-        return Writer(
-            parsed=parse_schema(writer_json, named_schemas=named),
-            reader=None,
-            registered=own.schema if with_rules else None,
-            subject=subject,
-            record_name=self._schema.full_name,
-            version=None,  # migrated data carries the writer's version, by design
-            rules={},
-            migrations=tuple(steps),
-        )
-
-    def _own_version(self, subject: str) -> Any:
-        """The model's schema as registered under ``subject`` (None if it is not)."""
-        if subject not in self._own_versions:
-            try:
-                found = registered(self._client, self.model, subject, register=False)
-            except SchemaNotFoundError:
-                found = None
-            self._own_versions[subject] = found
-        return self._own_versions[subject]
-
-    def _own_text(self) -> str:
-        """The model's schema as a registry stores it (normalized)."""
-        if self._text is None:
-            from somacontracts.schema import registry_text
-
-            self._text = registry_text(self.model.SCHEMA, normalize=True)
-        return self._text
 
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
         """The model object of ``data`` (None for None, Kafka's tombstone)."""
@@ -420,11 +270,13 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         elif writer.registered is None:
             rules = None
         else:
-            parsed, shape = (
-                (self._schema.parsed, None) if migrating else (writer.parsed, writer.reader)
-            )
+            if migrating:
+                forms, shape = self._schema.forms, None
+            else:
+                forms = writer.forms
+                shape = self._schema.forms if writer.reader is not None else None
             rules = writer.rules[subject] = self._rules_of(
-                writer.registered, parsed, subject, write=False, shape=shape
+                writer.registered, forms, subject, write=False, shape=shape
             )
         if rules is not None:
             try:

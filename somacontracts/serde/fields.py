@@ -11,18 +11,26 @@ transform to the values of the selected fields only (through unions, arrays and 
 as confluent-kafka's walk does) and leaves the rest of a datum untouched: the cost of a
 message is that of its sensitive fields, not of its size.
 
-Pure: no I/O, no registry; the datums are those fastavro reads and writes.
+Pure: no I/O, no registry; the schema is the one schema model's graph
+(:mod:`somacontracts.schema`), the datums are those fastavro reads and writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Leaf", "Walk", "inline_tags", "tagged_walk"]
+from somacontracts.schema.model import (
+    ArrayNode,
+    MapNode,
+    NamedNode,
+    Node,
+    RecordNode,
+    UnionNode,
+)
 
-_PRIMITIVE = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+__all__ = ["Leaf", "Walk", "inline_tags", "tagged_walk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,104 +51,86 @@ Walk = Callable[[Any, Transform], Any]
 selected value (in place for records, maps and arrays)."""
 
 
-def inline_tags(schema: Any, named: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """The ``confluent:tags`` of every field of a fastavro-parsed schema, by field full name."""
+def _records(root: Node) -> list[RecordNode]:
+    """Every record reachable from ``root``, each once (recursive types included)."""
+    found: dict[str, RecordNode] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, UnionNode):
+            stack.extend(node.branches)
+        elif isinstance(node, ArrayNode):
+            stack.append(node.items)
+        elif isinstance(node, MapNode):
+            stack.append(node.values)
+        elif isinstance(node, RecordNode) and node.full_name not in found:
+            found[node.full_name] = node
+            stack.extend(field.node for field in node.fields)
+    return list(found.values())
+
+
+def inline_tags(root: Node) -> dict[str, frozenset[str]]:
+    """The ``confluent:tags`` written on the fields of a schema, by field full name."""
     found: dict[str, frozenset[str]] = {}
-    seen: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, str):
-            if node in named and node not in seen:
-                visit(named[node])
-            return
-        if isinstance(node, list):
-            for branch in node:
-                visit(branch)
-            return
-        kind = node.get("type")
-        if kind == "array":
-            visit(node["items"])
-        elif kind == "map":
-            visit(node["values"])
-        elif kind in ("record", "error"):
-            name = node["name"]
-            if name in seen:
-                return
-            seen.add(name)
-            for field in node["fields"]:
-                tags = field.get("confluent:tags")
-                if tags:
-                    found[f"{name}.{field['name']}"] = frozenset(map(str, tags))
-                visit(field["type"])
-        elif isinstance(kind, (dict, list)):
-            visit(kind)
-
-    visit(schema)
+    for record in _records(root):
+        for field in record.fields:
+            tags = field.props.get("confluent:tags")
+            if isinstance(tags, list) and tags:
+                found[f"{record.full_name}.{field.name}"] = frozenset(map(str, tags))
     return found
 
 
 def tagged_walk(
-    schema: Any,
-    named: Mapping[str, Any],
+    root: Node,
     tags_of: Callable[[str], frozenset[str]],
     rule_tags: Collection[str],
 ) -> Walk | None:
     """A walk applying a transform to the fields whose tags meet ``rule_tags`` (every field
-    when ``rule_tags`` is empty); None when no field of ``schema`` is selected."""
+    when ``rule_tags`` is empty); None when no field of the schema ``root`` is selected."""
     wanted = frozenset(rule_tags)
     records: dict[str, _RecordWalk] = {}
 
     def selected(tags: frozenset[str]) -> bool:
         return not wanted or not wanted.isdisjoint(tags)
 
-    def node_walk(node: Any, leaf: Leaf | None) -> _NodeWalk | None:
-        if isinstance(node, str):
-            if node in _PRIMITIVE:
-                return _leaf_walk(leaf, node)
-            node = named[node]
-        if isinstance(node, list):
-            branches = [(b, node_walk(b, leaf)) for b in node]
+    def node_walk(node: Node, leaf: Leaf | None) -> _NodeWalk | None:
+        if isinstance(node, UnionNode):
+            branches = [(b, node_walk(b, leaf)) for b in node.branches]
             if all(w is None for _, w in branches):
                 return None
-            return _union_walk(branches, named)
-        kind = node.get("type")
-        if isinstance(kind, (dict, list)):
-            return node_walk(kind, leaf)
-        if kind == "array":
-            items = node_walk(node["items"], leaf)
+            return _union_walk(branches)
+        if isinstance(node, ArrayNode):
+            items = node_walk(node.items, leaf)
             return None if items is None else _array_walk(items)
-        if kind == "map":
-            values = node_walk(node["values"], leaf)
+        if isinstance(node, MapNode):
+            values = node_walk(node.values, leaf)
             return None if values is None else _map_walk(values)
-        if kind in ("record", "error"):
+        if isinstance(node, RecordNode):
             return record_walk(node)
-        if kind in _PRIMITIVE or kind in ("enum", "fixed"):
-            return _leaf_walk(leaf, str(kind))
-        return None
+        return _leaf_walk(leaf, node.kind)
 
-    def record_walk(node: Mapping[str, Any]) -> _NodeWalk | None:
-        name = node["name"]
-        known = records.get(name)
+    def record_walk(node: RecordNode) -> _NodeWalk | None:
+        known = records.get(node.full_name)
         if known is None:
-            known = records[name] = _RecordWalk()
+            known = records[node.full_name] = _RecordWalk()
             fields = []
-            for field in node["fields"]:
-                full_name = f"{name}.{field['name']}"
+            for field in node.fields:
+                full_name = f"{node.full_name}.{field.name}"
                 tags = tags_of(full_name)
-                leaf = Leaf(full_name, field["name"], "", tags) if selected(tags) else None
-                walk = node_walk(field["type"], leaf)
+                leaf = Leaf(full_name, field.name, "", tags) if selected(tags) else None
+                walk = node_walk(field.node, leaf)
                 if walk is not None:
-                    fields.append((field["name"], walk))
+                    fields.append((field.name, walk))
             known.fields = tuple(fields)
             known.done = True
         if known.done and not known.fields:
             return None
         return known
 
-    root = node_walk(schema, None)
-    if root is None:
+    root_walk = node_walk(root, None)
+    if root_walk is None:
         return None
-    walk = root
+    walk = root_walk
 
     def run(datum: Any, transform: Transform) -> Any:
         return walk(datum, transform)
@@ -206,41 +196,31 @@ _PYTHON_KINDS: dict[type, tuple[str, ...]] = {
     bool: ("boolean",),
     int: ("int", "long"),
     float: ("double", "float"),
-    dict: ("record", "error", "map"),
+    dict: ("record", "map"),
     list: ("array",),
 }
 
 
-def _kind(node: Any, named: Mapping[str, Any]) -> tuple[str, str | None]:
-    """A branch's kind and, for named types, its full name."""
-    if isinstance(node, str):
-        if node in _PRIMITIVE:
-            return node, None
-        node = named[node]
-    if isinstance(node, dict):
-        kind = node.get("type")
-        if isinstance(kind, str) and kind in _PRIMITIVE:
-            return kind, None
-        return str(kind), node.get("name")
-    return "union", None
-
-
-def _union_walk(
-    branches: list[tuple[Any, _NodeWalk | None]], named: Mapping[str, Any]
-) -> _NodeWalk:
-    """A union's walk: the branch a value belongs to, found as fastavro writes it."""
-    kinds = [(_kind(node, named), walk) for node, walk in branches]
+def _union_walk(branches: list[tuple[Node, _NodeWalk | None]]) -> _NodeWalk:
+    """A union's walk: the branch a value belongs to, found as fastavro writes it. A named
+    branch comes as ``(full name, datum)`` (fastavro's ``return_named_type``, and the
+    generated models' ``to_avro``); the full name decides, since two named types of one
+    union may share their short name."""
+    kinds = [
+        (node.kind, node.full_name if isinstance(node, NamedNode) else None, walk)
+        for node, walk in branches
+    ]
 
     def walk(value: Any, transform: Transform) -> Any:
         if value is None:
             return None
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-            for (_, name), branch in kinds:
-                if name == value[0] or (name and name.rpartition(".")[2] == value[0]):
+            for _, name, branch in kinds:
+                if name == value[0]:
                     return value if branch is None else (value[0], branch(value[1], transform))
             return value
         accepted = _PYTHON_KINDS.get(type(value), ())
-        for (kind, _), branch in kinds:
+        for kind, _, branch in kinds:
             if kind in accepted:
                 return value if branch is None else branch(value, transform)
         return value

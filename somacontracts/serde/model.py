@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
@@ -23,6 +23,7 @@ from somacontracts.errors import RegistryError, SchemaNotFoundError
 from somacontracts.registry_client import call, connect, url_of
 
 if TYPE_CHECKING:
+    from somacontracts.schema.model import FieldNode, Node
     from somacontracts.serde.options import RuleOptions
     from somacontracts.serde.rules import RuleRunner, Rules
 
@@ -34,11 +35,14 @@ __all__ = [
     "M",
     "ModelSchema",
     "RegistryUser",
+    "SchemaForms",
     "contract_gaps",
     "encrypting_rules",
     "has_rules",
     "model_schema",
     "registered",
+    "stamped_version",
+    "version_field",
 ]
 
 HEADER = struct.Struct(">bI")
@@ -71,11 +75,28 @@ M = TypeVar("M", bound=ContractModel)
 
 
 @dataclass(frozen=True, slots=True)
+class SchemaForms:
+    """A schema in the two forms the serdes use: fastavro's parsed form, which its codec
+    and confluent-kafka's rule executors take, and the root of the one schema model's graph
+    (:mod:`somacontracts.schema`), which everything that walks the schema reads."""
+
+    fastavro: Any
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
 class ModelSchema:
     """A model's schema, parsed once."""
 
+    @property
+    def forms(self) -> SchemaForms:
+        """The model's schema in both parsed forms."""
+        return SchemaForms(self.parsed, self.node)
+
     parsed: Any
     """fastavro's parsed form of the model's schema, for its readers and writers."""
+    node: Node
+    """The root of the model's schema in the one schema model."""
     text: str
     stamps_version: bool
     """Whether the schema has ``metadata.schema_version``, which the serializer stamps."""
@@ -92,17 +113,17 @@ class ModelSchema:
 
 @functools.cache
 def model_schema(model: type[ContractModel]) -> ModelSchema:
-    """The parsed schema of a model class, computed once per class."""
-    fields = {f["name"]: f for f in model.SCHEMA.get("fields", [])}
-    metadata = fields.get("metadata", {}).get("type")
-    stamps = isinstance(metadata, dict) and any(
-        f["name"] == "schema_version" for f in metadata.get("fields", [])
-    )
+    """The parsed schema of a model class, computed once per class (when a serde of it is
+    made: the schema model loads then, not when a service imports its models)."""
+    from somacontracts.schema import parse
+
+    node = parse(model.SCHEMA, source=model.__name__).root
     parsed: Any = parse_schema(model.SCHEMA)
     return ModelSchema(
         parsed=parsed,
+        node=node,
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
-        stamps_version=stamps,
+        stamps_version=version_field(node) is not None,
         codec=callable(getattr(model, "write_avro", None))
         and callable(getattr(model, "read_avro", None)),
         label=str(model.SCHEMA.get("name", model.__name__)).rpartition(".")[2],
@@ -117,6 +138,28 @@ def _contract_of(model: type[ContractModel]) -> tuple[Any, Any] | None:
     if not isinstance(parts, Mapping) or not parts:
         return None
     return parts.get("metadata"), parts.get("ruleSet")
+
+
+def version_field(root: Node) -> FieldNode | None:
+    """A schema's ``metadata.schema_version`` field, where the contract version a message
+    was written with is stamped; None if it has none."""
+    from somacontracts.schema.model import RecordNode
+
+    if not isinstance(root, RecordNode):
+        return None
+    metadata = root.by_name.get("metadata")
+    if metadata is None or not isinstance(metadata.node, RecordNode):
+        return None
+    return metadata.node.by_name.get("schema_version")
+
+
+def stamped_version(root: Node) -> int | None:
+    """The contract version a schema stamps on its messages: the default of its
+    ``metadata.schema_version`` field, if it has one that is a whole number."""
+    field = version_field(root)
+    if field is None or not field.has_default or type(field.default) is not int:
+        return None
+    return field.default
 
 
 def has_rules(schema: Schema | None) -> bool:
@@ -137,7 +180,13 @@ class RegistryUser:
         self._runner: RuleRunner | None = None
 
     def _rules_of(
-        self, schema: Schema, parsed: Any, subject: str, *, write: bool, shape: Any = None
+        self,
+        schema: Schema,
+        forms: SchemaForms,
+        subject: str,
+        *,
+        write: bool,
+        shape: SchemaForms | None = None,
     ) -> Rules | None:
         """The rules of a registered ``schema`` for ``subject``; None when it has none.
 
@@ -149,7 +198,7 @@ class RegistryUser:
         from somacontracts.serde.rules import compile_rules
 
         return compile_rules(
-            schema, parsed, subject=subject, write=write, runner=self._rule_runner(), shape=shape
+            schema, forms, subject=subject, write=write, runner=self._rule_runner(), shape=shape
         )
 
     def _rule_runner(self) -> RuleRunner:
@@ -262,11 +311,18 @@ def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
     ]
     if not rules:
         return {}
-    from somacontracts.schema.datacontract import field_tags  # only models with rules
+    # Only models with rules get here: the schema model is loaded already (model_schema).
+    from somacontracts.schema import RecordNode, parse
+    from somacontracts.schema.datacontract import field_tags
 
     fields = [
-        (f"{record.rpartition('.')[2]}.{name}", field_tags(metadata, record, name, inline))
-        for record, name, inline in _fields(own.parsed, set())
+        (
+            f"{record.name}.{field.name}",
+            field_tags(metadata, record.full_name, field.name, field.props.get("confluent:tags")),
+        )
+        for record in parse(own.text).named.values()
+        if isinstance(record, RecordNode)
+        for field in record.fields
     ]
     found: dict[str, tuple[str, ...]] = {}
     for rule in rules:
@@ -274,27 +330,6 @@ def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
         if covered:
             found[str(rule["name"])] = covered
     return found
-
-
-def _fields(node: Any, seen: set[str]) -> Iterator[tuple[str, str, Any]]:
-    """(record full name, field name, its ``confluent:tags``) of every field of a
-    fastavro-parsed schema, each record once."""
-    if isinstance(node, list):
-        for branch in node:
-            yield from _fields(branch, seen)
-    elif isinstance(node, dict):
-        kind = node.get("type")
-        if kind in ("record", "error") and node.get("name") not in seen:
-            seen.add(node["name"])
-            for field in node.get("fields", []):
-                yield node["name"], field["name"], field.get("confluent:tags")
-                yield from _fields(field["type"], seen)
-        elif kind == "array":
-            yield from _fields(node.get("items"), seen)
-        elif kind == "map":
-            yield from _fields(node.get("values"), seen)
-        elif isinstance(kind, (dict, list)):
-            yield from _fields(kind, seen)
 
 
 def contract_gaps(own: ModelSchema, found: RegisteredSchema) -> list[str]:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from confluent_kafka.schema_registry.common.schema_registry_client import Rule
 
     from somacontracts.serde.encryption import KeyRing
+    from somacontracts.serde.model import SchemaForms
 
 _log = logging.getLogger("somacontracts.serde.rules")
 
@@ -234,19 +235,19 @@ def _action(value: str | None, rule: Rule, *, write: bool) -> str:
 
 def compile_rules(
     schema: Schema,
-    parsed: Any,
+    forms: SchemaForms,
     *,
     subject: str,
     write: bool,
     runner: RuleRunner,
-    shape: Any = None,
+    shape: SchemaForms | None = None,
 ) -> Rules | None:
     """The domain rules of ``schema`` (as registered) for messages of ``subject``, on
     write or on read; None when none applies.
 
-    ``parsed`` is the fastavro form of ``schema``; ``shape``, that of the schema the
-    datums have when it is another (a reader's, resolved from this writer's): fields are
-    found in ``shape`` and their tags taken from ``schema``.
+    ``forms`` are ``schema`` parsed; ``shape``, the schema the datums have when it is
+    another (a reader's, resolved from this writer's): fields are found in ``shape`` and
+    their tags taken from ``schema``.
     """
     rule_set = schema.rule_set
     if rule_set is None or not rule_set.domain_rules:
@@ -259,9 +260,7 @@ def compile_rules(
     metadata = schema.metadata
     properties = dict(metadata.properties.properties) if metadata and metadata.properties else {}
     metadata_tags = dict(metadata.tags.tags) if metadata and metadata.tags else {}
-    own_tags = inline_tags(
-        parsed, parsed.get("__named_schemas", {}) if isinstance(parsed, dict) else {}
-    )
+    own_tags = inline_tags(forms.node)
 
     def tags_of(full_name: str) -> frozenset[str]:
         found = set(own_tags.get(full_name, ()))
@@ -270,8 +269,7 @@ def compile_rules(
                 found.update(tags)
         return frozenset(found)
 
-    target = shape if shape is not None else parsed
-    named = target.get("__named_schemas", {}) if isinstance(target, dict) else {}
+    target = shape if shape is not None else forms
     steps: list[_Compiled] = []
     for index in order:
         rule = rules[index]
@@ -288,9 +286,8 @@ def compile_rules(
             rules,
             schema,
             params,
-            parsed,
+            forms,
             target,
-            named,
             tags_of,
             subject,
             write=write,
@@ -334,9 +331,8 @@ def _step(
     rules: list[Rule],
     schema: Schema,
     params: dict[str, str],
-    parsed: Any,
-    target: Any,
-    named: Mapping[str, Any],
+    forms: SchemaForms,
+    target: SchemaForms,
     tags_of: Callable[[str], frozenset[str]],
     subject: str,
     *,
@@ -345,7 +341,7 @@ def _step(
 ) -> tuple[Step, Prepare] | None:
     rule_type = (rule.type or "").upper()
     if rule_type == "ENCRYPT":
-        walk = tagged_walk(target, named, tags_of, rule.tags or ())
+        walk = tagged_walk(target.node, tags_of, rule.tags or ())
         if walk is None:
             return None  # no field of the schema carries its tags
         return _encrypt_step(walk, params, subject, write=write, runner=runner)
@@ -354,8 +350,8 @@ def _step(
         index,
         rules,
         schema,
-        parsed,
-        target,
+        forms.fastavro,
+        target.fastavro,
         subject,
         write=write,
         runner=runner,

@@ -118,7 +118,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
                     "is missing from the version registered at {url} (the registry dropped "
                     "it, or the version was registered without it)",
                 )
-            rules = self._rules_of(found.schema, self._schema.parsed, subject, write=True)
+            rules = self._rules_of(found.schema, self._schema.forms, subject, write=True)
             for name in encrypting_rules(self._schema):
                 if rules is None or name not in rules.names:
                     raise self._missing(

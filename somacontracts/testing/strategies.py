@@ -16,6 +16,16 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 
 from somacontracts.runtime import dump_json
+from somacontracts.schema.model import (
+    ArrayNode,
+    EnumNode,
+    FixedNode,
+    MapNode,
+    NamedNode,
+    Node,
+    RecordNode,
+    UnionNode,
+)
 
 __all__ = ["datums", "json_values", "models", "timestamps_micros"]
 
@@ -50,96 +60,82 @@ _local_micros = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.dateti
 def models(model: type[T]) -> st.SearchStrategy[T]:
     """Valid objects of a generated model class (its ``SCHEMA``, through ``from_avro``):
     nested records, enums, unions, logical types, free-form JSON and recursion."""
-    from fastavro import parse_schema
-
     schema = getattr(model, "SCHEMA", None)
     from_avro = getattr(model, "from_avro", None)
     if not isinstance(schema, Mapping) or from_avro is None:
         raise TypeError(f"{model!r} is not a generated model class (no SCHEMA or from_avro)")
-    parsed = parse_schema(dict(schema))
     # named branches of unions as ("name", datum), so a record and a map, or an enum and
     # a string, are told apart as fastavro's return_named_type tells them
-    return datums(parsed, named_branches=True).map(from_avro)
+    return datums(schema, named_branches=True).map(from_avro)
 
 
-def datums(
-    schema: Any, named: dict[str, Any] | None = None, *, named_branches: bool = False
-) -> st.SearchStrategy[Any]:
-    """Datums of a fastavro-parsed ``schema`` in the form fastavro reads them back; with
-    ``named_branches``, as it reads them with ``return_named_type=True``."""
-    return _Datums({} if named is None else named, named_branches).strategy(schema)
+def datums(schema: Any, *, named_branches: bool = False) -> st.SearchStrategy[Any]:
+    """Datums of ``schema`` (schema JSON or text, fastavro's parsed form of it, or the one
+    schema model's parse) in the form fastavro reads them back; with ``named_branches``,
+    as it reads them with ``return_named_type=True``."""
+    from somacontracts.schema import parse
+
+    return _Datums(named_branches).of(parse(schema).root)
 
 
 class _Datums:
-    def __init__(self, named: dict[str, Any], named_branches: bool) -> None:
-        self.named = named
+    """Strategies of the nodes of one schema; a named record's is made once (deferred, so
+    that recursive types draw)."""
+
+    def __init__(self, named_branches: bool) -> None:
         self.named_branches = named_branches
+        self.records: dict[str, st.SearchStrategy[Any]] = {}
 
-    def strategy(self, schema: Any) -> st.SearchStrategy[Any]:
-        return _strategy(schema, self.named, self)
+    def of(self, node: Node) -> st.SearchStrategy[Any]:
+        if isinstance(node, UnionNode):
+            return st.one_of([self.branch(branch) for branch in node.branches])
+        if isinstance(node, RecordNode):
+            name = node.full_name
+            if name not in self.records:
+                self.records[name] = st.deferred(lambda: self.fields(node))
+            return self.records[name]
+        if isinstance(node, EnumNode):
+            return st.sampled_from(node.symbols)
+        if isinstance(node, FixedNode):
+            if node.logical_type == "uuid" and node.size == 16:
+                return st.uuids().map(lambda u: u.bytes)
+            if node.logical_type == "decimal":
+                return _decimals(node.props, 2 ** (8 * node.size - 1) - 1)
+            return st.binary(min_size=node.size, max_size=node.size)
+        if isinstance(node, ArrayNode):
+            return st.lists(self.of(node.items), max_size=3)
+        if isinstance(node, MapNode):
+            return st.dictionaries(st.text(max_size=6), self.of(node.values), max_size=3)
+        return _primitive(node.kind, node.logical_type, node.props)
 
+    def fields(self, record: RecordNode) -> st.SearchStrategy[Any]:
+        return st.fixed_dictionaries({field.name: self.of(field.node) for field in record.fields})
 
-def _branch(schema: Any, named: dict[str, Any], datums: _Datums) -> st.SearchStrategy[Any]:
-    inner = _strategy(schema, named, datums)
-    if not datums.named_branches:
+    def branch(self, node: Node) -> st.SearchStrategy[Any]:
+        inner = self.of(node)
+        if self.named_branches and isinstance(node, NamedNode):
+            name = node.full_name
+            return inner.map(lambda datum: (name, datum))
         return inner
-    if isinstance(schema, str) and schema in named:
-        return inner.map(lambda datum: (schema, datum))
-    if isinstance(schema, dict) and schema.get("type") in ("record", "error", "enum", "fixed"):
-        name = schema["name"]
-        return inner.map(lambda datum: (name, datum))
-    return inner
 
 
-def _strategy(schema: Any, named: dict[str, Any], datums: _Datums) -> st.SearchStrategy[Any]:
-    if isinstance(schema, list):
-        return st.one_of([_branch(branch, named, datums) for branch in schema])
-    if isinstance(schema, str):
-        if schema in named:
-            return st.deferred(lambda: _strategy(named[schema], named, datums))
-        return _primitive(schema, None, schema)
-    type_ = schema["type"]
-    logical = schema.get("logicalType")
-    if type_ in ("record", "error"):
-        named[schema["name"]] = schema
-        return st.fixed_dictionaries(
-            {f["name"]: _strategy(f["type"], named, datums) for f in schema["fields"]}
-        )
-    if type_ == "enum":
-        named[schema["name"]] = schema
-        return st.sampled_from(schema["symbols"])
-    if type_ == "fixed":
-        named[schema["name"]] = schema
-        size = schema["size"]
-        if logical == "uuid" and size == 16:
-            return st.uuids().map(lambda u: u.bytes)
-        if logical == "decimal":
-            return _decimals(schema, 2 ** (8 * size - 1) - 1)
-        return st.binary(min_size=size, max_size=size)
-    if type_ == "array":
-        return st.lists(_strategy(schema["items"], named, datums), max_size=3)
-    if type_ == "map":
-        values = _strategy(schema["values"], named, datums)
-        return st.dictionaries(st.text(max_size=6), values, max_size=3)
-    return _primitive(type_, logical, schema)
-
-
-def _decimals(schema: Mapping[str, Any], largest: int | None = None) -> st.SearchStrategy[Any]:
-    precision, scale = int(schema["precision"]), int(schema.get("scale", 0))
+def _decimals(props: Mapping[str, Any], largest: int | None = None) -> st.SearchStrategy[Any]:
+    precision, scale = int(props["precision"]), int(props.get("scale", 0))
     bound = 10**precision - 1
     if largest is not None:
         bound = min(bound, largest)
-    return st.integers(-bound, bound).map(lambda n: decimal.Decimal(n).scaleb(-scale))
+    exact = decimal.Context(prec=precision)  # the default context would round to 28 digits
+    return st.integers(-bound, bound).map(lambda n: decimal.Decimal(n).scaleb(-scale, exact))
 
 
-def _primitive(type_: str, logical: str | None, schema: Any) -> st.SearchStrategy[Any]:
+def _primitive(type_: str, logical: str | None, props: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     if logical == "json" and type_ == "string":
         # The text the runtime's codec writes, so a datum survives from_avro and to_avro.
         return json_values.map(dump_json)
     if logical == "uuid" and type_ == "string":
         return st.uuids()
     if logical == "decimal" and type_ == "bytes":
-        return _decimals(schema)
+        return _decimals(props)
     if type_ == "long" and logical == "timestamp-micros":
         return timestamps_micros
     if type_ == "long" and logical == "timestamp-millis":

@@ -111,10 +111,9 @@ def _scalar(type_: TypeModel) -> st.SearchStrategy[Any]:
         return times
     if kind == "decimal":
         scale, precision = type_.scale or 0, type_.precision or 1
-        bound = decimal.Decimal(10) ** (precision - scale) - decimal.Decimal(1).scaleb(-scale)
-        return st.decimals(min_value=-bound, max_value=bound, places=scale).map(
-            lambda d: d.quantize(decimal.Decimal(1).scaleb(-scale))
-        )
+        exact = decimal.Context(prec=precision)  # the default context rounds to 28 digits
+        unscaled = st.integers(-(10**precision) + 1, 10**precision - 1)
+        return unscaled.map(lambda n: decimal.Decimal(n).scaleb(-scale, exact))
     raise AssertionError(f"no strategy for {kind}")
 
 

@@ -15,8 +15,10 @@ import pytest
 
 from somacontracts import schemas
 from somacontracts.cli import codegen as codegen_cli
-from somacontracts.codegen import CodegenError, compare_modules, names, render_tree, write_modules
+from somacontracts.cli import main
+from somacontracts.codegen import compare_modules, names, render_tree, write_modules
 from somacontracts.codegen.project import render_modules
+from somacontracts.errors import SchemaError
 from tests.codegen.conftest import CORPUS
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -122,19 +124,7 @@ def _tree(tmp_path: Path, fields: list[dict[str, object]]) -> Path:
             "/fields/0/type",
             "union branch 1 is free-form JSON",
         ),
-        (
-            [
-                {
-                    "name": "a",
-                    "type": [
-                        {"type": "string", "logicalType": "uuid"},
-                        {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"},
-                    ],
-                }
-            ],
-            "/fields/0/type",
-            "both Python uuid.UUID",
-        ),
+        ([{"name": "a", "type": []}], "/fields/0/type", "empty union"),
         (
             [{"name": "a", "type": {"type": "string", "logicalType": "uuid"}, "default": "nope"}],
             "/fields/0/default",
@@ -149,22 +139,88 @@ def _tree(tmp_path: Path, fields: list[dict[str, object]]) -> Path:
                 }
             ],
             "/fields/0/default",
-            "outside the range",
+            "outside the years 1 to 9999, the range Python's datetime holds",
         ),
-        ([{"name": "a", "type": []}], "/fields/0/type", "empty union"),
+        (
+            [
+                {
+                    "name": "t",
+                    "type": {"type": "long", "logicalType": "time-micros"},
+                    "default": 1700000000000,
+                }
+            ],
+            "/fields/0/default",
+            "default 1700000000000 of time-micros is not a time of day (0 to 24 hours)",
+        ),
+        (
+            [
+                {
+                    "name": "r",
+                    "type": {
+                        "type": "record",
+                        "name": "R",
+                        "fields": [
+                            {
+                                "name": "d",
+                                "type": {"type": "int", "logicalType": "date"},
+                                "default": 0,
+                            },
+                            {"name": "days", "type": {"type": "int", "logicalType": "date"}},
+                        ],
+                    },
+                    "default": {"days": 2_932_897},
+                }
+            ],
+            "/fields/0/default",
+            "default 2932897 of date is outside",
+        ),
+        (
+            [
+                {
+                    "name": "price",
+                    "type": {
+                        "type": "bytes",
+                        "logicalType": "decimal",
+                        "precision": 2,
+                        "scale": 0,
+                    },
+                    "default": "\u0003\u00e8",
+                }
+            ],
+            "/fields/0/default",
+            "more digits than the precision 2",
+        ),
+        (
+            [{"name": "f", "type": "float", "default": 1e300}],
+            "/fields/0/default",
+            "beyond the range of a 32-bit float",
+        ),
+        (
+            [{"name": "j", "type": {"type": "string", "logicalType": "json"}, "default": "NaN"}],
+            "/fields/0/default",
+            "is not JSON every reader reads",
+        ),
     ],
 )
-def test_unexpressible_schema_names_file_and_location(
-    tmp_path: Path, fields: list[dict[str, object]], location: str, reason: str
+def test_what_a_class_cannot_hold_is_refused_by_validate_and_codegen_alike(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fields: list[dict[str, object]],
+    location: str,
+    reason: str,
 ) -> None:
     root = _tree(tmp_path, fields)
     out = tmp_path / "out"
-    with pytest.raises(CodegenError) as caught:
+    assert main(["validate", "--schemas", str(root)]) == 2
+    refusal = capsys.readouterr().err
+    assert refusal.startswith(
+        f"somacontracts validate: error: {root / 'Bad' / 'v1.avsc'} at {location}: "
+    )
+    assert reason in refusal
+    assert refusal.count("\n") == 1
+    with pytest.raises(SchemaError) as caught:  # codegen refuses it in the same words
         _run("--schemas", str(root), "--out", str(out))
-    message = str(caught.value)
-    assert message.startswith(f"{root / 'Bad' / 'v1.avsc'} at {location}: ")
-    assert reason in message
-    assert "\n" not in message
+    assert refusal == f"somacontracts validate: error: {caught.value}\n"
     assert not out.exists()
 
 
@@ -179,7 +235,7 @@ def test_unexpressible_schema_leaves_existing_modules_untouched(tmp_path: Path) 
         tmp_path / "bad",
         [{"name": "a", "type": ["int", {"type": "string", "logicalType": "json"}]}],
     )
-    with pytest.raises(CodegenError):
+    with pytest.raises(SchemaError):
         _run("--schemas", str(bad), "--out", str(out))
     assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == before
 

@@ -7,7 +7,6 @@ import html
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import fastavro
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from somacontracts import schemas
 from somacontracts.cli import main
@@ -230,16 +229,6 @@ def test_only_pages_it_wrote_go_and_a_blocked_path_is_one_line(
         assert "cannot write" in err
     assert main(["docs", "--out", ""]) == 2
     assert "names no folder" in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def browser_page(chromium: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield browser.new_page(viewport={"width": 1200, "height": 900})
-        finally:
-            browser.close()
 
 
 def test_the_site_opens_in_a_browser_without_errors_and_search_finds_fields(

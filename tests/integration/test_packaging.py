@@ -1,4 +1,5 @@
-"""The built wheel carries every schema: a non-editable install lists and loads all contracts."""
+"""The built wheel carries every schema and template: a non-editable install lists and
+loads all contracts and builds the docs site."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.scratch import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,12 +115,7 @@ def test_installed_wheel_lists_and_loads_all_contracts(wheel: Path, tmp_path: Pa
         "conversation.inbound",
         "conversation.outbound",
     ]
-    script = subprocess.run(
-        [sys.executable, "-m", "somacontracts", "validate"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert str(target) in script.stdout
+    assert str(target) in run(tmp_path, "validate", env=env).stdout
+    site = run(tmp_path, "docs", "--out", "site", env=env)  # its templates are in the wheel
+    assert site.stdout.startswith("wrote 12 pages"), site.stderr
+    assert "ToolInvocation" in (tmp_path / "site" / "index.html").read_text()

@@ -1,7 +1,9 @@
 """The producer's and consumer's own logic against client doubles, without a broker.
 
-Delivery reports, failure collection, per-batch offset storing (also when a handler's
-exception ends a batch early) and dead-letter acknowledgement before an offset is stored.
+Delivery reports, failure collection, the commit policies (each message's offset
+committed before the next handler call, or each partition's once per batch, also when a
+handler's exception ends a batch early) and dead-letter acknowledgement before an offset
+is committed.
 The doubles stand for confluent-kafka's ``Producer`` and ``Consumer`` and the serdes;
 the broker tests in ``test_messaging.py`` check the same guarantees end to end.
 """
@@ -18,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from confluent_kafka import KafkaError, Message
 
-from somacontracts.errors import DeserializationError
+from somacontracts.errors import ConfigurationError, DeserializationError
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,
@@ -26,7 +28,7 @@ from somacontracts.kafka import (
     DeliveryError,
     Received,
 )
-from somacontracts.kafka.consumer import _make_received
+from somacontracts.kafka.received import _make_received
 from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
 from somacontracts.settings import Settings, load_settings
@@ -119,7 +121,8 @@ class FakeDeserializer(FakeSerializer):
 
 
 class FakeConsumer:
-    """Hands out ``messages`` in batches; records stored offsets as (partition, offset)."""
+    """Hands out ``messages`` in batches; records stored and committed offsets as
+    (partition, offset), a commit of the stored offsets as what was stored since the last."""
 
     messages: ClassVar[list[Message]] = []
 
@@ -127,6 +130,8 @@ class FakeConsumer:
         self.config = config
         self.position = 0
         self.stores: list[list[tuple[int, int]]] = []
+        self.commits: list[list[tuple[int, int]]] = []
+        self._committed_stores = 0
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]:
         batch = self.messages[self.position : self.position + min(num_messages, 4)]
@@ -143,8 +148,15 @@ class FakeConsumer:
     def subscribe(self, topics: Any) -> None:
         return None
 
-    def commit(self, asynchronous: bool = True) -> None:
-        return None
+    def commit(self, offsets: Any = None, asynchronous: bool = True) -> None:
+        assert not asynchronous, "a commit must be acknowledged before the run goes on"
+        if offsets is not None:
+            self.commits.append([(tp.partition, tp.offset) for tp in offsets])
+            return
+        stored = [pair for store in self.stores[self._committed_stores :] for pair in store]
+        self._committed_stores = len(self.stores)
+        if stored:
+            self.commits.append(sorted(stored))
 
     def close(self) -> None:
         return None
@@ -264,15 +276,25 @@ def _consumer(settings: Settings, **options: Any) -> ContractConsumer[ToolInvoca
     )
 
 
-def test_run_stores_each_partitions_last_offset_once_per_batch(settings: Settings) -> None:
+def test_the_batch_policy_commits_each_partitions_last_offset_once_per_batch(
+    settings: Settings,
+) -> None:
     FakeConsumer.messages = _messages(7)
-    consumer = _consumer(settings)
+    consumer = _consumer(settings, commit="batch")
     seen: list[Received[ToolInvocation]] = []
-    stats = consumer.run(seen.append, max_messages=7, idle_timeout=0)
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
+    commits_seen: list[int] = []
+
+    def handle(received: Received[ToolInvocation]) -> None:
+        commits_seen.append(len(fake.commits))
+        seen.append(received)
+
+    stats = consumer.run(handle, max_messages=7, idle_timeout=0)
     # Batches of 4 and 3 (the double's limit): one store per partition and batch, for the
-    # offset after the partition's last message in the batch.
+    # offset after the partition's last message in the batch, committed at the batch's end.
     assert fake.stores == [[(0, 2)], [(1, 1)], [(2, 1)], [(1, 2)], [(2, 2)], [(0, 3)]]
+    assert fake.commits == [[(0, 2), (1, 1), (2, 1)], [(0, 3), (1, 2), (2, 2)]]
+    assert commits_seen == [0, 0, 0, 0, 1, 1, 1]
     assert stats.handled == 7
     first = seen[0]
     assert (first.topic, first.partition, first.offset, first.key) == (TOPIC, 0, 0, b"t0")
@@ -281,13 +303,35 @@ def test_run_stores_each_partitions_last_offset_once_per_batch(settings: Setting
     consumer.close()
 
 
+def test_the_message_policy_commits_each_message_before_the_next_handler_call(
+    settings: Settings,
+) -> None:
+    FakeConsumer.messages = _messages(5)
+    consumer = _consumer(settings)
+    assert consumer.commit_policy == "message"
+    fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
+    commits_seen: list[int] = []
+    consumer.run(lambda _r: commits_seen.append(len(fake.commits)), max_messages=5, idle_timeout=0)
+    assert commits_seen == [0, 1, 2, 3, 4]
+    assert fake.commits == [[(0, 1)], [(1, 1)], [(2, 1)], [(0, 2)], [(1, 2)]]
+    assert fake.stores == []
+
+
+def test_an_unknown_commit_policy_is_refused(settings: Settings) -> None:
+    with pytest.raises(ConfigurationError, match="commit: expected one of message, batch"):
+        _consumer(settings, commit="seconds")
+
+
 class Crash(BaseException):
     """Stands for the process dying in a handler."""
 
 
-def test_an_exception_mid_batch_stores_exactly_what_was_handled(settings: Settings) -> None:
+@pytest.mark.parametrize("policy", ["message", "batch"])
+def test_an_exception_mid_batch_keeps_exactly_what_was_handled(
+    settings: Settings, policy: str
+) -> None:
     FakeConsumer.messages = _messages(4)
-    consumer = _consumer(settings)
+    consumer = _consumer(settings, commit=policy)
     handled: list[int] = []
 
     def handle(received: Received[ToolInvocation]) -> None:
@@ -299,15 +343,31 @@ def test_an_exception_mid_batch_stores_exactly_what_was_handled(settings: Settin
         consumer.run(handle, max_messages=4, idle_timeout=0)
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
     # Partitions 0 and 1 handled their first message; partition 2's was not handled.
-    assert fake.stores == [[(0, 1)], [(1, 1)]]
+    if policy == "message":
+        assert fake.commits == [[(0, 1)], [(1, 1)]]
+    else:
+        assert fake.stores == [[(0, 1)], [(1, 1)]]
+        assert fake.commits == []
+        consumer.close()
+        assert fake.commits == [[(0, 1), (1, 1)]]
 
 
-def test_dead_letters_are_acknowledged_before_their_offsets_are_stored(
+def test_dead_letters_are_acknowledged_before_their_offsets_are_committed(
     settings: Settings,
 ) -> None:
     FakeConsumer.messages = _messages(6, poison_at=1)
     consumer = _consumer(settings, max_attempts=2)
     failing = FakeConsumer.messages[2].key()
+    fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
+    acknowledged_at_commit: list[int] = []
+    commit = fake.commit
+
+    def noting(offsets: Any = None, asynchronous: bool = True) -> None:
+        dlq = FakeProducer.instances[0] if FakeProducer.instances else None
+        acknowledged_at_commit.append(0 if dlq is None else len(dlq.sent) - len(dlq._pending))
+        commit(offsets, asynchronous)
+
+    fake.commit = noting  # type: ignore[method-assign]
 
     def handle(received: Received[ToolInvocation]) -> None:
         if received.key == failing:
@@ -330,8 +390,9 @@ def test_dead_letters_are_acknowledged_before_their_offsets_are_stored(
     failed = dict(dlq.sent[1][3])
     assert failed["dlq.error"] == b"RuntimeError: tool backend refused"
     assert failed["dlq.attempts"] == b"2"
-    fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
-    assert fake.stores == [[(0, 2)], [(1, 1)], [(2, 1)], [(1, 2)], [(2, 2)]]
+    assert fake.commits == [[(0, 1)], [(1, 1)], [(2, 1)], [(0, 2)], [(1, 2)], [(2, 2)]]
+    # Each copy was acknowledged (flushed) before the commit of its original's offset.
+    assert acknowledged_at_commit == [0, 1, 2, 2, 2, 2]
 
 
 def test_a_dead_letter_the_broker_refuses_stops_the_run_before_its_offset(
@@ -345,7 +406,7 @@ def test_a_dead_letter_the_broker_refuses_stops_the_run_before_its_offset(
     with pytest.raises(DeliveryError, match="cannot dead-letter the message"):
         consumer.run(lambda _r: None, max_messages=3, idle_timeout=0)
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
-    assert fake.stores == [[(0, 1)]]
+    assert fake.commits == [[(0, 1)]]
 
 
 def test_tombstones_go_to_the_dead_letter_topic(settings: Settings) -> None:
@@ -360,7 +421,7 @@ def test_tombstones_go_to_the_dead_letter_topic(settings: Settings) -> None:
     reason = f"MessageError: {TOPIC}[0]@5: a tombstone (null value) carries no contract object"
     assert headers["dlq.error"] == reason.encode()
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
-    assert fake.stores == [[(0, 6)]]
+    assert fake.commits == [[(0, 6)]]
 
 
 def test_a_key_field_override_keys_by_its_text(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """Every client path through a registry that drops rules (Karapace 5's profile in front of
-the local registry, ``tests/registries.py``), on the test broker: no path writes
+the local registry, ``tests/registries.py``), on the test broker: no path (serializer,
+producer, processor, ``produce``, ``demo``, ``auto_register``) writes
 ``ConversationEvent.content`` in plain text, and a v2 consumer, ``consume`` included, reads
 a v1 message where ``/schemas/ids/{id}/subjects`` is not served."""
 
@@ -19,7 +20,13 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from somacontracts import schemas
 from somacontracts.cli import EXIT_USAGE, main
 from somacontracts.errors import RulesMissingError
-from somacontracts.kafka import ContractConsumer, ContractProducer, Received, dlq_name
+from somacontracts.kafka import (
+    ContractConsumer,
+    ContractProcessor,
+    ContractProducer,
+    Received,
+    dlq_name,
+)
 from somacontracts.models import ConversationEvent, ConversationEventV1, ConversationEventV2
 from somacontracts.plainjson import to_plain_json
 from somacontracts.registration import schema_of
@@ -93,6 +100,18 @@ def test_no_client_path_writes_content_in_plain_text(
         ContractSerializer(ConversationEvent, url)
     with pytest.raises(RulesMissingError, match=r"ConversationEvent\.content would go out"):
         ContractProducer(ConversationEvent, url, settings=settings, topic=TOPICS[1])
+    # So does a processor whose output is ConversationEvent.
+    with pytest.raises(RulesMissingError, match=r'under "conversation\.outbound-value"'):
+        ContractProcessor(
+            ConversationEventV1,
+            ConversationEvent,
+            url,
+            settings=settings,
+            topics=[TOPICS[0]],
+            partitions=[(TOPICS[0], 0)],
+            group_id=f"relay-{uuid.uuid4().hex[:6]}",
+            output_topic=TOPICS[1],
+        )
     # auto_register registers the version with its rules, which the registry drops.
     with pytest.raises(RulesMissingError, match='under "other-value"'):
         ContractSerializer(ConversationEvent, url, auto_register=True, subject="other-value")

@@ -8,13 +8,10 @@ been.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
-import sys
 import time
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,12 +19,11 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_writer
 
-from somacontracts.codegen.project import render_modules
-from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import DeserializationError
 from somacontracts.runtime import write_long
 from somacontracts.serde import ContractDeserializer, ContractSerializer
 from somacontracts.serde.scan import MAX_EMPTY_ITEMS
+from tests.generated import generated
 
 PACKAGE = "generated_damage_models"
 SUBJECT = "cut-value"
@@ -71,16 +67,8 @@ def cut_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tree = tmp_path_factory.mktemp("damage-tree")
     (tree / "Cut").mkdir()
     (tree / "Cut" / "v1.avsc").write_text(json.dumps(READER))
-    out = tmp_path_factory.mktemp("damage-codegen") / PACKAGE
-    write_modules(render_modules(tree), out)
-    sys.path.insert(0, str(out.parent))
-    try:
-        module: ModuleType = importlib.import_module(f"{PACKAGE}.cut")
+    with generated(tree, tmp_path_factory.mktemp("damage-codegen") / PACKAGE, "cut") as module:
         yield module.CutV1
-    finally:
-        sys.path.remove(str(out.parent))
-        for name in [m for m in sys.modules if m.startswith(PACKAGE)]:
-            del sys.modules[name]
 
 
 @pytest.fixture(scope="module")

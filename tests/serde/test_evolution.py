@@ -8,10 +8,8 @@ BACKWARD compatible with v1 and v2 but not FORWARD. The classes are generated he
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +21,9 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from fastavro import parse_schema, schemaless_writer
 
 from somacontracts import models
-from somacontracts.codegen.project import render_modules
-from somacontracts.codegen.writer import write_modules
 from somacontracts.errors import IncompatibleWriterError
 from somacontracts.serde import ContractDeserializer, ContractSerializer
+from tests.generated import generated
 
 CORPUS = Path(__file__).parent / "corpus"
 PACKAGE = "generated_serde_models"
@@ -35,15 +32,8 @@ SUBJECT = "shapes-value"
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    out = tmp_path_factory.mktemp("serde-codegen") / PACKAGE
-    write_modules(render_modules(CORPUS), out)
-    sys.path.insert(0, str(out.parent))
-    try:
-        yield importlib.import_module(f"{PACKAGE}.shapes")
-    finally:
-        sys.path.remove(str(out.parent))
-        for name in [m for m in sys.modules if m.startswith(PACKAGE)]:
-            del sys.modules[name]
+    with generated(CORPUS, tmp_path_factory.mktemp("serde-codegen") / PACKAGE, "shapes") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

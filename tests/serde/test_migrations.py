@@ -4,9 +4,7 @@ register, diff, and both directions through the typed serdes and confluent-kafka
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +18,13 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts import schemas
 from somacontracts.check.compatibility import check_tree
-from somacontracts.codegen.project import render_modules
-from somacontracts.codegen.writer import write_modules
 from somacontracts.compat.changes import diff_versions
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import IncompatibleWriterError, ReadRuleError
 from somacontracts.registration import register_tree
 from somacontracts.serde import ContractDeserializer, ContractSerializer
 from somacontracts.server import LocalRegistry
+from tests.generated import generated
 
 PACKAGE = "generated_migration_models"
 SUBJECT = "shop.orders-value"
@@ -88,15 +85,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, schemas.Contract
 def models(
     tree: dict[str, schemas.ContractSchemas], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    out = tmp_path_factory.mktemp("migration-codegen") / PACKAGE
-    write_modules(render_modules(tree["Order"].versions[0].path.parent.parent), out)
-    sys.path.insert(0, str(out.parent))
-    try:
-        yield importlib.import_module(f"{PACKAGE}.order")
-    finally:
-        sys.path.remove(str(out.parent))
-        for name in [m for m in sys.modules if m.startswith(PACKAGE)]:
-            del sys.modules[name]
+    root = tree["Order"].versions[0].path.parent.parent
+    with generated(root, tmp_path_factory.mktemp("migration-codegen") / PACKAGE, "order") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,7 @@ class KeywordsV1:
     SCHEMA_VERSION: typing.ClassVar[int] = 1
     SUBJECTS: typing.ClassVar[tuple[str, ...]] = ()
     FINGERPRINT: typing.ClassVar[str] = (
-        "b8a7773d6a66fdc918292631a3d5252fd99e950111419920538ec984500b5f56"
+        "d2cc159a0ec066536c1163b6427dfd3c4b73f87cc0b74a97ce58507b792e4b6d"
     )
 
     class_: str
@@ -102,6 +102,10 @@ class KeywordsV1:
     """Avro field ``to_avro``."""
     SCHEMA_: str
     """Avro field ``SCHEMA``."""
+    write_avro_: str
+    """A generated method's name. Avro field ``write_avro``."""
+    read_avro_: int
+    """Avro field ``read_avro``."""
     avro___private: str
     """Avro field ``__private``."""
     l_: int
@@ -113,6 +117,8 @@ class KeywordsV1:
     userId: str
     """mixedCase, as some schemas name fields."""
     symbols: AvroNoneV1 = AvroNoneV1.True_
+    AvroNoneV1_: AvroNoneV1 = AvroNoneV1.upper_
+    """A generated class's name. Avro field ``AvroNoneV1``."""
     nested: MyRecordV1
     item_a: ItemV1
     item_b: CorpusBItemV1
@@ -134,6 +140,8 @@ class KeywordsV1:
             "uuid": self.uuid_,
             "to_avro": self.to_avro_,
             "SCHEMA": self.SCHEMA_,
+            "write_avro": self.write_avro_,
+            "read_avro": self.read_avro_,
             "__private": self.avro___private,
             "l": self.l_,
             "self": self.self,
@@ -142,6 +150,7 @@ class KeywordsV1:
             "value": self.value,
             "userId": self.userId,
             "symbols": self.symbols,
+            "AvroNoneV1": self.AvroNoneV1_,
             "nested": self.nested.to_avro(),
             "item_a": self.item_a.to_avro(),
             "item_b": self.item_b.to_avro(),
@@ -165,6 +174,8 @@ class KeywordsV1:
             uuid_=datum["uuid"],
             to_avro_=datum["to_avro"],
             SCHEMA_=datum["SCHEMA"],
+            write_avro_=datum["write_avro"],
+            read_avro_=datum["read_avro"],
             avro___private=datum["__private"],
             l_=datum["l"],
             self=datum["self"],
@@ -173,6 +184,7 @@ class KeywordsV1:
             value=datum["value"],
             userId=datum["userId"],
             symbols=AvroNoneV1(datum["symbols"]),
+            AvroNoneV1_=AvroNoneV1(datum["AvroNoneV1"]),
             nested=MyRecordV1.from_avro(datum["nested"]),
             item_a=ItemV1.from_avro(datum["item_a"]),
             item_b=CorpusBItemV1.from_avro(datum["item_b"]),
@@ -209,6 +221,8 @@ class KeywordsV1:
         _rt.write_uuid(out, self.uuid_)
         _rt.write_string(out, self.to_avro_)
         _rt.write_string(out, self.SCHEMA_)
+        _rt.write_string(out, self.write_avro_)
+        _rt.write_int(out, self.read_avro_)
         _rt.write_string(out, self.avro___private)
         _rt.write_int(out, self.l_)
         _rt.write_string(out, self.self)
@@ -217,6 +231,7 @@ class KeywordsV1:
         _rt.write_string(out, self.value)
         _rt.write_string(out, self.userId)
         _rt.write_long(out, _AVRONONEV1_INDEX[self.symbols])
+        _rt.write_long(out, _AVRONONEV1_INDEX[self.AvroNoneV1_])
         v4 = self.nested
         if not isinstance(v4, MyRecordV1):
             raise _rt.wrong_type("MyRecordV1", v4)
@@ -258,6 +273,8 @@ class KeywordsV1:
             uuid_=_rt.string_uuid(reader.read_string()),
             to_avro_=reader.read_string(),
             SCHEMA_=reader.read_string(),
+            write_avro_=reader.read_string(),
+            read_avro_=reader.read_int(),
             avro___private=reader.read_string(),
             l_=reader.read_int(),
             self=reader.read_string(),
@@ -266,6 +283,7 @@ class KeywordsV1:
             value=reader.read_string(),
             userId=reader.read_string(),
             symbols=_AVRONONEV1_MEMBERS[reader.read_index(9)],
+            AvroNoneV1_=_AVRONONEV1_MEMBERS[reader.read_index(9)],
             nested=MyRecordV1.read_avro(reader),
             item_a=ItemV1.read_avro(reader),
             item_b=CorpusBItemV1.read_avro(reader),
@@ -348,6 +366,15 @@ class KeywordsV1:
                 "type": "string",
             },
             {
+                "name": "write_avro",
+                "type": "string",
+                "doc": "A generated method's name.",
+            },
+            {
+                "name": "read_avro",
+                "type": "int",
+            },
+            {
                 "name": "__private",
                 "type": "string",
             },
@@ -396,6 +423,12 @@ class KeywordsV1:
                     "default": "None",
                 },
                 "default": "True",
+            },
+            {
+                "name": "AvroNoneV1",
+                "type": "corpus.keywords.None",
+                "doc": "A generated class's name.",
+                "default": "upper",
             },
             {
                 "name": "nested",
@@ -463,7 +496,9 @@ def _items_to_avro(value: ItemV1 | CorpusBItemV1 | None) -> typing.Any:
         return None
     if isinstance(value, ItemV1):
         return ("corpus.a.Item", value.to_avro())
-    return ("corpus.b.Item", value.to_avro())
+    if isinstance(value, CorpusBItemV1):
+        return ("corpus.b.Item", value.to_avro())
+    raise _rt.no_branch("KeywordsV1.items", value)
 
 
 def _items_from_avro(value: typing.Any) -> ItemV1 | CorpusBItemV1 | None:
@@ -476,6 +511,8 @@ def _items_from_avro(value: typing.Any) -> ItemV1 | CorpusBItemV1 | None:
         if name == "corpus.b.Item":
             return CorpusBItemV1.from_avro(body)
         raise _rt.unknown_branch("KeywordsV1.items", value)
+    if isinstance(value, dict):
+        return ItemV1.from_avro(value)
     raise _rt.unknown_branch("KeywordsV1.items", value)
 
 

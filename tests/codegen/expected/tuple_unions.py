@@ -206,21 +206,27 @@ class TupleUnionsV1:
 def _string_or_enum_to_avro(value: str | LightV1) -> typing.Any:
     if isinstance(value, LightV1):
         return ("corpus.tuples.Light", value)
-    return value
+    if isinstance(value, str):
+        return value
+    raise _rt.no_branch("TupleUnionsV1.string_or_enum", value)
 
 
 def _two_enums_to_avro(value: LightV1 | ColourV1 | None) -> typing.Any:
     if value is None:
         return None
     if isinstance(value, LightV1):
-        return ("corpus.tuples.Light", value)
-    return ("corpus.tuples.Colour", value)
+        return value
+    if isinstance(value, ColourV1):
+        return ("corpus.tuples.Colour", value)
+    raise _rt.no_branch("TupleUnionsV1.two_enums", value)
 
 
 def _uuid_or_enum_to_avro(value: uuid.UUID | ColourV1) -> typing.Any:
     if isinstance(value, ColourV1):
         return ("corpus.tuples.Colour", value)
-    return value
+    if isinstance(value, uuid.UUID):
+        return value
+    raise _rt.no_branch("TupleUnionsV1.uuid_or_enum", value)
 
 
 def _temporal_to_avro(value: datetime.date | datetime.datetime | None) -> typing.Any:
@@ -228,12 +234,16 @@ def _temporal_to_avro(value: datetime.date | datetime.datetime | None) -> typing
         return None
     if isinstance(value, datetime.datetime):
         return ("long", value)
-    return value
+    if isinstance(value, datetime.date):
+        return value
+    raise _rt.no_branch("TupleUnionsV1.temporal", value)
 
 
 def _string_or_enum_from_avro(value: typing.Any) -> str | LightV1:
     if isinstance(value, tuple):
         name, body = value
+        if name == "string" and isinstance(body, str):
+            return body
         if name == "corpus.tuples.Light":
             return LightV1(body)
         raise _rt.unknown_branch("TupleUnionsV1.string_or_enum", value)
@@ -252,12 +262,16 @@ def _two_enums_from_avro(value: typing.Any) -> LightV1 | ColourV1 | None:
         if name == "corpus.tuples.Colour":
             return ColourV1(body)
         raise _rt.unknown_branch("TupleUnionsV1.two_enums", value)
+    if isinstance(value, str):
+        return LightV1(value)
     raise _rt.unknown_branch("TupleUnionsV1.two_enums", value)
 
 
 def _uuid_or_enum_from_avro(value: typing.Any) -> uuid.UUID | ColourV1:
     if isinstance(value, tuple):
         name, body = value
+        if name == "string" and isinstance(body, uuid.UUID):
+            return body
         if name == "corpus.tuples.Colour":
             return ColourV1(body)
         raise _rt.unknown_branch("TupleUnionsV1.uuid_or_enum", value)
@@ -271,6 +285,13 @@ def _uuid_or_enum_from_avro(value: typing.Any) -> uuid.UUID | ColourV1:
 def _temporal_from_avro(value: typing.Any) -> datetime.date | datetime.datetime | None:
     if value is None:
         return None
+    if isinstance(value, tuple):
+        name, body = value
+        if name == "int" and isinstance(body, datetime.date):
+            return body
+        if name == "long" and isinstance(body, datetime.datetime):
+            return body
+        raise _rt.unknown_branch("TupleUnionsV1.temporal", value)
     if isinstance(value, datetime.datetime):
         return value
     if isinstance(value, datetime.date):
