@@ -27,8 +27,10 @@ __all__ = [
     "MessageError",
     "ReadRuleError",
     "RegistryError",
+    "RegistryFeatureError",
     "RegistryUnavailableError",
     "RuleError",
+    "RulesMissingError",
     "RulesUnavailableError",
     "SchemaError",
     "SchemaLoadError",
@@ -186,6 +188,17 @@ class SchemaNotFoundError(RegistryError):
     """Raised when the registry lacks a schema: an unknown id, or a model's schema."""
 
 
+class RegistryFeatureError(RegistryError):
+    """Raised when a registry cannot hold what the contracts need: it dropped or changed a
+    part of a version it stored (``feature``: schema, metadata, a rule), does not keep a
+    subject's compatibility group, or has no DEK registry for ENCRYPT rules."""
+
+    def __init__(self, url: str, reason: str, *, subject: str = "", feature: str = "") -> None:
+        super().__init__(url, reason)
+        self.subject = subject
+        self.feature = feature
+
+
 class RulesUnavailableError(ContractError):
     """Raised when a serde cannot run a Data Contract rule of its schema: a package of the
     ``rules`` extra is missing, or the rule's key, secret or KMS is out of reach."""
@@ -200,6 +213,17 @@ class RulesUnavailableError(ContractError):
 
     def __str__(self) -> str:
         return f'{self.label} under "{self.subject}": rule "{self.rule}" cannot run: {self.reason}'
+
+
+class RulesMissingError(RulesUnavailableError):
+    """Raised when a serializer's model carries Data Contract rules (from its repository
+    version) that the version registered under its subject lacks: the registry dropped
+    them, or the version was registered without them. Nothing is written then, so a
+    tagged field never goes out in plain text. ``rule`` names the part missing (``rule
+    "encryptPII"``, ``metadata``)."""
+
+    def __str__(self) -> str:
+        return f'{self.label} under "{self.subject}": {self.rule} {self.reason}'
 
 
 class MessageError(ContractError):

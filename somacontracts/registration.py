@@ -8,10 +8,19 @@ repository does not (drift); :func:`apply_plan` carries a plan out, one version 
 time in order, so an interrupted run resumes where it stopped.
 
 Versions are matched by the normalized text a registry stores for them (the lock's
-``schema``), so a registry version that differs from the repository's in a doc, a
-default or a logical type is drift, not the same version. Registration and lookup send
-the schema text with ``normalize=true``, so white space and key order never make a
-schema "not found".
+``schema``) read as JSON, so a registry version that differs from the repository's in a
+doc, a default or a logical type is drift, not the same version, while the order of the
+keys of a default object (Karapace sorts them) is not. Registration and lookup send the
+schema text with ``normalize=true``, so white space and key order never make a schema
+"not found".
+
+What a registry cannot hold is found out before anything is registered:
+:func:`~somacontracts.keks.require_keks` refuses a missing KEK or a registry without a
+DEK registry, and :func:`configure_subjects` reads back the compatibility group that
+major versions need.
+:func:`apply_plan` reads back every version it registers and refuses one whose schema,
+metadata or rules the registry dropped or changed (Karapace keeps neither metadata nor
+rules), so ``register`` fails instead of leaving encrypted fields unencrypted.
 """
 
 from __future__ import annotations
@@ -26,16 +35,24 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import (
     AssociationCreateOrUpdateInfo,
     AssociationCreateOrUpdateRequest,
+    ConfigCompatibilityLevel,
     Metadata,
     RuleSet,
     ServerConfig,
 )
 
 from somacontracts.compat.levels import CompatibilityLevel
-from somacontracts.errors import ConfigurationError, InvalidSchemaError, RegistryError
-from somacontracts.registry_client import call, url_of
+from somacontracts.errors import InvalidSchemaError, RegistryError, RegistryFeatureError
+from somacontracts.keks import keks_of, require_keks
+from somacontracts.registry_client import call, stored_version, url_of
 from somacontracts.schema import registry_text
-from somacontracts.schema.datacontract import COMPATIBILITY_GROUP, contract_key, major_version
+from somacontracts.schema.datacontract import (
+    COMPATIBILITY_GROUP,
+    contract_key,
+    describe_dropped,
+    dropped_parts,
+    major_version,
+)
 from somacontracts.schemas import ContractSchemas, SchemaVersion
 
 __all__ = [
@@ -44,12 +61,14 @@ __all__ = [
     "SubjectState",
     "apply_plan",
     "associate_topics",
-    "create_keks",
-    "kek_names",
+    "configure_subjects",
+    "drift_reason",
+    "keks_needed",
     "plan_subject",
     "register_tree",
     "schema_of",
     "schema_text",
+    "schema_value",
     "subject_state",
 ]
 
@@ -67,6 +86,10 @@ class RegisteredVersion:
     """The schema text it holds, normalized as the lock records it."""
     contract: str | None = None
     """Its Data Contract parts (metadata and rules) as :func:`contract_key` compares them."""
+    metadata: Any = None
+    """Its ``metadata`` as the registry answered it."""
+    rule_set: Any = None
+    """Its ``ruleSet`` as the registry answered it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +117,8 @@ class SubjectPlan:
     level: CompatibilityLevel
     set_level: bool
     registry_versions: tuple[RegisteredVersion, ...] = field(default=())
+    reasons: Mapping[int, str] = field(default_factory=dict)
+    """Why each registry version of ``drift`` is none of the contract's, by its number."""
 
     @property
     def consistent(self) -> bool:
@@ -126,6 +151,43 @@ def schema_of(version: SchemaVersion) -> Schema:
     )
 
 
+def schema_value(text: str) -> Any:
+    """Schema text as the value it is compared by: the registry's normalized form read as
+    JSON, every object as its sorted items, so the key order of a default object (which
+    Karapace sorts) makes no difference and every other difference does."""
+    try:
+        return _value(json.loads(registry_text(text, normalize=True)))
+    except (InvalidSchemaError, ValueError):
+        return ("text", text)
+
+
+def _value(node: Any) -> Any:
+    if isinstance(node, dict):
+        return ("object", tuple(sorted((key, _value(item)) for key, item in node.items())))
+    if isinstance(node, list):
+        return ("array", tuple(_value(item) for item in node))
+    if isinstance(node, bool):  # apart from 1 and 0, which equal True and False
+        return ("boolean", node)
+    return node
+
+
+def _first_difference(a: Any, b: Any, at: str = "") -> str:
+    """The JSON pointer of the first place JSON values ``a`` and ``b`` differ (``""``: all)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if key not in a or key not in b or _value(a[key]) != _value(b[key]):
+                escaped = str(key).replace("~", "~0").replace("/", "~1")
+                if key in a and key in b:
+                    return _first_difference(a[key], b[key], f"{at}/{escaped}")
+                return f"{at}/{escaped}"
+        return at
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (left, right) in enumerate(zip(a, b, strict=True)):
+            if _value(left) != _value(right):
+                return _first_difference(left, right, f"{at}/{index}")
+    return at
+
+
 def _normalized(text: str) -> str:
     """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
     try:
@@ -151,15 +213,16 @@ def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
                 url_of(client), f"{subject} version {number} came back without id or schema"
             )
         metadata, rule_set = registered.schema.metadata, registered.schema.rule_set
+        meta = None if metadata is None else metadata.to_dict()
+        rules = None if rule_set is None else rule_set.to_dict()
         versions.append(
             RegisteredVersion(
                 version=number,
                 schema_id=registered.schema_id,
                 text=_normalized(text),
-                contract=_registered_contract(
-                    None if metadata is None else metadata.to_dict(),
-                    None if rule_set is None else rule_set.to_dict(),
-                ),
+                contract=_registered_contract(meta, rules),
+                metadata=meta,
+                rule_set=rules,
             )
         )
     try:
@@ -175,16 +238,18 @@ def plan_subject(
     state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
 ) -> SubjectPlan:
     """Compare a subject's state with the contract's versions (pure)."""
-    by_text = {
-        (registry_text(v.schema, normalize=True), contract_key(v.metadata, v.rule_set)): v
+    by_value = {
+        (schema_value(schema_text(v)), contract_key(v.metadata, v.rule_set)): v
         for v in contract.versions
     }
     registered: dict[int, int] = {}
     drift = []
+    reasons: dict[int, str] = {}
     for held in state.versions:
-        local = by_text.get((held.text, held.contract))
+        local = by_value.get((schema_value(held.text), held.contract))
         if local is None:
             drift.append(held)
+            reasons[held.version] = drift_reason(held, contract)
         else:
             registered[local.version] = held.schema_id
     prefix = 0
@@ -201,24 +266,80 @@ def plan_subject(
         level=level,
         set_level=state.level != level.value,
         registry_versions=state.versions,
+        reasons=reasons,
     )
 
 
+def drift_reason(held: RegisteredVersion, contract: ContractSchemas) -> str:
+    """Why registry version ``held`` is no version of ``contract``: the Data Contract parts
+    of the version with its schema that it lacks or holds otherwise (its rules dropped), or
+    where its schema differs from the version of its number (else the newest)."""
+    value = schema_value(held.text)
+    same = [v for v in contract.versions if schema_value(schema_text(v)) == value]
+    if same:
+        local = same[-1]
+        parts = dropped_parts((local.metadata, local.rule_set), (held.metadata, held.rule_set))
+        if parts:
+            return f"v{local.version}'s schema {describe_dropped(parts)}"
+        return f"v{local.version}'s schema with Data Contract parts v{local.version} lacks"
+    local = next((v for v in contract.versions if v.version == held.version), contract.latest)
+    try:
+        held_json = json.loads(held.text)
+    except ValueError:
+        return "a schema that is not JSON"
+    pointer = _first_difference(json.loads(registry_text(local.schema, normalize=True)), held_json)
+    return f"a schema that differs from v{local.version}'s at {pointer or 'its root'}"
+
+
+def _registers_majors(plan: SubjectPlan) -> bool:
+    return any(major_version(v.metadata) is not None for v in plan.to_register)
+
+
+def configure_subjects(client: SchemaRegistryClient, plans: Sequence[SubjectPlan]) -> None:
+    """Give each subject whose plan registers major versions its level and Confluent's
+    compatibility group, before any version is registered.
+
+    The group is sent with the level (``PUT /config/{subject}`` with both, as Confluent
+    takes it) and read back: a registry that does not keep it (Karapace) would refuse the
+    next major as incompatible, or take it without a group, so it raises
+    :class:`RegistryFeatureError` naming the subject.
+    """
+    for plan in plans:
+        if not _registers_majors(plan):
+            continue
+        # Major versions: each is checked only against its own (Confluent's groups).
+        level = ConfigCompatibilityLevel(plan.level.value)
+        grouped = ServerConfig(compatibility=level, compatibility_group=COMPATIBILITY_GROUP)
+        call(client, functools.partial(client.set_config, plan.subject, grouped))
+        kept = call(client, functools.partial(client.get_config, plan.subject))
+        if kept.compatibility_group != COMPATIBILITY_GROUP:
+            raise RegistryFeatureError(
+                url_of(client),
+                f"subject {plan.subject} did not keep compatibilityGroup "
+                f'"{COMPATIBILITY_GROUP}" (it reads back as {kept.compatibility_group!r}): '
+                f"the major versions of {plan.contract} need Confluent's compatibility "
+                "groups; nothing registered",
+                subject=plan.subject,
+                feature="compatibility group",
+            )
+
+
 def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int]:
-    """Set the level, register the missing versions in order, verify; return version -> id.
+    """Set the level, register the missing versions in order, reading each back; return
+    version -> id. The level and group of a plan with major versions are
+    :func:`configure_subjects`' to set, before any plan is applied.
 
     Raises :class:`RegistryError` when the registry refuses a version (for example as
     incompatible), naming the contract, version and subject; the versions registered
-    before it stay registered, so a rerun resumes from there.
+    before it stay registered, so a rerun resumes from there. Raises
+    :class:`RegistryFeatureError` when the version read back is not what was sent: its
+    schema, metadata or rules dropped or changed (a rule set the registry does not keep
+    would leave encrypted fields unencrypted).
     """
     if not plan.consistent:
         raise RegistryError(url_of(client), f"subject {plan.subject} drifted; refusing to write")
-    if plan.set_level:
-        call(client, lambda: client.set_compatibility(plan.subject, plan.level.value))
-    if any(major_version(v.metadata) is not None for v in plan.to_register):
-        # Major versions: each is checked only against its own (Confluent's groups).
-        grouped = ServerConfig(compatibility_group=COMPATIBILITY_GROUP)
-        call(client, lambda: client.set_config(plan.subject, grouped))
+    if plan.set_level and not _registers_majors(plan):
+        call(client, functools.partial(client.set_compatibility, plan.subject, plan.level.value))
     ids = dict(plan.registered)
     for version in plan.to_register:
         schema = schema_of(version)
@@ -237,23 +358,57 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
                 status=err.status,
                 error_code=err.error_code,
             ) from err
-    for version in plan.to_register:
-        found = call(
-            client,
-            functools.partial(
-                client.lookup_schema,
-                plan.subject,
-                schema_of(version),
-                normalize_schemas=True,
-            ),
-        )
-        if found.schema_id != ids[version.version]:
-            raise RegistryError(
-                url_of(client),
-                f"v{version.version} of {plan.contract} under {plan.subject} was registered "
-                f"with id {ids[version.version]} but looks up as id {found.schema_id}",
-            )
+        _verify(client, plan, version, ids[version.version])
     return ids
+
+
+def _verify(
+    client: SchemaRegistryClient, plan: SubjectPlan, version: SchemaVersion, schema_id: int
+) -> None:
+    """Read back what the registry stored for ``version`` under ``plan.subject`` and compare
+    it with what was sent: the id, the schema as a value, the metadata and the rules."""
+    found = call(
+        client,
+        functools.partial(
+            client.lookup_schema, plan.subject, schema_of(version), normalize_schemas=True
+        ),
+    )
+    where = f"{plan.subject} v{version.version} of {plan.contract}"
+    if found.schema_id != schema_id or found.version is None:
+        raise RegistryError(
+            url_of(client),
+            f"{where} was registered with id {schema_id} but looks up as id {found.schema_id}",
+        )
+    stored = stored_version(client, plan.subject, found.version).schema
+    sent = schema_text(version)
+    if schema_value(stored.schema_str or "") != schema_value(sent):
+        pointer = _first_difference(
+            json.loads(registry_text(sent, normalize=True)), json.loads(stored.schema_str or "null")
+        )
+        raise RegistryFeatureError(
+            url_of(client),
+            f"{where} (registry version {found.version}) was stored with another schema "
+            f"(it differs at {pointer or 'its root'})",
+            subject=plan.subject,
+            feature="schema",
+        )
+    parts = dropped_parts(
+        (version.metadata, version.rule_set),
+        (
+            None if stored.metadata is None else stored.metadata.to_dict(),
+            None if stored.rule_set is None else stored.rule_set.to_dict(),
+        ),
+    )
+    if parts:
+        raise RegistryFeatureError(
+            url_of(client),
+            f"{where} (registry version {found.version}, id {schema_id}) was stored "
+            f"{describe_dropped(parts)}: the registry dropped or changed what was sent "
+            "(registries without Confluent's Data Contracts, such as Karapace, keep no "
+            "metadata or rules)",
+            subject=plan.subject,
+            feature=parts[0],
+        )
 
 
 def register_tree(
@@ -266,7 +421,10 @@ def register_tree(
     (``subjects_of``), at its level (``level_of``); return the plans applied.
 
     Raise :class:`RegistryError` before writing anything if a subject holds versions
-    that are not the contract's (drift, or versions out of order).
+    that are not the contract's (drift, or versions out of order), and
+    :class:`RegistryFeatureError` if the registry lacks a KEK the versions to register
+    name, a DEK registry, or the compatibility groups of major versions (see
+    :func:`~somacontracts.keks.require_keks`, :func:`configure_subjects`).
     """
     plans = [
         plan_subject(subject_state(client, subject), tree[name], level_of(name))
@@ -275,76 +433,28 @@ def register_tree(
     ]
     for plan in plans:
         if plan.drift or plan.out_of_order:
+            why = "; ".join(f"version {n}: {r}" for n, r in plan.reasons.items())
             raise RegistryError(
                 url_of(client),
                 f"subject {plan.subject} holds versions that are not {plan.contract}'s, "
-                "or not in order",
+                "or not in order" + (f" ({why})" if why else ""),
             )
+    require_keks(client, keks_needed(plans))
+    configure_subjects(client, plans)
     for plan in plans:
         apply_plan(client, plan)
     return plans
 
 
-def kek_names(tree: Mapping[str, ContractSchemas]) -> list[str]:
-    """The KEKs the ENCRYPT rules of every contract version name (``encrypt.kek.name``,
-    in the rule's params or the version's metadata properties), sorted."""
-    names: set[str] = set()
-    for contract in tree.values():
-        for version in contract.versions:
-            properties = (version.metadata or {}).get("properties", {})
-            for rule in (version.rule_set or {}).get("domainRules", []):
-                if rule.get("type") == "ENCRYPT":
-                    name = (rule.get("params") or {}).get("encrypt.kek.name") or properties.get(
-                        "encrypt.kek.name"
-                    )
-                    if name:
-                        names.add(name)
-    return sorted(names)
-
-
-KMS_TYPES = ("local-kms", "aws-kms", "azure-kms", "gcp-kms", "hcvault")
-"""The KMS types of confluent-kafka's drivers, as KEKs name them."""
-
-
-def create_keks(client: SchemaRegistryClient, names: Sequence[str], kms: str) -> list[str]:
-    """Register each KEK of ``names`` the registry's DEK registry lacks, wrapped by the KMS
-    key ``kms`` (``local-kms://somastack``, ``aws-kms://arn:...``); return those created.
-
-    An existing KEK is left as it is, whatever its KMS: keys are never replaced here.
-    """
-    from confluent_kafka.schema_registry.error import SchemaRegistryError
-    from confluent_kafka.schema_registry.rules.encryption.dek_registry.dek_registry_client import (
-        DekRegistryClient,
-    )
-
-    kms_type, separator, key_id = kms.partition("://")
-    if kms_type not in KMS_TYPES:
-        raise ConfigurationError(
-            "--create-keks",
-            f"{kms_type!r} is no KMS confluent-kafka has a driver for ({', '.join(KMS_TYPES)})",
-        )
-    if not separator or not key_id:
-        raise ConfigurationError(
-            "--create-keks", f"{kms!r} is not a KMS key URL such as local-kms://somastack"
-        )
-    created = []
-    deks = DekRegistryClient(client.config())  # type: ignore[no-untyped-call]
-    try:
-        for name in names:
-            try:
-                deks.get_kek(name)
-                continue
-            except SchemaRegistryError as err:
-                if err.http_status_code != 404:
-                    raise RegistryError(url_of(client), f'cannot read KEK "{name}": {err}') from err
-            try:
-                deks.register_kek(name, kms_type, key_id, False)
-            except SchemaRegistryError as err:
-                raise RegistryError(url_of(client), f'cannot create KEK "{name}": {err}') from err
-            created.append(name)
-    finally:
-        deks.__exit__()  # type: ignore[no-untyped-call]
-    return created
+def keks_needed(plans: Sequence[SubjectPlan]) -> dict[str, str]:
+    """The KEKs the ENCRYPT rules of the versions ``plans`` register name, each with the
+    first rule naming it (``rule "encryptPII" of ConversationEvent v2``)."""
+    needed: dict[str, str] = {}
+    for plan in plans:
+        for version in plan.to_register:
+            for kek, rule in keks_of(version).items():
+                needed.setdefault(kek, f'rule "{rule}" of {plan.contract} v{version.version}')
+    return needed
 
 
 def associate_topics(

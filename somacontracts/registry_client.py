@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import RegisteredSchema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from somacontracts.errors import (
@@ -42,8 +42,11 @@ __all__ = [
     "call",
     "compatibility_verbose",
     "connect",
+    "endpoint_missing",
     "registry_config",
     "schema_id_of_guid",
+    "stored_version",
+    "subjects_of_id",
     "url_of",
 ]
 
@@ -208,6 +211,36 @@ def compatibility_verbose(
     answer = call(client, ask)
     messages = answer.get("messages") or []
     return bool(answer.get("is_compatible")), [str(m) for m in messages]
+
+
+def endpoint_missing(err: RegistryError) -> bool:
+    """Whether ``err`` says the registry does not serve the endpoint at all (Karapace lacks
+    some of Confluent's): a 404 without one of the ``404xx`` codes by which a registry says
+    that a subject, version, schema, configuration or key is not there."""
+    return err.status == 404 and not 40400 <= (err.error_code or 0) <= 40499
+
+
+def subjects_of_id(client: SchemaRegistryClient, schema_id: int) -> list[str]:
+    """The subjects with a version of schema ``schema_id``: ``GET /schemas/ids/{id}/subjects``,
+    else, on a registry without it (Karapace), those of ``GET /schemas/ids/{id}/versions``,
+    which Confluent and Karapace both serve."""
+    try:
+        return call(client, lambda: client.get_subjects_by_schema_id(schema_id))
+    except RegistryError as err:
+        if not endpoint_missing(err):
+            raise
+    versions = call(client, lambda: client.get_schema_versions(schema_id))
+    return list(dict.fromkeys(str(v.subject) for v in versions))
+
+
+def stored_version(client: SchemaRegistryClient, subject: str, version: int) -> RegisteredSchema:
+    """Version ``version`` of ``subject`` as the registry stores it: ``GET
+    /subjects/{subject}/versions/{version}`` past the client's caches, which hold what was
+    sent (with its metadata and rules) wherever a registry answers a registration with an id
+    alone."""
+    path = f"subjects/{quote(subject, safe='')}/versions/{version}"
+    answer = call(client, lambda: client._rest_client.get(path))
+    return RegisteredSchema.from_dict(answer)
 
 
 def schema_id_of_guid(client: SchemaRegistryClient, guid: str) -> int | None:

@@ -40,6 +40,7 @@ TOOLING = (
     "somacontracts.check",
     "somacontracts.cli",
     "somacontracts.registration",
+    "somacontracts.keks",
     "somacontracts.project",
     "somacontracts.plainjson",
     "somacontracts.schemas",

@@ -7,7 +7,9 @@ and stops what it started. ``--bootstrap`` and ``--registry`` use running server
 instead (topics and subjects are then created there); the environment's
 ``KAFKA_BOOTSTRAP_SERVERS`` and ``SCHEMA_REGISTRY_URL`` are not read, so that the demo
 never writes to a real cluster by accident. It registers this package's own contracts,
-whatever project it runs in, and writes no lock file.
+whatever project it runs in, and writes no lock file: the KEKs of their ENCRYPT rules
+first, in the local KMS, then each version, read back. A registry without a DEK registry,
+or one that drops the rules (as Karapace does), stops it before anything is sent.
 
 Exit codes: 0 every message came back; 1 some did not; 2 a server could not be
 started or reached.
@@ -38,7 +40,8 @@ from somacontracts.kafka import (
 from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.routing import contract_name
 from somacontracts.kafka.samples import samples
-from somacontracts.registration import create_keks, kek_names, register_tree
+from somacontracts.keks import create_keks, kek_names
+from somacontracts.registration import register_tree
 from somacontracts.registry_client import connect
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.server import LocalRegistry
@@ -109,13 +112,16 @@ def _register_contracts(registry: str, settings: Settings) -> None:
     ``register`` would, whatever project the demo runs in; no lock file is written."""
     tree = schemas.bundled()
     with connect(url=registry) as client:
+        # KEKs first: a registry without a DEK registry is found out before any version
+        # is registered (and versions are read back: one stored without its rules stops
+        # the demo before anything is sent).
+        keks = create_keks(client, kek_names(tree), _LOCAL_KMS_KEY)
         plans = register_tree(
             client,
             tree,
             settings.subjects_of,
             lambda name: CONTRACTS[name].compatibility,
         )
-        keks = create_keks(client, kek_names(tree), _LOCAL_KMS_KEY)
     versions = sum(len(plan.to_register) for plan in plans)
     print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
     if keks:

@@ -1,15 +1,22 @@
 """``somacontracts register``: put every contract version into a schema registry, in order.
 
 For each contract and each of its subjects: set the subject's compatibility level to
-the contract's, register the versions the registry lacks from the oldest on, and
-verify that each looks up with the id it got. Idempotent: a second run registers
-nothing and says so. Before writing anything it reads every subject, and stops with
-exit code 1 if a registry holds a version the repository does not (drift). A version
-the registry refuses as incompatible stops the run with exit code 1; the versions
-registered before it stay, so a rerun resumes. The ids are recorded in the lock file
-under the environment name (default: the URL). With ``--create-keks KMS_KEY_URL`` it
-first creates, in the registry's DEK registry, the KEKs the contracts' ENCRYPT rules
-name and the registry lacks (an existing KEK is never changed).
+the contract's, register the versions the registry lacks from the oldest on, and read
+each back: its id, its schema (as JSON, so the key order of a default object does not
+matter), its metadata and its rules must be what was sent. Idempotent: a second run
+registers nothing and says so. Before writing anything it reads every subject, and stops
+with exit code 1 if a registry holds a version the repository does not (drift, with the
+reason). With ``--create-keks KMS_KEY_URL`` it first creates, in the registry's DEK
+registry, the KEKs the contracts' ENCRYPT rules name and the registry lacks (an existing
+KEK is never changed); without it, a KEK that a version to register needs must exist.
+Before the first version is registered it also refuses (exit code 1) a registry without
+a DEK registry where rules encrypt fields, and one that does not keep the compatibility
+group of major versions. A version the registry refuses as incompatible stops the run
+with exit code 1; the versions registered before it stay, so a rerun resumes. A version
+stored without what was sent (a registry that drops rules, as Karapace does) stops it
+with exit code 1, naming the subject, version and part, and the lock file is not
+written. The ids are recorded in the lock file under the environment name (default: the
+URL).
 
 Then it associates each catalog topic with its subject (Confluent Platform 8's
 ``/associations``, which confluent-kafka's ``AssociatedNameStrategy`` reads) in the
@@ -17,8 +24,9 @@ Kafka cluster ``--kafka-cluster-id`` names, else the cluster at
 ``KAFKA_BOOTSTRAP_SERVERS`` (its id asked from it). With neither, or a registry without
 associations, it says so on stderr and leaves them out: the subjects are what matters.
 
-Exit codes: 0 done (or nothing to do); 1 drift or refused version; 2 bad usage,
-configuration, or a registry that cannot be reached.
+Exit codes: 0 done (or nothing to do); 1 drift, a refused version, or a registry that
+cannot keep what the contracts need; 2 bad usage, configuration, or a registry that
+cannot be reached.
 """
 
 from __future__ import annotations
@@ -38,14 +46,15 @@ from somacontracts.cli.common import (
     plan_registry,
     project_files,
 )
-from somacontracts.errors import RegistryError, RegistryUnavailableError
+from somacontracts.errors import RegistryError, RegistryFeatureError, RegistryUnavailableError
 from somacontracts.files import check_writable
+from somacontracts.keks import create_keks, kek_names, require_keks
 from somacontracts.registration import (
     SubjectPlan,
     apply_plan,
     associate_topics,
-    create_keks,
-    kek_names,
+    configure_subjects,
+    keks_needed,
 )
 from somacontracts.registry_client import url_of
 
@@ -95,7 +104,8 @@ def _report_inconsistent(plans: list[SubjectPlan]) -> bool:
             bad = True
             print(
                 f"{plan.subject}: registry version {held.version} (id {held.schema_id}) "
-                f"is no version of {plan.contract} in this repository (drift)",
+                f"is no version of {plan.contract} in this repository (drift): it holds "
+                f"{plan.reasons.get(held.version, 'another schema')}",
                 file=sys.stderr,
             )
         if plan.out_of_order:
@@ -113,15 +123,6 @@ def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
     client, plans, lock_path = plan_registry(args)
     with client:
-        if args.create_keks is not None and not args.dry_run:
-            _, root, _ = project_files(args)
-            names = kek_names(schemas.load_tree(root))
-            created = create_keks(client, names, args.create_keks)
-            for name in names:
-                where = args.create_keks.partition("://")[0]
-                print(
-                    f"created KEK {name} in {where}" if name in created else f"KEK {name}: present"
-                )
         code = _register(args, client, plans, lock_path)
         if code == 0 and not args.dry_run:
             _associate(args, client, {p.contract for p in plans})
@@ -170,6 +171,16 @@ def _associate(args: argparse.Namespace, client: Any, contracts: set[str]) -> No
         print(f"associated {count(len(created), 'topic')} with their subjects in cluster {cluster}")
 
 
+def _create_keks(args: argparse.Namespace, client: Any) -> None:
+    """``--create-keks``: the KEKs the contracts' rules name, created where missing."""
+    _, root, _ = project_files(args)
+    names = kek_names(schemas.load_tree(root))
+    created = create_keks(client, names, args.create_keks)
+    where = args.create_keks.partition("://")[0]
+    for name in names:
+        print(f"created KEK {name} in {where}" if name in created else f"KEK {name}: present")
+
+
 def _register(
     args: argparse.Namespace, client: Any, plans: list[SubjectPlan], lock_path: Any
 ) -> int:
@@ -178,25 +189,37 @@ def _register(
         return 1
     if not args.dry_run:
         check_writable(lock_path)  # refused before the registry changes, not after
-    pending = [p for p in plans if p.to_register or p.set_level]
-    if not pending:
-        total = sum(len(p.registered) for p in plans)
-        print(
-            f"nothing to register: {url} holds all {count(total, 'version')} of "
-            f"{count(len(plans), 'subject')}"
-        )
-        if not args.dry_run:
-            _record(
-                lock_path, args.environment or url, url, {p.subject: p.registered for p in plans}
+    try:
+        if args.create_keks is not None and not args.dry_run:
+            _create_keks(args, client)
+        pending = [p for p in plans if p.to_register or p.set_level]
+        if not pending:
+            total = sum(len(p.registered) for p in plans)
+            print(
+                f"nothing to register: {url} holds all {count(total, 'version')} of "
+                f"{count(len(plans), 'subject')}"
             )
-        return 0
-    for plan in pending:
-        verb = "would register" if args.dry_run else "registering"
-        versions = ", ".join(f"v{v.version}" for v in plan.to_register) or "nothing"
-        level = f"; set level {plan.level.value}" if plan.set_level else ""
-        print(f"{plan.subject} ({plan.contract}): {verb} {versions}{level}")
-    if args.dry_run:
-        return 0
+            if not args.dry_run:
+                _record(
+                    lock_path,
+                    args.environment or url,
+                    url,
+                    {p.subject: p.registered for p in plans},
+                )
+            return 0
+        for plan in pending:
+            verb = "would register" if args.dry_run else "registering"
+            versions = ", ".join(f"v{v.version}" for v in plan.to_register) or "nothing"
+            level = f"; set level {plan.level.value}" if plan.set_level else ""
+            print(f"{plan.subject} ({plan.contract}): {verb} {versions}{level}")
+        if args.dry_run:
+            return 0
+        # What the registry cannot hold is found out before the first version goes in.
+        require_keks(client, keks_needed(pending))
+        configure_subjects(client, pending)
+    except RegistryFeatureError as err:
+        print(f"somacontracts register: {err}", file=sys.stderr)
+        return 1
     done: dict[str, dict[int, int]] = {p.subject: p.registered for p in plans}
     try:
         for plan in pending:
@@ -204,6 +227,10 @@ def _register(
     except RegistryUnavailableError:
         _record(lock_path, args.environment or url, url, done)
         raise
+    except RegistryFeatureError as err:
+        # A version stored without what was sent is not recorded as registered.
+        print(f"somacontracts register: {err}; the lock file is not written", file=sys.stderr)
+        return 1
     except RegistryError as err:
         _record(lock_path, args.environment or url, url, done)
         print(f"somacontracts register: {err}", file=sys.stderr)

@@ -1,5 +1,9 @@
 """``somacontracts status``: each subject's local and registry versions, ids, level and drift.
 
+A registry version is drift when its schema (compared as JSON: the key order of a default
+object does not matter) or its Data Contract parts are no local version's; each says why
+(a local version's schema without its rule set, or where its schema differs).
+
 Exit codes: 0 every subject matches the repository; 1 a subject lags behind or drifted;
 2 bad usage, configuration, or a registry that cannot be reached.
 """
@@ -51,7 +55,10 @@ def _row(plan: SubjectPlan) -> dict[str, Any]:
         "level": plan.level.value,
         "level_set": not plan.set_level,
         "unregistered": [v.version for v in plan.to_register],
-        "drift": [{"version": d.version, "id": d.schema_id} for d in plan.drift],
+        "drift": [
+            {"version": d.version, "id": d.schema_id, "reason": plan.reasons.get(d.version, "")}
+            for d in plan.drift
+        ],
     }
 
 
@@ -67,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     header = ("SUBJECT", "LOCAL", "REGISTRY", "IDS", "LEVEL", "DRIFT")
     table = [header]
     for r in rows:
-        drift = ", ".join(f"version {d['version']} (id {d['id']})" for d in r["drift"]) or "none"
+        drift = (
+            "; ".join(f"version {d['version']} (id {d['id']}): {d['reason']}" for d in r["drift"])
+            or "none"
+        )
         if r["unregistered"]:
             drift += "; not registered: " + ",".join(f"v{n}" for n in r["unregistered"])
         table.append(

@@ -78,6 +78,7 @@ CLASS_BODY_NAMES = frozenset(
         "from_avro",
         "write_avro",
         "read_avro",
+        "DATA_CONTRACT",
         "FINGERPRINT",
         "FULL_NAME",
         "SCHEMA",

@@ -300,6 +300,12 @@ class _Module(DatumMethods):
             stored = json.loads(registry_text(version.version.parsed, normalize=True))
             lines.append("")
             lines += literal_lines(stored, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = ")
+            # The version's Data Contract parts travel with its model: a serializer refuses
+            # a registered version that lacks them instead of trusting the registry's copy.
+            parts = (("metadata", version.version.metadata), ("ruleSet", version.version.rule_set))
+            contract = {key: part for key, part in parts if part is not None}
+            if contract:
+                lines += ["", *literal_lines(contract, 1, templates.DATA_CONTRACT)]
         return lines
 
     def codec_methods(

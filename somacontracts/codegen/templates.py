@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CLASS_DOC",
     "DATACLASS_DECORATOR",
+    "DATA_CONTRACT",
     "ENUM_CLASS",
     "ENUM_DOC",
     "FACTORY_DEF",
@@ -86,6 +87,7 @@ ENUM_CLASS = "class {name}(enum.StrEnum):"
 CLASS_DOC = "Avro record ``{full_name}``, version {version} of ``{contract}``."
 ENUM_DOC = "Avro enum ``{full_name}``, version {version} of ``{contract}``."
 FIELD_RENAMED_DOC = "Avro field ``{avro_name}``."
+DATA_CONTRACT = "DATA_CONTRACT: typing.ClassVar[dict[str, typing.Any]] = "
 
 TO_AVRO_DEF = ("def to_avro(", ("self",), ") -> dict[str, typing.Any]:")
 TO_AVRO_DOC = "The datum of this record, as fastavro's schemaless_writer takes it."

@@ -874,6 +874,32 @@ class ConversationEventV2:
         ],
     }
 
+    DATA_CONTRACT: typing.ClassVar[dict[str, typing.Any]] = {
+        "ruleSet": {
+            "domainRules": [
+                {
+                    "name": "encryptPII",
+                    "kind": "TRANSFORM",
+                    "mode": "WRITEREAD",
+                    "type": "ENCRYPT",
+                    "doc": (
+                        "Encrypts every field tagged PII with a data key of the KEK "
+                        "somastack_conversations; a reader without the key gets the field as "
+                        "ciphertext (base64 text) instead of an error."
+                    ),
+                    "tags": [
+                        "PII",
+                    ],
+                    "params": {
+                        "encrypt.kek.name": "somastack_conversations",
+                        "encrypt.dek.expiry.days": "90",
+                    },
+                    "onFailure": "ERROR,NONE",
+                },
+            ],
+        },
+    }
+
 
 @dataclasses.dataclass(slots=True, kw_only=True)
 class ConversationEventMetadataV2:

@@ -26,6 +26,8 @@ __all__ = [
     "canonical",
     "contract_key",
     "contract_parts",
+    "describe_dropped",
+    "dropped_parts",
     "encrypted_tags",
     "major_version",
     "merge_metadata",
@@ -224,6 +226,77 @@ def contract_key(metadata: Any, rule_set: Any) -> str | None:
     meta, rules = canonical(*contract_parts({"metadata": metadata, "ruleSet": rule_set}))
     present = {key: value for key, value in (("metadata", meta), ("ruleSet", rules)) if value}
     return json.dumps(present, sort_keys=True, separators=(",", ":")) if present else None
+
+
+def dropped_parts(sent: tuple[Any, Any], stored: tuple[Any, Any]) -> list[str]:
+    """What of the Data Contract parts ``sent`` (metadata, rule set) the ``stored`` ones
+    lack or hold otherwise, as phrases naming each part: ``rule set``, ``rule
+    "encryptPII"``, ``rule "encryptPII" (changed)``, ``metadata``, ``metadata property
+    "owner"``, ``tags of "app.Event.content"``. Empty when every part sent is stored
+    as it was; what a registry adds (a subject's default rules, properties of its own)
+    is not a difference.
+
+    ``sent`` must be valid; stored parts that are not valid differ in every part."""
+    sent_meta, sent_rules = canonical(*contract_parts({"metadata": sent[0], "ruleSet": sent[1]}))
+    try:
+        stored_meta, stored_rules = canonical(
+            *contract_parts({"metadata": stored[0], "ruleSet": stored[1]})
+        )
+    except InvalidSchemaError:
+        stored_meta, stored_rules = None, None
+    found: list[str] = []
+    if sent_meta is not None:
+        found += _dropped_metadata(sent_meta, stored_meta)
+    if sent_rules is not None:
+        found += _dropped_rules(sent_rules, stored_rules)
+    return found
+
+
+def describe_dropped(parts: list[str]) -> str:
+    """:func:`dropped_parts` in words: ``without its rule set``, ``with its rule "encryptPII"
+    changed``, ``without its metadata, with its rule "check" changed``."""
+    changed = [p.removesuffix(" (changed)") for p in parts if p.endswith(" (changed)")]
+    missing = [p for p in parts if not p.endswith(" (changed)")]
+    said = [f"without its {', '.join(missing)}"] if missing else []
+    said += [f"with its {', '.join(changed)} changed"] if changed else []
+    return ", ".join(said)
+
+
+def _dropped_metadata(sent: Mapping[str, Any], stored: Mapping[str, Any] | None) -> list[str]:
+    if stored is None:
+        return ["metadata"]
+    found = [
+        f'metadata property "{key}"'
+        for key, value in sent.get("properties", {}).items()
+        if stored.get("properties", {}).get(key) != value
+    ]
+    found += [
+        f'tags of "{path}"'
+        for path, tags in sent.get("tags", {}).items()
+        if not set(tags) <= set(stored.get("tags", {}).get(path, ()))
+    ]
+    found += [
+        f'sensitive property "{name}"'
+        for name in sent.get("sensitive", ())
+        if name not in stored.get("sensitive", ())
+    ]
+    return found
+
+
+def _dropped_rules(sent: Mapping[str, Any], stored: Mapping[str, Any] | None) -> list[str]:
+    if stored is None:
+        return ["rule set"]
+    found = []
+    for key in _RULE_LISTS:
+        held = {rule["name"]: rule for rule in stored.get(key, [])}
+        for rule in sent.get(key, []):
+            if rule["name"] not in held:
+                found.append(f'rule "{rule["name"]}"')
+            elif held[rule["name"]] != rule:
+                found.append(f'rule "{rule["name"]}" (changed)')
+    if sent.get("enableAt") != stored.get("enableAt"):
+        found.append("rule set's enableAt")
+    return found
 
 
 def merge_metadata(*parts: Any) -> Any:

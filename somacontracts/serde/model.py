@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 from confluent_kafka.schema_registry import RegisteredSchema, Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.common.schema_registry_client import Metadata, RuleSet
 from fastavro import parse_schema
 
 from somacontracts.errors import RegistryError, SchemaNotFoundError
@@ -35,6 +36,8 @@ __all__ = [
     "ModelSchema",
     "RegistryUser",
     "SchemaForms",
+    "contract_gaps",
+    "encrypting_rules",
     "has_rules",
     "model_schema",
     "registered",
@@ -103,6 +106,9 @@ class ModelSchema:
     """How messages name the model: its record's short name, ``ToolInvocation``."""
     full_name: str
     """Its record's full name, which subject name strategies take."""
+    contract: tuple[Any, Any] | None = None
+    """The Data Contract parts (metadata, rule set) of the model's repository version, which
+    generated models carry as ``DATA_CONTRACT``; None when it has none."""
 
 
 @functools.cache
@@ -122,7 +128,16 @@ def model_schema(model: type[ContractModel]) -> ModelSchema:
         and callable(getattr(model, "read_avro", None)),
         label=str(model.SCHEMA.get("name", model.__name__)).rpartition(".")[2],
         full_name=str(parsed["name"]),  # fastavro gives the record its full name
+        contract=_contract_of(model),
     )
+
+
+def _contract_of(model: type[ContractModel]) -> tuple[Any, Any] | None:
+    """``model``'s ``DATA_CONTRACT`` as (metadata, rule set); None without one."""
+    parts = getattr(model, "DATA_CONTRACT", None)
+    if not isinstance(parts, Mapping) or not parts:
+        return None
+    return parts.get("metadata"), parts.get("ruleSet")
 
 
 def version_field(root: Node) -> FieldNode | None:
@@ -227,26 +242,50 @@ def registered(
     client: SchemaRegistryClient, model: type[ContractModel], subject: str, *, register: bool
 ) -> RegisteredSchema:
     """``model``'s exact schema as registered under ``subject`` (its id, and the metadata
-    and rules of that version); register it first if asked to."""
-    schema = Schema(model_schema(model).text, "AVRO")
-    lookup = functools.partial(client.lookup_schema, subject, schema, normalize_schemas=True)
+    and rules of that version); register it first if asked to, with the Data Contract parts
+    the model carries, also where the version found lacks them."""
+    own = model_schema(model)
+    schema = Schema(own.text, "AVRO")
     try:
-        found = call(client, lookup)
+        found = _registered(client, subject, schema)
     except RegistryError as err:
         if err.error_code not in NOT_FOUND:
             raise
         if not register:
             raise _not_registered(client, model, subject, err) from err
+        found = None
+    if register and own.contract is not None and (found is None or contract_gaps(own, found)):
+        metadata, rule_set = own.contract
+        sent = Schema(
+            own.text,
+            "AVRO",
+            [],
+            None if metadata is None else Metadata.from_dict(metadata),
+            None if rule_set is None else RuleSet.from_dict(rule_set),
+        )
+        call(
+            client, functools.partial(client.register_schema, subject, sent, normalize_schemas=True)
+        )
+        found = _registered(client, subject, sent)
+    elif found is None:
         call(
             client,
             functools.partial(client.register_schema, subject, schema, normalize_schemas=True),
         )
-        found = call(client, lookup)  # the version's metadata and rules, inherited or not
+        found = _registered(client, subject, schema)  # the version's metadata and rules
+    return found
+
+
+def _registered(client: SchemaRegistryClient, subject: str, schema: Schema) -> RegisteredSchema:
+    """The version of ``subject`` that ``schema`` looks up as, with its own metadata and rules."""
+    found = call(
+        client, functools.partial(client.lookup_schema, subject, schema, normalize_schemas=True)
+    )
     if found.schema_id is None:
         raise SchemaNotFoundError(url_of(client), f'lookup under "{subject}" returned no id')
     # confluent-kafka's lookup answers with the schema it was given, and caches it as the
     # version's: the version's own metadata and rules come from the schema by id (cached
-    # apart from lookups).
+    # apart from lookups, and from what was registered).
     full = call(client, functools.partial(client.get_schema, found.schema_id))
     return RegisteredSchema(
         schema_id=found.schema_id,
@@ -254,6 +293,60 @@ def registered(
         schema=full,
         subject=subject,
         version=found.version,
+    )
+
+
+def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
+    """The ENCRYPT rules of a model's repository version that encrypt fields of its schema
+    on write, by name, with those fields (``ConversationEvent.content``)."""
+    if own.contract is None:
+        return {}
+    metadata, rule_set = own.contract
+    rules = [
+        rule
+        for rule in (rule_set or {}).get("domainRules", [])
+        if rule.get("type") == "ENCRYPT"
+        and not rule.get("disabled")
+        and rule.get("mode") in ("WRITE", "WRITEREAD")
+    ]
+    if not rules:
+        return {}
+    # Only models with rules get here: the schema model is loaded already (model_schema).
+    from somacontracts.schema import RecordNode, parse
+    from somacontracts.schema.datacontract import field_tags
+
+    fields = [
+        (
+            f"{record.name}.{field.name}",
+            field_tags(metadata, record.full_name, field.name, field.props.get("confluent:tags")),
+        )
+        for record in parse(own.text).named.values()
+        if isinstance(record, RecordNode)
+        for field in record.fields
+    ]
+    found: dict[str, tuple[str, ...]] = {}
+    for rule in rules:
+        covered = tuple(path for path, tags in fields if tags & set(rule.get("tags") or ()))
+        if covered:
+            found[str(rule["name"])] = covered
+    return found
+
+
+def contract_gaps(own: ModelSchema, found: RegisteredSchema) -> list[str]:
+    """The Data Contract parts of a model's repository version that the registered version
+    ``found`` lacks or holds otherwise (phrases such as ``rule "encryptPII"``); empty when
+    it holds them all, or the model carries none."""
+    if own.contract is None:
+        return []
+    from somacontracts.schema.datacontract import dropped_parts  # only models with rules
+
+    stored = found.schema
+    return dropped_parts(
+        own.contract,
+        (
+            None if stored.metadata is None else stored.metadata.to_dict(),
+            None if stored.rule_set is None else stored.rule_set.to_dict(),
+        ),
     )
 
 

@@ -132,6 +132,11 @@ class Rules:
         self._ignored: dict[str, int] = {}
         """Failures ``onFailure`` NONE let pass, per rule: logged, not raised."""
 
+    @property
+    def names(self) -> frozenset[str]:
+        """The names of the rules that run."""
+        return frozenset(compiled.name for compiled in self._steps)
+
     def prepare(self, label: str) -> None:
         """Make ready, before the first message, what the rules need: the packages that run
         them, and each rule's own preparation (the data key of an ENCRYPT rule on write).

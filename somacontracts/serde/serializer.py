@@ -12,12 +12,27 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationContext
 from fastavro import schemaless_writer
 
-from somacontracts.errors import RegistryError, SerializationError, WriteRuleError
+from somacontracts.errors import (
+    RegistryError,
+    RulesMissingError,
+    SerializationError,
+    WriteRuleError,
+)
 from somacontracts.registry_client import url_of
 from somacontracts.serde.framing import header_name, id_header_value
-from somacontracts.serde.model import HEADER, MAGIC, M, RegistryUser, model_schema, registered
+from somacontracts.serde.model import (
+    HEADER,
+    MAGIC,
+    M,
+    RegistryUser,
+    contract_gaps,
+    encrypting_rules,
+    model_schema,
+    registered,
+)
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.serde.values import value_problem
+from somacontracts.wording import count
 
 if TYPE_CHECKING:
     from somacontracts.serde.options import RuleOptions
@@ -102,6 +117,21 @@ class ContractSerializer(RegistryUser, Generic[M]):
         if target is None:
             found = registered(self._client, self.model, subject, register=self._auto_register)
             header = HEADER.pack(MAGIC, found.schema_id)
+            gaps = contract_gaps(self._schema, found)
+            if gaps and gaps[0].endswith(" (changed)"):
+                raise self._missing(
+                    subject,
+                    [gap.removesuffix(" (changed)") for gap in gaps],
+                    "differs in the version registered at {url} (the registry changed it, or "
+                    "the version was registered with another)",
+                )
+            if gaps:
+                raise self._missing(
+                    subject,
+                    gaps,
+                    "is missing from the version registered at {url} (the registry dropped "
+                    "it, or the version was registered without it)",
+                )
             id_header = None
             if self._id_in_header:
                 if found.guid is None:
@@ -112,10 +142,48 @@ class ContractSerializer(RegistryUser, Generic[M]):
                     )
                 header, id_header = b"", id_header_value(uuid.UUID(found.guid))
             rules = self._rules_of(found.schema, self._schema.forms, subject, write=True)
+            for name in encrypting_rules(self._schema):
+                if rules is None or name not in rules.names:
+                    raise self._missing(
+                        subject,
+                        [f'rule "{name}"'],
+                        "does not run on write with the version registered at {url} "
+                        "(disabled or replaced there)",
+                    )
             if rules is not None:
                 rules.prepare(self._schema.label)
             target = self._targets[subject] = _Target(header, rules, id_header)
         return target
+
+    def _missing(self, subject: str, parts: list[str], why: str) -> RulesMissingError:
+        """The refusal to write for ``subject``, whose registered version lacks ``parts``
+        of the model's repository version; ``why`` says how, ``{url}`` the registry."""
+        encrypted = encrypting_rules(self._schema)
+        if parts[0] == "rule set":  # all of it: name the rules that matter most
+            _, rule_set = self._schema.contract or (None, None)
+            rules = [*encrypted, *(r["name"] for r in (rule_set or {}).get("domainRules", []))]
+            parts = [f'rule "{name}"' for name in dict.fromkeys(rules)] or parts
+        # Which fields go out unencrypted: those of the rules missing, and every one when a
+        # part their tags may come from (the metadata) is.
+        covered = [
+            field
+            for name, fields in encrypted.items()
+            if f'rule "{name}"' in parts or any(p.startswith(("metadata", "tags")) for p in parts)
+            for field in fields
+        ]
+        stake = (
+            f"{', '.join(dict.fromkeys(covered))} would go out in plain text"
+            if covered
+            else "its rules would not run"
+        )
+        more = f" (and {count(len(parts) - 1, 'other part')})" if len(parts) > 1 else ""
+        return RulesMissingError(
+            self._schema.label,
+            subject,
+            parts[0] + more,
+            f"of version {self.model.SCHEMA_VERSION} {why.format(url=url_of(self._client))}: "
+            f"nothing is written, else {stake}",
+        )
 
     def _topic_target(self, ctx: SerializationContext | None) -> _Target:
         """Where messages to the context's topic go, cached per topic."""

@@ -29,7 +29,7 @@ from somacontracts.errors import (
     SchemaError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, url_of
+from somacontracts.registry_client import call, subjects_of_id, url_of
 from somacontracts.serde.model import (
     NOT_FOUND,
     ContractModel,
@@ -160,7 +160,7 @@ class WriterResolver:
         record_name = getattr(root, "full_name", "")
         own_subject = self._naming.of(ctx, record_name, "") if ctx is not None else ""
         client = self._client
-        subjects = call(client, functools.partial(client.get_subjects_by_schema_id, schema_id))
+        subjects = subjects_of_id(client, schema_id)
         accepted = {*self._subjects, *((own_subject,) if own_subject else ())}
         if not accepted.intersection(subjects):
             raise IncompatibleWriterError(

@@ -73,21 +73,22 @@ def _subject_options(topic: str, options: dict[str, Any]) -> dict[str, Any]:
 def somacontracts_registry(pytestconfig: pytest.Config) -> Iterator[str]:
     """URL of a local registry holding the project's contracts."""
     from somacontracts import schemas
+    from somacontracts.keks import create_keks, kek_names
     from somacontracts.project import read_config
-    from somacontracts.registration import create_keks, kek_names, register_tree
+    from somacontracts.registration import register_tree
     from somacontracts.registry_client import connect
     from somacontracts.server import LocalRegistry
 
     config = read_config(start=Path(pytestconfig.rootpath))
     tree = schemas.load_tree(config.schemas or schemas.bundled_root())
     with LocalRegistry() as registry, connect(url=registry.url) as client:
+        create_keks(client, kek_names(tree), LOCAL_KMS_KEY)  # before the versions needing them
         register_tree(
             client,
             tree,
             lambda name: config.subjects_of(name, environ={}),
             config.level_of,
         )
-        create_keks(client, kek_names(tree), LOCAL_KMS_KEY)
         yield registry.url
 
 

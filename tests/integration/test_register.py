@@ -24,6 +24,7 @@ from somacontracts.server import LocalRegistry
 from tests.scratch import add_version, make_repo, run
 
 SUBJECTS = 6  # five contracts, ConversationEvent on two topics
+KEKS = ("--create-keks", "local-kms://tests")  # ConversationEvent v2's ENCRYPT rule needs one
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_register_is_idempotent_and_records_ids(
 def test_evolution_dry_run_then_register(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
-    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    assert run(repo, "register", "--registry", registry.url, *KEKS).returncode == EXIT_OK
     add_locked_version(
         repo,
         "ToolResult",
@@ -132,7 +133,7 @@ def test_evolution_dry_run_then_register(
 def test_drift_stops_before_writing(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
-    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    assert run(repo, "register", "--registry", registry.url, *KEKS).returncode == EXIT_OK
     stranger = json.loads((repo / "avro" / "ToolInvocation" / "v1.avsc").read_text())
     stranger["fields"].append({"name": "surprise", "type": "string", "default": "", "doc": "d"})
     client.register_schema("tool.requests-value", Schema(json.dumps(stranger), "AVRO"))
@@ -175,7 +176,7 @@ def test_a_lock_that_leads_out_of_its_folder_stops_before_the_registry_changes(
     (repo / "pyproject.toml").write_text(
         config.replace('"somacontracts.lock"', f'"{shared / "somacontracts.lock"}"')
     )
-    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    assert run(repo, "register", "--registry", registry.url, *KEKS).returncode == EXIT_OK
     assert len(client.get_subjects()) == SUBJECTS
     assert registry.url in (shared / "somacontracts.lock").read_text()
 
@@ -190,16 +191,25 @@ def test_a_registry_version_that_differs_only_in_a_doc_is_drift(
     status = run(repo, "status", "--registry", registry.url, "--format", "json")
     assert status.returncode == EXIT_VIOLATIONS
     row = next(r for r in json.loads(status.stdout) if r["subject"] == "task.delegated-value")
-    assert row["drift"] == [{"version": 1, "id": row["drift"][0]["id"]}]
+    assert row["drift"] == [
+        {
+            "version": 1,
+            "id": row["drift"][0]["id"],
+            "reason": "a schema that differs from v1's at /doc",
+        }
+    ]
     result = run(repo, "register", "--registry", registry.url)
     assert result.returncode == EXIT_VIOLATIONS
-    assert "task.delegated-value: registry version 1" in result.stderr
+    assert (
+        "task.delegated-value: registry version 1 (id 1) is no version of DelegatedTask in this "
+        "repository (drift): it holds a schema that differs from v1's at /doc"
+    ) in result.stderr
 
 
 def test_incompatible_version_is_refused(
     repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
 ) -> None:
-    assert run(repo, "register", "--registry", registry.url).returncode == EXIT_OK
+    assert run(repo, "register", "--registry", registry.url, *KEKS).returncode == EXIT_OK
     add_locked_version(
         repo,
         "ToolResult",
@@ -233,7 +243,9 @@ def test_wrong_credentials(repo: Path, tmp_path: Path) -> None:
         assert denied.returncode == EXIT_USAGE
         assert "HTTP 401" in denied.stderr
         env["SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"] = "admin:s3cret"
-        assert run(repo, "register", "--registry", secured.url, env=env).returncode == EXIT_OK
+        assert (
+            run(repo, "register", "--registry", secured.url, *KEKS, env=env).returncode == EXIT_OK
+        )
 
 
 def test_server_errors_are_one_line(repo: Path) -> None:
@@ -278,14 +290,14 @@ def test_interrupted_run_resumes(
 ) -> None:
     # A read-only subject stops the run part way, as a crash or a refusal would.
     client.update_mode("tool.results-value", "READONLY")
-    stopped = run(repo, "register", "--registry", registry.url, "--environment", "ci")
+    stopped = run(repo, "register", "--registry", registry.url, "--environment", "ci", *KEKS)
     assert stopped.returncode == EXIT_VIOLATIONS
     assert "tool.results-value" in stopped.stderr
     recorded = registry_ids(read_lock(repo / "somacontracts.lock"), "ci")
     assert "tool.results-value" not in recorded
     assert recorded  # the subjects registered before the stop are kept
     client.update_mode("tool.results-value", "READWRITE")
-    resumed = run(repo, "register", "--registry", registry.url, "--environment", "ci")
+    resumed = run(repo, "register", "--registry", registry.url, "--environment", "ci", *KEKS)
     assert resumed.returncode == EXIT_OK, resumed.stderr
     assert "tool.results-value (ToolResult): registering v1" in resumed.stdout
     assert "tool.requests-value" not in resumed.stdout

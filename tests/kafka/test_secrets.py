@@ -39,7 +39,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]
     lock = Path(tmp_path_factory.mktemp("lock")) / "somacontracts.lock"
     with LocalRegistry(host="127.0.0.1", port=0, basic_auth=("admin", PASSWORD)) as started:
         url = started.url.replace("://", f"://{USER_INFO}@")
-        assert main(["register", "--registry", url, "--lock", str(lock)]) == EXIT_OK
+        command = ["register", "--registry", url, "--lock", str(lock)]
+        assert main([*command, "--create-keks", "local-kms://tests"]) == EXIT_OK
         yield started
 
 
