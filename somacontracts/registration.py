@@ -33,6 +33,8 @@ from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import (
+    AssociationCreateOrUpdateInfo,
+    AssociationCreateOrUpdateRequest,
     ConfigCompatibilityLevel,
     Metadata,
     RuleSet,
@@ -58,6 +60,7 @@ __all__ = [
     "SubjectPlan",
     "SubjectState",
     "apply_plan",
+    "associate_topics",
     "configure_subjects",
     "drift_reason",
     "keks_needed",
@@ -452,3 +455,49 @@ def keks_needed(plans: Sequence[SubjectPlan]) -> dict[str, str]:
             for kek, rule in keks_of(version).items():
                 needed.setdefault(kek, f'rule "{rule}" of {plan.contract} v{version.version}')
     return needed
+
+
+def associate_topics(
+    client: SchemaRegistryClient, subjects: Mapping[str, str], cluster_id: str
+) -> list[str]:
+    """Associate each topic of ``subjects`` (topic -> its value subject) in the Kafka
+    cluster ``cluster_id`` with its subject (Confluent Platform 8's ``/associations``, which
+    confluent-kafka's ``AssociatedNameStrategy`` reads); return the topics associated now.
+
+    A topic already associated with its subject is left as it is; one associated with
+    another subject is a :class:`RegistryError` (40903). Each association is ``WEAK``:
+    deleting it leaves the subject. Its resource id is ``<cluster id>:<topic>``.
+    """
+    created = []
+    for topic, subject in subjects.items():
+        lookup = functools.partial(
+            client.get_associations_by_resource_name,
+            topic,
+            cluster_id,
+            resource_type="topic",
+            association_types=["value"],
+        )
+        if any(found.subject == subject for found in call(client, lookup)):
+            continue
+        request = AssociationCreateOrUpdateRequest(
+            resource_name=topic,
+            resource_namespace=cluster_id,
+            resource_id=f"{cluster_id}:{topic}",
+            resource_type="topic",
+            associations=[
+                AssociationCreateOrUpdateInfo(
+                    subject=subject, association_type="value", lifecycle="WEAK"
+                )
+            ],
+        )
+        try:
+            call(client, functools.partial(client.create_association, request))
+        except RegistryError as err:
+            raise RegistryError(
+                err.url,
+                f"cannot associate topic {topic} with subject {subject}: {err.reason}",
+                status=err.status,
+                error_code=err.error_code,
+            ) from err
+        created.append(topic)
+    return created

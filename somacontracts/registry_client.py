@@ -44,6 +44,7 @@ __all__ = [
     "connect",
     "endpoint_missing",
     "registry_config",
+    "schema_id_of_guid",
     "stored_version",
     "subjects_of_id",
     "url_of",
@@ -240,3 +241,22 @@ def stored_version(client: SchemaRegistryClient, subject: str, version: int) -> 
     path = f"subjects/{quote(subject, safe='')}/versions/{version}"
     answer = call(client, lambda: client._rest_client.get(path))
     return RegisteredSchema.from_dict(answer)
+
+
+def schema_id_of_guid(client: SchemaRegistryClient, guid: str) -> int | None:
+    """The id of the schema with ``guid`` in the default context; None if there is none.
+
+    Uses ``GET /schemas/guids/{guid}/ids`` (Confluent Platform 8), which the client has no
+    method for: a schema fetched by GUID comes without its id.
+    """
+
+    def ask() -> list[dict[str, Any]]:
+        answer: list[dict[str, Any]] = client._rest_client.get(
+            f"schemas/guids/{quote(guid, safe='')}/ids"
+        )
+        return answer
+
+    found = [entry for entry in call(client, ask) if isinstance(entry, dict)]
+    chosen = [e for e in found if e.get("context") in (".", None, "")] or found
+    schema_id = chosen[0].get("id") if chosen else None
+    return schema_id if isinstance(schema_id, int) and not isinstance(schema_id, bool) else None

@@ -3,12 +3,14 @@
 Each message is decoded through the registry into the contract's typed class (the
 catalog's topic names after the environment's overrides; a ``.dlq`` topic is read as
 its topic's contract, with its ``dlq.*`` headers) and printed with its partition,
-offset, key, timestamp and the writer's schema version: one JSON object per line
-(``--format jsonl``), or a table. A message that does not decode is printed as such
-(schema id, length, reason) and reading goes on. Without ``--group`` nothing is
-committed; with it, reading starts at the group's committed offsets and commits (the
-partitions are assigned: a console joins no rebalance of the group's members). It stops
-at the end of the partitions, or follows them with ``--follow`` until Ctrl-C.
+offset, key, timestamp, how it names its schema (``schema``: the id in Confluent's
+prefix, or the GUID in the ``__value_schema_id`` header) and the writer's schema
+version: one JSON object per line (``--format jsonl``), or a table. A message that does
+not decode is printed as such (schema id, length, reason) and reading goes on. Without
+``--group`` nothing is committed; with it, reading starts at the group's committed
+offsets and commits (the partitions are assigned: a console joins no rebalance of the
+group's members). It stops at the end of the partitions, or follows them with
+``--follow`` until Ctrl-C.
 
 Encrypted fields are decrypted with the local KMS secret ``LOCAL_SECRET`` where the
 contract's rules need it; without the key they are shown as their ciphertext.
@@ -111,8 +113,17 @@ def _cell(value: object) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
 
 
+def _schema_cell(named: dict[str, Any] | None) -> str:
+    """How a message names its schema, in a table cell: ``id 7``, ``guid 4102d5ca in
+    __value_schema_id``."""
+    if not named:
+        return ""
+    cell = f"id {named['id']}" if "id" in named else f"guid {named['guid'][:8]}"
+    return cell if named["in"] == "prefix" else f"{cell} in {named['in']}"
+
+
 def _table(rows: list[dict[str, Any]]) -> None:
-    header = ("partition", "offset", "key", "timestamp", "version", "value")
+    header = ("partition", "offset", "key", "timestamp", "schema", "version", "value")
     lines = [header]
     for row in rows:
         shown = row.get("value") if "error" not in row else f"undecodable: {row['error']['reason']}"
@@ -124,6 +135,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
                 str(row["offset"]),
                 _cell(row["key"]),
                 str(row["timestamp"]),
+                _schema_cell(row.get("schema")),
                 str(row.get("schema_version", "")),
                 text if len(text) <= 80 else text[:77] + "...",
             )

@@ -18,6 +18,12 @@ with exit code 1, naming the subject, version and part, and the lock file is not
 written. The ids are recorded in the lock file under the environment name (default: the
 URL).
 
+Then it associates each catalog topic with its subject (Confluent Platform 8's
+``/associations``, which confluent-kafka's ``AssociatedNameStrategy`` reads) in the
+Kafka cluster ``--kafka-cluster-id`` names, else the cluster at
+``KAFKA_BOOTSTRAP_SERVERS`` (its id asked from it). With neither, or a registry without
+associations, it says so on stderr and leaves them out: the subjects are what matters.
+
 Exit codes: 0 done (or nothing to do); 1 drift, a refused version, or a registry that
 cannot keep what the contracts need; 2 bad usage, configuration, or a registry that
 cannot be reached.
@@ -46,6 +52,7 @@ from somacontracts.keks import create_keks, kek_names, require_keks
 from somacontracts.registration import (
     SubjectPlan,
     apply_plan,
+    associate_topics,
     configure_subjects,
     keks_needed,
 )
@@ -81,6 +88,12 @@ def register(sub: Any) -> None:
         help="create the KEKs the contracts' ENCRYPT rules name that the registry lacks, "
         "wrapped by this KMS key (local-kms://somastack for a laptop; aws-kms://ARN, ...)",
     )
+    parser.add_argument(
+        "--kafka-cluster-id",
+        metavar="ID",
+        help="the Kafka cluster whose topics to associate with their subjects (default: "
+        "asked from the cluster at KAFKA_BOOTSTRAP_SERVERS)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -110,7 +123,52 @@ def run(args: argparse.Namespace) -> int:
     """Plan, check for drift, then register (unless ``--dry-run``)."""
     client, plans, lock_path = plan_registry(args)
     with client:
-        return _register(args, client, plans, lock_path)
+        code = _register(args, client, plans, lock_path)
+        if code == 0 and not args.dry_run:
+            _associate(args, client, {p.contract for p in plans})
+        return code
+
+
+def _associate(args: argparse.Namespace, client: Any, contracts: set[str]) -> None:
+    """Associate the catalog's topics of ``contracts`` with their subjects, or say why not."""
+    from somacontracts.catalog import CONTRACTS, subject_for_topic
+    from somacontracts.kafka import BrokerUnavailableError
+    from somacontracts.kafka.topics import cluster_id
+    from somacontracts.settings import load_settings
+
+    config, _, _ = project_files(args)
+    settings = load_settings()
+    subjects = {
+        topic: subject_for_topic(topic)
+        for name in sorted(contracts)
+        if name in CONTRACTS and name not in config.subjects
+        for topic in settings.topics_of(name)
+    }
+    if not subjects:
+        return
+    cluster = args.kafka_cluster_id
+    if cluster is None:
+        try:
+            cluster = cluster_id(settings)
+        except BrokerUnavailableError as err:
+            print(f"somacontracts register: topics not associated: {err}", file=sys.stderr)
+            return
+    if not cluster:
+        print(
+            "somacontracts register: topics not associated with their subjects: no Kafka "
+            f"cluster answers at {settings.bootstrap_servers}; give --kafka-cluster-id",
+            file=sys.stderr,
+        )
+        return
+    try:
+        created = associate_topics(client, subjects, cluster)
+    except RegistryUnavailableError:
+        raise
+    except RegistryError as err:
+        print(f"somacontracts register: topics not associated: {err}", file=sys.stderr)
+        return
+    if created:
+        print(f"associated {count(len(created), 'topic')} with their subjects in cluster {cluster}")
 
 
 def _create_keks(args: argparse.Namespace, client: Any) -> None:

@@ -3,10 +3,10 @@ JSON, and turn plain-JSON lines into typed objects to produce.
 
 :func:`contract_of_topic` finds the catalog contract a topic (or its ``.dlq`` topic)
 carries; :func:`describe` turns one raw message into a printable record (its place, key,
-timestamp, writer's schema version and value as plain JSON, or why it did not decode,
-and the ``dlq.*`` headers of a dead letter); :func:`parse_lines` validates input lines
-into objects of the contract's class, each problem naming its line and field;
-:func:`read` yields a topic's raw messages from where asked, without committing.
+timestamp, how it names its schema, writer's schema version and value as plain JSON, or
+why it did not decode, and the ``dlq.*`` headers of a dead letter); :func:`parse_lines`
+validates input lines into objects of the contract's class, each problem naming its line
+and field; :func:`read` yields a topic's raw messages from where asked, without committing.
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ from somacontracts.catalog import CONTRACTS
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
+    DeserializationError,
     RegistryUnavailableError,
     SchemaError,
 )
 from somacontracts.kafka._admin import ensure_reachable
 from somacontracts.kafka.topics import DLQ_SUFFIX
 from somacontracts.serde import ContractDeserializer
+from somacontracts.serde.framing import Frame, frame_of
 from somacontracts.settings import Settings
 
 __all__ = ["Problem", "contract_of_topic", "describe", "model_of", "parse_lines", "read"]
@@ -63,8 +65,10 @@ def model_of(contract: str) -> type[Any]:
 
 
 def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:
-    """One message as a printable record: where it is, its key and timestamp, and its
-    value as plain JSON with the writer's schema version, or why it did not decode."""
+    """One message as a printable record: where it is, its key and timestamp, how it names
+    its writer schema (``schema``: the id in Confluent's prefix, or the GUID in the
+    ``__value_schema_id`` header), and its value as plain JSON with the writer's schema
+    version, or why it did not decode."""
     topic = msg.topic() or ""
     timestamp_type, millis = msg.timestamp()
     record: dict[str, Any] = {
@@ -74,23 +78,28 @@ def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:
         "key": _text(msg.key()),
         "timestamp": _instant(millis) if timestamp_type else None,
     }
-    headers = dict(msg.headers() or [])
-    dead = {k: _text(v) for k, v in headers.items() if k.startswith("dlq.")}
+    given: Any = msg.headers() or []
+    pairs: list[tuple[str, Any]] = list(given.items() if isinstance(given, dict) else given)
+    dead = {k: _text(v) for k, v in pairs if k.startswith("dlq.")}
     if dead:
         record["headers"] = dead
     value = msg.value()
     if value is None:
         record["value"] = None
         return record
-    ctx = SerializationContext(topic.removesuffix(DLQ_SUFFIX), MessageField.VALUE)
+    try:
+        frame: Frame | None = frame_of(value, pairs)
+    except DeserializationError:
+        frame = None
+    record["schema"] = None if frame is None else frame.shown()
+    ctx = SerializationContext(topic.removesuffix(DLQ_SUFFIX), MessageField.VALUE, pairs or None)
     try:
         obj = reader(value, ctx)
     except RegistryUnavailableError:
         raise  # no message can be decoded: stop, do not report each one as undecodable
     except ContractError as err:
-        framed = len(value) >= 5 and value[0] == 0  # Confluent's magic byte, then the id
         record["error"] = {
-            "schema_id": int.from_bytes(value[1:5], "big") if framed else None,
+            "schema_id": None if frame is None else frame.schema_id,
             "length": len(value),
             "reason": err.reason if hasattr(err, "reason") else str(err),
         }

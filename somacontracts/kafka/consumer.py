@@ -251,7 +251,9 @@ class ContractConsumer(Generic[M]):
         tally.consumed_bytes += len(msg.value() or b"")
         return tally
 
-    def _context(self, topic: str) -> SerializationContext:
+    def _context(self, topic: str, headers: Any) -> SerializationContext:
+        if headers:  # one may name the schema (__value_schema_id): a context of their own
+            return SerializationContext(topic, MessageField.VALUE, headers)
         context = self._contexts.get(topic)
         if context is None:
             context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
@@ -263,8 +265,9 @@ class ContractConsumer(Generic[M]):
         topic = msg.topic() or ""
         partition = msg.partition() or 0
         offset = msg.offset() or 0
+        headers = msg.headers()
         try:
-            value = self._deserializer(msg.value(), self._context(topic))
+            value = self._deserializer(msg.value(), self._context(topic, headers))
         except MessageError as err:
             raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
         if value is None:
@@ -274,7 +277,6 @@ class ContractConsumer(Generic[M]):
                 partition=partition,
                 offset=offset,
             )
-        headers = msg.headers()
         return _make_received(
             value,
             topic,

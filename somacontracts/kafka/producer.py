@@ -121,8 +121,11 @@ class ContractProducer(Generic[M]):
     settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
     of encrypted fields); ``metrics`` turns the Prometheus metrics on (True, or a
     :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
-    environment says. Raises :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the
-    cluster gives no metadata within ``connect_timeout`` seconds.
+    environment says. ``schema_id_in_header=True`` names the schema in each message's
+    ``__value_schema_id`` header (its GUID) instead of the value's prefix, for readers of
+    Confluent Platform 8's framing. Raises
+    :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the cluster gives no
+    metadata within ``connect_timeout`` seconds.
     """
 
     def __init__(
@@ -139,12 +142,17 @@ class ContractProducer(Generic[M]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        schema_id_in_header: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
+        self._id_in_header = schema_id_in_header
+        self._id_header: tuple[str, str | bytes | None] | None = None
         self.model = model
         self.topic = topic_for(model, resolved, topic)
         chosen = metrics_for(metrics, resolved)
         self._tally = None if chosen is None else chosen.producer(self.topic, contract_name(model))
+        self._plain = self._tally is None and not schema_id_in_header
+        """Whether a message needs neither a tally nor its own headers (the fast path)."""
         self._key_of: Callable[[Any], Any] = attrgetter(
             key_field or contract(contract_name(model)).key_field
         )
@@ -158,7 +166,9 @@ class ContractProducer(Generic[M]):
             self._context, model_schema(model).full_name, f"{self.topic}-value"
         )
         self.subject = named
-        self._serializer = ContractSerializer(model, registry, subject=named, rules=rules)
+        self._serializer = ContractSerializer(
+            model, registry, subject=named, rules=rules, schema_id_in_header=schema_id_in_header
+        )
         self._producer = Producer({**resolved.producer_config(), **(config or {})})
         self._produce = self._producer.produce
         self._closed = threading.Event()
@@ -223,7 +233,7 @@ class ContractProducer(Generic[M]):
         A delivery failure goes to ``on_delivery`` if given, else it is raised as
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`.
         """
-        if on_delivery is None and headers is None and self._tally is None:
+        if on_delivery is None and headers is None and self._plain:
             # The common case, kept short: it runs once per message.
             value = self._serializer(obj, self._context)
             field = self._key_of(obj)
@@ -245,14 +255,21 @@ class ContractProducer(Generic[M]):
 
         Raises :class:`~somacontracts.errors.SerializationError` at once for an object
         that cannot be written. A processor encodes all of a message's outputs before it
-        queues any, so an output that cannot be written leaves nothing half-sent.
+        queues any, so an output that cannot be written leaves nothing half-sent. With
+        ``schema_id_in_header``, the schema's header goes with the value when it is queued.
         """
+        ctx = self._context
+        written: _ClientHeaders = []
+        if self._id_in_header:  # the serializer appends the schema's header to these
+            ctx = SerializationContext(self.topic, MessageField.VALUE, written)
         try:
-            value = self._serializer(obj, self._context)
+            value = self._serializer(obj, ctx)
         except ContractError as err:
             if self._tally is not None:
                 self._tally.serialize_error(err)
             raise
+        if written:  # one topic, one subject, one schema: the same header each time
+            self._id_header = written[-1]
         field = self._key_of(obj)
         return None if field is None else str(field).encode(), value
 
@@ -289,6 +306,8 @@ class ContractProducer(Generic[M]):
         if tally is not None and report is not self._record_failure:
             report = _counting(report, tally)
         pairs: _ClientHeaders | None = None if headers is None else list(headers)
+        if self._id_header is not None:
+            pairs = [*(pairs or []), self._id_header]
         self._queue(value, key, pairs, report)
 
     def _queue(

@@ -19,6 +19,7 @@ with the default tenant key, compaction would keep one message per tenant.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -41,6 +42,7 @@ __all__ = [
     "TopicSpec",
     "apply_plans",
     "catalog_topics",
+    "cluster_id",
     "dlq_name",
     "open_admin",
     "plan_topics",
@@ -154,6 +156,29 @@ def open_admin(settings: Settings, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
     admin = AdminClient({**settings.admin_config(), "log.connection.close": False})
     ensure_reachable(admin, settings.bootstrap_servers, timeout=timeout)
     return admin
+
+
+def cluster_id(settings: Settings, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> str | None:
+    """The id of the Kafka cluster of ``settings``; None if none of its bootstrap servers
+    accepts a connection (asked first, so that no cluster costs no wait). A server that
+    accepts one but gives no metadata within ``timeout`` is a
+    :class:`~somacontracts.kafka.errors.BrokerUnavailableError`."""
+    if not any(_accepts(server) for server in settings.bootstrap_servers.split(",")):
+        return None
+    admin = AdminClient({**settings.admin_config(), "log.connection.close": False})
+    metadata = ensure_reachable(admin, settings.bootstrap_servers, timeout=timeout)
+    found = getattr(metadata, "cluster_id", None)
+    return str(found) if found else None
+
+
+def _accepts(server: str) -> bool:
+    """Whether ``host:port`` (an IPv6 host in brackets) accepts a TCP connection."""
+    host, _, port = server.strip().rpartition("://")[2].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _same(key: str, current: str | None, wanted: str) -> bool:

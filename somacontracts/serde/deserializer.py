@@ -19,6 +19,7 @@ from somacontracts.errors import (
     SchemaNotFoundError,
 )
 from somacontracts.runtime import Reader
+from somacontracts.serde.framing import GUID_MAGIC, Reframing
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -76,6 +77,7 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         )
         self._cache_size = cache_size
         self._writers: OrderedDict[int, Writer | ContractError] = OrderedDict()
+        self._framing = Reframing(self._client, cache_size)
         # Called only when the model has a codec (self._schema.codec): never None then.
         self._read_avro = cast("Callable[[Reader], M]", getattr(model, "read_avro", None))
         self._text: str | None = None
@@ -143,7 +145,10 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         return entry
 
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
-        """The model object of ``data`` (None for None, Kafka's tombstone)."""
+        """The model object of ``data`` (None for None, Kafka's tombstone), its schema named
+        by Confluent's prefix or by the ``__value_schema_id`` header of ``ctx.headers``."""
+        if ctx is not None and ctx.headers and isinstance(data, (bytes, bytearray, memoryview)):
+            data = self._framing.prefixed(data, ctx)  # type: ignore[assignment]
         if isinstance(data, bytes) and data[: HEADER.size] in self._own_headers:
             # The usual message: written with the model's own schema, which it decodes.
             reader = Reader(data, HEADER.size)
@@ -166,9 +171,13 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                 topic=topic,
             )
         magic, schema_id = HEADER.unpack_from(data)
+        if magic == GUID_MAGIC:  # a prefix naming the schema by its GUID
+            data = self._framing.prefixed(data, ctx)  # type: ignore[assignment]
+            magic, schema_id = HEADER.unpack_from(data)
         if magic != MAGIC:
             raise DeserializationError(
-                f"unknown magic byte {magic}; Confluent's framing starts with 0", topic=topic
+                f"unknown magic byte {magic}; Confluent's framing starts with 0 or 1",
+                topic=topic,
             )
         try:
             writer = self._writer(schema_id, ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
 
@@ -18,6 +19,7 @@ from somacontracts.errors import (
     WriteRuleError,
 )
 from somacontracts.registry_client import url_of
+from somacontracts.serde.framing import header_name, id_header_value
 from somacontracts.serde.model import (
     HEADER,
     MAGIC,
@@ -41,11 +43,14 @@ __all__ = ["ContractSerializer"]
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    """Where messages of a subject go: the frame header of the model's schema id there,
-    and the Data Contract rules that version carries (None: none to run on write)."""
+    """Where messages of a subject go: the frame header of the model's schema id there
+    (empty when the id goes in a message header), and the Data Contract rules that
+    version carries (None: none to run on write)."""
 
     header: bytes
     rules: Rules | None
+    id_header: bytes | None = None
+    """The value of the message header naming the schema by its GUID, if asked for."""
 
 
 class ContractSerializer(RegistryUser, Generic[M]):
@@ -64,6 +69,13 @@ class ContractSerializer(RegistryUser, Generic[M]):
     object (see :mod:`somacontracts.serde.rules`): tagged fields are encrypted by ENCRYPT
     rules, CEL conditions are checked; a refusal is a :class:`WriteRuleError`.
     ``rules`` configures them (the KMS configuration of ENCRYPT rules).
+
+    With ``schema_id_in_header=True`` the schema is named as confluent-kafka's
+    ``header_schema_id_serializer`` names it: its GUID in the ``__value_schema_id`` header
+    (``__key_schema_id`` for a key) appended to ``ctx.headers`` (a list, or a dict), and
+    the value is the Avro encoding alone. The registry must give GUIDs (Confluent Platform
+    8, or this package's); readers must read headers (confluent-kafka 2.13 and later,
+    :class:`ContractDeserializer`).
     """
 
     def __init__(
@@ -76,11 +88,13 @@ class ContractSerializer(RegistryUser, Generic[M]):
         auto_register: bool = False,
         warm_up: bool = True,
         rules: RuleOptions | None = None,
+        schema_id_in_header: bool = False,
     ) -> None:
         super().__init__(registry, rules)
         self.model = model
         self._subjects = Subjects(subject, subject_name_strategy)
         self._auto_register = auto_register
+        self._id_in_header = schema_id_in_header
         self._schema = model_schema(model)
         self._targets: dict[str, _Target] = {}
         self._topic_targets: dict[str | None, _Target] = {}
@@ -118,6 +132,15 @@ class ContractSerializer(RegistryUser, Generic[M]):
                     "is missing from the version registered at {url} (the registry dropped "
                     "it, or the version was registered without it)",
                 )
+            id_header = None
+            if self._id_in_header:
+                if found.guid is None:
+                    raise RegistryError(
+                        url_of(self._client),
+                        f"schema id {found.schema_id} under {subject} has no GUID, which a "
+                        "schema id in a message header needs (Confluent Platform 8)",
+                    )
+                header, id_header = b"", id_header_value(uuid.UUID(found.guid))
             rules = self._rules_of(found.schema, self._schema.forms, subject, write=True)
             for name in encrypting_rules(self._schema):
                 if rules is None or name not in rules.names:
@@ -129,7 +152,7 @@ class ContractSerializer(RegistryUser, Generic[M]):
                     )
             if rules is not None:
                 rules.prepare(self._schema.label)
-            target = self._targets[subject] = _Target(header, rules)
+            target = self._targets[subject] = _Target(header, rules, id_header)
         return target
 
     def _missing(self, subject: str, parts: list[str], why: str) -> RulesMissingError:
@@ -180,6 +203,14 @@ class ContractSerializer(RegistryUser, Generic[M]):
             return None
         topic = ctx.topic if ctx is not None else None
         target = self._topic_targets.get(topic) or self._topic_target(ctx)
+        if target.id_header is not None:
+            return self._with_id_header(obj, target, ctx)
+        return self._encoded(obj, target, topic, ctx)
+
+    def _encoded(
+        self, obj: M, target: _Target, topic: str | None, ctx: SerializationContext | None
+    ) -> bytes:
+        """``obj`` written after ``target``'s frame header, its rules run."""
         header = target.header
         if target.rules is not None:
             return self._write_with_rules(obj, target.rules, header, topic, ctx)
@@ -194,6 +225,24 @@ class ContractSerializer(RegistryUser, Generic[M]):
             except Exception as err:  # the codec refuses bad values with several types
                 raise self._refusal(obj, err, topic) from err
         return self._write_checked(obj, header, topic)
+
+    def _with_id_header(self, obj: M, target: _Target, ctx: SerializationContext | None) -> bytes:
+        """The Avro encoding of ``obj``; its schema's GUID appended to ``ctx.headers``."""
+        topic = ctx.topic if ctx is not None else None
+        headers = ctx.headers if ctx is not None else None
+        if not isinstance(headers, (list, dict)):
+            raise SerializationError(
+                "a schema id in a message header needs the message's headers: give the "
+                "serialization context a list (or dict) of headers",
+                topic=topic,
+            )
+        data = self._encoded(obj, target, topic, ctx)
+        assert target.id_header is not None
+        if isinstance(headers, list):
+            headers.append((header_name(ctx), target.id_header))
+        else:
+            headers[header_name(ctx)] = target.id_header
+        return data
 
     def _checked(self, obj: M, topic: str | None) -> Any:
         """``obj`` checked value by value, its version stamped."""

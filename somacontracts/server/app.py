@@ -37,10 +37,18 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from somacontracts.server.associations import Associations
 from somacontracts.server.deks import DekRegistry, NoContent
 from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.origins import JSON_TYPES, Allowed, json_body
-from somacontracts.server.routes import CONTENT_TYPE, Router, api_routes, dek_routes, encode
+from somacontracts.server.routes import (
+    CONTENT_TYPE,
+    Router,
+    api_routes,
+    association_routes,
+    dek_routes,
+    encode,
+)
 from somacontracts.server.service import Registry
 
 __all__ = ["MAX_BODY", "RegistryApp"]
@@ -117,7 +125,11 @@ class RegistryApp:
     ) -> None:
         self.registry = registry
         self.allowed = allowed
-        self.router = Router(api_routes(registry) + dek_routes(DekRegistry(registry.store)))
+        self.router = Router(
+            api_routes(registry)
+            + association_routes(Associations(registry))
+            + dek_routes(DekRegistry(registry.store))
+        )
         self.answers = _AnswerCache()
         self.credentials = None if basic_auth is None else ":".join(basic_auth).encode()
         self.executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix="registry-worker")

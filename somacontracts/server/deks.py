@@ -11,9 +11,11 @@ The API is Confluent's ``/dek-registry/v1``: ``/keks``, ``/keks/{name}``,
 ``/keks/{name}/deks/{subject}/versions``, ``/keks/{name}/deks/{subject}/versions/{v}``,
 their ``/undelete``, with ``deleted``, ``permanent`` and ``algorithm`` parameters and
 Confluent's error codes (40470 not found, 40471 not soft-deleted first, 40971 exists,
-42271 invalid key, 42272 a KEK still has DEKs). A shared KEK asks the registry to make
-DEKs itself through the KMS, which this local registry cannot reach: there the client
-sends ``encryptedKeyMaterial``, as it does for a KEK that is not shared.
+42271 invalid key, 42272 a KEK still has DEKs). Names are checked as Confluent checks
+them (:func:`is_kek_name`; a DEK's subject is any text without control characters).
+A shared KEK asks the registry to make DEKs itself through the KMS, which this local
+registry cannot reach: there the client sends ``encryptedKeyMaterial``, as it does for a
+KEK that is not shared.
 """
 
 from __future__ import annotations
@@ -23,16 +25,20 @@ import binascii
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.store import MAX_VERSION, RegistryStore
 
-__all__ = ["ALGORITHMS", "DekRegistry", "NoContent"]
+__all__ = ["ALGORITHMS", "MAX_NAME", "DekRegistry", "NoContent", "is_kek_name"]
 
 ALGORITHMS = ("AES256_GCM", "AES128_GCM", "AES256_SIV")
-_NAME = re.compile(r"[^\W\d]\w*")  # a letter or underscore, then letters, digits, underscores
+MAX_NAME = 64
+"""The longest KEK name Confluent's DEK registry accepts."""
+_LETTERS = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
+_LETTERS_AND_DIGITS = _LETTERS | {"Nd"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_TEXT = 4096
 _KEK_COLUMNS = "name, kms_type, kms_key_id, kms_props, doc, shared, ts, deleted"
@@ -326,14 +332,39 @@ def _object(body: Any) -> Mapping[str, Any]:
     return body
 
 
+def is_kek_name(text: str) -> bool:
+    """Whether Confluent's DEK registry accepts ``text`` as a KEK name: 1 to
+    :data:`MAX_NAME` characters, a letter or ``_``, then letters, digits, ``_`` or ``-``.
+
+    Letters and digits are Java's (``Character.isLetter``, ``isLetterOrDigit``: the
+    general categories L* and Nd), tested per UTF-16 unit, so a character outside the
+    Basic Multilingual Plane, whose units are surrogates, is never one. Python's ``\\w``
+    would also take other numerals (``²``, ``Ⅳ``), which Confluent refuses.
+    """
+    if not 1 <= len(text) <= MAX_NAME:
+        return False
+    first, rest = text[0], text[1:]
+    if first != "_" and not _category_in(first, _LETTERS):
+        return False
+    return all(c in "_-" or _category_in(c, _LETTERS_AND_DIGITS) for c in rest)
+
+
+def _category_in(char: str, categories: frozenset[str]) -> bool:
+    return char <= "\uffff" and unicodedata.category(char) in categories
+
+
 def _name(value: Any) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > 256:
-        raise _invalid("name: a letter or underscore, then letters, digits or underscores")
+    if not isinstance(value, str) or not is_kek_name(value):
+        raise _invalid(
+            f"name: 1 to {MAX_NAME} characters, a letter or underscore, then letters, "
+            "digits, underscores or hyphens"
+        )
     return value
 
 
 def _subject(value: Any) -> str:
-    if not isinstance(value, str) or not value or _CONTROL.search(value) or len(value) > 1024:
+    """Any non-empty text without control characters, as Confluent's ``checkSubject``."""
+    if not isinstance(value, str) or not value or _CONTROL.search(value):
         raise _invalid("subject")
     return value
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -171,12 +172,33 @@ class RegistryReads(Settings):
         """``GET /schemas/ids/{id}``."""
         with self.store.reading():
             stored = self._visible_schema(schema_id)
-        body: dict[str, object] = {"schema": stored.schema}
-        if stored.schema_type != "AVRO":
-            body["schemaType"] = stored.schema_type
-        if stored.references:
-            body["references"] = list(stored.references)
-        return with_contract(body, stored)
+        return _schema_body(stored)
+
+    def schema_by_guid(self, guid: str) -> dict[str, object]:
+        """``GET /schemas/guids/{guid}``: the schema with that GUID, as by id."""
+        with self.store.reading():
+            return _schema_body(self._visible_by_guid(guid))
+
+    def ids_of_guid(self, guid: str) -> list[dict[str, object]]:
+        """``GET /schemas/guids/{guid}/ids``: the id of the schema with that GUID in each
+        context (this registry has one, the default ``.``); empty if there is none."""
+        with self.store.reading():
+            try:
+                stored = self._visible_by_guid(guid)
+            except ApiError:
+                return []
+        return [{"context": ".", "id": stored.id}]
+
+    def _visible_by_guid(self, guid: str) -> StoredSchema:
+        """The schema with ``guid`` while a version uses it; 40403 otherwise."""
+        try:
+            key = str(uuid.UUID(guid)) if len(guid) <= 45 else ""
+        except ValueError:
+            key = ""
+        stored = self.store.schema_by_guid(key) if key else None
+        if stored is None or not self.store.versions_of_schema(stored.id):
+            raise ApiError(404, 40403, f"Schema {shown(guid, 60)} not found")
+        return self._schema(stored.id)
 
     def raw_schema_by_id(self, schema_id: int) -> str:
         """``GET /schemas/ids/{id}/schema``."""
@@ -330,3 +352,13 @@ class RegistryReads(Settings):
             unique = {reference_key(r): r for r in found}
             found = [unique[key] for key in sorted(unique)]
         return found
+
+
+def _schema_body(stored: StoredSchema) -> dict[str, object]:
+    """The answer of ``GET /schemas/ids/{id}`` and ``/schemas/guids/{guid}``."""
+    body: dict[str, object] = {"schema": stored.schema, "guid": stored.guid}
+    if stored.schema_type != "AVRO":
+        body["schemaType"] = stored.schema_type
+    if stored.references:
+        body["references"] = list(stored.references)
+    return with_contract(body, stored)

@@ -100,6 +100,7 @@ def version_body(version: SubjectVersion, stored: StoredSchema) -> dict[str, obj
         "subject": version.subject,
         "version": version.version,
         "id": stored.id,
+        "guid": stored.guid,
     }
     if stored.schema_type != "AVRO":
         body["schemaType"] = stored.schema_type

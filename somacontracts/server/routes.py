@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from somacontracts.runtime.jsontext import load_json_bytes
+from somacontracts.server.associations import Associations, Query
 from somacontracts.server.deks import DekRegistry
 from somacontracts.server.errors import ApiError, shown
 from somacontracts.server.requests import integer
@@ -33,6 +34,7 @@ __all__ = [
     "Route",
     "Router",
     "api_routes",
+    "association_routes",
     "dek_routes",
     "encode",
 ]
@@ -203,6 +205,12 @@ def api_routes(registry: Registry) -> list[Route]:
                 r.versions_of_schema(req.schema_id(), deleted=req.flag("deleted")), req
             ),
         ),
+        ("GET", ("schemas", "guids", "{guid}"), lambda req: r.schema_by_guid(req.params["guid"])),
+        (
+            "GET",
+            ("schemas", "guids", "{guid}", "ids"),
+            lambda req: r.ids_of_guid(req.params["guid"]),
+        ),
         (
             "POST",
             ("compatibility", "subjects", "{subject}", "versions"),
@@ -273,6 +281,47 @@ def _match(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | No
         elif expected != actual:
             return None
     return params
+
+
+def association_routes(associations: Associations) -> list[Route]:
+    """Confluent's ``/associations`` API over ``associations``."""
+    a = associations
+    resources = ("associations", "resources")
+    return [
+        ("POST", ("associations",), lambda req: a.create(req.body, dry_run=req.flag("dryRun"))),
+        (
+            "GET",
+            (*resources, "{namespace}", "{name}"),
+            lambda req: a.by_resource_name(
+                req.params["namespace"], req.params["name"], Query(req.query)
+            ),
+        ),
+        (
+            "GET",
+            (*resources, "{id}"),
+            lambda req: a.by_resource_id(req.params["id"], Query(req.query)),
+        ),
+        (
+            "PUT",
+            (*resources, "{id}"),
+            lambda req: a.upsert(req.params["id"], req.body, dry_run=req.flag("dryRun")),
+        ),
+        (
+            "DELETE",
+            (*resources, "{id}"),
+            lambda req: a.delete(
+                req.params["id"],
+                Query(req.query),
+                cascade=req.flag("cascadeLifecycle"),
+                dry_run=req.flag("dryRun"),
+            ),
+        ),
+        (
+            "GET",
+            ("associations", "subjects", "{subject}"),
+            lambda req: a.by_subject(req.params["subject"], Query(req.query)),
+        ),
+    ]
 
 
 def dek_routes(deks: DekRegistry) -> list[Route]:

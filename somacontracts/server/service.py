@@ -136,7 +136,7 @@ class Registry(RegistryReads):
                 f"Subject {subject} is not in import mode; a schema id cannot be given"
             )
         if registration.existing is not None:
-            return {"id": registration.existing}
+            return self._registered(registration.existing)
         result = registration.result
         assert result is not None
         if not result.compatible:
@@ -151,7 +151,7 @@ class Registry(RegistryReads):
         self.store.add_version(subject, number, schema_id)
         if prepared.parsed is not None:  # the next registration reads it
             self._parses.put(prepared.expanded_text, prepared.parsed)
-        return {"id": schema_id}
+        return self._registered(schema_id)
 
     def _import(
         self,
@@ -181,7 +181,11 @@ class Registry(RegistryReads):
                 f"Version {number} of subject {subject} already exists."
             )
         self.store.add_version(subject, number, schema_id)
-        return {"id": schema_id}
+        return self._registered(schema_id)
+
+    def _registered(self, schema_id: int) -> dict[str, object]:
+        """The answer of a registration: the schema's id and GUID."""
+        return {"id": schema_id, "guid": self._schema(schema_id).guid}
 
     def _next_version(self, subject: str) -> int:
         """The number a new version of ``subject`` gets: one past its newest, deleted ones

@@ -3,19 +3,24 @@
 One connection serves every thread, behind a lock: each operation of the registry is
 one transaction (:meth:`RegistryStore.transaction`), so two clients registering the
 same schema at once get one id. A database file is opened in WAL mode with an
-exclusive lock held for the life of the store: ids are handed out by this process
-alone, so a second registry on the same file is refused at start. Without a file the
-state lives in memory and ends with the store.
+exclusive lock held for the life of the store (:mod:`somacontracts.server.database`):
+ids are handed out by this process alone, so a second registry on the same file is
+refused at start. Without a file the state lives in memory and ends with the store.
 
 Soft-deleted versions keep their rows, flagged; a permanent delete removes the row.
 A schema row is never removed, so a schema registered again after a permanent delete
 gets its old id back.
+
+Every schema also has a GUID, as in Confluent Platform 8 (:func:`guid_of`): derived from
+its identity hash (its text, references, metadata and rules), so that the same schema
+has the same GUID in every registry of this kind, however it came there (registered,
+imported with its id), and one kept in a database keeps it. A database made before
+GUIDs gets them when opened.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,10 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from somacontracts.errors import ContractError
+from somacontracts.server.database import guid_of, open_database
 from somacontracts.server.errors import RegistryStoreError
 
-__all__ = ["GLOBAL", "MAX_ID", "MAX_VERSION", "RegistryStore", "StoredSchema", "SubjectVersion"]
+__all__ = [
+    "GLOBAL",
+    "MAX_ID",
+    "MAX_VERSION",
+    "RegistryStore",
+    "StoredSchema",
+    "SubjectVersion",
+    "guid_of",
+]
 
 MAX_ID = 2**31 - 1
 """The largest schema id: ids are 32-bit signed integers on Confluent's wire format."""
@@ -34,60 +47,6 @@ MAX_VERSION = 2**31 - 1
 """The largest version number, as in Confluent Schema Registry."""
 GLOBAL = "__GLOBAL"
 """The scope of the global config and mode; Confluent reserves it as a subject name."""
-
-_FORMAT = "1"
-_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS schemas (
-    id INTEGER PRIMARY KEY,
-    schema_type TEXT NOT NULL,
-    schema TEXT NOT NULL,
-    refs TEXT NOT NULL,
-    expanded TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
-    normal_hash TEXT NOT NULL,
-    metadata TEXT,
-    rule_set TEXT
-);
-CREATE INDEX IF NOT EXISTS schemas_by_normal_hash ON schemas (normal_hash);
-CREATE TABLE IF NOT EXISTS versions (
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    schema_id INTEGER NOT NULL REFERENCES schemas (id),
-    deleted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (subject, version)
-);
-CREATE INDEX IF NOT EXISTS versions_by_schema ON versions (schema_id);
-CREATE TABLE IF NOT EXISTS refs (
-    schema_id INTEGER NOT NULL REFERENCES schemas (id),
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS refs_by_target ON refs (subject, version);
-CREATE TABLE IF NOT EXISTS config (scope TEXT PRIMARY KEY, compatibility TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS mode (scope TEXT PRIMARY KEY, mode TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS contract_config (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS keks (
-    name TEXT PRIMARY KEY,
-    kms_type TEXT NOT NULL,
-    kms_key_id TEXT NOT NULL,
-    kms_props TEXT NOT NULL,
-    doc TEXT,
-    shared INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS deks (
-    kek_name TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    algorithm TEXT NOT NULL,
-    encrypted_key_material TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (kek_name, subject, algorithm, version)
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +63,8 @@ class StoredSchema:
     """Standalone schema JSON with the references inlined, for compatibility checks."""
     hash: str
     normal_hash: str
+    guid: str
+    """Its GUID (:func:`guid_of` its hash), in the usual 36-character form."""
     metadata: Any = None
     """The Data Contract ``metadata`` registered with it, if any."""
     rule_set: Any = None
@@ -126,7 +87,7 @@ class RegistryStore:
     def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 1.0) -> None:
         self.path = ":memory:" if path is None else str(path)
         self._lock = threading.RLock()
-        self._conn = _open(self.path, lock_timeout)
+        self._conn = open_database(self.path, lock_timeout)
         self._generation = 0
 
     @property
@@ -242,10 +203,14 @@ class RegistryStore:
         """The schema whose identity hash is ``hash_``, if any."""
         return self._one("WHERE hash = ?", (hash_,))
 
+    def schema_by_guid(self, guid: str) -> StoredSchema | None:
+        """The schema whose GUID is ``guid`` (36 lower-case characters), if any."""
+        return self._one("WHERE guid = ?", (guid,))
+
     def _one(self, where: str, params: tuple[object, ...]) -> StoredSchema | None:
         row = self._conn.execute(
             "SELECT id, schema_type, schema, refs, expanded, hash, normal_hash, metadata,"
-            " rule_set FROM schemas " + where,
+            " rule_set, guid FROM schemas " + where,
             params,
         ).fetchone()
         if row is None:
@@ -258,6 +223,7 @@ class RegistryStore:
             expanded=row[4],
             hash=row[5],
             normal_hash=row[6],
+            guid=row[9],
             metadata=None if row[7] is None else json.loads(row[7]),
             rule_set=None if row[8] is None else json.loads(row[8]),
         )
@@ -288,7 +254,7 @@ class RegistryStore:
                     raise RegistryStoreError(self.path, f"every schema id up to {MAX_ID} is taken")
         self._conn.execute(
             "INSERT INTO schemas (id, schema_type, schema, refs, expanded, hash, normal_hash,"
-            " metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " metadata, rule_set, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 schema_id,
                 schema_type,
@@ -299,6 +265,7 @@ class RegistryStore:
                 normal_hash,
                 None if metadata is None else json.dumps(metadata),
                 None if rule_set is None else json.dumps(rule_set),
+                guid_of(hash_),
             ),
         )
         self._conn.executemany(
@@ -397,68 +364,3 @@ class RegistryStore:
             self._conn.execute(
                 "INSERT OR REPLACE INTO mode (scope, mode) VALUES (?, ?)", (scope, mode)
             )
-
-
-def _open(path: str, lock_timeout: float) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(
-            path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as err:
-        raise RegistryStoreError(path, _reason(err)) from err
-    try:
-        if path != ":memory:":
-            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
-            # registrations, which clients then repeat.
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("BEGIN EXCLUSIVE")
-        _check_format(conn, path)
-        for statement in _TABLES.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        _add_columns(conn)
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
-        conn.execute("COMMIT")
-    except (sqlite3.Error, ContractError) as err:
-        conn.close()
-        if isinstance(err, RegistryStoreError):
-            raise
-        raise RegistryStoreError(path, _reason(err)) from err
-    return conn
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Columns added since a database was created: Data Contract ``metadata`` and
-    ``rule_set`` (empty for schemas registered before)."""
-    present = {row[1] for row in conn.execute("PRAGMA table_info(schemas)")}
-    for column in ("metadata", "rule_set"):
-        if column not in present:
-            conn.execute(f"ALTER TABLE schemas ADD COLUMN {column} TEXT")
-
-
-def _check_format(conn: sqlite3.Connection, path: str) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return
-    row = None
-    if "meta" in tables:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-    if row is None:
-        raise RegistryStoreError(path, "is a SQLite database but not one of a schema registry")
-    if row[0] != _FORMAT:
-        raise RegistryStoreError(
-            path, f"has registry format {row[0]}, this version reads format {_FORMAT}"
-        )
-
-
-def _reason(err: BaseException) -> str:
-    text = str(err)
-    if "locked" in text or "busy" in text:
-        return f"is locked by another process, perhaps another registry serving it ({text})"
-    if "not a database" in text or "malformed" in text:
-        return f"is corrupt or not a SQLite database ({text})"
-    if "unable to open" in text:
-        return f"cannot be opened; check that its folder exists and is writable ({text})"
-    return text

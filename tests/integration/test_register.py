@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry._sync.serde import (
+    FALLBACK_TYPE,
+    KAFKA_CLUSTER_ID,
+    AssociatedNameStrategy,
+)
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.check.lock import read_lock, registry_ids
 from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
@@ -299,3 +307,46 @@ def test_interrupted_run_resumes(
         sorted(versions) == [1, 2] if s.startswith("conversation") else [1]
         for s, versions in final.items()
     )
+
+
+def test_register_associates_the_catalog_s_topics_with_their_subjects(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    """confluent-kafka's AssociatedNameStrategy, with no fallback, finds each catalog
+    topic's subject through the associations `register` made."""
+    cluster = "lkc-local1"
+    first = run(repo, "register", "--registry", registry.url, "--kafka-cluster-id", cluster)
+    assert first.returncode == EXIT_OK, first.stderr
+    assert f"associated {SUBJECTS} topics with their subjects in cluster {cluster}\n" in (
+        first.stdout
+    )
+    conf = {KAFKA_CLUSTER_ID: cluster, FALLBACK_TYPE: "NONE"}
+    for subject in client.get_subjects():
+        topic = subject.removesuffix("-value")
+        ctx = SerializationContext(topic, MessageField.VALUE)
+        assert AssociatedNameStrategy()(ctx, None, client, conf) == subject
+        assert AssociatedNameStrategy()(ctx, None, client, {FALLBACK_TYPE: "NONE"}) == subject
+    again = run(repo, "register", "--registry", registry.url, "--kafka-cluster-id", cluster)
+    assert again.returncode == EXIT_OK, again.stderr
+    assert "associated" not in again.stdout
+    found = client.get_associations_by_resource_name("tool.requests", "-")
+    assert [(a.subject, a.resource_namespace, a.resource_id) for a in found] == [
+        ("tool.requests-value", cluster, f"{cluster}:tool.requests")
+    ]
+
+
+def test_register_without_a_cluster_leaves_associations_out_and_says_so(
+    repo: Path, registry: LocalRegistry, client: SchemaRegistryClient
+) -> None:
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": address}
+    result = run(repo, "register", "--registry", registry.url, env=env)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stderr == (
+        "somacontracts register: topics not associated with their subjects: no Kafka "
+        f"cluster answers at {address}; give --kafka-cluster-id\n"
+    )
+    assert len(client.get_subjects()) == SUBJECTS
+    assert client.get_associations_by_resource_name("tool.requests", "-") == []

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from somacontracts.kafka import TopicSpec, apply_plans, dlq_name, plan_topics
+from somacontracts.kafka import (
+    ContractConsumer,
+    Received,
+    TopicSpec,
+    apply_plans,
+    dlq_name,
+    plan_topics,
+)
 from somacontracts.settings import Settings, load_settings
 
 FAST_GROUP: dict[str, Any] = {
@@ -57,3 +64,23 @@ def create_topics(admin: AdminClient, *names: str, partitions: int = 3) -> None:
     """Create ``names`` and their dead-letter topics."""
     specs = [TopicSpec(n, partitions) for name in names for n in (name, dlq_name(name))]
     apply_plans(admin, plan_topics(admin, specs))
+
+
+def received_from(
+    settings: Settings, registry: str, model: Any, topic: str, count: int, **options: Any
+) -> list[Received[Any]]:
+    """The first ``count`` messages of ``topic``'s partition 0, read by a contract
+    consumer of a new group (``options`` passed on to it)."""
+    found: list[Received[Any]] = []
+    with ContractConsumer(
+        model,
+        registry,
+        settings=settings,
+        topics=[topic],
+        partitions=[(topic, 0)],
+        group_id=f"read-{uuid.uuid4().hex[:6]}",
+        config=FAST_GROUP,
+        **options,
+    ) as consumer:
+        consumer.run(found.append, max_messages=count, idle_timeout=10)
+    return found

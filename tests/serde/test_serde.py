@@ -180,7 +180,9 @@ def test_unknown_id_and_bad_framing(client: SchemaRegistryClient) -> None:
     deserializer = ContractDeserializer(models.ToolInvocation, client)
     with pytest.raises(SchemaNotFoundError, match="schema id 99999 is not in the registry"):
         deserializer(b"\x00" + (99999).to_bytes(4, "big") + b"\x02", CTX)
-    with pytest.raises(DeserializationError, match="unknown magic byte 1"):
+    with pytest.raises(DeserializationError, match="unknown magic byte 2"):
+        deserializer(b"\x02\x00\x00\x00\x01", CTX)
+    with pytest.raises(DeserializationError, match="5 bytes are too few"):  # 1: a GUID
         deserializer(b"\x01\x00\x00\x00\x01", CTX)
     with pytest.raises(DeserializationError, match="too few"):
         deserializer(b"\x00\x00", CTX)

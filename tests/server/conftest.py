@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +27,25 @@ PII_EVENT_SCHEMA = json.dumps(
     }
 )
 """A record with a field tagged PII, for the Data Contract and encryption tests."""
+
+
+class _Guid:
+    """Equal to any GUID as the registry writes it: a version 8 UUID, in lower case."""
+
+    _FORM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self._FORM.fullmatch(other) is not None
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "<a GUID>"
+
+
+A_GUID: Any = _Guid()
+"""Compares equal to a GUID of the registry's form, in answers compared whole."""
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from somacontracts.server import LocalRegistry
 from tests.docs.conftest import chromium  # noqa: F401  (the fixture, shared)
-from tests.server.conftest import raw
+from tests.server.conftest import A_GUID, raw
 
 ATTACKER = "attacker.test"
 SCHEMA = json.dumps({"schema": '"string"'})
@@ -140,7 +140,10 @@ def page_server() -> Iterator[int]:
 
 def seeded(registry: LocalRegistry) -> str:
     url = registry.url
-    assert raw(url, "POST", "/subjects/seed/versions", {"schema": '"int"'}) == (200, {"id": 1})
+    assert raw(url, "POST", "/subjects/seed/versions", {"schema": '"int"'}) == (
+        200,
+        {"id": 1, "guid": A_GUID},
+    )
     return url
 
 

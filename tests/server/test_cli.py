@@ -12,7 +12,7 @@ import pytest
 
 from somacontracts.cli import registry as cli
 from somacontracts.errors import ConfigurationError
-from tests.server.conftest import raw
+from tests.server.conftest import A_GUID, raw
 
 _SERVE = (
     "import sys; from somacontracts.cli import registry as cli; import argparse; "
@@ -73,7 +73,10 @@ def test_serve_until_sigterm(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         url = line.split(" listening on ")[1].split()[0]
-        assert raw(url, "POST", "/subjects/x/versions", {"schema": '"int"'}) == (200, {"id": 1})
+        assert raw(url, "POST", "/subjects/x/versions", {"schema": '"int"'}) == (
+            200,
+            {"id": 1, "guid": A_GUID},
+        )
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=10)
     assert process.returncode == 0

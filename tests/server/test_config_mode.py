@@ -7,7 +7,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import field, raw, record
+from tests.server.conftest import A_GUID, field, raw, record
 
 V1 = record("Order", field("id"))
 V2 = record("Order", field("id"), field("qty", "int", default=0))
@@ -89,7 +89,7 @@ def test_import_mode_keeps_given_ids(registry: LocalRegistry, client: SchemaRegi
     body = {"schema": V2.schema_str, "id": 42, "version": 5}
     assert raw(registry.url, "POST", "/subjects/imported-value/versions", body) == (
         200,
-        {"id": 42},
+        {"id": 42, "guid": A_GUID},
     )
     version = client.get_version("imported-value", 5)
     assert (version.schema_id, version.version) == (42, 5)

@@ -7,6 +7,8 @@ import base64
 import contextlib
 import json
 import os
+import unicodedata
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -34,6 +36,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from somacontracts.server import LocalRegistry
+from somacontracts.server.deks import is_kek_name
 from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
 
 KEKS = "/dek-registry/v1/keks"
@@ -88,7 +91,7 @@ def test_the_api_s_codes(registry: LocalRegistry) -> None:
     kek = {"name": "kek1", "kmsType": "local-kms", "kmsKeyId": "key-1"}
     assert call("GET", f"{KEKS}/kek1") == (404, 40470)
     assert call("POST", KEKS, {**kek, "kmsKeyId": ""}) == (422, 42271)
-    assert call("POST", KEKS, {**kek, "name": "bad-name"}) == (422, 42271)
+    assert call("POST", KEKS, {**kek, "name": "-bad"}) == (422, 42271)
     assert call("POST", KEKS, kek)[0] == 200
     assert call("POST", KEKS, {**kek, "kmsKeyId": "other"}) == (409, 40971)
     assert call("PUT", f"{KEKS}/kek1", {"doc": "changed", "kmsProps": {"a": "b"}})[0] == 200
@@ -149,13 +152,10 @@ class FakeClock(Clock):
 CLOCK = FakeClock()
 
 
-@pytest.fixture(scope="module")
-def encrypting() -> Iterator[LocalRegistry]:
-    """A registry holding the schema with an ENCRYPT rule on its PII fields (DEKs rotate
-    every day), and confluent-kafka's local KMS driver registered."""
-    LocalKmsDriver.register()
-    rule = Rule(
-        "encryptPII",
+def encrypt_rule(name: str, kek: str, params: dict[str, str] | None = None) -> Rule:
+    """An ENCRYPT rule on the PII fields with the local KMS's key ``key-1`` under ``kek``."""
+    return Rule(
+        name,
         None,
         RuleKind.TRANSFORM,
         RuleMode.WRITEREAD,
@@ -163,10 +163,10 @@ def encrypting() -> Iterator[LocalRegistry]:
         ["PII"],
         RuleParams(
             {
-                "encrypt.kek.name": "kek1",
+                "encrypt.kek.name": kek,
                 "encrypt.kms.type": "local-kms",
                 "encrypt.kms.key.id": "key-1",
-                "encrypt.dek.expiry.days": "1",
+                **(params or {}),
             }
         ),
         None,
@@ -174,6 +174,14 @@ def encrypting() -> Iterator[LocalRegistry]:
         "ERROR,NONE",
         False,
     )
+
+
+@pytest.fixture(scope="module")
+def encrypting() -> Iterator[LocalRegistry]:
+    """A registry holding the schema with an ENCRYPT rule on its PII fields (DEKs rotate
+    every day), and confluent-kafka's local KMS driver registered."""
+    LocalKmsDriver.register()
+    rule = encrypt_rule("encryptPII", "kek1", {"encrypt.dek.expiry.days": "1"})
     with LocalRegistry() as started, connect(started.url) as client:
         client.register_schema(
             f"{TOPIC}-value", Schema(SCHEMA, "AVRO", [], None, RuleSet(None, [rule]))
@@ -250,6 +258,63 @@ def test_latest_means_the_newest_a_call_can_act_on(registry: LocalRegistry) -> N
     # for good: the newest soft-deleted one, v1
     assert raw(url, "DELETE", f"{versions}/-1?permanent=true")[0] == 204
     assert raw(url, "GET", f"{versions}?deleted=true")[1] == [2]
+
+
+ACCEPTED_NAMES = ["kek1-rot", "kek1-union", "_", "k", "_-", "a--b", "Ünïcödé-名前", "k٣", "x" * 64]
+REFUSED_NAMES = ["-kek", "1kek", "kek.1", "kek 1", "kek/1", "k²", "kⅣ", "k\U0001d400", "x" * 65]
+
+
+@pytest.mark.parametrize("name", ACCEPTED_NAMES)
+def test_kek_names_confluent_accepts_are_accepted(registry: LocalRegistry, name: str) -> None:
+    body = {"name": name, "kmsType": "local-kms", "kmsKeyId": "x"}
+    status, answer = raw(registry.url, "POST", KEKS, body)
+    assert (status, answer["name"]) == (200, name)
+    path = f"{KEKS}/{urllib.parse.quote(name, safe='')}"
+    assert raw(registry.url, "GET", path)[1]["name"] == name
+    dek = {"subject": "s", "encryptedKeyMaterial": MATERIAL}
+    assert raw(registry.url, "POST", f"{path}/deks", dek)[1]["kekName"] == name
+
+
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_kek_names_confluent_refuses_are_refused(registry: LocalRegistry, name: str) -> None:
+    body = {"name": name, "kmsType": "local-kms", "kmsKeyId": "x"}
+    status, answer = raw(registry.url, "POST", KEKS, body)
+    assert (status, answer["error_code"]) == (422, 42271)
+    assert "letter or underscore, then letters, digits, underscores or hyphens" in answer["message"]
+    path = f"{KEKS}/{urllib.parse.quote(name, safe='')}"
+    assert raw(registry.url, "GET", path)[1]["error_code"] == 42271
+
+
+@given(name=st.text(min_size=1, max_size=70))
+def test_a_kek_name_is_java_s_letter_then_letters_digits_underscores_hyphens(name: str) -> None:
+    def letter(c: str) -> bool:  # Java's Character.isLetter on one UTF-16 unit
+        return len(c.encode("utf-16-le")) == 2 and unicodedata.category(c).startswith("L")
+
+    expected = (
+        len(name) <= 64
+        and (name[0] == "_" or letter(name[0]))
+        and all(c in "_-" or letter(c) or unicodedata.category(c) == "Nd" for c in name[1:])
+    )
+    assert is_kek_name(name) == expected
+
+
+def test_a_dashed_kek_and_dek_serve_confluent_s_field_encryption() -> None:
+    """confluent-kafka's FieldEncryptionExecutor makes a KEK and a DEK with dashes in
+    their names through the registry, and reads back what it wrote."""
+    LocalKmsDriver.register()
+    rule = encrypt_rule("encrypt-pii", "kek1-rot")
+    subject = "pii-events-value"
+    context = SerializationContext("pii-events", MessageField.VALUE)
+    with LocalRegistry() as started, connect(started.url) as client:
+        client.register_schema(subject, Schema(SCHEMA, "AVRO", [], None, RuleSet(None, [rule])))
+        with serdes(started.url, os.environ["LOCAL_SECRET"]) as (write, read):
+            data = write({"tenant_id": "t", "content": "dashed secret"}, context)
+            assert data is not None
+            assert b"dashed secret" not in data
+            assert read(data, context) == {"tenant_id": "t", "content": "dashed secret"}
+        with DekRegistryClient({"url": started.url}) as deks:
+            assert deks.get_kek("kek1-rot").kms_key_id == "key-1"
+            assert deks.get_dek("kek1-rot", subject).kek_name == "kek1-rot"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from somacontracts.schema import MAX_NESTING
 from somacontracts.server import LocalRegistry
 from somacontracts.server.app import MAX_BODY
 from somacontracts.server.schemas import MAX_SCHEMA_BYTES
-from tests.server.conftest import raw
+from tests.server.conftest import A_GUID, raw
 from tests.server.test_wire import Wire, get, post
 
 STRING = json.dumps({"schema": '"string"'})
@@ -479,7 +479,7 @@ def test_stopping_answers_the_requests_in_progress(
     client.join(10)
     stopping.join(10)
     assert not stopping.is_alive()
-    assert answers == [(200, {"id": 1})]
+    assert answers == [(200, {"id": 1, "guid": A_GUID})]
     monkeypatch.undo()
     with LocalRegistry(db_path=tmp_path / "r.db") as again:
         assert raw(again.url, "GET", "/subjects/s/versions")[1] == [1]

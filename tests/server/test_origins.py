@@ -19,7 +19,7 @@ from somacontracts.errors import ConfigurationError
 from somacontracts.server import LocalRegistry
 from somacontracts.server.origins import Allowed, origin_name
 from tests.scratch import make_repo, run
-from tests.server.conftest import connect, raw
+from tests.server.conftest import A_GUID, connect, raw
 
 SCHEMA = json.dumps({"schema": '"string"'}).encode()
 V1_JSON = "application/vnd.schemaregistry.v1+json"
@@ -122,7 +122,7 @@ def test_the_json_content_types_of_confluent_clients_are_accepted(
     url: str, content_type: str
 ) -> None:
     status, _, body = send(url, "POST", "/subjects/x/versions", SCHEMA, Content_Type=content_type)
-    assert (status, body) == (200, {"id": 1})
+    assert (status, body) == (200, {"id": 1, "guid": A_GUID})
     config = b'{"compatibility": "NONE"}'
     status, _, body = send(url, "PUT", "/config/x", config, Content_Type=content_type)
     assert (status, body) == (200, {"compatibility": "NONE"})
@@ -206,7 +206,7 @@ def test_the_loopback_names_are_answered_with_any_port(url: str, host: str) -> N
     status, _, body = send(
         url, "POST", "/subjects/x/versions", SCHEMA, Host=host, Content_Type=V1_JSON
     )
-    assert (status, body) == (200, {"id": 1})
+    assert (status, body) == (200, {"id": 1, "guid": A_GUID})
     assert send(url, "GET", "/subjects", Host=host)[::2] == (200, ["x"])
 
 
@@ -282,7 +282,7 @@ def test_the_registry_s_own_origin_is_accepted(url: str, scheme: str) -> None:
     status, headers, body = send(
         url, "POST", "/subjects/x/versions", SCHEMA, Content_Type=V1_JSON, **own
     )
-    assert (status, body) == (200, {"id": 1})
+    assert (status, body) == (200, {"id": 1, "guid": A_GUID})
     assert "access-control-allow-origin" not in headers
     default_port = {"Origin": f"{scheme}://registry.test", "Host": "registry.test"}
     with LocalRegistry(allowed_hosts=["registry.test"]) as proxied:
@@ -321,7 +321,7 @@ def test_an_allowed_origin_gets_cors_answers(ui_registry: LocalRegistry) -> None
         Origin="http://localhost:3000",
         Content_Type=V1_JSON,
     )
-    assert (status, body) == (200, {"id": 1})
+    assert (status, body) == (200, {"id": 1, "guid": A_GUID})
     assert headers["access-control-allow-origin"] == "http://localhost:3000"
     status, headers, body = send(url, "GET", "/subjects", Origin="https://ui.example")
     assert (status, body, headers["access-control-allow-origin"]) == (

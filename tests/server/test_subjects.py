@@ -9,7 +9,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import connect, field, raw, record
+from tests.server.conftest import A_GUID, connect, field, raw, record
 
 V1 = record("Order", field("id"))
 V2 = record("Order", field("id"), field("note", ["null", "string"], default=None))
@@ -91,7 +91,13 @@ def test_stored_text_ignores_whitespace_and_attribute_order(registry: LocalRegis
     status, again = raw(registry.url, "POST", "/subjects/other-value/versions", {"schema": compact})
     assert again == body
     status, version = raw(registry.url, "GET", "/subjects/orders-value/versions/1")
-    assert version == {"subject": "orders-value", "version": 1, "id": 1, "schema": compact}
+    assert version == {
+        "subject": "orders-value",
+        "version": 1,
+        "id": 1,
+        "guid": A_GUID,
+        "schema": compact,
+    }
 
 
 def test_docs_and_defaults_make_a_different_schema(client: SchemaRegistryClient) -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import raw
+from tests.server.conftest import A_GUID, raw
 
 MAX = 2**31 - 1
 SUBJECTS = st.sampled_from(["s", "t"])
@@ -330,7 +330,7 @@ def test_the_issue_s_sequence_is_refused_and_the_subject_recovers(
     url = registry.url
     assert raw(url, "PUT", "/mode/s", {"mode": "IMPORT"})[0] == 200
     imported = {"schema": '"int"', "id": 7, "version": MAX}
-    assert raw(url, "POST", "/subjects/s/versions", imported) == (200, {"id": 7})
+    assert raw(url, "POST", "/subjects/s/versions", imported) == (200, {"id": 7, "guid": A_GUID})
     status, body = raw(url, "POST", "/subjects/s/versions", {"schema": '"long"', "id": 8})
     assert (status, body["error_code"]) == (422, 42202), body
     assert str(MAX) in body["message"]

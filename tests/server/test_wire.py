@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from somacontracts.server import LocalRegistry
-from tests.server.conftest import raw
+from tests.server.conftest import A_GUID, raw
 
 SCHEMA = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}'
 BODY = json.dumps({"schema": SCHEMA}).encode()
@@ -82,14 +82,14 @@ def post(path: str, body: bytes, *headers: str) -> bytes:
 def test_one_connection_serves_many_requests(wire: Wire) -> None:
     wire.send(post("/subjects/orders-value/versions", BODY))
     status, headers, body = wire.response()
-    assert (status, json.loads(body)) == (200, {"id": 1})
+    assert (status, json.loads(body)) == (200, {"id": 1, "guid": A_GUID})
     assert headers["content-type"] == "application/vnd.schemaregistry.v1+json"
     assert "connection" not in headers
     assert "date" in headers
     for _ in range(3):
         wire.send(get("/schemas/ids/1"))
         status, _, body = wire.response()
-        assert (status, json.loads(body)) == (200, {"schema": SCHEMA})
+        assert (status, json.loads(body)) == (200, {"schema": SCHEMA, "guid": A_GUID})
 
 
 def test_pipelined_requests_are_answered_in_order(wire: Wire) -> None:
@@ -103,7 +103,7 @@ def test_pipelined_requests_are_answered_in_order(wire: Wire) -> None:
     answers = [wire.response() for _ in range(4)]
     assert [status for status, _, _ in answers] == [200, 200, 200, 404]
     assert json.loads(answers[1][2]) == ["orders-value"]
-    assert json.loads(answers[2][2]) == {"schema": SCHEMA}
+    assert json.loads(answers[2][2]) == {"schema": SCHEMA, "guid": A_GUID}
 
 
 def test_a_request_split_across_packets_is_read_whole(wire: Wire) -> None:
@@ -150,7 +150,7 @@ def test_a_chunked_body_is_read(wire: Wire) -> None:
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10], BODY[10:]))
     wire.send("\r\n".join(head).encode() + b"\r\n\r\n" + chunks + b"0\r\n\r\n")
     status, _, body = wire.response()
-    assert (status, json.loads(body)) == (200, {"id": 1})
+    assert (status, json.loads(body)) == (200, {"id": 1, "guid": A_GUID})
 
 
 @pytest.mark.parametrize(
@@ -228,11 +228,12 @@ def test_kept_answers_follow_every_write(registry: LocalRegistry, wire: Wire) ->
     wire.send(post("/subjects/orders-value/versions", BODY))
     assert wire.response()[0] == 200
     assert ask("/subjects") == (200, ["orders-value"])
-    assert ask("/schemas/ids/1") == (200, {"schema": SCHEMA})
+    assert ask("/schemas/ids/1") == (200, {"schema": SCHEMA, "guid": A_GUID})
     assert ask("/subjects/orders-value/versions/latest")[1] == {
         "subject": "orders-value",
         "version": 1,
         "id": 1,
+        "guid": A_GUID,
         "schema": SCHEMA,
     }
     assert raw(registry.url, "DELETE", "/subjects/orders-value")[0] == 200
@@ -241,8 +242,11 @@ def test_kept_answers_follow_every_write(registry: LocalRegistry, wire: Wire) ->
     assert ask("/subjects/orders-value/versions/latest")[0] == 404
     assert raw(registry.url, "DELETE", "/subjects/orders-value?permanent=true")[0] == 200
     assert ask("/schemas/ids/1")[0] == 404
-    assert raw(registry.url, "POST", "/subjects/again-value/versions", BODY)[1] == {"id": 1}
-    assert ask("/schemas/ids/1") == (200, {"schema": SCHEMA})
+    assert raw(registry.url, "POST", "/subjects/again-value/versions", BODY)[1] == {
+        "id": 1,
+        "guid": A_GUID,
+    }
+    assert ask("/schemas/ids/1") == (200, {"schema": SCHEMA, "guid": A_GUID})
     assert ask("/config") == (200, {"compatibilityLevel": "BACKWARD"})
     assert raw(registry.url, "PUT", "/config", {"compatibility": "FULL"})[0] == 200
     assert ask("/config") == (200, {"compatibilityLevel": "FULL"})
@@ -256,7 +260,10 @@ def test_a_kept_answer_still_needs_credentials() -> None:
 
 
 def test_many_clients_at_once(registry: LocalRegistry) -> None:
-    assert raw(registry.url, "POST", "/subjects/orders-value/versions", BODY)[1] == {"id": 1}
+    assert raw(registry.url, "POST", "/subjects/orders-value/versions", BODY)[1] == {
+        "id": 1,
+        "guid": A_GUID,
+    }
     failures: list[BaseException] = []
     start = threading.Barrier(16)
 
