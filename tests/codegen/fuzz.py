@@ -676,11 +676,15 @@ def _plain(datum: Any) -> Any:
 
 def _exact(model: VersionModel) -> bool:
     """Whether every plain datum's bytes come back byte for byte: not where a union of
-    null and free-form JSON reads JSON ``null`` as None, which it writes as null."""
+    null and free-form JSON reads JSON ``null`` as None, which it writes as null, nor
+    where a union holds a ``uuid`` fixed and a ``uuid`` string: fastavro writes a fixed's
+    bytes to the fixed, and a ``UUID`` to the string, which is what the object holds."""
     pending = [field.type for record in model.records for field in record.fields]
     while pending:
         type_ = pending.pop()
         if type_.kind == "union" and type_.nullable and "json" in {b.kind for b in type_.branches}:
+            return False
+        if type_.kind == "union" and {"uuid", "fixed_uuid"} <= {b.kind for b in type_.branches}:
             return False
         pending += [*type_.branches, *([type_.items] if type_.items else [])]
     return True
