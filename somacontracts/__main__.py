@@ -2,6 +2,6 @@
 
 import sys
 
-from somacontracts.cli import main
+from somacontracts.tooling.cli import main
 
 sys.exit(main())

@@ -38,6 +38,7 @@ __all__ = [
     "SerializationError",
     "UnknownContractError",
     "WriteRuleError",
+    "count",
     "redact",
 ]
 
@@ -299,3 +300,9 @@ class ReadRuleError(RuleError, DeserializationError):
 
 class IncompatibleWriterError(DeserializationError):
     """Raised when a message's writer schema is not this contract's, or cannot be read into it."""
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun`` in agreement, for every message of both halves of the
+    package: ``1 contract``, ``5 contracts``, ``2 entries``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-from somacontracts.codegen.project import render_modules
-from somacontracts.codegen.writer import write_modules
+from somacontracts.tooling.codegen.package import render_modules
+from somacontracts.tooling.codegen.writer import write_modules
 
 __all__ = ["generated", "import_file"]
 

@@ -40,8 +40,8 @@ from typing import Any
 import httpx2 as httpx
 import uvicorn
 
-from somacontracts.server import LocalRegistry
-from somacontracts.server.serving import PromptServer
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.registry.serving import PromptServer
 
 __all__ = [
     "KARAPACE_5",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from somacontracts import schemas
+from somacontracts.tooling import sources
 
 __all__ = ["CONFIG", "add_version", "make_repo", "run"]
 
@@ -33,7 +33,7 @@ def run(
 
 def make_repo(folder: Path) -> Path:
     """``folder`` with a copy of the package's contracts, a config and a lock file."""
-    shutil.copytree(schemas.bundled_root(), folder / "avro")
+    shutil.copytree(sources.bundled_root(), folder / "avro")
     (folder / "pyproject.toml").write_text(CONFIG)
     locked = run(folder, "lock")
     if locked.returncode != 0:

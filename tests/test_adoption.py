@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from somacontracts import __version__
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
-from somacontracts.files import installed_packages
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.tooling.files import installed_packages
 from tests.scratch import run
 
 ORDER = {
@@ -202,8 +202,8 @@ def test_an_unreachable_broker_is_one_line_and_its_log_is_shown_with_verbose(
 ) -> None:
     from functools import partial
 
-    from somacontracts.cli import topics
     from somacontracts.kafka import open_admin
+    from somacontracts.tooling.cli import topics
 
     monkeypatch.setattr(topics, "open_admin", partial(open_admin, timeout=1.5))
     assert main(["topics", "apply", "--bootstrap", "127.0.0.1:1"]) == EXIT_USAGE
@@ -213,7 +213,7 @@ def test_an_unreachable_broker_is_one_line_and_its_log_is_shown_with_verbose(
     assert err.startswith("somacontracts topics apply: error: Kafka at 127.0.0.1:1 is unavailable")
     code = (
         "import functools, sys\n"
-        "from somacontracts.cli import main, topics\n"
+        "from somacontracts.tooling.cli import main, topics\n"
         "from somacontracts.kafka import open_admin\n"
         "topics.open_admin = functools.partial(open_admin, timeout=1.5)\n"
         "sys.exit(main(['-v', 'topics', 'apply', '--bootstrap', '127.0.0.1:1']))\n"
@@ -272,7 +272,7 @@ def test_the_pii_rule_s_severity_is_configured(service: Path) -> None:
 def test_data_contract_parts_are_registered_and_compared(service: Path) -> None:
     """``vN.contract.json`` beside a schema: checked, locked, registered with it, and a
     registry holding other rules for the same schema drifts."""
-    from somacontracts.server import LocalRegistry
+    from somacontracts.tooling.registry import LocalRegistry
     from tests.server.conftest import raw
 
     rules = {

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, main
 
 
 def test_validate_bundled_contracts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,7 +26,7 @@ def test_validate_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] is True
     fingerprints = {(v["contract"], v["version"]): v["fingerprint"] for v in report["versions"]}
-    assert fingerprints[("ToolResult", 1)] == schemas.bundled()["ToolResult"].version(1).fingerprint
+    assert fingerprints[("ToolResult", 1)] == sources.bundled()["ToolResult"].version(1).fingerprint
 
 
 def test_contracts_table_honours_overrides(
@@ -74,7 +74,7 @@ def test_bad_environment_is_one_line(
 
 def _copy_tree(tmp_path: Path) -> Path:
     root = tmp_path / "avro"
-    shutil.copytree(schemas.bundled_root(), root)
+    shutil.copytree(sources.bundled_root(), root)
     return root
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from somacontracts.cli import EXIT_OK, EXIT_VIOLATIONS
+from somacontracts.tooling.cli import EXIT_OK, EXIT_VIOLATIONS
 from tests.scratch import run
 
 REPOSITORY = Path(__file__).resolve().parents[1]

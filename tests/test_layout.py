@@ -1,11 +1,16 @@
-"""The layout holds: services import a lean runtime, tooling stays apart, modules stay small.
+"""The layout holds: the folder a module sits in says which half it belongs to, services
+import a lean runtime, tooling stays apart, modules stay small.
 
+* Every module belongs to one half by its folder: the **runtime** (``errors``,
+  ``catalog/``, ``models/``, ``runtime/``, ``serde/``, ``kafka/``: what services import),
+  the **core** (``schema/``, ``compat/``: pure, used by both halves, by the runtime only on
+  rare paths) or the **tooling** (``tooling/``: what CI and developers run). A module that
+  fits none fails the test.
 * Importing what a service imports (models, serdes, Kafka clients) in a fresh
   interpreter loads nothing of the tooling: not the code generator, the local registry
-  server or its store, ``check``, the CLI, ``sqlite3``, uvicorn or its HTTP parser;
-  nor the schema model or the compatibility engine, which the runtime
-  loads only on rare paths.
-* No runtime module imports a tooling module at its top level.
+  server or its store, ``check``, the CLI, ``sqlite3``, uvicorn or its HTTP parser; nor
+  the schema model or the compatibility engine, which the runtime loads only on rare paths.
+* No runtime or core module imports a tooling module at its top level.
 * No hand-written module is over 500 lines; commands import no other command.
 """
 
@@ -20,36 +25,30 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "somacontracts"
-RUNTIME = (
-    "somacontracts",
-    "somacontracts.errors",
-    "somacontracts.catalog",
-    "somacontracts.settings",
-    "somacontracts.registry_client",
-    "somacontracts.models",
-    "somacontracts.runtime",
-    "somacontracts.serde",
-    "somacontracts.kafka",
-    "somacontracts.wording",
-)
-TOOLING = (
-    "somacontracts.codegen",
-    "somacontracts.files",
-    "somacontracts.testing",
-    "somacontracts.server",
-    "somacontracts.check",
-    "somacontracts.cli",
-    "somacontracts.registration",
-    "somacontracts.keks",
-    "somacontracts.project",
-    "somacontracts.plainjson",
-    "somacontracts.schemas",
-    "somacontracts.monitoring",
-    "somacontracts.docs",
-    "somacontracts.yamltext",
-)
+HALVES = {
+    "runtime": ("errors", "__init__", "catalog", "models", "runtime", "serde", "kafka"),
+    "core": ("schema", "compat"),
+    "tooling": ("tooling", "__main__"),
+}
+"""Each half by the first part of a module's path under the package."""
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def half_of(path: Path) -> str | None:
+    """The half ``path`` belongs to by its folder, or None."""
+    first = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    return next((half for half, tops in HALVES.items() if first in tops), None)
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+RUNTIME_FILES = [p for p in MODULES if half_of(p) == "runtime"]
+CORE_FILES = [p for p in MODULES if half_of(p) == "core"]
 NOT_AT_IMPORT = (
-    *TOOLING,
+    "somacontracts.tooling",
     "somacontracts.schema",
     "somacontracts.compat.engine",
     "somacontracts.compat.history",
@@ -59,6 +58,12 @@ NOT_AT_IMPORT = (
     "uvloop",
     "prometheus_client",  # metrics are off unless asked for
 )
+
+
+def test_every_module_belongs_to_one_half_by_its_folder() -> None:
+    assert [str(p.relative_to(PACKAGE)) for p in MODULES if half_of(p) is None] == []
+    loose = [p.name for p in PACKAGE.glob("*.py")]
+    assert sorted(loose) == ["__init__.py", "__main__.py", "errors.py"]
 
 
 def test_a_service_s_imports_load_no_tooling() -> None:
@@ -72,11 +77,6 @@ def test_a_service_s_imports_load_no_tooling() -> None:
     found = [m for m in loaded for p in NOT_AT_IMPORT if m == p or m.startswith(p + ".")]
     assert found == []
     assert "somacontracts.models.tool_invocation" in loaded  # the probe did import
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _in(name: str, packages: tuple[str, ...]) -> bool:
@@ -98,16 +98,9 @@ def _top_level_imports(path: Path) -> list[str]:
     return found
 
 
-RUNTIME_FILES = [
-    path
-    for path in sorted(PACKAGE.rglob("*.py"))
-    if _in(_module_name(path), RUNTIME[1:]) or path == PACKAGE / "__init__.py"
-]
-
-
-@pytest.mark.parametrize("path", RUNTIME_FILES, ids=lambda p: _module_name(p))
-def test_runtime_modules_import_no_tooling(path: Path) -> None:
-    assert [name for name in _top_level_imports(path) if _in(name, TOOLING)] == []
+@pytest.mark.parametrize("path", RUNTIME_FILES + CORE_FILES, ids=_module_name)
+def test_runtime_and_core_modules_import_no_tooling(path: Path) -> None:
+    assert [n for n in _top_level_imports(path) if _in(n, ("somacontracts.tooling",))] == []
 
 
 def test_no_hand_written_module_is_over_500_lines() -> None:
@@ -122,29 +115,29 @@ def test_no_hand_written_module_is_over_500_lines() -> None:
 
 def test_commands_import_no_other_command() -> None:
     shared = {"__init__", "common", "commands"}
-    commands = {path.stem for path in (PACKAGE / "cli").glob("*.py")} - shared
+    commands = {path.stem for path in (PACKAGE / "tooling" / "cli").glob("*.py")} - shared
     crossing = {
         path.stem: name
-        for path in (PACKAGE / "cli").glob("*.py")
+        for path in (PACKAGE / "tooling" / "cli").glob("*.py")
         if path.stem != "__init__"
         for name in _top_level_imports(path)
-        if any(name.startswith(f"somacontracts.cli.{command}") for command in commands)
+        if any(name.startswith(f"somacontracts.tooling.cli.{command}") for command in commands)
     }
     assert crossing == {}
 
 
 def test_each_command_module_is_named_in_the_command_table() -> None:
     """The command line imports only the module of the command it runs, by this table."""
-    from somacontracts.cli.commands import COMMANDS
+    from somacontracts.tooling.cli.commands import COMMANDS
 
-    modules = {path.stem for path in (PACKAGE / "cli").glob("*.py")}
+    modules = {path.stem for path in (PACKAGE / "tooling" / "cli").glob("*.py")}
     assert set(COMMANDS) == modules - {"__init__", "common", "commands"}
 
 
 def test_starting_a_command_imports_no_other_command() -> None:
     probe = (
         "import json, sys\n"
-        "from somacontracts.cli import main\n"
+        "from somacontracts.tooling.cli import main\n"
         "main(['validate'])\n"
         "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
@@ -152,11 +145,11 @@ def test_starting_a_command_imports_no_other_command() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PACKAGE
     )
     loaded = json.loads(done.stderr.splitlines()[-1])
-    commands = [m for m in loaded if m.startswith("somacontracts.cli.")]
+    commands = [m for m in loaded if m.startswith("somacontracts.tooling.cli.")]
     assert sorted(commands) == [
-        "somacontracts.cli.commands",
-        "somacontracts.cli.common",
-        "somacontracts.cli.validate",
+        "somacontracts.tooling.cli.commands",
+        "somacontracts.tooling.cli.common",
+        "somacontracts.tooling.cli.validate",
     ]
     assert "confluent_kafka.schema_registry" not in loaded
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts.cli import EXIT_OK, main
+from somacontracts.tooling.cli import EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts.registry_client import connect
-from somacontracts.server import LocalRegistry
+from somacontracts.serde.registry_client import connect
+from somacontracts.tooling.registry import LocalRegistry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 _BLOCK = re.compile(r"<!-- walkthrough: (?P<name>[^>]+) -->\n```\w*\n(?P<text>.*?)\n```", re.S)

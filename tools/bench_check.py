@@ -31,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from somacontracts import schemas
-from somacontracts.check import check_compatibility, check_tree
 from somacontracts.compat import check_level
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.schema import parse
+from somacontracts.tooling import sources
+from somacontracts.tooling.check import check_compatibility, check_tree
 
 
 def synthetic_version(number: int) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def _jar_cache() -> Path:
 
 def _timed_check(
     name: str, versions: int, version: Callable[[int], dict[str, Any]]
-) -> tuple[schemas.ContractSchemas, list[Any], float, float, float]:
+) -> tuple[sources.ContractSchemas, list[Any], float, float, float]:
     """Write ``versions`` versions of contract ``name``, load them and check them at
     FULL_TRANSITIVE: the contract, the findings, and the clock at start, loaded, done."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -129,7 +129,7 @@ def _timed_check(
         for number in range(1, versions + 1):
             (folder / f"v{number}.avsc").write_text(json.dumps(version(number)))
         start = time.perf_counter()
-        contract = schemas.load_contract(folder)
+        contract = sources.load_contract(folder)
         loaded = time.perf_counter()
         found = check_compatibility(contract, CompatibilityLevel.FULL_TRANSITIVE)
         done = time.perf_counter()
@@ -185,7 +185,7 @@ def main() -> None:
     versions = args.versions
 
     start = time.perf_counter()
-    tree = schemas.load_tree(schemas.bundled_root())
+    tree = sources.load_tree(sources.bundled_root())
     levels = dict.fromkeys(tree, CompatibilityLevel.FULL_TRANSITIVE)
     findings = check_tree(tree, levels)
     repo_seconds = time.perf_counter() - start

@@ -57,7 +57,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the trial's engine lives with the tests
 
-from somacontracts.cli import main as cli_main  # noqa: E402
+from somacontracts.catalog.environment import Settings, load_settings  # noqa: E402
 from somacontracts.kafka import (  # noqa: E402
     CommitPolicy,
     ContractConsumer,
@@ -69,11 +69,11 @@ from somacontracts.kafka import (  # noqa: E402
     open_admin,
     plan_topics,
 )
-from somacontracts.kafka.local import LocalBroker  # noqa: E402
-from somacontracts.kafka.samples import sample_invocation  # noqa: E402
 from somacontracts.models import ToolInvocation, ToolResult  # noqa: E402
-from somacontracts.server import LocalRegistry  # noqa: E402
-from somacontracts.settings import Settings, load_settings  # noqa: E402
+from somacontracts.tooling.cli import main as cli_main  # noqa: E402
+from somacontracts.tooling.dev.broker import LocalBroker  # noqa: E402
+from somacontracts.tooling.dev.samples import sample_invocation  # noqa: E402
+from somacontracts.tooling.registry import LocalRegistry  # noqa: E402
 from tests.kafka.crash_trial import (  # noqa: E402
     Kill,
     Outcome,

@@ -87,7 +87,7 @@ from confluent_kafka.serialization import (
 )
 from prometheus_client import CollectorRegistry
 
-from somacontracts.cli import main as cli_main
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,
@@ -98,13 +98,13 @@ from somacontracts.kafka import (
     plan_topics,
 )
 from somacontracts.kafka.consumer import BATCH_SIZE
-from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
-from somacontracts.settings import Settings, load_settings
+from somacontracts.tooling.cli import main as cli_main
+from somacontracts.tooling.dev.broker import LocalBroker
+from somacontracts.tooling.dev.samples import sample_invocation
+from somacontracts.tooling.registry import LocalRegistry
 
 PARTITIONS = 3
 OFFSET_STORED = -1000

@@ -19,7 +19,7 @@ before and after. As wall-clock rates on a busy machine mostly measure the load,
 CPU time per operation is printed too, of this process (the client) and, where it
 runs as a child process on Linux, of the server. The target is at least 1,000 lookups
 per second through ``SchemaRegistryClient``, configured as
-:func:`somacontracts.registry_client.connect` configures it.
+:func:`somacontracts.serde.registry_client.connect` configures it.
 
     python tools/bench_registry.py [--url URL] [--schemas 1000] [--lookups 10000]
                                    [--rounds 5] [--in-process] [--configs]
@@ -27,7 +27,7 @@ per second through ``SchemaRegistryClient``, configured as
 
 Without ``--url`` it starts a local registry in memory: a child process running
 ``somacontracts registry serve`` (a registry is a server of its own in use), or with
-``--in-process`` a :class:`~somacontracts.server.LocalRegistry` in a thread of this
+``--in-process`` a :class:`~somacontracts.tooling.registry.LocalRegistry` in a thread of this
 process, sharing its interpreter with the client. The responder runs the same way.
 With ``--url`` it registers into that registry (subjects ``bench-<run>-<n>-value``);
 credentials in the URL or ``SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO`` are used as the
@@ -64,8 +64,8 @@ from urllib.parse import unquote, urlsplit
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts.registry_client import connect, registry_config
-from somacontracts.server import LocalRegistry
+from somacontracts.serde.registry_client import connect, registry_config
+from somacontracts.tooling.registry import LocalRegistry
 
 TARGET = 1000.0
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)

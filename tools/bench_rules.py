@@ -47,7 +47,7 @@ from bench_serde import rates
 
 from somacontracts import models
 from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 
 Event = models.ConversationEventV2
 SECRET = {"secret": "bench-local-kms-secret"}

@@ -194,7 +194,7 @@ def main() -> None:
         run(args.url, args.seconds, args.messages, args.json)
         return
     # Imported here: with --url, the code under test may predate the server's module.
-    from somacontracts.server import LocalRegistry
+    from somacontracts.tooling.registry import LocalRegistry
 
     with LocalRegistry(host="127.0.0.1", port=0) as registry:
         run(registry.url, args.seconds, args.messages, args.json)

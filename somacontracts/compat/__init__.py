@@ -11,8 +11,9 @@ runtime's catalog does) loads neither the engine nor the schema model.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from somacontracts import lazy_exports
 
 if TYPE_CHECKING:
     from somacontracts.compat.engine import check_reader_writer
@@ -39,20 +40,15 @@ __all__ = [
 ]
 
 _HOMES = {
-    "CompatibilityLevel": "levels",
-    "directions": "levels",
-    "check_level": "history",
-    "check_reader_writer": "engine",
-    "CompatibilityResult": "results",
-    "Direction": "results",
-    "Incompatibility": "results",
-    "IncompatibilityType": "results",
-    "InvalidSchemaError": "results",
+    "CompatibilityLevel": "somacontracts.compat.levels",
+    "directions": "somacontracts.compat.levels",
+    "check_level": "somacontracts.compat.history",
+    "check_reader_writer": "somacontracts.compat.engine",
+    "CompatibilityResult": "somacontracts.compat.results",
+    "Direction": "somacontracts.compat.results",
+    "Incompatibility": "somacontracts.compat.results",
+    "IncompatibilityType": "somacontracts.compat.results",
+    "InvalidSchemaError": "somacontracts.compat.results",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

@@ -1,5 +1,5 @@
 """The Data Contract parts of two versions compared: rules added, changed or removed, and
-metadata changed, as :class:`~somacontracts.compat.changes.Change` values (pure).
+metadata changed, as :class:`~somacontracts.compat.report.Change` values (pure).
 
 A rule added or changed that transforms data on read (an ENCRYPT rule) makes consumers
 deploy first: they must run it before producers write the new version.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from somacontracts.compat.changes import Change, ChangeKind
+from somacontracts.compat.report import Change, ChangeKind
 
 __all__ = ["contract_changes"]
 

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from somacontracts.compat.results import CompatibilityResult, Incompatibility, IncompatibilityType
 from somacontracts.compat.shapes import shape
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FixedNode,

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from somacontracts.errors import InvalidSchemaError
-from somacontracts.wording import count
+from somacontracts.errors import InvalidSchemaError, count
 
 __all__ = [
     "CompatibilityResult",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FixedNode,

@@ -17,7 +17,6 @@ from somacontracts.kafka.errors import (
     KafkaOperationError,
     PartitionShrinkError,
 )
-from somacontracts.kafka.local import LocalBroker
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.processor import ContractProcessor, Transform
 from somacontracts.kafka.producer import ContractProducer, Delivered
@@ -47,7 +46,6 @@ __all__ = [
     "FencedError",
     "Handler",
     "KafkaOperationError",
-    "LocalBroker",
     "MessageIdentity",
     "PartitionShrinkError",
     "Received",

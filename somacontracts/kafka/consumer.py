@@ -36,6 +36,7 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import (
     ContractError,
     MessageError,
@@ -60,9 +61,8 @@ from somacontracts.kafka.metrics import (
 from somacontracts.kafka.received import Received, _make_received, header_pairs
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
-from somacontracts.serde.model import model_schema
+from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
-from somacontracts.settings import Settings, load_settings
 
 __all__ = [
     "BATCH_SIZE",

@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 
 from confluent_kafka import Message, Producer
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import redact
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.topics import dlq_name
-from somacontracts.settings import Settings
 
 __all__ = ["DeadLetter", "DeadLetters", "dead_letter"]
 

@@ -50,7 +50,7 @@ from somacontracts.errors import ConfigurationError
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
-    from somacontracts.settings import Settings
+    from somacontracts.catalog.environment import Settings
 
 __all__ = [
     "DURATION_BUCKETS",

@@ -48,6 +48,7 @@ from typing import Any, Generic, Self, TypeVar
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
@@ -68,7 +69,6 @@ from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally
 from somacontracts.kafka.producer import ContractProducer, Delivered
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.serde.subjects import SubjectNameStrategy
-from somacontracts.settings import Settings, load_settings
 
 __all__ = ["SOURCE_HEADER", "ContractProcessor", "Transform", "transactional_id_for"]
 

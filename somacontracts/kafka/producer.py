@@ -29,17 +29,16 @@ from confluent_kafka import KafkaError, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.catalog import contract
-from somacontracts.errors import ContractError
+from somacontracts.catalog.environment import Settings, load_settings
+from somacontracts.catalog.platform import contract
+from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
-from somacontracts.serde.model import model_schema
+from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
-from somacontracts.settings import Settings, load_settings
-from somacontracts.wording import count
 
 __all__ = ["ContractProducer", "Delivered", "DeliveryCallback", "Headers"]
 

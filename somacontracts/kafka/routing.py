@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError
 from somacontracts.serde import ContractModel
-from somacontracts.settings import Settings
 
 __all__ = ["contract_name", "topic_for"]
 

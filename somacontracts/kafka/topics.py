@@ -29,10 +29,10 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
-from somacontracts.catalog import TOPICS
+from somacontracts.catalog.environment import Settings
+from somacontracts.catalog.platform import TOPICS
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable, kafka_reason
 from somacontracts.kafka.errors import KafkaOperationError, PartitionShrinkError
-from somacontracts.settings import Settings
 
 __all__ = [
     "COMPACT_DELETE",

@@ -1,6 +1,6 @@
 """The one schema model: parse schema JSON once, into a graph every tool reads.
 
-:func:`parse` checks a schema and builds the graph of :mod:`~somacontracts.schema.model`
+:func:`parse` checks a schema and builds the graph of :mod:`~somacontracts.schema.graph`
 nodes; :mod:`~somacontracts.schema.names` is the one place names are resolved;
 :mod:`~somacontracts.schema.forms` prints the text a registry stores and the Parsing
 Canonical Form. Validation, the compatibility engine, the change report, lint, codegen,
@@ -11,7 +11,7 @@ needed).
 """
 
 from somacontracts.schema.forms import canonical_form, fingerprint, registry_text, standalone
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FieldNode,

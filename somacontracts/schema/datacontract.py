@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from somacontracts.errors import InvalidSchemaError
-from somacontracts.wildcards import wildcard_match
+from somacontracts.schema.wildcards import wildcard_match
 
 __all__ = [
     "COMPATIBILITY_GROUP",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FixedNode,

@@ -32,7 +32,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FieldNode,

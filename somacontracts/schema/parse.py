@@ -1,4 +1,4 @@
-"""Parse schema JSON into the graph of :mod:`somacontracts.schema.model`, checking it on the way.
+"""Parse schema JSON into the graph of :mod:`somacontracts.schema.graph`, checking it on the way.
 
 :func:`parse` is the one parser: it checks a schema against the Avro specification and
 against what Apache Avro Java's parser refuses, resolves every name through
@@ -36,7 +36,7 @@ from typing import Any
 from somacontracts.errors import InvalidSchemaError
 from somacontracts.runtime.jsontext import load_json
 from somacontracts.schema.defaults import default_problem, describe_value
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FieldNode,

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from somacontracts.runtime.jsontext import load_json
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     FixedNode,
     MapNode,

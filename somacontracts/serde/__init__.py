@@ -32,8 +32,8 @@ holds the model's exact schema under its subject, so a service learns at start-u
 not at its first message.
 """
 
+from somacontracts.serde.contract_model import ContractModel
 from somacontracts.serde.deserializer import ContractDeserializer
-from somacontracts.serde.model import ContractModel
 from somacontracts.serde.options import RuleOptions
 from somacontracts.serde.serializer import ContractSerializer
 

@@ -19,15 +19,9 @@ from somacontracts.errors import (
     SchemaNotFoundError,
 )
 from somacontracts.runtime import Reader
-from somacontracts.serde.framing import GUID_MAGIC, Reframing
-from somacontracts.serde.model import (
-    HEADER,
-    MAGIC,
-    M,
-    RegistryUser,
-    model_schema,
-    registered,
-)
+from somacontracts.serde.contract_model import M, model_schema
+from somacontracts.serde.framing import GUID_MAGIC, HEADER, MAGIC, Reframing
+from somacontracts.serde.registered import RegistryUser, registered
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.serde.writers import BoundedStream, Writer, WriterResolver
 

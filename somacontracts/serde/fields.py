@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     MapNode,
     NamedNode,

@@ -30,13 +30,14 @@ from somacontracts.errors import (
     RegistryError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import schema_id_of_guid, url_of
-from somacontracts.serde.model import HEADER, MAGIC
+from somacontracts.serde.registry_client import schema_id_of_guid, url_of
 
 __all__ = [
     "ABSENT",
     "GUID_MAGIC",
+    "HEADER",
     "KEY_HEADER",
+    "MAGIC",
     "VALUE_HEADER",
     "Frame",
     "Reframing",
@@ -52,6 +53,11 @@ GUID_MAGIC = 1
 """The magic byte of a schema named by its GUID."""
 _GUID_FRAME = struct.Struct(">b16s")
 _ID_FRAME = struct.Struct(">bI")
+
+HEADER = struct.Struct(">bI")
+"""Confluent's frame header: the magic byte and the schema id, big-endian."""
+MAGIC = 0
+"""The magic byte of Confluent's framing with the schema id in the message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,9 @@ from typing import Any
 from confluent_kafka.schema_registry import RegisteredSchema, Schema, SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.registry_client import call
 from somacontracts.schema.datacontract import major_version
 from somacontracts.serde.outcomes import RuleFailure, one_line
+from somacontracts.serde.registry_client import call
 from somacontracts.serde.rules import RuleRunner
 
 __all__ = ["Migration", "majors_differ", "migration_path"]

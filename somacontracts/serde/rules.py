@@ -38,6 +38,7 @@ from confluent_kafka.schema_registry import Schema
 from confluent_kafka.serialization import SerializationContext
 
 from somacontracts.errors import RulesUnavailableError
+from somacontracts.schema.wildcards import wildcard_match
 from somacontracts.serde.executors import (
     MISSING,
     Prepare,
@@ -49,13 +50,12 @@ from somacontracts.serde.executors import (
 from somacontracts.serde.fields import Leaf, Walk, inline_tags, tagged_walk
 from somacontracts.serde.options import RuleOptions
 from somacontracts.serde.outcomes import Failure, RuleFailure, RuleRefusal, one_line
-from somacontracts.wildcards import wildcard_match
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry.common.schema_registry_client import Rule
 
+    from somacontracts.serde.contract_model import SchemaForms
     from somacontracts.serde.encryption import KeyRing
-    from somacontracts.serde.model import SchemaForms
 
 _log = logging.getLogger("somacontracts.serde.rules")
 

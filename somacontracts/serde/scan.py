@@ -14,7 +14,7 @@ message is bounded by its own length, which fastavro's reads check.
 from __future__ import annotations
 
 from somacontracts.runtime import Reader
-from somacontracts.schema.model import (
+from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
     FixedNode,

@@ -17,22 +17,14 @@ from somacontracts.errors import (
     RulesMissingError,
     SerializationError,
     WriteRuleError,
+    count,
 )
-from somacontracts.registry_client import url_of
-from somacontracts.serde.framing import header_name, id_header_value
-from somacontracts.serde.model import (
-    HEADER,
-    MAGIC,
-    M,
-    RegistryUser,
-    contract_gaps,
-    encrypting_rules,
-    model_schema,
-    registered,
-)
+from somacontracts.serde.contract_model import M, model_schema
+from somacontracts.serde.framing import HEADER, MAGIC, header_name, id_header_value
+from somacontracts.serde.registered import RegistryUser, contract_gaps, encrypting_rules, registered
+from somacontracts.serde.registry_client import url_of
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 from somacontracts.serde.values import value_problem
-from somacontracts.wording import count
 
 if TYPE_CHECKING:
     from somacontracts.serde.options import RuleOptions

@@ -29,16 +29,14 @@ from somacontracts.errors import (
     SchemaError,
     SchemaNotFoundError,
 )
-from somacontracts.registry_client import call, subjects_of_id, url_of
-from somacontracts.serde.model import (
-    NOT_FOUND,
+from somacontracts.serde.contract_model import (
     ContractModel,
     ModelSchema,
     SchemaForms,
-    has_rules,
-    registered,
     stamped_version,
 )
+from somacontracts.serde.registered import NOT_FOUND, has_rules, registered
+from somacontracts.serde.registry_client import call, subjects_of_id, url_of
 from somacontracts.serde.subjects import Subjects
 
 if TYPE_CHECKING:

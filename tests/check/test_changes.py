@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from somacontracts.compat.changes import ChangeKind, diff_versions
+from somacontracts.compat.changes import diff_versions
 from somacontracts.compat.levels import CompatibilityLevel
+from somacontracts.compat.report import ChangeKind
 
 BASE: dict[str, Any] = {
     "type": "record",

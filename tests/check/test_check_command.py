@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from tests.scratch import CONFIG, add_version, make_repo, run
 
 
@@ -198,7 +198,7 @@ def test_bad_input_is_one_line_exit_2(repo: Path, args: list[str], setup: Any, w
 
 
 def test_outside_git_against_is_a_usage_error(tmp_path: Path) -> None:
-    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
+    shutil.copytree(sources.bundled_root(), tmp_path / "avro")
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     result = run(tmp_path, "check", "--against", "HEAD")
     assert result.returncode == EXIT_USAGE

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 
 SAMPLE: dict[str, Any] = {
     "type": "record",
@@ -213,8 +213,8 @@ def test_a_lock_of_format_1_is_flagged_then_upgraded(
 
 def _copy_of_this_repository(tmp_path: Path) -> Path:
     """The contracts, the committed models and a configuration naming both, locked."""
-    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
-    models = Path(schemas.__file__).parent / "models"
+    shutil.copytree(sources.bundled_root(), tmp_path / "avro")
+    models = Path(sources.__file__).parents[1] / "models"
     shutil.copytree(models, tmp_path / "models", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "pyproject.toml").write_text(
         '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\nmodels = "models"\n'

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.check.findings import WARNING
-from somacontracts.check.lint import RULES, lint
 from somacontracts.errors import SchemaLoadError
+from somacontracts.tooling import sources
+from somacontracts.tooling.check.findings import WARNING
+from somacontracts.tooling.check.lint import RULES, lint
 
 
 def doc_record(**extra: Any) -> dict[str, Any]:
@@ -39,12 +39,12 @@ def doc_record(**extra: Any) -> dict[str, Any]:
     return base
 
 
-def versions_of(tmp_path: Path, *docs: dict[str, Any]) -> list[schemas.SchemaVersion]:
+def versions_of(tmp_path: Path, *docs: dict[str, Any]) -> list[sources.SchemaVersion]:
     folder = tmp_path / "Thing"
     folder.mkdir()
     for number, doc in enumerate(docs, start=1):
         (folder / f"v{number}.avsc").write_text(json.dumps(doc))
-    return list(schemas.load_contract(folder).versions)
+    return list(sources.load_contract(folder).versions)
 
 
 def test_rule_ids_are_unique_and_described() -> None:
@@ -60,7 +60,7 @@ def test_clean_contract_has_no_findings(tmp_path: Path) -> None:
 def test_bundled_contracts_pass_every_rule() -> None:
     """Not even a warning: ConversationEvent v1 carries message text untagged, but v2,
     the newest, tags and encrypts it."""
-    assert [f for c in schemas.bundled().values() for f in lint(c.versions)] == []
+    assert [f for c in sources.bundled().values() for f in lint(c.versions)] == []
 
 
 def test_pii_rules_judge_the_newest_version_only(tmp_path: Path) -> None:
@@ -134,13 +134,13 @@ ENCRYPT_PII = {
 
 def with_contract(
     tmp_path: Path, record: dict[str, Any], contract: Any
-) -> list[schemas.SchemaVersion]:
+) -> list[sources.SchemaVersion]:
     folder = tmp_path / "Thing"
     folder.mkdir()
     (folder / "v1.avsc").write_text(json.dumps(record))
     if contract is not None:
         (folder / "v1.contract.json").write_text(json.dumps(contract))
-    return list(schemas.load_contract(folder).versions)
+    return list(sources.load_contract(folder).versions)
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_a_bad_contract_file_is_one_error_naming_it(
     (folder / "v1.avsc").write_text(json.dumps(doc_record()))
     (folder / name).write_text(text)
     with pytest.raises(SchemaLoadError, match=said) as refused:
-        schemas.load_contract(folder)
+        sources.load_contract(folder)
     assert refused.value.source == str(folder / name)
 
 
@@ -347,7 +347,7 @@ def test_a_rule_that_cannot_run_is_an_error(
     kind = "migrationRules" if rule["mode"] == "UPGRADE" else "domainRules"
     full = {"name": "r", "kind": "CONDITION" if rule["type"] == "CEL" else "TRANSFORM", **rule}
     (folder / "v1.contract.json").write_text(json.dumps({"ruleSet": {kind: [full]}}))
-    found = [f for f in lint(schemas.load_contract(folder).versions) if f.rule == "RULES_RUNNABLE"]
+    found = [f for f in lint(sources.load_contract(folder).versions) if f.rule == "RULES_RUNNABLE"]
     assert len(found) == 1
     assert found[0].severity == "error"
     assert found[0].location == f"/ruleSet/{kind}/0"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.check.lock import (
+from somacontracts.tooling import sources
+from somacontracts.tooling.check.lock import (
     Lock,
     LockError,
     compare,
@@ -24,12 +24,12 @@ from somacontracts.check.lock import (
 @pytest.fixture
 def tree_dir(tmp_path: Path) -> Path:
     root = tmp_path / "avro"
-    shutil.copytree(schemas.bundled_root(), root)
+    shutil.copytree(sources.bundled_root(), root)
     return root
 
 
 def test_lock_round_trip_and_idempotence(tree_dir: Path, tmp_path: Path) -> None:
-    tree = schemas.load_tree(tree_dir)
+    tree = sources.load_tree(tree_dir)
     lock = with_new_versions(Lock(), tree, source="x")
     path = tmp_path / "somacontracts.lock"
     write_lock(path, lock)
@@ -41,13 +41,13 @@ def test_lock_round_trip_and_idempotence(tree_dir: Path, tmp_path: Path) -> None
 
 
 def test_edit_delete_and_new_version_are_reported(tree_dir: Path) -> None:
-    lock = with_new_versions(Lock(), schemas.load_tree(tree_dir), source="x")
+    lock = with_new_versions(Lock(), sources.load_tree(tree_dir), source="x")
     edited = tree_dir / "ToolResult" / "v1.avsc"
     edited.write_text(edited.read_text().replace('"duration_ms"', '"duration_us"'))
     shutil.copy(tree_dir / "ToolInvocation" / "v1.avsc", tree_dir / "ToolInvocation" / "v2.avsc")
     shutil.rmtree(tree_dir / "DelegatedTask")
     findings = compare(
-        lock.versions, schemas.load_tree(tree_dir), baseline="the lock", report_unrecorded=True
+        lock.versions, sources.load_tree(tree_dir), baseline="the lock", report_unrecorded=True
     )
     got = {(f.rule, f.contract, f.version) for f in findings}
     assert got == {
@@ -56,28 +56,28 @@ def test_edit_delete_and_new_version_are_reported(tree_dir: Path) -> None:
         ("VERSION_NO_DELETE", "DelegatedTask", 1),
     }
     quiet = compare(
-        lock.versions, schemas.load_tree(tree_dir), baseline="r", report_unrecorded=False
+        lock.versions, sources.load_tree(tree_dir), baseline="r", report_unrecorded=False
     )
     assert "VERSION_LOCKED" not in {f.rule for f in quiet}
     assert len(quiet) == 2
 
 
 def test_a_doc_edit_is_an_edit(tree_dir: Path) -> None:
-    lock = with_new_versions(Lock(), schemas.load_tree(tree_dir), source="x")
+    lock = with_new_versions(Lock(), sources.load_tree(tree_dir), source="x")
     path = tree_dir / "ToolResult" / "v1.avsc"
     path.write_text(path.read_text().replace("How the call ended.", "How the call finished."))
     findings = compare(
-        lock.versions, schemas.load_tree(tree_dir), baseline="l", report_unrecorded=True
+        lock.versions, sources.load_tree(tree_dir), baseline="l", report_unrecorded=True
     )
     assert [(f.rule, f.location) for f in findings] == [("VERSION_EDITED", "/fields/1/doc")]
 
 
 def test_lock_refuses_to_change_a_release(tree_dir: Path) -> None:
-    lock = with_new_versions(Lock(), schemas.load_tree(tree_dir), source="x")
+    lock = with_new_versions(Lock(), sources.load_tree(tree_dir), source="x")
     path = tree_dir / "ToolResult" / "v1.avsc"
     path.write_text(path.read_text().replace('"duration_ms"', '"duration_us"'))
     with pytest.raises(LockError, match=r"first at /fields/3/type/fields/0/name\); released"):
-        with_new_versions(lock, schemas.load_tree(tree_dir), source="x")
+        with_new_versions(lock, sources.load_tree(tree_dir), source="x")
 
 
 def test_other_sections_are_kept(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts.check.findings import Category, Finding
-from somacontracts.check.positions import locate, position
-from somacontracts.check.report import render_github
+from somacontracts.tooling.check.findings import Category, Finding
+from somacontracts.tooling.check.positions import locate, position
+from somacontracts.tooling.check.report import render_github
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

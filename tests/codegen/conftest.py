@@ -10,18 +10,18 @@ from types import ModuleType
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.codegen.project import render_modules
-from somacontracts.codegen.writer import write_modules
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen.package import render_modules
+from somacontracts.tooling.codegen.writer import write_modules
 
 CORPUS = Path(__file__).parent / "corpus"
 PACKAGE = "generated_corpus_models"
 
 
 @pytest.fixture(scope="session")
-def corpus_tree() -> dict[str, schemas.ContractSchemas]:
+def corpus_tree() -> dict[str, sources.ContractSchemas]:
     """The corpus contracts, loaded as the generator loads them."""
-    return schemas.load_tree(CORPUS)
+    return sources.load_tree(CORPUS)
 
 
 @pytest.fixture(scope="session")

@@ -46,14 +46,15 @@ from typing import Any
 from fastavro import schemaless_reader, schemaless_writer
 from hypothesis import strategies as st
 
-from somacontracts import runtime, schemas
-from somacontracts.codegen import names, render_tree
-from somacontracts.codegen.model import VersionModel, build_version
-from somacontracts.codegen.pysource import DEFAULT_LINE_LENGTH
-from somacontracts.codegen.writer import write_modules
+from somacontracts import runtime
 from somacontracts.errors import ContractError
 from somacontracts.schema import Node, RecordNode, UnionNode, parse
-from somacontracts.testing import datums, json_values
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import names, render_tree
+from somacontracts.tooling.codegen.declarations import VersionModel, build_version
+from somacontracts.tooling.codegen.pysource import DEFAULT_LINE_LENGTH
+from somacontracts.tooling.codegen.writer import write_modules
+from somacontracts.tooling.testing import datums, json_values
 from tests.codegen.objects import instances, same
 
 __all__ = [
@@ -478,7 +479,7 @@ class Batch:
             found.append(Failure(kind, path, message))
 
         try:
-            tree = schemas.load_tree(folder.parent)
+            tree = sources.load_tree(folder.parent)
             modules = render_tree(tree)
         except ContractError as err:
             fail("refused", str(err))

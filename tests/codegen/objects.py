@@ -1,7 +1,7 @@
 """Hypothesis strategies that build instances of generated model classes, and a strict equality.
 
 The strategies follow the generator's own description of a version
-(:class:`somacontracts.codegen.model.VersionModel`), so they know each class's Python
+(:class:`somacontracts.tooling.codegen.declarations.VersionModel`), so they know each class's Python
 name and each field's attribute, and draw values of the Python types the model
 promises: UUIDs, timezone-aware datetimes, decimals of the schema's scale, enum members,
 nested and recursive records.
@@ -18,8 +18,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from somacontracts.codegen.model import TypeModel, VersionModel
-from somacontracts.testing import json_values, timestamps_micros
+from somacontracts.tooling.codegen.declarations import TypeModel, VersionModel
+from somacontracts.tooling.testing import json_values, timestamps_micros
 
 __all__ = ["instances", "same"]
 

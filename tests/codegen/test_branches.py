@@ -17,8 +17,8 @@ import pytest
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from somacontracts import runtime
-from somacontracts.codegen import render_contract
-from somacontracts.schemas import parse_version
+from somacontracts.tooling.codegen import render_contract
+from somacontracts.tooling.sources import parse_version
 from tests.generated import import_file
 
 

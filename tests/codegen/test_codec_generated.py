@@ -13,27 +13,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from somacontracts import runtime as rt
-from somacontracts import schemas
-from somacontracts.codegen import names
-from somacontracts.codegen.model import build_version
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import names
+from somacontracts.tooling.codegen.declarations import build_version
 from tests.codegen.objects import instances, same
 
-BUNDLED = [v for c in schemas.bundled().values() for v in c.versions]
+BUNDLED = [v for c in sources.bundled().values() for v in c.versions]
 
 
-def _corpus_versions() -> list[schemas.SchemaVersion]:
+def _corpus_versions() -> list[sources.SchemaVersion]:
     from tests.codegen.conftest import CORPUS
 
-    return [v for c in schemas.load_tree(CORPUS).values() for v in c.versions]
+    return [v for c in sources.load_tree(CORPUS).values() for v in c.versions]
 
 
-def _fastavro_bytes(obj: Any, version: schemas.SchemaVersion) -> bytes:
+def _fastavro_bytes(obj: Any, version: sources.SchemaVersion) -> bytes:
     buffer = io.BytesIO()
     schemaless_writer(buffer, version.fastavro, obj.to_avro())
     return buffer.getvalue()
 
 
-def _check(obj: Any, cls: Any, version: schemas.SchemaVersion) -> None:
+def _check(obj: Any, cls: Any, version: sources.SchemaVersion) -> None:
     out = bytearray()
     obj.write_avro(out)
     assert bytes(out) == _fastavro_bytes(obj, version)
@@ -46,12 +46,12 @@ def _check(obj: Any, cls: Any, version: schemas.SchemaVersion) -> None:
     assert same(back, cls.from_avro(datum))
 
 
-def _class(module: ModuleType, version: schemas.SchemaVersion) -> Any:
+def _class(module: ModuleType, version: sources.SchemaVersion) -> Any:
     return getattr(module, f"{names.class_base_name(version.contract)}V{version.version}")
 
 
 @pytest.mark.parametrize("version", BUNDLED, ids=lambda v: f"{v.contract}-v{v.version}")
-def test_bundled_codec_matches_fastavro(version: schemas.SchemaVersion) -> None:
+def test_bundled_codec_matches_fastavro(version: sources.SchemaVersion) -> None:
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _class(module, version)
 
@@ -65,7 +65,7 @@ def test_bundled_codec_matches_fastavro(version: schemas.SchemaVersion) -> None:
 
 @pytest.mark.parametrize("version", _corpus_versions(), ids=lambda v: f"{v.contract}-v{v.version}")
 def test_corpus_codec_matches_fastavro(
-    version: schemas.SchemaVersion, corpus_package: ModuleType
+    version: sources.SchemaVersion, corpus_package: ModuleType
 ) -> None:
     module = importlib.import_module(
         f"{corpus_package.__name__}.{names.module_name(version.contract)}"
@@ -82,7 +82,7 @@ def test_corpus_codec_matches_fastavro(
 
 
 @pytest.mark.parametrize("version", BUNDLED, ids=lambda v: f"{v.contract}-v{v.version}")
-def test_random_bytes_raise_only_decoding_errors(version: schemas.SchemaVersion) -> None:
+def test_random_bytes_raise_only_decoding_errors(version: sources.SchemaVersion) -> None:
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _class(module, version)
 

@@ -8,11 +8,11 @@ import sys
 import types
 from typing import Any
 
-from somacontracts import schemas
-from somacontracts.codegen import render_contract
 from somacontracts.models import ConversationEventV1, ConversationEventV2
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import render_contract
 
-CONVERSATIONS = schemas.bundled()["ConversationEvent"]
+CONVERSATIONS = sources.bundled()["ConversationEvent"]
 
 
 def _namespace(source: str) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def test_metadata_and_rules_are_rendered_as_the_files_give_them() -> None:
 def test_a_field_named_like_the_constant_does_not_replace_it() -> None:
     v2 = CONVERSATIONS.version(2)
     schema = {**v2.schema, "fields": [*v2.schema["fields"], _field("DATA_CONTRACT")]}
-    changed = schemas.parse_version(
+    changed = sources.parse_version(
         json.dumps(schema), path=v2.path, contract=v2.contract, version=v2.version
     )
     changed = dataclasses.replace(changed, rule_set=v2.rule_set)

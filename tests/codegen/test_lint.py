@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.codegen import render_tree, write_modules
-from somacontracts.codegen.pysource import DEFAULT_LINE_LENGTH
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import render_tree, write_modules
+from somacontracts.tooling.codegen.pysource import DEFAULT_LINE_LENGTH
 from tests.codegen.conftest import CORPUS
 from tests.codegen.fuzz import LINT_IGNORE, LINT_SELECT
 from tests.fetched import fetched
@@ -81,7 +81,7 @@ def test_generated_code_fits_the_service_s_line_length(tmp_path: Path, width: in
     """ruff's own defaults and the service's line length: no E501, nothing to reformat."""
     ruff = _tool("ruff")
     out = tmp_path / "models"
-    tree = {**schemas.load_tree(CORPUS), **schemas.bundled()}
+    tree = {**sources.load_tree(CORPUS), **sources.bundled()}
     write_modules(render_tree(tree, line_length=width), out)
     isolated = ("--isolated", "--line-length", str(width), "--no-cache")
     checked = _run(ruff, "check", *isolated, "--extend-select", "E501,W", ".", cwd=out)

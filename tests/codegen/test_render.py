@@ -13,12 +13,12 @@ from types import ModuleType
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.cli import codegen as codegen_cli
-from somacontracts.cli import main
-from somacontracts.codegen import compare_modules, names, render_tree, write_modules
-from somacontracts.codegen.project import render_modules
 from somacontracts.errors import SchemaError
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import codegen as codegen_cli
+from somacontracts.tooling.cli import main
+from somacontracts.tooling.codegen import compare_modules, names, render_tree, write_modules
+from somacontracts.tooling.codegen.package import render_modules
 from tests.codegen.conftest import CORPUS
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -56,12 +56,12 @@ def test_committed_models_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> 
 def test_rendering_is_deterministic_across_processes() -> None:
     script = (
         "import hashlib, json, sys\n"
-        "from somacontracts import schemas\n"
-        "from somacontracts.codegen.project import render_modules, render_project\n"
-        "from somacontracts.project import load_config\n"
+        "from somacontracts.tooling import sources\n"
+        "from somacontracts.tooling.codegen.package import render_modules, render_project\n"
+        "from somacontracts.tooling.configuration import load_config\n"
         "from pathlib import Path\n"
         "config = load_config(Path('pyproject.toml'), known_rules=frozenset())\n"
-        "own = render_project(schemas.load_tree(Path('avro')), config)\n"
+        "own = render_project(sources.load_tree(Path('avro')), config)\n"
         "modules = {**own, **render_modules(Path(sys.argv[1]))}\n"
         "print(json.dumps({k: hashlib.sha256(v.encode()).hexdigest() for k, v in modules.items()}))"
     )
@@ -227,7 +227,7 @@ def test_what_a_class_cannot_hold_is_refused_by_validate_and_codegen_alike(
 def test_unexpressible_schema_leaves_existing_modules_untouched(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_modules(
-        render_tree(schemas.load_tree(_tree(tmp_path / "good", [{"name": "a", "type": "int"}]))),
+        render_tree(sources.load_tree(_tree(tmp_path / "good", [{"name": "a", "type": "int"}]))),
         out,
     )
     before = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}

@@ -15,14 +15,15 @@ from fastavro.validation import validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somacontracts import models, schemas
-from somacontracts.codegen import names
-from somacontracts.codegen.model import build_version
+from somacontracts import models
 from somacontracts.schema import registry_text
-from somacontracts.testing import datums
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import names
+from somacontracts.tooling.codegen.declarations import build_version
+from somacontracts.tooling.testing import datums
 from tests.codegen.objects import instances, same
 
-BUNDLED = [v for c in schemas.bundled().values() for v in c.versions]
+BUNDLED = [v for c in sources.bundled().values() for v in c.versions]
 
 # fastavro.validation.validate matches tuple notation ("name", datum) only against records
 # and branches written as a plain name; an inline enum or a logical type written in tuple
@@ -54,7 +55,7 @@ def _write_read(
 
 
 def _check_round_trip(
-    obj: Any, cls: Any, version: schemas.SchemaVersion, *, validated: bool = True
+    obj: Any, cls: Any, version: sources.SchemaVersion, *, validated: bool = True
 ) -> None:
     datum = obj.to_avro()
     if validated:
@@ -64,12 +65,12 @@ def _check_round_trip(
     assert same(back, obj), (back, obj)
 
 
-def _version_class(module: ModuleType, version: schemas.SchemaVersion) -> Any:
+def _version_class(module: ModuleType, version: sources.SchemaVersion) -> Any:
     return getattr(module, f"{names.class_base_name(version.contract)}V{version.version}")
 
 
 @pytest.mark.parametrize("version", BUNDLED, ids=lambda v: f"{v.contract}-v{v.version}")
-def test_bundled_contracts_round_trip(version: schemas.SchemaVersion) -> None:
+def test_bundled_contracts_round_trip(version: sources.SchemaVersion) -> None:
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _version_class(module, version)
 
@@ -85,7 +86,7 @@ def test_bundled_contracts_round_trip(version: schemas.SchemaVersion) -> None:
 
 
 @pytest.mark.parametrize("version", BUNDLED, ids=lambda v: f"{v.contract}-v{v.version}")
-def test_bundled_datums_survive_from_avro_to_avro(version: schemas.SchemaVersion) -> None:
+def test_bundled_datums_survive_from_avro_to_avro(version: sources.SchemaVersion) -> None:
     module = importlib.import_module(f"somacontracts.models.{names.module_name(version.contract)}")
     cls = _version_class(module, version)
 
@@ -98,7 +99,7 @@ def test_bundled_datums_survive_from_avro_to_avro(version: schemas.SchemaVersion
 
 
 def test_latest_classes_have_plain_names_and_constants() -> None:
-    for contract in schemas.bundled().values():
+    for contract in sources.bundled().values():
         latest = contract.latest
         cls = getattr(models, contract.name)
         assert cls is getattr(models, f"{contract.name}V{latest.version}")
@@ -127,14 +128,14 @@ def test_free_form_json_is_compact_text() -> None:
         ).to_avro()
 
 
-def _corpus_versions() -> list[schemas.SchemaVersion]:
+def _corpus_versions() -> list[sources.SchemaVersion]:
     from tests.codegen.conftest import CORPUS
 
-    return [v for c in schemas.load_tree(CORPUS).values() for v in c.versions]
+    return [v for c in sources.load_tree(CORPUS).values() for v in c.versions]
 
 
 @pytest.mark.parametrize("version", _corpus_versions(), ids=lambda v: f"{v.contract}-v{v.version}")
-def test_corpus_round_trips(version: schemas.SchemaVersion, corpus_package: ModuleType) -> None:
+def test_corpus_round_trips(version: sources.SchemaVersion, corpus_package: ModuleType) -> None:
     module = importlib.import_module(
         f"{corpus_package.__name__}.{names.module_name(version.contract)}"
     )
@@ -155,7 +156,7 @@ def test_corpus_round_trips(version: schemas.SchemaVersion, corpus_package: Modu
 
 
 def test_tuple_notation_picks_the_branch_fastavro_would_miss(
-    corpus_package: ModuleType, corpus_tree: dict[str, schemas.ContractSchemas]
+    corpus_package: ModuleType, corpus_tree: dict[str, sources.ContractSchemas]
 ) -> None:
     module = importlib.import_module(f"{corpus_package.__name__}.tuple_unions")
     version = corpus_tree["TupleUnions"].latest

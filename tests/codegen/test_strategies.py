@@ -1,4 +1,4 @@
-"""``somacontracts.testing.models`` draws valid objects of every generated class of the
+"""``somacontracts.tooling.testing.models`` draws valid objects of every generated class of the
 corpus (logical types, free-form JSON, unions, recursion, enums): each encodes as
 fastavro encodes its datum, and reads back equal."""
 
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from somacontracts import runtime
-from somacontracts.testing import models
+from somacontracts.tooling.testing import models
 
 
 def record_classes(package: ModuleType) -> list[type[Any]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 from tests.codegen.conftest import CORPUS
 
 

@@ -14,12 +14,12 @@ import referencing
 import yaml
 from referencing.jsonschema import DRAFT7
 
-from somacontracts import schemas
-from somacontracts.catalog import TOPICS
-from somacontracts.cli import main
-from somacontracts.docs.asyncapi import AVRO_FORMAT, asyncapi_document
+from somacontracts.catalog.environment import load_settings
+from somacontracts.catalog.platform import TOPICS
 from somacontracts.kafka.topics import DLQ_RETENTION_MS
-from somacontracts.settings import load_settings
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import main
+from somacontracts.tooling.docs.asyncapi import AVRO_FORMAT, asyncapi_document
 
 SECURE = {
     "TOOL_REQUESTS_TOPIC": "somastack.tools",
@@ -97,7 +97,7 @@ def test_the_document_is_valid_asyncapi_3(
 def test_the_validators_refuse_a_broken_document(asyncapi_tools: Path, tmp_path: Path) -> None:
     """The checks above could fail: a wrong action and a negative partition count."""
     document = asyncapi_document(
-        schemas.bundled(), load_settings({}), registry_url="http://localhost:8081", version="1"
+        sources.bundled(), load_settings({}), registry_url="http://localhost:8081", version="1"
     )
     first = next(iter(document["operations"]))
     document["operations"][first]["action"] = "publish"
@@ -111,7 +111,7 @@ def test_the_validators_refuse_a_broken_document(asyncapi_tools: Path, tmp_path:
 def test_channels_messages_and_operations_follow_the_catalog() -> None:
     settings = load_settings(SECURE)
     document = asyncapi_document(
-        schemas.bundled(), settings, registry_url="https://registry.internal:8081", version="1"
+        sources.bundled(), settings, registry_url="https://registry.internal:8081", version="1"
     )
     servers = document["servers"]
     assert [s["host"] for s in servers.values()] == ["broker-1:9093", "broker-2:9093"]
@@ -141,7 +141,7 @@ def test_channels_messages_and_operations_follow_the_catalog() -> None:
     ]
     message = document["components"]["messages"]["ConversationEvent_v2"]
     assert message["payload"]["schemaFormat"] == AVRO_FORMAT
-    assert message["payload"]["schema"] == schemas.bundled()["ConversationEvent"].version(2).schema
+    assert message["payload"]["schema"] == sources.bundled()["ConversationEvent"].version(2).schema
     assert message["bindings"]["kafka"]["schemaIdPayloadEncoding"] == "confluent"
     assert message["bindings"]["kafka"]["schemaLookupStrategy"] == "TopicNameStrategy"
     every_instance = operations_of(document)["gatewayReceivesConfigUpdates"]

@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from playwright.sync_api import Page
 
-from somacontracts import schemas
-from somacontracts.cli import main
+from somacontracts.catalog.environment import load_settings
 from somacontracts.compat import CompatibilityLevel
-from somacontracts.docs.examples import NoExampleError, avro_size, example
-from somacontracts.docs.site import build_site
-from somacontracts.plainjson import from_plain_json
-from somacontracts.project import ProjectConfig, read_config
 from somacontracts.schema import Node, RecordNode, UnionNode, parse
-from somacontracts.settings import load_settings
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import main
+from somacontracts.tooling.configuration import ProjectConfig, read_config
+from somacontracts.tooling.docs.examples import NoExampleError, avro_size, example
+from somacontracts.tooling.docs.site import build_site
+from somacontracts.tooling.plainjson import from_plain_json
 from tests.compat.strategies import record_schemas
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -110,7 +110,7 @@ def test_pages_say_what_the_catalog_and_schemas_say(
     )
     assert sample is not None
     plain = json.loads(html.unescape(sample.group(2)))
-    latest = schemas.bundled()["ConversationEvent"].latest
+    latest = sources.bundled()["ConversationEvent"].latest
     assert int(sample.group(1)) == avro_size(latest.schema, plain)
 
 
@@ -125,7 +125,7 @@ def test_a_transitive_level_judges_each_version_against_all_before_it(tmp_path: 
         (folder / f"v{number}.avsc").write_text(json.dumps(schema))
     level = CompatibilityLevel.BACKWARD_TRANSITIVE
     config = ProjectConfig(levels={"Thing": level})
-    page = build_site(schemas.load_tree(tmp_path / "avro"), config, load_settings({}))[
+    page = build_site(sources.load_tree(tmp_path / "avro"), config, load_settings({}))[
         "contracts/Thing.html"
     ]
     v3 = page[page.index('id="v3"') :]
@@ -160,7 +160,7 @@ def test_hostile_docs_are_text_and_odd_schemas_get_pages(tmp_path: Path) -> None
     selfish = {"type": "record", "name": "Loop", "fields": [{"name": "next", "type": "Loop"}]}
     (tmp_path / "avro" / "Loop").mkdir()
     (tmp_path / "avro" / "Loop" / "v1.avsc").write_text(json.dumps(selfish))
-    files = build_site(schemas.load_tree(tmp_path / "avro"), ProjectConfig(), load_settings({}))
+    files = build_site(sources.load_tree(tmp_path / "avro"), ProjectConfig(), load_settings({}))
     assert (
         "No finite message fits this schema: record Loop contains itself at /next"
         in (files["contracts/Loop.html"])
@@ -207,7 +207,7 @@ def test_only_pages_it_wrote_go_and_a_blocked_path_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tree = tmp_path / "avro"
-    shutil.copytree(schemas.bundled_root(), tree)
+    shutil.copytree(sources.bundled_root(), tree)
     site = tmp_path / "site"
     _site(site, capsys, "--schemas", str(tree))
     (site / "contracts" / "overview.html").write_text("a page of the team's own")

@@ -20,13 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Dialog, Page
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_USAGE, main
-from somacontracts.docs.diagram import Flow, flow_layout
-from somacontracts.docs.site import build_site
-from somacontracts.docs.templating import render
-from somacontracts.project import ProjectConfig
-from somacontracts.settings import load_settings
+from somacontracts.catalog.environment import load_settings
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_USAGE, main
+from somacontracts.tooling.configuration import ProjectConfig
+from somacontracts.tooling.docs.diagram import Flow, flow_layout
+from somacontracts.tooling.docs.site import build_site
+from somacontracts.tooling.docs.templating import render
 
 PAYLOAD = (
     "<script>alert(1)</script> \"><img src=x onerror=alert(1)> '><svg onload=alert(1)> "
@@ -197,7 +197,7 @@ def _project(folder: Path, text: Callable[[str], str]) -> Path:
     each with Data Contract parts), with a subject from its configuration; its
     ``pyproject.toml``."""
     tree = folder / "avro"
-    shutil.copytree(schemas.bundled_root(), tree)
+    shutil.copytree(sources.bundled_root(), tree)
     (tree / "Evil").mkdir()
     for version in (1, 2):
         (tree / "Evil" / f"v{version}.avsc").write_text(json.dumps(_schema(text, version)))
@@ -292,10 +292,10 @@ def test_any_doc_reads_back_as_written(doc: str) -> None:
         "doc": doc,
         "fields": [{"name": "f", "type": "string", "doc": doc, "default": doc}],
     }
-    version = schemas.parse_version(
+    version = sources.parse_version(
         json.dumps(schema), path=Path("Doc/v1.avsc"), contract="Doc", version=1
     )
-    tree = {"Doc": schemas.ContractSchemas("Doc", Path("Doc"), (version,))}
+    tree = {"Doc": sources.ContractSchemas("Doc", Path("Doc"), (version,))}
     page = _Document(build_site(tree, ProjectConfig(), load_settings({}))["contracts/Doc.html"])
     assert page.text_of("p", **{"class": "lead"}) == ([doc] if doc else [])
     (row,) = page.text_of("tr", id="f-Doc.f")
@@ -320,7 +320,7 @@ def test_without_jinja2_docs_stops_with_one_line_naming_the_extra(tmp_path: Path
     probe = (
         "import sys\n"
         "sys.modules['jinja2'] = None  # as if it were not installed\n"
-        "from somacontracts.cli import main\n"
+        "from somacontracts.tooling.cli import main\n"
         "sys.exit(main(['docs', '--out', sys.argv[1]]))\n"
     )
     out = tmp_path / "site"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
-from somacontracts.docs.site import SUFFIXES, build_site
-from somacontracts.project import ProjectConfig
-from somacontracts.settings import load_settings
+from somacontracts.catalog.environment import load_settings
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, main
+from somacontracts.tooling.configuration import ProjectConfig
+from somacontracts.tooling.docs.site import SUFFIXES, build_site
 
 MANIFEST = ".somacontracts-docs"
 THING = {
@@ -53,7 +53,7 @@ def _files(folder: Path) -> dict[str, bytes | str]:
 
 
 def test_every_file_of_a_site_ends_in_a_suffix_docs_may_remove() -> None:
-    files = build_site(schemas.bundled(), ProjectConfig(), load_settings({}))
+    files = build_site(sources.bundled(), ProjectConfig(), load_settings({}))
     assert {Path(name).suffix for name in files} <= set(SUFFIXES)
 
 

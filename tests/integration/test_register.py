@@ -18,9 +18,9 @@ from confluent_kafka.schema_registry._sync.serde import (
 )
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts.check.lock import read_lock, registry_ids
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.check.lock import read_lock, registry_ids
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from somacontracts.tooling.registry import LocalRegistry
 from tests.scratch import add_version, make_repo, run
 
 SUBJECTS = 6  # five contracts, ConversationEvent on two topics

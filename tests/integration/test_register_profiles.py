@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from somacontracts import schemas
-from somacontracts.catalog import CONTRACTS
-from somacontracts.cli import EXIT_OK, EXIT_VIOLATIONS
-from somacontracts.registration import schema_of, schema_text
-from somacontracts.server import LocalRegistry
-from somacontracts.settings import load_settings
+from somacontracts.catalog.environment import load_settings
+from somacontracts.catalog.platform import CONTRACTS
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_OK, EXIT_VIOLATIONS
+from somacontracts.tooling.registration import schema_of, schema_text
+from somacontracts.tooling.registry import LocalRegistry
 from tests.registries import KARAPACE_5, karapace_with_dek_registry, profiled_registry
 from tests.scratch import add_version, make_repo, run
 from tests.server.conftest import raw
@@ -104,13 +104,13 @@ def test_key_order_is_no_drift_and_drift_says_why(
     _, url = karapace
     settings = load_settings({})
     with SchemaRegistryClient({"url": url}) as client:
-        for name, contract in schemas.bundled().items():
+        for name, contract in sources.bundled().items():
             for subject in settings.subjects_of(name):
                 client.set_compatibility(subject, CONTRACTS[name].compatibility.value)
                 for version in contract.versions:
                     client.register_schema(subject, schema_of(version), normalize_schemas=True)
     delegated = raw(url, "GET", "/subjects/task.delegated-value/versions/1")[1]["schema"]
-    sent = schema_text(schemas.bundled()["DelegatedTask"].version(1))
+    sent = schema_text(sources.bundled()["DelegatedTask"].version(1))
     assert delegated != sent  # the default object's keys were sorted
     assert '"default":{"correlation_id":null,"extra":"{}"' in delegated
     status = run(repo, "status", "--registry", url, "--format", "json")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.kafka import (
     ContractConsumer,
     Received,
@@ -19,7 +20,6 @@ from somacontracts.kafka import (
     dlq_name,
     plan_topics,
 )
-from somacontracts.settings import Settings, load_settings
 
 FAST_GROUP: dict[str, Any] = {
     "session.timeout.ms": 6000,

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from somacontracts.catalog.environment import load_settings
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProcessor,
@@ -49,7 +50,6 @@ from somacontracts.kafka import (
     open_admin,
     plan_topics,
 )
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import (
     ToolInvocation,
     ToolResult,
@@ -58,7 +58,7 @@ from somacontracts.models import (
     ToolResultStatus,
 )
 from somacontracts.serde import ContractDeserializer
-from somacontracts.settings import load_settings
+from somacontracts.tooling.dev.samples import sample_invocation
 from tests.kafka.committed_log import read_topic
 
 PARTITIONS = 3

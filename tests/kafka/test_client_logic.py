@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from confluent_kafka import KafkaError, Message
 
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import ConfigurationError, DeserializationError
 from somacontracts.kafka import (
     ContractConsumer,
@@ -29,9 +30,8 @@ from somacontracts.kafka import (
     Received,
 )
 from somacontracts.kafka.received import _make_received
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.settings import Settings, load_settings
+from somacontracts.tooling.dev.samples import sample_invocation
 
 TOPIC = "tool.requests.logic"
 Report = Callable[[KafkaError | None, Message], None]

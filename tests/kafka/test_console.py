@@ -14,12 +14,12 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.catalog.environment import load_settings
 from somacontracts.kafka import ContractProducer, dlq_name
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.plainjson import to_plain_json
-from somacontracts.settings import load_settings
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.tooling.dev.samples import sample_invocation
+from somacontracts.tooling.plainjson import to_plain_json
 from tests.kafka.conftest import create_topics
 
 
@@ -214,8 +214,8 @@ def test_hostile_lines_are_problems_not_tracebacks(
 
 def test_an_unreachable_cluster_is_an_error_not_lag(capsys: pytest.CaptureFixture[str]) -> None:
     from somacontracts.kafka import BrokerUnavailableError
-    from somacontracts.kafka.console import read
-    from somacontracts.kafka.lag import group_lag
+    from somacontracts.tooling.console.display import read
+    from somacontracts.tooling.console.offsets import group_lag
 
     down = load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
     with pytest.raises(BrokerUnavailableError, match=r"127\.0\.0\.1:1"):

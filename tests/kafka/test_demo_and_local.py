@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts.cli import EXIT_OK, main
 from somacontracts.kafka import BrokerStartError
-from somacontracts.kafka.local import LocalBroker
+from somacontracts.tooling.cli import EXIT_OK, main
+from somacontracts.tooling.dev.broker import LocalBroker
 
 
 def test_demo_sends_every_contract_and_reads_it_back(

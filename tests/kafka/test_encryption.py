@@ -17,10 +17,10 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import SchemaNotFoundError
 from somacontracts.kafka import ContractConsumer, ContractProducer, Received, dlq_name
 from somacontracts.serde import RuleOptions
-from somacontracts.settings import Settings
 from tests.datacontracts import Event, cel_rule, encrypt_rule, event, register
 from tests.kafka.conftest import FAST_GROUP, create_topics
 

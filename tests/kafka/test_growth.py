@@ -22,7 +22,6 @@ from confluent_kafka.admin._config import ConfigEntry, ConfigResource
 from confluent_kafka.admin._metadata import ClusterMetadata, PartitionMetadata, TopicMetadata
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
 from somacontracts.errors import ContractError
 from somacontracts.kafka import (
     KafkaOperationError,
@@ -32,6 +31,7 @@ from somacontracts.kafka import (
     plan_topics,
     scale_topic,
 )
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, main
 
 UNSUPPORTED = KafkaError(
     KafkaError._UNSUPPORTED_FEATURE,
@@ -168,7 +168,7 @@ def test_cli_scale_grows_and_is_idempotent(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = FakeAdmin({"t": 3})
-    monkeypatch.setattr("somacontracts.cli.topics.open_admin", lambda _settings: fake)
+    monkeypatch.setattr("somacontracts.tooling.cli.topics.open_admin", lambda _settings: fake)
     argv = ["topics", "scale", "t", "6", "--bootstrap", "127.0.0.1:9"]
     assert main(argv) == EXIT_OK
     assert capsys.readouterr().out == "t: now 6 partitions\n"
@@ -181,7 +181,7 @@ def test_cli_scale_refused_by_the_broker_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = FakeAdmin({"t": 3}, refuse_growth=UNSUPPORTED)
-    monkeypatch.setattr("somacontracts.cli.topics.open_admin", lambda _settings: fake)
+    monkeypatch.setattr("somacontracts.tooling.cli.topics.open_admin", lambda _settings: fake)
     assert main(["topics", "scale", "t", "6", "--bootstrap", "127.0.0.1:9"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1

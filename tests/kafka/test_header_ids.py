@@ -20,11 +20,11 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import StringSerializer
 
-from somacontracts.cli import EXIT_OK, main
+from somacontracts.catalog.environment import Settings
 from somacontracts.kafka import ContractProducer
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.settings import Settings
+from somacontracts.tooling.cli import EXIT_OK, main
+from somacontracts.tooling.dev.samples import sample_invocation
 from tests.kafka.conftest import create_topics, received_from
 
 SUBJECT = ToolInvocation.SUBJECT

@@ -11,6 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import ContractError
 from somacontracts.kafka import (
     BrokerUnavailableError,
@@ -19,8 +20,6 @@ from somacontracts.kafka import (
     Received,
     dlq_name,
 )
-from somacontracts.kafka.local import free_port
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import (
     ToolInvocation,
     ToolResult,
@@ -28,7 +27,8 @@ from somacontracts.models import (
     ToolResultMetrics,
     ToolResultStatus,
 )
-from somacontracts.settings import Settings, load_settings
+from somacontracts.tooling.dev.broker import free_port
+from somacontracts.tooling.dev.samples import sample_invocation
 from tests.kafka.conftest import FAST_GROUP, create_topics
 
 PARTITIONS = 3

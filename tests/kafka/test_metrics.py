@@ -14,18 +14,18 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from somacontracts.catalog.environment import MetricsSettings, Settings, load_settings
 from somacontracts.errors import ConfigurationError, SerializationError
 from somacontracts.kafka import ContractConsumer, ContractProducer, Received
-from somacontracts.kafka.local import free_port
 from somacontracts.kafka.metrics import (
     DURATION_BUCKETS,
     ClientMetrics,
     default_metrics,
     metrics_for,
 )
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation
-from somacontracts.settings import MetricsSettings, Settings, load_settings
+from somacontracts.tooling.dev.broker import free_port
+from somacontracts.tooling.dev.samples import sample_invocation
 from tests.kafka.conftest import create_topics
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

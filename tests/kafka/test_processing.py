@@ -23,6 +23,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka import (
     ContractConsumer,
@@ -32,10 +33,9 @@ from somacontracts.kafka import (
     dlq_name,
 )
 from somacontracts.kafka.processor import SOURCE_HEADER, transactional_id_for
-from somacontracts.kafka.samples import sample_invocation
 from somacontracts.models import ToolInvocation, ToolResult
 from somacontracts.serde import ContractDeserializer, RuleOptions
-from somacontracts.settings import Settings
+from somacontracts.tooling.dev.samples import sample_invocation
 from tests.datacontracts import Event, encrypt_rule, event, register
 from tests.kafka.committed_log import read_topic
 from tests.kafka.conftest import create_topics

@@ -17,8 +17,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from somacontracts import schemas
-from somacontracts.cli import EXIT_USAGE, main
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import RulesMissingError
 from somacontracts.kafka import (
     ContractConsumer,
@@ -28,11 +27,12 @@ from somacontracts.kafka import (
     dlq_name,
 )
 from somacontracts.models import ConversationEvent, ConversationEventV1, ConversationEventV2
-from somacontracts.plainjson import to_plain_json
-from somacontracts.registration import schema_of
 from somacontracts.serde import ContractSerializer
-from somacontracts.server import LocalRegistry
-from somacontracts.settings import Settings
+from somacontracts.tooling import sources
+from somacontracts.tooling.cli import EXIT_USAGE, main
+from somacontracts.tooling.plainjson import to_plain_json
+from somacontracts.tooling.registration import schema_of
+from somacontracts.tooling.registry import LocalRegistry
 from tests.kafka.conftest import FAST_GROUP, create_topics
 from tests.registries import KARAPACE_5, karapace_with_dek_registry, profiled_registry
 from tests.serde.test_registry_profiles import event
@@ -52,7 +52,7 @@ def register_as_sent(url: str, *subjects: str) -> None:
     before it read them back: the registry keeps what it keeps."""
     with SchemaRegistryClient({"url": url}) as client:
         for subject in subjects:
-            for version in schemas.bundled()["ConversationEvent"].versions:
+            for version in sources.bundled()["ConversationEvent"].versions:
                 client.register_schema(subject, schema_of(version), normalize_schemas=True)
 
 

@@ -20,12 +20,12 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from somacontracts import models
-from somacontracts.cli import EXIT_OK, main
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ContractError, redact
 from somacontracts.kafka import ContractConsumer, dlq_name
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
-from somacontracts.settings import Settings
+from somacontracts.tooling.cli import EXIT_OK, main
+from somacontracts.tooling.registry import LocalRegistry
 from tests.kafka.conftest import FAST_GROUP, create_topics
 from tests.scratch import run
 

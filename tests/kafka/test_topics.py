@@ -8,8 +8,8 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 
-from somacontracts.catalog import TOPICS
-from somacontracts.cli import EXIT_OK, EXIT_USAGE, main
+from somacontracts.catalog.environment import Settings
+from somacontracts.catalog.platform import TOPICS
 from somacontracts.kafka import (
     PartitionShrinkError,
     apply_plans,
@@ -18,7 +18,7 @@ from somacontracts.kafka import (
     plan_topics,
     scale_topic,
 )
-from somacontracts.settings import Settings
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, main
 
 
 def test_catalog_topics_follow_env_names_and_add_dead_letter_topics(settings: Settings) -> None:

@@ -19,11 +19,11 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_writer
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import IncompatibleWriterError
 from somacontracts.kafka import ContractConsumer, dlq_name
 from somacontracts.serde import ContractDeserializer
-from somacontracts.server import LocalRegistry
-from somacontracts.settings import Settings
+from somacontracts.tooling.registry import LocalRegistry
 from tests.generated import generated
 from tests.kafka.conftest import create_topics
 

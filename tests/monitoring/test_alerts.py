@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from somacontracts.catalog import TOPICS
-from somacontracts.cli import main
-from somacontracts.monitoring import alert_rules, render_rules
-from somacontracts.settings import load_settings
+from somacontracts.catalog.environment import load_settings
+from somacontracts.catalog.platform import TOPICS
+from somacontracts.tooling.cli import main
+from somacontracts.tooling.monitoring import alert_rules, render_rules
 
 DOCUMENT = {"TOOL_REQUESTS_TOPIC": "somastack.tools"}
 """The platform document's name of the tool requests topic."""

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from somacontracts.runtime import dump_json, load_json
 from somacontracts.runtime import jsontext as runtime
-from somacontracts.testing import json_values
+from somacontracts.tooling.testing import json_values
 
 
 @given(value=json_values)

@@ -20,7 +20,7 @@ from somacontracts.compat import check_reader_writer
 from somacontracts.errors import SchemaError
 from somacontracts.schema import RecordNode, parse, registry_text
 from somacontracts.schema.names import full_name, resolve
-from somacontracts.schemas import parse_version
+from somacontracts.tooling.sources import parse_version
 
 FALLBACK: dict[str, Any] = {
     "type": "record",

@@ -13,14 +13,14 @@ from typing import Any
 import fastavro
 import pytest
 
-from somacontracts.check.lint import lint
-from somacontracts.codegen import MAX_NESTING as CODEGEN_NESTING
-from somacontracts.codegen import render_contract
 from somacontracts.compat import CompatibilityLevel, check_level, check_reader_writer
 from somacontracts.compat.changes import diff_versions
 from somacontracts.errors import InvalidSchemaError, SchemaError
 from somacontracts.schema import MAX_NESTING, canonical_form, fingerprint, parse, registry_text
-from somacontracts.schemas import SchemaVersion, parse_version
+from somacontracts.tooling.check.lint import lint
+from somacontracts.tooling.codegen import MAX_NESTING as CODEGEN_NESTING
+from somacontracts.tooling.codegen import render_contract
+from somacontracts.tooling.sources import SchemaVersion, parse_version
 from tests.generated import import_file
 
 

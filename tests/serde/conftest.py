@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from somacontracts.cli import EXIT_OK, main
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.cli import EXIT_OK, main
+from somacontracts.tooling.registry import LocalRegistry
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,14 @@ from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts import schemas
-from somacontracts.check.compatibility import check_tree
 from somacontracts.compat.changes import diff_versions
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import IncompatibleWriterError, ReadRuleError
-from somacontracts.registration import register_tree
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling import sources
+from somacontracts.tooling.check.checks import check_tree
+from somacontracts.tooling.registration import register_tree
+from somacontracts.tooling.registry import LocalRegistry
 from tests.generated import generated
 
 PACKAGE = "generated_migration_models"
@@ -77,13 +77,13 @@ def write_tree(root: Path, *, migrated: bool = True) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, schemas.ContractSchemas]:
-    return schemas.load_tree(write_tree(tmp_path_factory.mktemp("migration-tree")))
+def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, sources.ContractSchemas]:
+    return sources.load_tree(write_tree(tmp_path_factory.mktemp("migration-tree")))
 
 
 @pytest.fixture(scope="module")
 def models(
-    tree: dict[str, schemas.ContractSchemas], tmp_path_factory: pytest.TempPathFactory
+    tree: dict[str, sources.ContractSchemas], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     root = tree["Order"].versions[0].path.parent.parent
     with generated(root, tmp_path_factory.mktemp("migration-codegen") / PACKAGE, "order") as module:
@@ -91,24 +91,24 @@ def models(
 
 
 @pytest.fixture(scope="module")
-def registry(tree: dict[str, schemas.ContractSchemas]) -> Iterator[str]:
+def registry(tree: dict[str, sources.ContractSchemas]) -> Iterator[str]:
     with LocalRegistry() as started, SchemaRegistryClient({"url": started.url}) as client:
         register_tree(client, tree, lambda _: [SUBJECT], lambda _: LEVEL)
         yield started.url
 
 
 def test_check_reads_each_major_version_apart(tmp_path: Path) -> None:
-    found = check_tree(schemas.load_tree(write_tree(tmp_path / "ok")), {"Order": LEVEL})
+    found = check_tree(sources.load_tree(write_tree(tmp_path / "ok")), {"Order": LEVEL})
     assert found == []
     bare = check_tree(
-        schemas.load_tree(write_tree(tmp_path / "bare", migrated=False)), {"Order": LEVEL}
+        sources.load_tree(write_tree(tmp_path / "bare", migrated=False)), {"Order": LEVEL}
     )
     assert [(f.rule, f.version) for f in bare] == [("MAJOR_VERSION_MIGRATED", 2)]
     assert "no UPGRADE or DOWNGRADE migration rule" in bare[0].message
 
 
 def test_diff_tells_a_new_major_version_and_when_one_is_needed(
-    tree: dict[str, schemas.ContractSchemas],
+    tree: dict[str, sources.ContractSchemas],
 ) -> None:
     old, new = tree["Order"].versions
     report = diff_versions(
@@ -177,7 +177,7 @@ def test_confluent_s_reader_of_major_2_upgrades_our_major_1(registry: str, model
 
 
 def test_without_migration_rules_another_major_is_refused(tmp_path: Path, models: Any) -> None:
-    tree = schemas.load_tree(write_tree(tmp_path, migrated=False))
+    tree = sources.load_tree(write_tree(tmp_path, migrated=False))
     with LocalRegistry() as started, SchemaRegistryClient({"url": started.url}) as client:
         register_tree(client, tree, lambda _: [SUBJECT], lambda _: LEVEL)
         with ContractSerializer(models.OrderV1, client, subject=SUBJECT) as write_v1:
@@ -206,12 +206,12 @@ def test_without_migration_rules_another_major_is_refused(tmp_path: Path, models
 def test_a_migration_that_gives_what_the_model_cannot_hold_is_refused(
     tmp_path: Path, models: Any, upgrade: str, expected: str
 ) -> None:
-    tree = schemas.load_tree(write_tree(tmp_path))
+    tree = sources.load_tree(write_tree(tmp_path))
     rules_file = tmp_path / "Order" / "v2.contract.json"
     parts = json.loads(rules_file.read_text())
     parts["ruleSet"]["migrationRules"][0]["expr"] = upgrade
     rules_file.write_text(json.dumps(parts))
-    tree = schemas.load_tree(tmp_path)
+    tree = sources.load_tree(tmp_path)
     with LocalRegistry() as started, SchemaRegistryClient({"url": started.url}) as client:
         register_tree(client, tree, lambda _: [SUBJECT], lambda _: LEVEL)
         with ContractSerializer(models.OrderV1, client, subject=SUBJECT) as write_v1:

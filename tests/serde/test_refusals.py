@@ -29,12 +29,13 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from somacontracts import models, schemas
-from somacontracts.codegen import names
-from somacontracts.codegen.model import RecordModel, VersionModel, build_version
+from somacontracts import models
 from somacontracts.errors import SerializationError
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.testing import json_values
+from somacontracts.tooling import sources
+from somacontracts.tooling.codegen import names
+from somacontracts.tooling.codegen.declarations import RecordModel, VersionModel, build_version
+from somacontracts.tooling.testing import json_values
 from tests.codegen.objects import instances
 
 UUID = uuid.UUID("7c0a4b1e-3f0e-4a53-9d5e-2f1f1c7d2b10")
@@ -318,12 +319,12 @@ def _class(contract: str, version: int) -> Any:
     return getattr(module, f"{names.class_base_name(contract)}V{version}")
 
 
-BUNDLED = [v for c in schemas.bundled().values() for v in c.versions]
+BUNDLED = [v for c in sources.bundled().values() for v in c.versions]
 
 
 @pytest.mark.parametrize("version", BUNDLED, ids=lambda v: f"{v.contract}-v{v.version}")
 def test_whatever_is_written_reads_back_equal(
-    version: schemas.SchemaVersion, client: SchemaRegistryClient
+    version: sources.SchemaVersion, client: SchemaRegistryClient
 ) -> None:
     model = _class(version.contract, version.version)
     module = importlib.import_module(model.__module__)

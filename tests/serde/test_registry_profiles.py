@@ -17,13 +17,13 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import RuleSet
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts import schemas
 from somacontracts.errors import RulesMissingError
-from somacontracts.keks import create_keks
 from somacontracts.models import ConversationEventV1, ConversationEventV2, conversation_event
-from somacontracts.registration import schema_of, schema_text
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling import sources
+from somacontracts.tooling.keks import create_keks
+from somacontracts.tooling.registration import schema_of, schema_text
+from somacontracts.tooling.registry import LocalRegistry
 from tests.datacontracts import cel_rule
 from tests.registries import KARAPACE_5, karapace_with_dek_registry, profiled_registry
 from tests.server.conftest import raw
@@ -32,7 +32,7 @@ TOPIC = "conversation.outbound"
 SUBJECT = f"{TOPIC}-value"
 CONTEXT = SerializationContext(TOPIC, MessageField.VALUE)
 PLAINTEXT = "my card number is 4111 1111 1111 1111"
-CONVERSATIONS = schemas.bundled()["ConversationEvent"]
+CONVERSATIONS = sources.bundled()["ConversationEvent"]
 
 
 EVENT_ID = uuid.UUID("5d0b7f3e-6a44-4e43-9a3c-2b6a0d7c1e11")

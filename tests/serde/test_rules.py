@@ -43,7 +43,7 @@ from somacontracts.errors import (
     WriteRuleError,
 )
 from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.datacontracts import Event, cel_rule, encrypt_rule, event, register
 from tests.server.conftest import raw
 

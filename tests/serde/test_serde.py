@@ -25,8 +25,8 @@ from somacontracts.errors import (
     SerializationError,
 )
 from somacontracts.serde import ContractDeserializer, ContractSerializer
-from somacontracts.server import LocalRegistry
-from somacontracts.testing import datums
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.testing import datums
 
 LATEST: list[Any] = [
     models.ToolInvocation,

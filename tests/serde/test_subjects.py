@@ -25,7 +25,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.errors import ConfigurationError
 from somacontracts.serde import ContractDeserializer, ContractSerializer, RuleOptions
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.datacontracts import Event, encrypt_rule, event, register
 
 SECRET = {"secret": os.environ["LOCAL_SECRET"]}

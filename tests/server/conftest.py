@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 
 PII_EVENT_SCHEMA = json.dumps(
     {

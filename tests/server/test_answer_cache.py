@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somacontracts.server.app import _CACHE_TARGET, _AnswerCache
+from somacontracts.tooling.registry.app import _CACHE_TARGET, _AnswerCache
 
 
 @settings(max_examples=200, deadline=None)

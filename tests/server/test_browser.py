@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.docs.conftest import chromium  # noqa: F401  (the fixture, shared)
 from tests.server.conftest import A_GUID, raw
 

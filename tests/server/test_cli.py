@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts.cli import registry as cli
 from somacontracts.errors import ConfigurationError
+from somacontracts.tooling.cli import registry as cli
 from tests.server.conftest import A_GUID, raw
 
 _SERVE = (
-    "import sys; from somacontracts.cli import registry as cli; import argparse; "
+    "import sys; from somacontracts.tooling.cli import registry as cli; import argparse; "
     "p = argparse.ArgumentParser(); s = p.add_subparsers(dest='command'); cli.register(s); "
     "a = p.parse_args(sys.argv[1:]); sys.exit(a.run(a))"
 )

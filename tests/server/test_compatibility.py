@@ -6,7 +6,7 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.server.conftest import field, raw, record
 
 V1 = record("Order", field("id"))

@@ -24,7 +24,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 )
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
 
 SCHEMA = PII_EVENT_SCHEMA

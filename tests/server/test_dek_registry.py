@@ -35,8 +35,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somacontracts.server import LocalRegistry
-from somacontracts.server.deks import is_kek_name
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.registry.deks import is_kek_name
 from tests.server.conftest import PII_EVENT_SCHEMA, connect, raw
 
 KEKS = "/dek-registry/v1/keks"

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.server.conftest import raw
 
 FUZZ = settings(
@@ -36,7 +36,7 @@ KEPT = "kept-5c0f3a9e71d24b68"
 def registry(request: pytest.FixtureRequest) -> Iterator[LocalRegistry]:
     """A registry on uvloop (where installed) and one on asyncio's own loop."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("somacontracts.server.local.EVENT_LOOP", request.param)
+        patch.setattr("somacontracts.tooling.registry.local.EVENT_LOOP", request.param)
         started = LocalRegistry().start()
     with started:
         url = started.url

@@ -22,8 +22,8 @@ from fastavro import parse_schema, schemaless_writer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from somacontracts.server import LocalRegistry
-from somacontracts.server.store import guid_of
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.registry.store import guid_of
 from tests.server.conftest import A_GUID, connect, field, raw, record
 
 V1 = record("Order", field("id"))

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from somacontracts.schema import MAX_NESTING
-from somacontracts.server import LocalRegistry
-from somacontracts.server.app import MAX_BODY
-from somacontracts.server.schemas import MAX_SCHEMA_BYTES
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.registry.app import MAX_BODY
+from somacontracts.tooling.registry.prepared import MAX_SCHEMA_BYTES
 from tests.server.conftest import A_GUID, raw
 from tests.server.test_wire import Wire, get, post
 
@@ -29,7 +29,7 @@ STRING = json.dumps({"schema": '"string"'})
 @pytest.fixture(autouse=True, params=["auto", "asyncio"])
 def event_loop_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each test on uvloop (where installed) and on asyncio's own loop."""
-    monkeypatch.setattr("somacontracts.server.local.EVENT_LOOP", request.param)
+    monkeypatch.setattr("somacontracts.tooling.registry.local.EVENT_LOOP", request.param)
     return str(request.param)
 
 
@@ -454,7 +454,7 @@ def test_stopping_answers_the_requests_in_progress(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A registration being committed when the registry stops is answered, not cut off."""
-    from somacontracts.server.service import Registry
+    from somacontracts.tooling.registry.service import Registry
 
     entered, release = threading.Event(), threading.Event()
     register = Registry.register
@@ -528,7 +528,7 @@ def test_stalled_connections_do_not_delay_others(registry: LocalRegistry) -> Non
 def test_a_trickled_request_meets_its_deadline(
     registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("somacontracts.server.protocol.REQUEST_DEADLINE", 1.0)
+    monkeypatch.setattr("somacontracts.tooling.registry.protocol.REQUEST_DEADLINE", 1.0)
     wire = Wire(registry.url)
     try:
         began = time.perf_counter()
@@ -548,7 +548,7 @@ def test_a_trickled_request_meets_its_deadline(
 def test_an_idle_connection_is_closed(
     registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("somacontracts.server.protocol.IDLE_TIMEOUT", 0.3)
+    monkeypatch.setattr("somacontracts.tooling.registry.protocol.IDLE_TIMEOUT", 0.3)
     wire = Wire(registry.url)
     try:
         wire.send(get("/subjects"))
@@ -563,7 +563,7 @@ def test_an_idle_connection_is_closed(
 def test_connections_beyond_the_cap_are_told_to_retry(
     registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("somacontracts.server.protocol.MAX_CONNECTIONS", 5)
+    monkeypatch.setattr("somacontracts.tooling.registry.protocol.MAX_CONNECTIONS", 5)
     held = [Wire(registry.url) for _ in range(5)]
     try:
         for wire in held:  # each is open and served

@@ -14,10 +14,10 @@ from confluent_kafka.schema_registry import Schema
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts.cli import EXIT_OK
 from somacontracts.errors import ConfigurationError
-from somacontracts.server import LocalRegistry
-from somacontracts.server.origins import Allowed, origin_name
+from somacontracts.tooling.cli import EXIT_OK
+from somacontracts.tooling.registry import LocalRegistry
+from somacontracts.tooling.registry.origins import Allowed, origin_name
 from tests.scratch import make_repo, run
 from tests.server.conftest import A_GUID, connect, raw
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from somacontracts.errors import ContractError
-from somacontracts.server import LocalRegistry, RegistryStoreError
+from somacontracts.tooling.registry import LocalRegistry, RegistryStoreError
 from tests.server.conftest import connect, field, raw, record
 
 V1 = record("Order", field("id"))

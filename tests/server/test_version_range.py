@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.server.conftest import A_GUID, raw
 
 MAX = 2**31 - 1

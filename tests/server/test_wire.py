@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from somacontracts.server import LocalRegistry
+from somacontracts.tooling.registry import LocalRegistry
 from tests.server.conftest import A_GUID, raw
 
 SCHEMA = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}'

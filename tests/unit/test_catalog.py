@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from somacontracts import catalog
-from somacontracts.catalog import CONTRACTS, TOPICS
+from somacontracts.catalog.environment import KAFKA_LOG, load_settings
+from somacontracts.catalog.platform import CONTRACTS, TOPICS
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError, ContractError, UnknownContractError
-from somacontracts.settings import KAFKA_LOG, load_settings
 
 DAY_MS = 86_400_000
 

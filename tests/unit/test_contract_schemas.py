@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts import catalog, schemas
+from somacontracts import catalog
 from somacontracts.schema import forms
-from somacontracts.testing import datums
+from somacontracts.tooling import sources
+from somacontracts.tooling.testing import datums
 
-VERSIONS = [v for c in schemas.bundled().values() for v in c.versions]
+VERSIONS = [v for c in sources.bundled().values() for v in c.versions]
 IDS = [f"{v.contract}-v{v.version}" for v in VERSIONS]
 
 
@@ -41,12 +42,12 @@ def _walk_records(schema: Any, path: str = "") -> list[tuple[str, dict[str, Any]
 
 
 def test_every_catalog_contract_has_versions() -> None:
-    assert set(schemas.bundled()) == set(catalog.CONTRACTS)
-    assert all(c.versions for c in schemas.bundled().values())
+    assert set(sources.bundled()) == set(catalog.CONTRACTS)
+    assert all(c.versions for c in sources.bundled().values())
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_parses_with_apache_avro(version: schemas.SchemaVersion) -> None:
+def test_parses_with_apache_avro(version: sources.SchemaVersion) -> None:
     with warnings.catch_warnings():
         # The "json" logical type is ours; Apache Avro reads it as a plain string.
         warnings.simplefilter("ignore", avro.errors.IgnoredLogicalType)
@@ -57,14 +58,14 @@ def test_parses_with_apache_avro(version: schemas.SchemaVersion) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_parses_with_fastavro_and_fingerprint_is_stable(version: schemas.SchemaVersion) -> None:
+def test_parses_with_fastavro_and_fingerprint_is_stable(version: sources.SchemaVersion) -> None:
     again = fastavro.parse_schema(json.loads(version.path.read_text()))
     assert fastavro.schema.to_parsing_canonical_form(again) == version.canonical_form
     assert forms.fingerprint(version.schema) == version.fingerprint
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_records_have_namespace_and_docs(version: schemas.SchemaVersion) -> None:
+def test_records_have_namespace_and_docs(version: sources.SchemaVersion) -> None:
     assert version.schema["namespace"] == "somastack.contracts"
     for path, record in _walk_records(version.schema):
         assert record.get("doc"), f"record at {path or '/'} has no doc"
@@ -73,7 +74,7 @@ def test_records_have_namespace_and_docs(version: schemas.SchemaVersion) -> None
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_metadata_carries_schema_version(version: schemas.SchemaVersion) -> None:
+def test_metadata_carries_schema_version(version: sources.SchemaVersion) -> None:
     fields = {f["name"]: f for f in version.schema["fields"]}
     metadata = {f["name"]: f for f in fields["metadata"]["type"]["fields"]}
     assert metadata["schema_version"]["type"] == "int"
@@ -81,7 +82,7 @@ def test_metadata_carries_schema_version(version: schemas.SchemaVersion) -> None
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_enums_have_a_default_symbol(version: schemas.SchemaVersion) -> None:
+def test_enums_have_a_default_symbol(version: sources.SchemaVersion) -> None:
     text = version.path.read_text()
     enums = [
         s
@@ -96,7 +97,7 @@ def test_enums_have_a_default_symbol(version: schemas.SchemaVersion) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
-def test_key_field_is_a_string(version: schemas.SchemaVersion) -> None:
+def test_key_field_is_a_string(version: sources.SchemaVersion) -> None:
     schema: Any = version.schema
     for part in catalog.CONTRACTS[version.contract].key_field.split("."):
         field = next(f for f in schema["fields"] if f["name"] == part)
@@ -106,7 +107,7 @@ def test_key_field_is_a_string(version: schemas.SchemaVersion) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS, ids=IDS)
 @given(data=st.data())
-def test_random_datums_round_trip(version: schemas.SchemaVersion, data: st.DataObject) -> None:
+def test_random_datums_round_trip(version: sources.SchemaVersion, data: st.DataObject) -> None:
     datum = data.draw(datums(version.parsed))
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, version.fastavro, datum)

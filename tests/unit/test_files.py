@@ -17,18 +17,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
-from somacontracts.docs.site import SUFFIXES
+from somacontracts.catalog.environment import load_topic_settings
 from somacontracts.errors import FileWriteError
-from somacontracts.files import (
+from somacontracts.tooling.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
+from somacontracts.tooling.docs.site import SUFFIXES
+from somacontracts.tooling.files import (
     check_folder,
     installed_packages,
     removal_refusal,
     remove_files,
     replace_text,
 )
-from somacontracts.monitoring import render_rules
-from somacontracts.settings import load_topic_settings
+from somacontracts.tooling.monitoring import render_rules
 
 
 def test_a_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_ctrl_c_is_one_line_and_exit_130(
     def interrupted(*_: object) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("somacontracts.cli.alerts.render_rules", interrupted)
+    monkeypatch.setattr("somacontracts.tooling.cli.alerts.render_rules", interrupted)
     assert main(["alerts"]) == EXIT_INTERRUPTED
     assert capsys.readouterr().err == "somacontracts alerts: interrupted\n"
 

@@ -12,10 +12,10 @@ import fastavro
 import pytest
 from hypothesis import given
 
-from somacontracts import schemas
 from somacontracts.errors import SchemaError
-from somacontracts.plainjson import dump_json_value, from_plain_json, to_plain_json
-from somacontracts.testing import json_values
+from somacontracts.tooling import sources
+from somacontracts.tooling.plainjson import dump_json_value, from_plain_json, to_plain_json
+from somacontracts.tooling.testing import json_values
 
 # The payload examples of the event-streams document, verbatim, except that its
 # placeholder "uuid" for task_id is not a UUID and is replaced by a real one.
@@ -46,7 +46,7 @@ DOCUMENT_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _encode_decode(version: schemas.SchemaVersion, datum: Any) -> Any:
+def _encode_decode(version: sources.SchemaVersion, datum: Any) -> Any:
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, version.fastavro, datum)
     buffer.seek(0)
@@ -63,7 +63,7 @@ def _project(full: Any, shape: Any) -> Any:
 @pytest.mark.parametrize("name", sorted(DOCUMENT_EXAMPLES))
 def test_document_examples_become_records_and_back(name: str) -> None:
     example = DOCUMENT_EXAMPLES[name]
-    version = schemas.bundled()[name].latest
+    version = sources.bundled()[name].latest
     datum = from_plain_json(version.schema, copy.deepcopy(example))
     assert fastavro.validation.validate(datum, version.fastavro, raise_errors=False)
     back = to_plain_json(version.schema, _encode_decode(version, datum))
@@ -72,7 +72,7 @@ def test_document_examples_become_records_and_back(name: str) -> None:
 
 
 def test_defaults_fill_what_the_example_leaves_out() -> None:
-    version = schemas.bundled()["DelegatedTask"].latest
+    version = sources.bundled()["DelegatedTask"].latest
     back = to_plain_json(
         version.schema, from_plain_json(version.schema, DOCUMENT_EXAMPLES["DelegatedTask"])
     )
@@ -87,7 +87,7 @@ def test_defaults_fill_what_the_example_leaves_out() -> None:
 
 @given(value=json_values)
 def test_free_form_json_round_trips_losslessly(value: Any) -> None:
-    version = schemas.bundled()["ToolInvocation"].latest
+    version = sources.bundled()["ToolInvocation"].latest
     example = dict(DOCUMENT_EXAMPLES["ToolInvocation"], payload=value)
     back = to_plain_json(
         version.schema, _encode_decode(version, from_plain_json(version.schema, example))
@@ -132,7 +132,7 @@ def test_big_integers_and_unicode_survive() -> None:
 def test_bad_plain_json_names_the_location(
     change: dict[str, Any], location: str, words: str
 ) -> None:
-    version = schemas.bundled()["ToolInvocation"].latest
+    version = sources.bundled()["ToolInvocation"].latest
     with pytest.raises(SchemaError) as caught:
         from_plain_json(version.schema, {**DOCUMENT_EXAMPLES["ToolInvocation"], **change})
     assert caught.value.location == location
@@ -140,7 +140,7 @@ def test_bad_plain_json_names_the_location(
 
 
 def test_enum_and_union_mapping() -> None:
-    version = schemas.bundled()["ToolResult"].latest
+    version = sources.bundled()["ToolResult"].latest
     example = copy.deepcopy(DOCUMENT_EXAMPLES["ToolResult"])
     example["metadata"]["timestamp"] = "2025-10-09T16:59:00.123456+02:00"
     datum = from_plain_json(version.schema, example)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from somacontracts.errors import ConfigurationError
-from somacontracts.registry_client import connect, registry_config, url_of
+from somacontracts.serde.registry_client import connect, registry_config, url_of
 
 
 def test_credentials_in_the_url_become_basic_auth_and_leave_the_url() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from somacontracts import schemas
 from somacontracts.errors import SchemaError, SchemaLoadError, UnknownContractError
 from somacontracts.schema import forms
+from somacontracts.tooling import sources
 
 MINIMAL = {
     "type": "record",
@@ -30,9 +30,9 @@ def write(root: Path, contract: str, version: int, content: object) -> Path:
 
 
 def test_bundled_tree_is_the_checkout_or_package_tree() -> None:
-    root = schemas.bundled_root()
+    root = sources.bundled_root()
     assert (root / "ToolInvocation" / "v1.avsc").is_file()
-    assert schemas.bundled()["ToolInvocation"].version(1).path.parent == root / "ToolInvocation"
+    assert sources.bundled()["ToolInvocation"].version(1).path.parent == root / "ToolInvocation"
 
 
 def test_versions_load_in_order(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_versions_load_in_order(tmp_path: Path) -> None:
     v2 = dict(MINIMAL, fields=[*MINIMAL["fields"], {"name": "b", "type": "string", "default": ""}])
     write(tmp_path, "Thing", 2, v2)
     (tmp_path / "Thing" / "README.md").write_text("notes are ignored")
-    tree = schemas.load_tree(tmp_path)
+    tree = sources.load_tree(tmp_path)
     thing = tree["Thing"]
     assert [v.version for v in thing.versions] == [1, 2]
     assert thing.latest.version == 2
@@ -91,7 +91,7 @@ def test_bad_trees_give_one_line(
         if content == "\udcff":
             path.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(SchemaError) as caught:
-        schemas.load_tree(tmp_path)
+        sources.load_tree(tmp_path)
     message = str(caught.value)
     assert where in message
     assert words in message
@@ -102,21 +102,21 @@ def test_misnamed_file(tmp_path: Path) -> None:
     write(tmp_path, "Thing", 1, MINIMAL)
     (tmp_path / "Thing" / "v01.avsc").write_text(json.dumps(MINIMAL))
     with pytest.raises(SchemaLoadError, match=r"v01.avsc: is not named vN.avsc"):
-        schemas.load_tree(tmp_path)
+        sources.load_tree(tmp_path)
 
 
 def test_empty_folder_and_missing_root(tmp_path: Path) -> None:
     (tmp_path / "Thing").mkdir()
     with pytest.raises(SchemaLoadError, match=r"holds no v1\.avsc"):
-        schemas.load_tree(tmp_path)
+        sources.load_tree(tmp_path)
     with pytest.raises(SchemaLoadError, match="is not a folder"):
-        schemas.load_tree(tmp_path / "absent")
+        sources.load_tree(tmp_path / "absent")
 
 
 def test_unknown_version_and_contract(tmp_path: Path) -> None:
-    shutil.copytree(schemas.bundled_root(), tmp_path / "avro")
-    tree = schemas.load_tree(tmp_path / "avro")
+    shutil.copytree(sources.bundled_root(), tmp_path / "avro")
+    tree = sources.load_tree(tmp_path / "avro")
     with pytest.raises(SchemaLoadError, match=r"there is no v9\.avsc"):
         tree["ToolResult"].version(9)
     with pytest.raises(UnknownContractError):
-        schemas.lookup(tree, "Nope")
+        sources.lookup(tree, "Nope")

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somacontracts import schemas
 from somacontracts.errors import RegistryError
-from somacontracts.registration import schema_text, schema_value
-from somacontracts.registry_client import endpoint_missing
 from somacontracts.schema.datacontract import describe_dropped, dropped_parts
+from somacontracts.serde.registry_client import endpoint_missing
+from somacontracts.tooling import sources
+from somacontracts.tooling.registration import schema_text
+from somacontracts.tooling.stored import schema_value
 
 NAMES = st.text("abcdefgh", min_size=1, max_size=6)
 
@@ -86,7 +87,7 @@ def _shuffled(node: Any, rng: random.Random) -> Any:
     return node
 
 
-VERSIONS = [v for c in schemas.bundled().values() for v in c.versions]
+VERSIONS = [v for c in sources.bundled().values() for v in c.versions]
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"{v.contract}-v{v.version}")
@@ -100,7 +101,7 @@ def test_key_order_never_makes_a_schema_another(version: Any, seed: int) -> None
 
 @given(data=st.data())
 def test_any_other_change_of_a_default_or_doc_does(data: st.DataObject) -> None:
-    delegated = schemas.bundled()["DelegatedTask"].version(1)
+    delegated = sources.bundled()["DelegatedTask"].version(1)
     schema = json.loads(schema_text(delegated))
     field = data.draw(st.sampled_from(schema["fields"]))
     key = data.draw(st.sampled_from([k for k in ("default", "doc") if k in field]))

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somacontracts.yamltext import dump
+from somacontracts.tooling.yamltext import dump
 
 # Lone surrogates cannot be encoded in any YAML stream (or UTF-8 file).
 TEXT = st.text(st.characters(exclude_categories=["Cs"])) | st.text("\"'\\ :#-\n\t{}[]&*!|>%@`")

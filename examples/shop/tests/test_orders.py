@@ -13,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from somacontracts import ContractDeserializer, ContractSerializer
-from somacontracts.testing import EvolutionCase, evolution_cases, models
+from somacontracts.tooling.testing import EvolutionCase, evolution_cases, models
 
 from shop.contracts import Order, OrderLine, OrderState
 

@@ -1,5 +1,0 @@
-"""Monitoring built from the catalog: Prometheus alerting rules (``somacontracts alerts``)."""
-
-from somacontracts.monitoring.alerts import alert_rules, render_rules
-
-__all__ = ["alert_rules", "render_rules"]

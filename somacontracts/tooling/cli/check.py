@@ -1,0 +1,151 @@
+"""``somacontracts check``: validate, check compatibility, lint and immutability of every contract.
+
+For every contract: each version is a valid schema (as ``validate`` checks); each
+version is compatible with the ones before it at the contract's level; lint rules
+pass; every version is recorded in the lock file with an unchanged canonical
+fingerprint; with ``--against REF``, every version present at that git revision is
+still present and unchanged; with ``--registry URL``, the registry accepts each latest
+version under the contract's subjects (authentication from ``SCHEMA_REGISTRY_*``
+variables, see ``somacontracts.serde.registry_client``). Configuration: ``[tool.somacontracts]`` in
+``pyproject.toml`` (see ``somacontracts.tooling.configuration``).
+
+Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from somacontracts.errors import RegistryError
+from somacontracts.tooling import sources
+from somacontracts.tooling.check import check_tree
+from somacontracts.tooling.check.findings import ERROR, Category, Finding
+from somacontracts.tooling.check.lock import compare, read_lock
+from somacontracts.tooling.check.positions import locate
+from somacontracts.tooling.check.report import RENDERERS
+from somacontracts.tooling.check.vcs import versions_at
+from somacontracts.tooling.cli.common import (
+    add_config,
+    add_registry,
+    add_schemas,
+    command_parser,
+    project_files,
+)
+from somacontracts.tooling.codegen import compare_modules
+from somacontracts.tooling.codegen.names import module_name
+from somacontracts.tooling.codegen.package import render_project
+from somacontracts.tooling.configuration import ProjectConfig
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand to the parser's subcommands."""
+    parser = command_parser(sub, "check", __doc__)
+    add_schemas(parser)
+    add_config(parser)
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="git revision whose released versions must still exist unchanged",
+    )
+    add_registry(
+        parser, help_url="also ask this schema registry whether it would accept each latest version"
+    )
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
+    parser.set_defaults(run=run)
+
+
+def registry_findings(
+    client: SchemaRegistryClient, tree: Mapping[str, sources.ContractSchemas], config: ProjectConfig
+) -> list[Finding]:
+    """Ask the registry whether it accepts each contract's latest version under its subjects."""
+    from somacontracts.serde import registry_client
+
+    findings = []
+    for name, contract in tree.items():
+        latest = contract.latest
+        text = json.dumps(latest.schema, separators=(",", ":"))
+        for subject in config.subjects_of(name):
+            try:
+                compatible, messages = registry_client.compatibility_verbose(client, subject, text)
+            except RegistryError as err:
+                if err.error_code in (40401, 40402):
+                    continue  # A subject without versions accepts any first version.
+                raise
+            if compatible:
+                continue
+            for message in messages or ["the registry rejects it and gave no reason"]:
+                findings.append(
+                    Finding(
+                        rule="REGISTRY_INCOMPATIBLE",
+                        category=Category.COMPATIBILITY,
+                        contract=name,
+                        version=latest.version,
+                        path=str(latest.path),
+                        location="",
+                        message=f"Registry {registry_client.url_of(client)} would refuse "
+                        f'v{latest.version} under subject "{subject}": {message}',
+                    )
+                )
+    return findings
+
+
+def models_findings(
+    tree: Mapping[str, sources.ContractSchemas], config: ProjectConfig, models: Path
+) -> list[Finding]:
+    """Findings for generated model modules that differ from what the schemas produce."""
+    owners = {f"{module_name(name)}.py": name for name in tree}
+    return [
+        Finding(
+            rule="MODELS_UP_TO_DATE",
+            category=Category.IMMUTABILITY,
+            contract=owners.get(difference.path.name, difference.path.name),
+            version=None,
+            path=str(difference.path),
+            location="",
+            message=f'Generated module "{difference.path.name}" is {difference.kind}; '
+            "run `somacontracts codegen`.",
+        )
+        for difference in compare_modules(render_project(dict(tree), config), models)
+    ]
+
+
+def _text_of(path: str) -> str | None:
+    """A reported file's text, or None (a deleted version, a git revision's file)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the tree and print the findings in the chosen format."""
+    config, root, lock_path = project_files(args)
+    tree = sources.load_tree(root)
+    levels = {name: config.level_of(name) for name in tree}
+    findings = check_tree(
+        tree, levels, disabled=config.disabled_rules, severities=config.severities
+    )
+    lock = read_lock(lock_path)
+    findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
+    if args.against:
+        at_ref = versions_at(args.against, root)
+        findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
+    if config.models is not None:
+        findings += models_findings(tree, config, config.models)
+    if args.registry:
+        from somacontracts.serde import registry_client  # only with --registry: it is slow to load
+
+        with registry_client.connect(url=args.registry, ca_file=args.registry_ca) as client:
+            findings += registry_findings(client, tree, config)
+    findings = locate(findings, _text_of)
+    print(RENDERERS[args.format](findings, list(tree)), end="")
+    return 1 if any(f.severity == ERROR for f in findings) else 0

@@ -1,0 +1,493 @@
+"""Render contracts into Python modules: schema versions in, module source text out.
+
+Pure: no file is read or written here. :func:`render_tree` returns every module of a
+models package (one per contract plus ``__init__.py``) as text keyed by file name;
+:mod:`somacontracts.tooling.codegen.writer` puts them on disk.
+
+What the generated code does, and why:
+
+* a ``dataclass(slots=True, kw_only=True)`` per record. Keyword-only construction keeps
+  call sites valid when a later version adds a field; slots make attribute access and
+  construction cheap. Not frozen: a frozen dataclass's ``__init__`` assigns every field
+  through ``object.__setattr__``, which makes construction about four times slower,
+  and ``from_avro`` constructs one instance per record of every message read;
+  ``dataclasses.replace`` still makes changed copies, and instances compare by value;
+* a ``StrEnum`` per enum whose values are the symbols, so a member *is* the string
+  fastavro writes and ``to_avro`` passes it through untouched;
+* ``to_avro`` and ``from_avro`` (fastavro's datums,
+  :mod:`~somacontracts.tooling.codegen.datum_methods`)
+  and ``write_avro`` and ``read_avro`` (Avro binary,
+  :mod:`~somacontracts.tooling.codegen.codec_methods`)
+  are straight-line code written per class: no loop over fields, no reflection.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from somacontracts.schema import registry_text
+from somacontracts.tooling.codegen import codec_methods, names, templates
+from somacontracts.tooling.codegen.datum_methods import DatumMethods, Helpers
+from somacontracts.tooling.codegen.declarations import (
+    CodegenError,
+    EnumDefault,
+    EnumModel,
+    FieldModel,
+    JsonDefault,
+    RecordDefault,
+    RecordModel,
+    VersionModel,
+    build_version,
+)
+from somacontracts.tooling.codegen.pysource import (
+    DEFAULT_LINE_LENGTH,
+    all_key,
+    all_lines,
+    call_lines,
+    def_lines,
+    docstring_lines,
+    import_key,
+    laid_out_for,
+    line_length,
+    literal_lines,
+    string_literal,
+)
+from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
+
+__all__ = ["DEFAULT_COMMAND", "INIT_MODULE", "render_contract", "render_tree"]
+
+DEFAULT_COMMAND = "somacontracts codegen"
+INIT_MODULE = "__init__.py"
+
+_INDENT = "    "
+
+_MODULES = ("collections.abc", "dataclasses", "datetime", "decimal", "enum", "typing", "uuid")
+
+
+def render_tree(
+    contracts: Mapping[str, ContractSchemas],
+    *,
+    subjects: Mapping[str, Sequence[str]] | None = None,
+    command: str = DEFAULT_COMMAND,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> dict[str, str]:
+    """Source of every module of a models package for ``contracts``, keyed by file name.
+
+    ``subjects`` gives each contract's registry subjects (none where absent);
+    ``command`` is the command the headers tell readers to regenerate with; the code is
+    laid out as ``ruff format`` lays it out for lines of ``line_length``.
+    """
+    with laid_out_for(line_length):
+        return _render_tree(contracts, subjects or {}, command)
+
+
+def _render_tree(
+    contracts: Mapping[str, ContractSchemas], subjects: Mapping[str, Sequence[str]], command: str
+) -> dict[str, str]:
+    modules: dict[str, str] = {}
+    exports: dict[str, list[str]] = {}
+    owners: dict[str, str] = {}
+    for name, contract in contracts.items():
+        module = names.module_name(name)
+        if module in owners:
+            raise CodegenError(
+                f"contracts {owners[module]} and {name} would both be module {module}.py",
+                source=str(contract.directory),
+            )
+        owners[module] = name
+        source, exported = _render_contract(
+            contract.versions, subjects=tuple(subjects.get(name, ())), command=command
+        )
+        modules[f"{module}.py"] = source
+        exports[module] = exported
+    root = next(iter(contracts.values())).directory.parent.name if contracts else "avro"
+    modules[INIT_MODULE] = _render_init(exports, root=root, command=command)
+    return modules
+
+
+def render_contract(
+    versions: Sequence[SchemaVersion],
+    *,
+    subjects: Sequence[str] = (),
+    command: str = DEFAULT_COMMAND,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> str:
+    """Source of the module of one contract, from all its ``versions`` (oldest first)."""
+    with laid_out_for(line_length):
+        return _render_contract(versions, subjects=tuple(subjects), command=command)[0]
+
+
+def _render_contract(
+    versions: Sequence[SchemaVersion], *, subjects: tuple[str, ...], command: str
+) -> tuple[str, list[str]]:
+    models = [build_version(v) for v in versions]
+    return _Module(models, subjects=subjects, command=command).render()
+
+
+# -- the package's __init__ --------------------------------------------------------------
+
+
+def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: str) -> str:
+    seen: dict[str, int] = {}
+    for exported in exports.values():
+        for name in exported:
+            seen[name] = seen.get(name, 0) + 1
+    clashing = sorted(n for n, count in seen.items() if count > 1)
+    lines = _comment_lines(templates.INIT_HEADER.format(root=root, command=command))
+    every = {name for names in exports.values() for name in names}
+    examples = sorted(name for name in every if f"{name}V1" in every)
+    doc = templates.INIT_DOC.format(example=examples[0]) if examples else templates.INIT_DOC_PLAIN
+    lines += docstring_lines([doc], 0)
+    everything: list[str] = []
+    imports: list[str] = []
+    for module in sorted(exports):
+        members = sorted((n for n in exports[module] if seen[n] == 1), key=import_key)
+        if not members:
+            continue
+        everything += members
+        inline = f"from .{module} import {', '.join(members)}"
+        if len(inline) <= line_length():
+            imports.append(inline)
+        else:
+            imports += [f"from .{module} import (", *(f"    {m}," for m in members), ")"]
+    if imports:
+        lines += ["", *imports]
+    if clashing:
+        lines += ["", *_comment_lines(templates.SKIPPED_EXPORTS.format(names=", ".join(clashing)))]
+    lines += ["", *all_lines(sorted(everything, key=all_key))]
+    return "\n".join(lines) + "\n"
+
+
+# -- one contract's module ---------------------------------------------------------------
+
+
+class _Module(DatumMethods):
+    def __init__(
+        self, versions: Sequence[VersionModel], *, subjects: tuple[str, ...], command: str
+    ) -> None:
+        super().__init__()
+        self.versions = versions
+        self.subjects = subjects
+        self.command = command
+        self.contract = versions[0].version.contract
+        self.mixed_case = False
+        self.current: VersionModel = versions[0]
+        self.tables: dict[str, tuple[str, str]] = {}
+        """The current version's enum tables, by full name."""
+        # No generated function or table may take a field's name: a class body that
+        # names one (a default factory) would find the field instead.
+        self.function_names.update(
+            field.attribute for v in versions for r in v.records for field in r.fields
+        )
+
+    # -- the module --------------------------------------------------------------------
+
+    def render(self) -> tuple[str, list[str]]:
+        body: list[list[str]] = []
+        exported: list[str] = []
+        for version in self.versions:
+            self.current = version
+            self.classes = version.named
+            self.tables = {}
+            for enum in version.enums:
+                body.append(self.enum_class(enum))
+                self.tables[enum.full_name] = tables = self.table_names(enum)
+                body.append(codec_methods.enum_table_lines(enum, *tables))
+                exported.append(enum.class_name)
+            for record in version.records:
+                helpers = Helpers()
+                block = self.record_class(record, version, helpers)
+                body += [*helpers.factories, block, *helpers.blocks]
+                exported.append(record.class_name)
+        aliases: list[str] = []
+        latest = self.versions[-1]
+        defined = set(exported)
+        latest_named: list[RecordModel | EnumModel] = [*latest.records, *latest.enums]
+        for named in latest_named:
+            if named.base_name not in defined:
+                aliases.append(f"{named.base_name} = {named.class_name}")
+                exported.append(named.base_name)
+                defined.add(named.base_name)
+        if self.alias_lines:
+            body.append(self.alias_lines)
+        if aliases:
+            body.append(aliases)
+        head = self.head(exported)
+        blocks = "\n\n\n".join("\n".join(block) for block in body)
+        return "\n".join(head) + "\n\n\n" + blocks + "\n", exported
+
+    def head(self, exported: list[str]) -> list[str]:
+        sources = ", ".join(
+            f"{v.version.path.parent.parent.name}/{self.contract}/{v.version.path.name}"
+            if i == 0
+            else v.version.path.name
+            for i, v in enumerate(self.versions)
+        )
+        lines = _comment_lines(templates.HEADER.format(sources=sources, command=self.command))
+        if self.mixed_case:
+            lines += templates.MIXED_CASE_NOQA
+        latest = self.versions[-1]
+        listing = ", ".join(
+            f"{v.root.class_name} is version {v.version.version}" for v in self.versions
+        )
+        doc = [
+            templates.MODULE_DOC.format(contract=self.contract),
+            templates.MODULE_DOC_LATEST.format(
+                versions=listing[0].upper() + listing[1:], root=latest.root.base_name
+            ),
+            templates.MODULE_DOC_BINARY,
+        ]
+        lines += docstring_lines(doc, 0)
+        lines += ["", "from __future__ import annotations", ""]
+        lines += [f"import {module}" for module in _MODULES if module in self.imports]
+        if self.uses_runtime:
+            lines += ["", templates.RUNTIME_IMPORT]
+        lines += ["", *all_lines(sorted(exported, key=all_key))]
+        return lines
+
+    # -- classes -----------------------------------------------------------------------
+
+    def enum_class(self, enum: EnumModel) -> list[str]:
+        self.imports.add("enum")
+        lines = [templates.ENUM_CLASS.format(name=enum.class_name)]
+        doc = [*([enum.doc] if enum.doc else [])]
+        doc.append(
+            templates.ENUM_DOC.format(
+                full_name=enum.full_name,
+                version=self.current.version.version,
+                contract=self.contract,
+            )
+        )
+        lines += docstring_lines(doc, 1)
+        if enum.members:
+            lines.append("")
+        for member, symbol in enum.members:
+            self.mixed_case |= names.is_mixed_case(member)
+            lines.append(f"{_INDENT}{member} = {string_literal(symbol)}")
+        return lines
+
+    def record_class(
+        self, record: RecordModel, version: VersionModel, helpers: Helpers
+    ) -> list[str]:
+        self.imports.update(("dataclasses", "typing", "collections.abc"))
+        lines = [
+            templates.DATACLASS_DECORATOR,
+            templates.RECORD_CLASS.format(name=record.class_name),
+        ]
+        doc = [*([record.doc] if record.doc else [])]
+        doc.append(
+            templates.CLASS_DOC.format(
+                full_name=record.full_name, version=version.version.version, contract=self.contract
+            )
+        )
+        lines += docstring_lines(doc, 1)
+        lines.append("")
+        is_root = record is version.root
+        lines += self.constants(record, version, is_root)
+        if record.fields:
+            lines.append("")
+        for field in record.fields:
+            lines += self.field(record, field, helpers)
+        lines.append("")
+        lines += self.to_avro(record, helpers)
+        lines.append("")
+        lines += self.from_avro(record, helpers)
+        lines += ["", *self.codec_methods(record, version, helpers)]
+        if is_root:
+            # The schema as a registry stores it (normalized): white space, key order and
+            # how names are spelled change neither the registry's schema nor the models.
+            stored = json.loads(registry_text(version.version.parsed, normalize=True))
+            lines.append("")
+            lines += literal_lines(stored, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = ")
+            # The version's Data Contract parts travel with its model: a serializer refuses
+            # a registered version that lacks them instead of trusting the registry's copy.
+            parts = (("metadata", version.version.metadata), ("ruleSet", version.version.rule_set))
+            contract = {key: part for key, part in parts if part is not None}
+            if contract:
+                lines += ["", *literal_lines(contract, 1, templates.DATA_CONTRACT)]
+        return lines
+
+    def codec_methods(
+        self, record: RecordModel, version: VersionModel, helpers: Helpers
+    ) -> list[str]:
+        """``write_avro`` and ``read_avro`` of ``record``; their helpers go to ``helpers``."""
+        self.uses_runtime = True
+
+        def helper(path: str, body: list[str], annotation: str) -> str:
+            key = (record.class_name, path, "read_avro")
+            if key not in self.helper_names:
+                name = self.function_name(path, "read_avro")
+                self.helper_names[key] = name
+                define = def_lines(templates.HELPER_READ_AVRO_DEF, name=name, annotation=annotation)
+                helpers.blocks.append([*define, *body])
+            return self.helper_names[key]
+
+        codec = codec_methods.Codec(
+            records={r.full_name: r for r in version.records},
+            enums={e.full_name: e for e in version.enums},
+            class_name=self.class_name,
+            tables=self.tables,
+            annotation=self.fitted,
+            helper=helper,
+        )
+        return [*codec.write_method(record), "", *codec.read_method(record)]
+
+    def table_names(self, enum: EnumModel) -> tuple[str, str]:
+        """Unique module-level names of ``enum``'s symbol -> index and index -> member tables."""
+        stem = enum.class_name.upper()
+        found: list[str] = []
+        for kind in ("INDEX", "MEMBERS"):
+            name, counter = f"_{stem}_{kind}", 2
+            while name in self.function_names:
+                name, counter = f"_{stem}_{kind}_{counter}", counter + 1
+            self.function_names.add(name)
+            found.append(name)
+        return found[0], found[1]
+
+    def constants(self, record: RecordModel, version: VersionModel, is_root: bool) -> list[str]:
+        lines = literal_lines(record.full_name, 1, "FULL_NAME: typing.ClassVar[str] = ")
+        lines.append(f"{_INDENT}SCHEMA_VERSION: typing.ClassVar[int] = {version.version.version}")
+        if not is_root:
+            return lines
+        lines += _tuple_lines(
+            f"{_INDENT}SUBJECTS: typing.ClassVar[tuple[str, ...]] = ", self.subjects
+        )
+        if self.subjects:
+            lines += literal_lines(self.subjects[0], 1, "SUBJECT: typing.ClassVar[str] = ")
+        fingerprint = version.version.fingerprint
+        return lines + literal_lines(fingerprint, 1, "FINGERPRINT: typing.ClassVar[str] = ")
+
+    def field(self, record: RecordModel, field: FieldModel, helpers: Helpers) -> list[str]:
+        self.mixed_case |= names.is_mixed_case(field.attribute)
+        room = line_length() - len(f"{_INDENT}{field.attribute}: ")
+        if field.has_default:
+            room -= len(" = dataclasses.field(")
+        annotation = self.fitted(field.type, room)
+        prefix = f"{field.attribute}: {annotation}"
+        if not field.has_default:
+            lines = [f"{_INDENT}{prefix}"]
+        else:
+            lines = self.default_lines(record, field, prefix, helpers)
+        doc = [field.doc] if field.doc else []
+        if field.attribute != field.avro_name:
+            doc.append(templates.FIELD_RENAMED_DOC.format(avro_name=field.avro_name))
+        if doc:
+            lines += docstring_lines([" ".join(doc)], 1, attribute=True)
+        return lines
+
+    def default_lines(
+        self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
+    ) -> list[str]:
+        value = field.default
+        if isinstance(value, JsonDefault):
+            value = value.value
+            if isinstance(value, (dict, list)) and value:
+                return self.factory(record, field, prefix, helpers)
+        if isinstance(value, (dict, list)):
+            if value:
+                return self.factory(record, field, prefix, helpers)
+            factory = "dict" if isinstance(value, dict) else "list"
+            return call_lines(
+                "dataclasses.field", [f"default_factory={factory}"], 1, prefix=f"{prefix} = "
+            )
+        if isinstance(value, RecordDefault) or _is_uuid(value):
+            return self.factory(record, field, prefix, helpers)
+        if isinstance(value, EnumDefault):
+            enum = self.classes[value.enum]
+            return [f"{_INDENT}{prefix} = {enum.class_name}.{value.member}"]
+        self.note_literal(value)
+        return literal_lines(value, 1, f"{prefix} = ")
+
+    def factory(
+        self, record: RecordModel, field: FieldModel, prefix: str, helpers: Helpers
+    ) -> list[str]:
+        name = self.function_name(field.attribute, "default")
+        annotation = self.fitted(field.type, line_length() - len(f"def {name}() -> :"))
+        if len(f"def {name}() -> {annotation}:") > line_length() and annotation.endswith("]"):
+            # ruff splits a subscript in its brackets, anything else in parentheses
+            annotation = self.fitted(field.type, 0)
+        lines = def_lines(templates.FACTORY_DEF, name=name, annotation=annotation)
+        lines += self.default_expression(field.default, 1, "return ", "")
+        helpers.factories.append(lines)
+        return call_lines(
+            "dataclasses.field", [f"default_factory={name}"], 1, prefix=f"{prefix} = "
+        )
+
+    def default_expression(self, value: Any, indent: int, prefix: str, suffix: str) -> list[str]:
+        """Lines of an expression building the default ``value``."""
+        pad = _INDENT * indent
+        if isinstance(value, JsonDefault):
+            return literal_lines(value.value, indent, prefix, suffix)
+        if isinstance(value, EnumDefault):
+            return [f"{pad}{prefix}{self.classes[value.enum].class_name}.{value.member}{suffix}"]
+        if isinstance(value, RecordDefault):
+            callee = self.classes[value.record].class_name
+            parts = [(f"{attribute}=", item) for attribute, item in value.values]
+            return self.compound(callee + "(", ")", parts, indent, prefix, suffix)
+        if isinstance(value, list):
+            return self.compound("[", "]", [("", item) for item in value], indent, prefix, suffix)
+        if isinstance(value, dict):
+            parts = [(string_literal(k) + ": ", item) for k, item in value.items()]
+            return self.compound("{", "}", parts, indent, prefix, suffix)
+        self.note_literal(value)
+        return literal_lines(value, indent, prefix, suffix)
+
+    def compound(
+        self,
+        opening: str,
+        closing: str,
+        parts: list[tuple[str, Any]],
+        indent: int,
+        prefix: str,
+        suffix: str,
+    ) -> list[str]:
+        pad = _INDENT * indent
+        rendered = [self.default_expression(item, indent + 1, label, ",") for label, item in parts]
+        if all(len(r) == 1 for r in rendered):
+            inline = ", ".join(r[0].strip()[:-1] for r in rendered)
+            line = f"{pad}{prefix}{opening}{inline}{closing}{suffix}"
+            if len(line) <= line_length():
+                return [line]
+        lines = [f"{pad}{prefix}{opening}"]
+        for r in rendered:
+            lines += r
+        return [*lines, f"{pad}{closing}{suffix}"]
+
+    def note_literal(self, value: Any) -> None:
+        kind = type(value).__name__
+        if kind in ("datetime", "date", "time"):
+            self.imports.add("datetime")
+        elif kind == "Decimal":
+            self.imports.add("decimal")
+        elif kind == "UUID":
+            self.imports.add("uuid")
+
+
+def _tuple_lines(prefix: str, items: Sequence[str]) -> list[str]:
+    """``prefix`` + a tuple of strings, exploded one per line if it does not fit."""
+    inline = ", ".join(string_literal(item) for item in items)
+    inline = f"({inline},)" if len(items) == 1 else f"({inline})"
+    if len(prefix + inline) <= line_length():
+        return [prefix + inline]
+    pad = prefix[: len(prefix) - len(prefix.lstrip())]
+    return [
+        prefix + "(",
+        *(f"{pad}{_INDENT}{string_literal(item)}," for item in items),
+        pad + ")",
+    ]
+
+
+def _is_uuid(value: Any) -> bool:
+    return type(value).__name__ == "UUID"
+
+
+def _comment_lines(text: str) -> list[str]:
+    return [
+        "# " + line
+        for line in textwrap.wrap(
+            text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
+        )
+    ]
