@@ -220,6 +220,12 @@ def _enum_without(key: str) -> dict[str, Any]:
     return record
 
 
+def _enum_named(name: str) -> dict[str, Any]:
+    record = doc_record()
+    record["fields"][1]["type"]["name"] = name
+    return record
+
+
 def _micros(logical: str) -> dict[str, Any]:
     return {"type": "long", "logicalType": logical}
 
@@ -243,6 +249,12 @@ CASES = [
         [{**doc_record(), "namespace": ""}],
         "/namespace",
         'Record "Thing" has no namespace.',
+    ),
+    (
+        "TYPE_NAME_KEYWORD",
+        [_enum_named("record")],
+        "/fields/1/type/name",
+        'Enum "t.record" is named like the Avro type "record"',
     ),
     (
         "ENUM_DEFAULT",

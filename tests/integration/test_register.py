@@ -315,7 +315,7 @@ def test_register_associates_the_catalog_s_topics_with_their_subjects(
     """confluent-kafka's AssociatedNameStrategy, with no fallback, finds each catalog
     topic's subject through the associations `register` made."""
     cluster = "lkc-local1"
-    first = run(repo, "register", "--registry", registry.url, "--kafka-cluster-id", cluster)
+    first = run(repo, "register", "--registry", registry.url, "--kafka-cluster-id", cluster, *KEKS)
     assert first.returncode == EXIT_OK, first.stderr
     assert f"associated {SUBJECTS} topics with their subjects in cluster {cluster}\n" in (
         first.stdout
@@ -342,7 +342,7 @@ def test_register_without_a_cluster_leaves_associations_out_and_says_so(
         unused.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{unused.getsockname()[1]}"
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": address}
-    result = run(repo, "register", "--registry", registry.url, env=env)
+    result = run(repo, "register", "--registry", registry.url, *KEKS, env=env)
     assert result.returncode == EXIT_OK, result.stderr
     assert result.stderr == (
         "somacontracts register: topics not associated with their subjects: no Kafka "

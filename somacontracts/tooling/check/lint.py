@@ -90,6 +90,20 @@ def _namespace(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[
         yield "/namespace", f'Record "{root.name}" has no namespace.'
 
 
+_TYPE_KEYWORDS = frozenset({"array", "enum", "error", "fixed", "map", "record"})
+
+
+def _type_name_keyword(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
+    for node in _named(versions[index]):
+        if node.name in _TYPE_KEYWORDS:
+            yield (
+                f"{node.pointer}/name",
+                f'{node.kind.capitalize()} "{node.full_name}" is named like the Avro type '
+                f'"{node.name}": fastavro, and so confluent-kafka\'s Avro serdes, cannot write it '
+                "in a union; rename it (keeping the old name as an alias).",
+            )
+
+
 def _enum_default(versions: Sequence[SchemaVersion], index: int) -> Iterator[tuple[str, str]]:
     for node in _named(versions[index]):
         if isinstance(node, EnumNode) and "default" not in node.json:
@@ -323,6 +337,12 @@ RULES: tuple[LintRule, ...] = (
     LintRule("FIELD_DOC", "Checks that every field of every record has a doc.", _field_doc),
     LintRule("ENUM_DOC", "Checks that every enum has a doc.", _enum_doc),
     LintRule("RECORD_NAMESPACE", "Checks that the top-level record has a namespace.", _namespace),
+    LintRule(
+        "TYPE_NAME_KEYWORD",
+        "Checks that no named type is named like an Avro complex type (record, enum, fixed, "
+        "array, map, error), which fastavro mistakes for that type in a union.",
+        _type_name_keyword,
+    ),
     LintRule(
         "ENUM_DEFAULT",
         "Checks that every enum has a default symbol, so that it can grow.",

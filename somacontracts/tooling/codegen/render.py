@@ -24,6 +24,7 @@ What the generated code does, and why:
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -54,6 +55,7 @@ from somacontracts.tooling.codegen.pysource import (
     line_length,
     literal_lines,
     string_literal,
+    value_literal,
 )
 from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
 
@@ -397,8 +399,20 @@ class _Module(DatumMethods):
             return self.factory(record, field, prefix, helpers)
         if isinstance(value, EnumDefault):
             enum = self.classes[value.enum]
-            return [f"{_INDENT}{prefix} = {enum.class_name}.{value.member}"]
+            member = f"{enum.class_name}.{value.member}"
+            line = f"{_INDENT}{prefix} = {member}"
+            if len(line) <= line_length() or len(f"{_INDENT * 2}{member}") > line_length():
+                return [line]
+            return [f"{_INDENT}{prefix} = (", f"{_INDENT * 2}{member}", f"{_INDENT})"]
         self.note_literal(value)
+        if _never_parenthesized(value):
+            literal = value_literal(value)
+            if len(f"{_INDENT}{prefix} = {literal}") > line_length():
+                # ruff keeps a number, None, True or False on the line of the "=" and
+                # splits the annotation instead; a call it splits like any other
+                return call_lines(
+                    "dataclasses.field", [f"default={literal}"], 1, prefix=f"{prefix} = "
+                )
         return literal_lines(value, 1, f"{prefix} = ")
 
     def factory(
@@ -491,3 +505,10 @@ def _comment_lines(text: str) -> list[str]:
             text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
         )
     ]
+
+
+def _never_parenthesized(value: object) -> bool:
+    """Whether ruff leaves ``value``'s literal unparenthesized on the right of ``=``."""
+    if value is None or isinstance(value, (bool, int)):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
