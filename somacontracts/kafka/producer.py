@@ -30,12 +30,11 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog.environment import Settings, load_settings
-from somacontracts.catalog.platform import contract
 from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
-from somacontracts.kafka.routing import contract_name, topic_for
+from somacontracts.kafka.routing import contract_name, key_field_for, topic_for
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
 from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
@@ -153,7 +152,7 @@ class ContractProducer(Generic[M]):
         self._plain = self._tally is None and not schema_id_in_header
         """Whether a message needs neither a tally nor its own headers (the fast path)."""
         self._key_of: Callable[[Any], Any] = attrgetter(
-            key_field or contract(contract_name(model)).key_field
+            key_field or key_field_for(model, resolved, self.topic)
         )
         self._context = SerializationContext(self.topic, MessageField.VALUE)
         self._failures: list[DeliveryError] = []

@@ -30,7 +30,6 @@ from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, Config
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import TOPICS
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable, kafka_reason
 from somacontracts.kafka.errors import KafkaOperationError, PartitionShrinkError
 
@@ -69,6 +68,13 @@ class TopicSpec:
     name: str
     partitions: int
     config: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Where a configuration value comes from, by key, where it says something (the
+    retention: the catalog, ``KAFKA_CFG_LOG_RETENTION_HOURS`` or the broker)."""
+
+    def origin(self, key: str) -> str:
+        """`` (from ...)`` for a key whose value has an origin to tell, else empty."""
+        return f" ({self.origins[key]})" if key in self.origins else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +106,15 @@ class TopicPlan:
         """One line per difference (or one line saying it is up to date)."""
         name = self.spec.name
         if not self.exists:
-            config = ", ".join(f"{k}={v}" for k, v in sorted(self.spec.config.items()))
+            config = ", ".join(
+                f"{k}={v}{self.spec.origin(k)}" for k, v in sorted(self.spec.config.items())
+            )
+            kept = [k for k in self.spec.origins if k not in self.spec.config]
+            config += "".join(f", {k} {self.spec.origins[k]}" for k in kept)
             return [f"{name}: create with {self.spec.partitions} partitions, {config}"]
         lines = [
             f"{name}: {key} {old if old is not None else '(default)'} -> {new}"
+            f"{self.spec.origin(key)}"
             for key, (old, new) in sorted(self.config_changes.items())
         ]
         if self.grow_to is not None:
@@ -113,7 +124,8 @@ class TopicPlan:
                 f"{name}: has {self.partitions} partitions, more than the "
                 f"{self.spec.partitions} asked for; left as is (partitions only grow)"
             )
-        return lines or [f"{name}: up to date"]
+        told = "; ".join(f"{k} {v}" for k, v in sorted(self.spec.origins.items()))
+        return lines or [f"{name}: up to date" + (f" ({told})" if told else "")]
 
 
 def catalog_topics(
@@ -126,16 +138,22 @@ def catalog_topics(
     """
     wanted = set(compact)
     specs = []
-    for topic in TOPICS.values():
+    for topic in settings.catalog.topics.values():
         name = settings.topic_name(topic.key)
         policy = COMPACT_DELETE if {name, topic.key} & wanted else topic.cleanup_policy
+        retention, origin = settings.retention_of(topic.key)
+        config = {"cleanup.policy": policy}
+        if retention is not None:
+            config["retention.ms"] = str(retention)
+            origin = f"from {origin}"
+        else:
+            origin = "left to the broker's log.retention settings"
         specs.append(
             TopicSpec(
                 name,
                 topic.partitions,
-                MappingProxyType(
-                    {"retention.ms": str(topic.retention_ms), "cleanup.policy": policy}
-                ),
+                MappingProxyType(config),
+                MappingProxyType({"retention.ms": origin}),
             )
         )
         if dlq:
