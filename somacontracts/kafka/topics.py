@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from confluent_kafka import KafkaError
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from somacontracts.catalog.environment import Settings
+from somacontracts.errors import ConfigurationError
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable, kafka_reason
 from somacontracts.kafka.errors import KafkaOperationError, PartitionShrinkError
 
@@ -43,6 +45,7 @@ __all__ = [
     "catalog_topics",
     "cluster_id",
     "dlq_name",
+    "ensure_topics",
     "open_admin",
     "plan_topics",
     "scale_topic",
@@ -281,6 +284,42 @@ def apply_plans(admin: AdminClient, plans: Sequence[TopicPlan]) -> int:
         if plan.grow_to is not None:
             _grow(admin, plan.spec.name, plan.grow_to)
     return sum(1 for p in plans if p.changed)
+
+
+def ensure_topics(
+    settings: Settings, names: Iterable[str], *, timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> list[str]:
+    """Create those of the catalog topics ``names`` (by name in use), and of their
+    dead-letter topics, that the cluster lacks, as the catalog declares them; return the
+    names created. Topics that exist are left as they are, and one another client creates
+    at the same moment counts as there: many instances may boot at once. A name the
+    catalog does not declare is a :class:`~somacontracts.errors.ConfigurationError`."""
+    names = list(dict.fromkeys(names))
+    wanted = set(names) | {dlq_name(name) for name in names}
+    specs = [spec for spec in catalog_topics(settings) if spec.name in wanted]
+    unknown = [name for name in names if name not in {spec.name for spec in specs}]
+    if unknown:
+        where = f" ({settings.catalog.source})" if settings.catalog.source else ""
+        raise ConfigurationError(
+            "ensure_topics",
+            f"topic {unknown[0]!r} is not in the catalog{where}: declare it there to have it "
+            "created",
+        )
+    admin = open_admin(settings, timeout=timeout)
+    missing = [plan.spec for plan in plan_topics(admin, specs) if not plan.exists]
+    if not missing:
+        return []
+    created = []
+    requests = [NewTopic(s.name, s.partitions, config=dict(s.config)) for s in missing]
+    for name, future in admin.create_topics(requests, request_timeout=_TIMEOUT).items():
+        try:
+            future.result(timeout=_TIMEOUT)
+            created.append(name)
+        except Exception as err:  # admin futures raise KafkaException or a timeout.
+            error = err.args[0] if err.args else None
+            if not isinstance(error, KafkaError) or error.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise KafkaOperationError(name, "create", kafka_reason(err)) from err
+    return created
 
 
 def _grow(admin: AdminClient, topic: str, partitions: int) -> None:
