@@ -266,8 +266,13 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def read_catalog_file(path: Path) -> Catalog:
-    """The catalog of a catalog file (top-level ``topics`` tables)."""
-    return catalog_of_table(_load(path), source=str(path))
+    """The catalog of a catalog file (top-level ``topics`` tables), or of a project's
+    ``pyproject.toml`` (its ``[tool.somacontracts]`` table, as :func:`catalog_of_project`)."""
+    data = _load(path)
+    tool = data.get("tool", {})
+    if isinstance(tool, dict) and isinstance(tool.get("somacontracts"), dict):
+        return catalog_of_project(tool["somacontracts"], path)
+    return catalog_of_table(data, source=str(path))
 
 
 def catalog_of_project(tool: Mapping[str, Any] | None, path: Path | None) -> Catalog:
@@ -305,12 +310,7 @@ def find_catalog(environ: Mapping[str, str] | None = None, start: Path | None = 
     env = os.environ if environ is None else environ
     named = env.get(CATALOG_VARIABLE, "").strip()
     if named:
-        path = Path(named)
-        data = _load(path)
-        tool = data.get("tool", {}).get("somacontracts") if "tool" in data else None
-        if tool is None:
-            return catalog_of_table(data, source=str(path))
-        return catalog_of_project(tool, path)
+        return read_catalog_file(Path(named))
     folder = Path.cwd() if start is None else start
     for candidate in (folder / "pyproject.toml", *(p / "pyproject.toml" for p in folder.parents)):
         if candidate.is_file():

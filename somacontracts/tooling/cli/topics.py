@@ -6,8 +6,9 @@ environment's overrides, each with a ``<topic>.dlq`` dead-letter topic) and sets
 pinned ``retention``, else ``KAFKA_CFG_LOG_RETENTION_HOURS``, else the catalog's
 ``default-retention``, else left to the broker. Idempotent: a second run changes nothing
 and says so. ``--dry-run`` prints the differences, and where each topic's retention comes
-from. ``--wait SECONDS`` waits for a broker that is still starting (a boot script). ``--compact TOPIC`` gives a topic
-``cleanup.policy=compact,delete``: only for audit topics keyed by ``task_id``.
+from. ``--wait SECONDS`` waits for a broker that is still starting (a boot script).
+``--compact TOPIC`` gives a topic ``cleanup.policy=compact,delete``: only for audit topics
+keyed by ``task_id``.
 
 ``topics scale TOPIC N`` grows a topic to N partitions; it refuses to shrink, which
 Kafka cannot do. Growing changes which partition a key maps to, so per-tenant order
