@@ -15,7 +15,6 @@ dead-letter topic acknowledged the copy, so nothing is lost, nothing is skipped 
 and no dead letter is copied twice unless a crash falls between the copy's acknowledgement
 and its commit (the copy's ``dlq.*`` headers name the original, which tells such a
 duplicate). Exactly once, across Kafka writes, is :mod:`somacontracts.kafka.processor`'s.
-
 Dead-letter headers: see :mod:`somacontracts.kafka.dead_letters`.
 
 With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts messages and
@@ -123,8 +122,7 @@ class ContractConsumer(Generic[M]):
     (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
     the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
     on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
-    whatever the environment says. ``ensure_topics=True`` creates the topics (and their
-    dead-letter topics) as the catalog declares them if the cluster lacks them.
+    whatever the environment says. ``ensure_topics=True`` creates missing catalog topics.
     """
 
     def __init__(
@@ -151,7 +149,7 @@ class ContractConsumer(Generic[M]):
         self.model = model
         self.commit_policy = checked_policy(commit)
         self.topics = tuple(topics) if topics else (topic_for(model, resolved, None),)
-        if ensure_topics:
+        if ensure_topics:  # and their dead-letter topics, as the catalog declares them
             create_missing(resolved, self.topics, timeout=connect_timeout)
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff

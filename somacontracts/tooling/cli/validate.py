@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from somacontracts.catalog.entries import Catalog
+from somacontracts.catalog.reading import platform_catalog
 from somacontracts.errors import SchemaLoadError
 from somacontracts.tooling import sources
 from somacontracts.tooling.cli.common import (
@@ -44,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     """Load and check the schema tree; report each version's fingerprint."""
     config, root, _ = project_files(args)
     tree = sources.load_tree(root)
-    _check_catalog(
-        tree, root, config.catalog, every=root.resolve() == sources.bundled_root().resolve()
-    )
+    bundled = root.resolve() == sources.bundled_root().resolve()
+    if bundled or config.catalog is not platform_catalog():  # a catalog of the tree's own
+        _check_catalog(tree, root, config.catalog, every=bundled)
     versions = [v for c in tree.values() for v in c.versions]
     if args.format == "json":
         report = [
