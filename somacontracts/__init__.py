@@ -40,8 +40,9 @@ from somacontracts.errors import (
 )
 
 if TYPE_CHECKING:
+    from somacontracts.catalog.entries import Catalog, Contract, Topic
     from somacontracts.catalog.environment import Settings, load_settings
-    from somacontracts.catalog.platform import CONTRACTS, TOPICS, Contract, Topic
+    from somacontracts.catalog.platform import CONTRACTS, TOPICS
     from somacontracts.compat.levels import CompatibilityLevel
     from somacontracts.models import (
         ConversationEvent,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACTS",
     "TOPICS",
+    "Catalog",
     "CompatibilityLevel",
     "ConfigurationError",
     "Contract",
@@ -157,7 +159,9 @@ def lazy_exports(
 
 
 _HOMES: dict[str, str] = {
-    **dict.fromkeys(("CONTRACTS", "TOPICS", "Contract", "Topic"), "somacontracts.catalog"),
+    **dict.fromkeys(
+        ("CONTRACTS", "TOPICS", "Catalog", "Contract", "Topic"), "somacontracts.catalog"
+    ),
     "CompatibilityLevel": "somacontracts.compat.levels",
     **dict.fromkeys(_MODELS, "somacontracts.models"),
     **dict.fromkeys(

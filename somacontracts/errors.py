@@ -149,13 +149,22 @@ class SchemaLoadError(SchemaError):
 class UnknownContractError(ContractError, KeyError):
     """Raised when a contract name is not in the catalog or not in the schema tree."""
 
-    def __init__(self, name: str, known: tuple[str, ...]) -> None:
-        super().__init__(name, known)
+    def __init__(self, name: str, known: tuple[str, ...], source: str = "") -> None:
+        super().__init__(name, known, source)
         self.name = name
         self.known = known
+        self.source = source
+        """The catalog's file, where the catalog is one; empty for a schema tree."""
 
     def __str__(self) -> str:
-        return f"unknown contract {self.name!r}; known contracts: {', '.join(self.known)}"
+        where = f" in the catalog of {self.source}" if self.source else ""
+        if not self.known and self.source:
+            return (
+                f"unknown contract {self.name!r}{where}, which declares no topics: add "
+                f'[tool.somacontracts.topics."TOPIC"] with contract = {self.name!r}'
+            )
+        known = ", ".join(self.known) or "none"
+        return f"unknown contract {self.name!r}{where}; known contracts: {known}"
 
 
 class RegistryError(ContractError):

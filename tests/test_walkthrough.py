@@ -14,8 +14,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from somacontracts.serde.registry_client import connect
+from somacontracts.tooling.dev import LocalBroker
 from somacontracts.tooling.registry import LocalRegistry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -96,13 +98,26 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     )
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-2000:]
     assert "5 passed" in tested.stdout  # four tests, and v1 and v2 read each other
-    with LocalRegistry() as registry:
+    with LocalRegistry() as registry, LocalBroker() as broker:
         deployed = shell(
             steps["deploy"],
             project,
-            {**env, "SCHEMA_REGISTRY_URL": registry.url, "LOCAL_SECRET": "payments-secret"},
+            {
+                **env,
+                "SCHEMA_REGISTRY_URL": registry.url,
+                "LOCAL_SECRET": "payments-secret",
+                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            },
         )
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        assert (
+            "payments.captured: create with 3 partitions, cleanup.policy=delete, "
+            "retention.ms=2592000000 (from retention in the catalog)"
+        ) in deployed.stdout
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+        topics = admin.list_topics(timeout=10).topics
+        assert len(topics["payments.captured"].partitions) == 3
+        assert "payments.captured.dlq" in topics
         with connect(url=registry.url) as client:
             assert client.get_versions("payments.captured-value") == [1, 2]
         with urllib.request.urlopen(f"{registry.url}/dek-registry/v1/keks", timeout=10) as got:

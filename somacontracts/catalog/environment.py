@@ -3,9 +3,10 @@
 :func:`load_settings` applies the overrides of the platform's document
 (``TOOL_REQUESTS_TOPIC``, ``TOOL_RESULTS_TOPIC``, ``TOOL_EXECUTOR_GROUP``,
 ``KAFKA_BOOTSTRAP_SERVERS``), the Kafka security variables and the metrics switches
-(``SOMACONTRACTS_METRICS*``) to the catalog
-(:mod:`somacontracts.catalog.platform`), checks every value, and returns a :class:`Settings` that
-builds confluent-kafka configuration dictionaries. A bad value is a
+(``SOMACONTRACTS_METRICS*``) and the broker-wide retention (``KAFKA_CFG_LOG_RETENTION_HOURS``)
+to a catalog (the project's, :func:`~somacontracts.catalog.reading.find_catalog`, unless one
+is given), checks every value, and returns a :class:`Settings` that builds confluent-kafka
+configuration dictionaries. A bad value is a
 :class:`~somacontracts.errors.ConfigurationError` naming the variable; values of
 variables that may hold a secret are not quoted.
 """
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from somacontracts.catalog.platform import TOPICS, contract, subject_for_topic
+from somacontracts.catalog.entries import Catalog, subject_for_topic
+from somacontracts.catalog.reading import TOPIC_NAME, find_catalog, platform_catalog
 from somacontracts.errors import ConfigurationError
 
 KAFKA_LOG = logging.getLogger("somacontracts.kafka.client")
@@ -35,6 +37,7 @@ __all__ = [
     "DEFAULT_BOOTSTRAP_SERVERS",
     "DEFAULT_TOOL_EXECUTOR_GROUP",
     "KAFKA_LOG",
+    "RETENTION_VARIABLE",
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
     "KafkaSecurity",
@@ -49,7 +52,9 @@ DEFAULT_TOOL_EXECUTOR_GROUP = "tool-executor"
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER")
 _PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
+RETENTION_VARIABLE = "KAFKA_CFG_LOG_RETENTION_HOURS"
+"""The broker-wide retention of the platform's document, which topics the catalog does not
+pin take (README, "Retention")."""
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.\-\[\]:]+\Z")
 _HOST_NAME = re.compile(
     r"(?=.{1,253}\Z)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\Z"
@@ -106,6 +111,10 @@ class Settings:
     bootstrap_servers: str
     security: KafkaSecurity
     metrics: MetricsSettings = MetricsSettings()
+    catalog: Catalog = field(default_factory=platform_catalog)
+    """The catalog the names and groups are of."""
+    log_retention_ms: int | None = None
+    """``KAFKA_CFG_LOG_RETENTION_HOURS`` in milliseconds, where it is set."""
 
     def topic_name(self, topic_key: str) -> str:
         """The name in use for the topic with key ``topic_key``."""
@@ -113,7 +122,24 @@ class Settings:
 
     def topics_of(self, contract_name: str) -> tuple[str, ...]:
         """The names in use of the topics that carry ``contract_name``."""
-        return tuple(self.topic_names[key] for key in contract(contract_name).topics)
+        return tuple(self.topic_names[key] for key in self.catalog.contract(contract_name).topics)
+
+    def topic_named(self, name: str) -> str | None:
+        """The key of the topic whose name in use is ``name``; None if no topic has it."""
+        return next((key for key, used in self.topic_names.items() if used == name), None)
+
+    def retention_of(self, topic_key: str) -> tuple[int | None, str]:
+        """The retention (ms, -1 for ever) ``topics apply`` gives a topic, and where it comes
+        from: the catalog's pinned ``retention``, else ``KAFKA_CFG_LOG_RETENTION_HOURS``,
+        else the catalog's ``default-retention``, else none (the broker's, None)."""
+        topic = self.catalog.topic(topic_key)
+        if topic.retention_ms is not None:
+            return topic.retention_ms, "retention in the catalog"
+        if self.log_retention_ms is not None:
+            return self.log_retention_ms, RETENTION_VARIABLE
+        if topic.default_retention_ms is not None:
+            return topic.default_retention_ms, "default-retention in the catalog"
+        return None, "the broker's"
 
     def subjects_of(self, contract_name: str) -> tuple[str, ...]:
         """The registry subjects of ``contract_name`` (``<topic>-value`` per topic)."""
@@ -124,7 +150,7 @@ class Settings:
         ``TOOL_EXECUTOR_GROUP`` for the tool executor (the one group the platform's
         document names), else the service's name; None where every instance reads every
         message (``Topic.every_instance``)."""
-        if TOPICS[topic_key].every_instance:
+        if self.catalog.topic(topic_key).every_instance:
             return None
         return self.tool_executor_group if service == "tool-executor" else service
 
@@ -160,8 +186,12 @@ class Settings:
         return self.kafka_config()
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Resolve topic names, group and Kafka connection from ``environ`` (default ``os.environ``).
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, catalog: Catalog | None = None
+) -> Settings:
+    """Resolve topic names, group and Kafka connection from ``environ`` (default
+    ``os.environ``) for ``catalog`` (default: the project's, found by
+    :func:`~somacontracts.catalog.reading.find_catalog`).
 
     Raises :class:`ConfigurationError` naming the variable for any value that cannot be
     used: an empty or illegal topic name, a malformed bootstrap list, an unknown
@@ -169,8 +199,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     file that cannot be read.
     """
     env = os.environ if environ is None else environ
+    catalog = find_catalog(env) if catalog is None else catalog
+    topics = catalog.topics
     names = {}
-    for topic in TOPICS.values():
+    for topic in topics.values():
         name = topic.default_name
         if topic.env_var is not None and topic.env_var in env:
             name = _topic_name(topic.env_var, env[topic.env_var])
@@ -179,14 +211,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base = name.removesuffix(".dlq")
         other = next((k for k, n in names.items() if k != key and n == base), None)
         if name.endswith(".dlq") and other is not None:
-            variable = TOPICS[key].env_var or key
+            variable = topics[key].env_var or key
             raise ConfigurationError(
                 variable,
-                f"{name!r} is the dead-letter topic of {base!r} ({TOPICS[other].env_var or other})",
+                f"{name!r} is the dead-letter topic of {base!r} ({topics[other].env_var or other})",
             )
     clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
     if clashes:
-        variables = [t.env_var for t in TOPICS.values() if names[t.key] in clashes and t.env_var]
+        variables = [t.env_var for t in topics.values() if names[t.key] in clashes and t.env_var]
         raise ConfigurationError(
             " / ".join(variables) or "topics",
             f"two topics would share the name {sorted(clashes)[0]!r}",
@@ -197,16 +229,39 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bootstrap_servers=_bootstrap(env),
         security=_security(env),
         metrics=_metrics(env),
+        catalog=catalog,
+        log_retention_ms=_retention(env),
     )
 
 
-def load_topic_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings with only the topic names and consumer group of ``environ`` (default
-    ``os.environ``) applied: for documents that name topics (alert rules, the docs site),
-    which no Kafka connection or metrics variable should stop."""
+def load_topic_settings(
+    environ: Mapping[str, str] | None = None, *, catalog: Catalog | None = None
+) -> Settings:
+    """Settings with only the topic names, consumer group and retention of ``environ``
+    (default ``os.environ``) applied: for documents that name topics (alert rules, the docs
+    site), which no Kafka connection or metrics variable should stop."""
     env = os.environ if environ is None else environ
-    wanted = {t.env_var for t in TOPICS.values() if t.env_var} | {"TOOL_EXECUTOR_GROUP"}
-    return load_settings({k: v for k, v in env.items() if k in wanted})
+    catalog = find_catalog(env) if catalog is None else catalog
+    wanted = {t.env_var for t in catalog.topics.values() if t.env_var}
+    wanted |= {"TOOL_EXECUTOR_GROUP", RETENTION_VARIABLE}
+    return load_settings({k: v for k, v in env.items() if k in wanted}, catalog=catalog)
+
+
+def _retention(env: Mapping[str, str]) -> int | None:
+    text = _optional(env, RETENTION_VARIABLE)
+    if text is None:
+        return None
+    try:
+        hours = int(text)
+    except ValueError:
+        hours = 0
+    if hours == -1:
+        return -1
+    if not 1 <= hours <= 2**31 - 1:
+        raise ConfigurationError(
+            RETENTION_VARIABLE, f"{text!r} is not a whole number of hours above 0, or -1 (for ever)"
+        )
+    return hours * 3_600_000
 
 
 def _non_empty(env: Mapping[str, str], variable: str, default: str) -> str:
@@ -227,7 +282,7 @@ def _optional(env: Mapping[str, str], variable: str) -> str | None:
 def _topic_name(variable: str, value: str) -> str:
     if not value.strip():
         raise ConfigurationError(variable, "is set but empty; unset it or give a topic name")
-    if value in (".", "..") or not _TOPIC_NAME.match(value):
+    if value in (".", "..") or not TOPIC_NAME.match(value):
         raise ConfigurationError(
             variable,
             f"{value!r} is not a legal Kafka topic name "

@@ -15,7 +15,6 @@ dead-letter topic acknowledged the copy, so nothing is lost, nothing is skipped 
 and no dead letter is copied twice unless a crash falls between the copy's acknowledgement
 and its commit (the copy's ``dlq.*`` headers name the original, which tells such a
 duplicate). Exactly once, across Kafka writes, is :mod:`somacontracts.kafka.processor`'s.
-
 Dead-letter headers: see :mod:`somacontracts.kafka.dead_letters`.
 
 With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts messages and
@@ -60,6 +59,7 @@ from somacontracts.kafka.metrics import (
 )
 from somacontracts.kafka.received import Received, _make_received, header_pairs
 from somacontracts.kafka.routing import contract_name, topic_for
+from somacontracts.kafka.topics import ensure_topics as create_missing
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
 from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
@@ -122,7 +122,7 @@ class ContractConsumer(Generic[M]):
     (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
     the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
     on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
-    whatever the environment says.
+    whatever the environment says. ``ensure_topics=True`` creates missing catalog topics.
     """
 
     def __init__(
@@ -143,11 +143,14 @@ class ContractConsumer(Generic[M]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        ensure_topics: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
         self.commit_policy = checked_policy(commit)
         self.topics = tuple(topics) if topics else (topic_for(model, resolved, None),)
+        if ensure_topics:  # and their dead-letter topics, as the catalog declares them
+            create_missing(resolved, self.topics, timeout=connect_timeout)
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff
         self._settings = resolved

@@ -108,7 +108,8 @@ class ContractProcessor(Generic[I, O]):
     ``group_id``, ``subject``, ``subject_name_strategy``, ``config``, ``max_attempts``,
     ``retry_backoff``, ``commit``) and :class:`ContractProducer`'s for the output
     (``output_topic``, ``output_subject``, ``output_subject_name_strategy``,
-    ``producer_config``); ``rules`` and ``metrics`` serve both. ``transactional_id``
+    ``producer_config``); ``rules``, ``metrics`` and ``ensure_topics`` serve both.
+    ``transactional_id``
     names the producer's transactions (see the module's docstring for its default).
     """
 
@@ -136,6 +137,7 @@ class ContractProcessor(Generic[I, O]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        ensure_topics: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         chosen = None if partitions is None else list(partitions)
@@ -164,6 +166,7 @@ class ContractProcessor(Generic[I, O]):
             connect_timeout=connect_timeout,
             rules=rules,
             metrics=metrics,
+            ensure_topics=ensure_topics,
         )
         try:
             self._out = ContractProducer(
@@ -177,6 +180,7 @@ class ContractProcessor(Generic[I, O]):
                 connect_timeout=connect_timeout,
                 rules=rules,
                 metrics=metrics,
+                ensure_topics=ensure_topics,
             )
         except BaseException:
             self._source.close()

@@ -30,12 +30,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog.environment import Settings, load_settings
-from somacontracts.catalog.platform import contract
 from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
-from somacontracts.kafka.routing import contract_name, topic_for
+from somacontracts.kafka.routing import contract_name, key_field_for, topic_for
+from somacontracts.kafka.topics import ensure_topics as create_missing
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
 from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
@@ -122,7 +122,9 @@ class ContractProducer(Generic[M]):
     :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
     environment says. ``schema_id_in_header=True`` names the schema in each message's
     ``__value_schema_id`` header (its GUID) instead of the value's prefix, for readers of
-    Confluent Platform 8's framing. Raises
+    Confluent Platform 8's framing. ``ensure_topics=True`` creates the topic (and its
+    dead-letter topic) as the catalog declares it if the cluster lacks it, so that a
+    service booting against a wiped broker recovers by itself. Raises
     :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the cluster gives no
     metadata within ``connect_timeout`` seconds.
     """
@@ -142,18 +144,21 @@ class ContractProducer(Generic[M]):
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
         schema_id_in_header: bool = False,
+        ensure_topics: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self._id_in_header = schema_id_in_header
         self._id_header: tuple[str, str | bytes | None] | None = None
         self.model = model
         self.topic = topic_for(model, resolved, topic)
+        if ensure_topics:
+            create_missing(resolved, [self.topic], timeout=connect_timeout)
         chosen = metrics_for(metrics, resolved)
         self._tally = None if chosen is None else chosen.producer(self.topic, contract_name(model))
         self._plain = self._tally is None and not schema_id_in_header
         """Whether a message needs neither a tally nor its own headers (the fast path)."""
         self._key_of: Callable[[Any], Any] = attrgetter(
-            key_field or contract(contract_name(model)).key_field
+            key_field or key_field_for(model, resolved, self.topic)
         )
         self._context = SerializationContext(self.topic, MessageField.VALUE)
         self._failures: list[DeliveryError] = []

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from confluent_kafka import KafkaError
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import TOPICS
+from somacontracts.errors import ConfigurationError
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable, kafka_reason
 from somacontracts.kafka.errors import KafkaOperationError, PartitionShrinkError
 
@@ -44,6 +45,7 @@ __all__ = [
     "catalog_topics",
     "cluster_id",
     "dlq_name",
+    "ensure_topics",
     "open_admin",
     "plan_topics",
     "scale_topic",
@@ -69,6 +71,13 @@ class TopicSpec:
     name: str
     partitions: int
     config: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Where a configuration value comes from, by key, where it says something (the
+    retention: the catalog, ``KAFKA_CFG_LOG_RETENTION_HOURS`` or the broker)."""
+
+    def origin(self, key: str) -> str:
+        """`` (from ...)`` for a key whose value has an origin to tell, else empty."""
+        return f" ({self.origins[key]})" if key in self.origins else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +109,15 @@ class TopicPlan:
         """One line per difference (or one line saying it is up to date)."""
         name = self.spec.name
         if not self.exists:
-            config = ", ".join(f"{k}={v}" for k, v in sorted(self.spec.config.items()))
+            config = ", ".join(
+                f"{k}={v}{self.spec.origin(k)}" for k, v in sorted(self.spec.config.items())
+            )
+            kept = [k for k in self.spec.origins if k not in self.spec.config]
+            config += "".join(f", {k} {self.spec.origins[k]}" for k in kept)
             return [f"{name}: create with {self.spec.partitions} partitions, {config}"]
         lines = [
             f"{name}: {key} {old if old is not None else '(default)'} -> {new}"
+            f"{self.spec.origin(key)}"
             for key, (old, new) in sorted(self.config_changes.items())
         ]
         if self.grow_to is not None:
@@ -113,7 +127,8 @@ class TopicPlan:
                 f"{name}: has {self.partitions} partitions, more than the "
                 f"{self.spec.partitions} asked for; left as is (partitions only grow)"
             )
-        return lines or [f"{name}: up to date"]
+        told = "; ".join(f"{k} {v}" for k, v in sorted(self.spec.origins.items()))
+        return lines or [f"{name}: up to date" + (f" ({told})" if told else "")]
 
 
 def catalog_topics(
@@ -126,16 +141,22 @@ def catalog_topics(
     """
     wanted = set(compact)
     specs = []
-    for topic in TOPICS.values():
+    for topic in settings.catalog.topics.values():
         name = settings.topic_name(topic.key)
         policy = COMPACT_DELETE if {name, topic.key} & wanted else topic.cleanup_policy
+        retention, origin = settings.retention_of(topic.key)
+        config = {"cleanup.policy": policy}
+        if retention is not None:
+            config["retention.ms"] = str(retention)
+            origin = f"from {origin}"
+        else:
+            origin = "left to the broker's log.retention settings"
         specs.append(
             TopicSpec(
                 name,
                 topic.partitions,
-                MappingProxyType(
-                    {"retention.ms": str(topic.retention_ms), "cleanup.policy": policy}
-                ),
+                MappingProxyType(config),
+                MappingProxyType({"retention.ms": origin}),
             )
         )
         if dlq:
@@ -263,6 +284,42 @@ def apply_plans(admin: AdminClient, plans: Sequence[TopicPlan]) -> int:
         if plan.grow_to is not None:
             _grow(admin, plan.spec.name, plan.grow_to)
     return sum(1 for p in plans if p.changed)
+
+
+def ensure_topics(
+    settings: Settings, names: Iterable[str], *, timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> list[str]:
+    """Create those of the catalog topics ``names`` (by name in use), and of their
+    dead-letter topics, that the cluster lacks, as the catalog declares them; return the
+    names created. Topics that exist are left as they are, and one another client creates
+    at the same moment counts as there: many instances may boot at once. A name the
+    catalog does not declare is a :class:`~somacontracts.errors.ConfigurationError`."""
+    names = list(dict.fromkeys(names))
+    wanted = set(names) | {dlq_name(name) for name in names}
+    specs = [spec for spec in catalog_topics(settings) if spec.name in wanted]
+    unknown = [name for name in names if name not in {spec.name for spec in specs}]
+    if unknown:
+        where = f" ({settings.catalog.source})" if settings.catalog.source else ""
+        raise ConfigurationError(
+            "ensure_topics",
+            f"topic {unknown[0]!r} is not in the catalog{where}: declare it there to have it "
+            "created",
+        )
+    admin = open_admin(settings, timeout=timeout)
+    missing = [plan.spec for plan in plan_topics(admin, specs) if not plan.exists]
+    if not missing:
+        return []
+    created = []
+    requests = [NewTopic(s.name, s.partitions, config=dict(s.config)) for s in missing]
+    for name, future in admin.create_topics(requests, request_timeout=_TIMEOUT).items():
+        try:
+            future.result(timeout=_TIMEOUT)
+            created.append(name)
+        except Exception as err:  # admin futures raise KafkaException or a timeout.
+            error = err.args[0] if err.args else None
+            if not isinstance(error, KafkaError) or error.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise KafkaOperationError(name, "create", kafka_reason(err)) from err
+    return created
 
 
 def _grow(admin: AdminClient, topic: str, partitions: int) -> None:

@@ -157,6 +157,34 @@ class ContractDeserializer(RegistryUser, Generic[M]):
         if data is None:
             return None
         topic = ctx.topic if ctx is not None else None
+        framed, schema_id = self._framed(data, ctx, topic)
+        try:
+            writer = self._writer(schema_id, ctx)
+        except ContractError as err:
+            if isinstance(err, DeserializationError) and err.topic is None and topic is not None:
+                raise type(err)(err.reason, topic=topic) from err
+            raise
+        try:
+            if writer.rules is not None:
+                obj, end = self._read_with_rules(framed, writer, topic, ctx)
+            elif writer.reader is None and self._schema.codec:
+                # The writer's schema is the model's own: the model decodes itself.
+                reader = Reader(bytes(framed), HEADER.size)
+                obj = self._read_avro(reader)
+                end = reader.pos
+            else:
+                obj, end = self._read_resolved(framed, writer, schema_id, topic)
+        except ContractError:
+            raise
+        except Exception as err:  # corrupt bytes surface as many exception types.
+            raise self._undecodable(framed, ctx, err) from err
+        self._check_whole(obj, len(framed) - end, writer, schema_id, topic)
+        return obj
+
+    def _framed(
+        self, data: object, ctx: SerializationContext | None, topic: str | None
+    ) -> tuple[bytes | bytearray | memoryview, int]:
+        """``data`` framed by Confluent's prefix (a GUID prefix resolved), and its schema id."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DeserializationError(f"expected bytes, got {type(data).__name__}", topic=topic)
         if len(data) < HEADER.size:
@@ -166,50 +194,44 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             )
         magic, schema_id = HEADER.unpack_from(data)
         if magic == GUID_MAGIC:  # a prefix naming the schema by its GUID
-            data = self._framing.prefixed(data, ctx)  # type: ignore[assignment]
+            data = self._framing.prefixed(data, ctx)
             magic, schema_id = HEADER.unpack_from(data)
         if magic != MAGIC:
             raise DeserializationError(
                 f"unknown magic byte {magic}; Confluent's framing starts with 0 or 1",
                 topic=topic,
             )
-        try:
-            writer = self._writer(schema_id, ctx)
-        except ContractError as err:
-            if isinstance(err, DeserializationError) and err.topic is None and topic is not None:
-                raise type(err)(err.reason, topic=topic) from err
-            raise
-        try:
-            if writer.rules is not None:
-                obj, end = self._read_with_rules(data, writer, topic, ctx)
-            elif writer.reader is None and self._schema.codec:
-                # The writer's schema is the model's own: the model decodes itself.
-                reader = Reader(data if data.__class__ is bytes else bytes(data), HEADER.size)
-                obj = self._read_avro(reader)
-                end = reader.pos
-            else:
-                if writer.scanned is not None:
-                    from somacontracts.serde.scan import scan
+        return data, schema_id
 
-                    scan(writer.scanned, bytes(data), HEADER.size)
-                stream = BoundedStream(data)
-                stream.seek(HEADER.size)
-                # Named-type tuples let generated models tell union branches apart.
-                datum = schemaless_reader(
-                    stream, writer.parsed, writer.reader, return_named_type=True
-                )
-                if not isinstance(datum, dict):
-                    raise DeserializationError(
-                        f"schema id {schema_id} does not describe a record", topic=topic
-                    )
-                obj = self.model.from_avro(datum)
-                end = stream.tell()
-        except ContractError:
-            raise
-        except Exception as err:  # corrupt bytes surface as many exception types.
-            raise self._undecodable(data, ctx, err) from err
-        if end != len(data):
-            extra = len(data) - end
+    def _read_resolved(
+        self,
+        data: bytes | bytearray | memoryview,
+        writer: Writer,
+        schema_id: int,
+        topic: str | None,
+    ) -> tuple[M, int]:
+        """Decode ``data`` written with another schema than the model's: fastavro resolves
+        the writer's schema to the model's; returns the object and where the record ended."""
+        if writer.scanned is not None:
+            from somacontracts.serde.scan import scan
+
+            scan(writer.scanned, bytes(data), HEADER.size)
+        stream = BoundedStream(data)
+        stream.seek(HEADER.size)
+        # Named-type tuples let generated models tell union branches apart.
+        datum = schemaless_reader(stream, writer.parsed, writer.reader, return_named_type=True)
+        if not isinstance(datum, dict):
+            raise DeserializationError(
+                f"schema id {schema_id} does not describe a record", topic=topic
+            )
+        return self.model.from_avro(datum), stream.tell()
+
+    def _check_whole(
+        self, obj: M, extra: int, writer: Writer, schema_id: int, topic: str | None
+    ) -> None:
+        """Refuse bytes after the record, and a record stamped with another version than
+        the one it was written with."""
+        if extra:
             raise DeserializationError(
                 f"{extra} byte{'s' if extra != 1 else ''} after the record (schema id "
                 f"{schema_id}); a message holds one record and nothing after it",
@@ -224,7 +246,6 @@ class ContractDeserializer(RegistryUser, Generic[M]):
                     f"{schema_id})",
                     topic=topic,
                 )
-        return obj
 
     def _read_with_rules(
         self,

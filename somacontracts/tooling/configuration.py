@@ -25,9 +25,16 @@ Keys (all optional)::
     [tool.somacontracts.subjects]    # registry subjects per contract (check --registry)
     Payment = ["payments-value"]
 
-A contract without a level here takes the catalog's level if it is one of this
-package's contracts, else ``default-level``; likewise for subjects, where the catalog's
-come from its topics (``<topic>-value``, after environment overrides). Any bad value is a
+    [tool.somacontracts.topics."payments.captured"]   # the catalog: one table per topic
+    contract = "Payment"
+    key = "tenant_id"                # the payload field that keys its messages
+    partitions = 3                   # and the other keys of catalog.reading.TOPIC_KEYS
+
+A project's catalog is its ``topics`` tables, or the catalog file its ``catalog`` key
+names (``catalog = "somacontracts/catalog/platform.toml"``: this package's); a project
+that declares neither, and no configuration, has this package's catalog. A contract
+without a level here takes ``default-level``; a contract without subjects here takes its
+topics' (``<topic>-value``, after environment overrides). Any bad value is a
 :class:`~somacontracts.errors.ConfigurationError` naming the file and key.
 """
 
@@ -40,15 +47,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from somacontracts.catalog.environment import load_settings
-from somacontracts.catalog.platform import CONTRACTS
+from somacontracts.catalog.entries import Catalog
+from somacontracts.catalog.environment import Settings, load_settings
+from somacontracts.catalog.reading import catalog_of_project, platform_catalog
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError
 
 __all__ = ["ProjectConfig", "find_config", "load_config", "read_config"]
 
 _KEYS = frozenset(
-    {"schemas", "lock", "models", "line-length", "default-level", "levels", "lint", "subjects"}
+    {
+        "schemas",
+        "lock",
+        "models",
+        "line-length",
+        "default-level",
+        "levels",
+        "lint",
+        "subjects",
+        "catalog",
+        "topics",
+        "contracts",
+        "legacy-names",
+    }
 )
 DEFAULT_LINE_LENGTH = 88
 """ruff's default line length: generated models are laid out for it unless configured."""
@@ -72,6 +93,13 @@ class ProjectConfig:
     severities: Mapping[str, str] = field(default_factory=dict)
     """Lint rule id -> ``error`` or ``warning``, where the configuration changes a rule's."""
     subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    catalog: Catalog = field(default_factory=platform_catalog)
+    """The project's topics and the contracts they carry: its ``topics`` tables, or the
+    file its ``catalog`` key names; this package's own catalog for no configuration."""
+
+    def settings(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """The environment's settings (default ``os.environ``) for this project's catalog."""
+        return load_settings(environ, catalog=self.catalog)
 
     def subjects_of(
         self, contract: str, *, environ: Mapping[str, str] | None = None
@@ -80,19 +108,20 @@ class ProjectConfig:
         (topic names after the overrides of ``environ``, default ``os.environ``)."""
         if contract in self.subjects:
             return self.subjects[contract]
-        if contract in CONTRACTS:
-            return load_settings(environ).subjects_of(contract)
+        if contract in self.catalog.contracts:
+            return self.settings(environ).subjects_of(contract)
         raise ConfigurationError(
             f"[tool.somacontracts.subjects] {contract}",
-            "is not set, and the contract is not in this package's catalog",
+            "is not set, and no topic of the catalog carries the contract "
+            f'(declare one: [tool.somacontracts.topics."TOPIC"] contract = "{contract}")',
         )
 
     def level_of(self, contract: str) -> CompatibilityLevel:
         """The compatibility level that applies to ``contract``."""
         if contract in self.levels:
             return self.levels[contract]
-        if contract in CONTRACTS:
-            return CONTRACTS[contract].compatibility
+        if contract in self.catalog.contracts:
+            return self.catalog.contracts[contract].compatibility
         return self.default_level
 
 
@@ -212,6 +241,7 @@ def load_config(path: Path | None, *, known_rules: frozenset[str]) -> ProjectCon
         levels=levels,
         disabled_rules=frozenset(disable),
         severities=dict(severity),
+        catalog=catalog_of_project(table, path),
     )
 
 

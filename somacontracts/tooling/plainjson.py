@@ -12,6 +12,9 @@ Mapping, per schema type:
 * ``string`` with logical type ``json`` <-> any JSON value (encoded compactly, key order kept);
 * ``uuid`` <-> canonical UUID text; ``timestamp-millis``/``-micros`` <-> ISO 8601 text in
   UTC (``2025-10-09T16:59:00Z``); ``date`` <-> ``YYYY-MM-DD``;
+* ``decimal`` (on ``bytes`` or ``fixed``) <-> its exact decimal text at the schema's scale
+  (``"12.5000"``; a whole number is taken too, a JSON fraction is not: it may already have
+  lost digits);
 * ``bytes`` and ``fixed`` <-> base64 text; enums <-> their symbol;
 * a union <-> the value of its first branch that accepts it; records and maps <-> objects.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import decimal
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -98,7 +102,33 @@ class _Converter:
             if value not in node.symbols:
                 raise self.fail(f"{value!r} is not one of {', '.join(node.symbols)}", at)
             return value
+        if node.logical_type == "decimal":
+            return self.decimal_to_datum(node, value, at)
         return self.scalar_to_datum(node.kind, node.logical_type, value, at)
+
+    def decimal_to_datum(self, node: Node, value: Any, at: str) -> decimal.Decimal:
+        """A decimal's text (or a whole number) as the value fastavro writes, at the scale
+        and within the precision of ``node``."""
+        scale, precision = _scale(node), int(node.json.get("precision", 0))
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail('expected a decimal as text, such as "12.50"', at)
+        try:
+            number = decimal.Decimal(value)
+        except decimal.InvalidOperation:
+            number = decimal.Decimal("NaN")
+        if not number.is_finite():
+            raise self.fail(f"{value!r} is not a decimal number", at)
+        try:
+            exact = number.quantize(decimal.Decimal(1).scaleb(-scale), context=_WIDE)
+        except decimal.InvalidOperation:
+            raise self.fail(
+                f"{value!r} has more than the {precision} digits of the field", at
+            ) from None
+        if exact != number:
+            raise self.fail(f"{value!r} has more than the {scale} decimal places of the field", at)
+        if len(exact.as_tuple().digits) > max(precision, 1) and exact != 0:
+            raise self.fail(f"{value!r} has more than the {precision} digits of the field", at)
+        return exact
 
     def record_to_datum(self, node: RecordNode, value: Mapping[str, Any], at: str) -> Any:
         unknown = sorted(set(value) - set(node.by_name))
@@ -128,6 +158,9 @@ class _Converter:
             return {k: self.default_to_datum(node.values, v, at) for k, v in default.items()}
         if isinstance(node, ArrayNode):
             return [self.default_to_datum(node.items, v, at) for v in default]
+        if node.kind in ("bytes", "fixed") and node.logical_type == "decimal":
+            unscaled = int.from_bytes(default.encode("latin-1"), "big", signed=True)
+            return decimal.Decimal(unscaled).scaleb(-_scale(node), context=_WIDE)
         if node.kind in ("bytes", "fixed"):
             return default.encode("latin-1")
         logical = node.logical_type
@@ -218,6 +251,8 @@ class _Converter:
             return datum.isoformat()
         if isinstance(datum, bytes):
             return base64.b64encode(datum).decode("ascii")
+        if isinstance(datum, decimal.Decimal):
+            return str(datum.quantize(decimal.Decimal(1).scaleb(-_scale(node)), context=_WIDE))
         return datum
 
 
@@ -234,6 +269,8 @@ def _datum_fits(node: Node, datum: Any) -> bool:
         return isinstance(datum, uuid.UUID)
     if logical == "date":
         return isinstance(datum, dt.date)
+    if logical == "decimal":
+        return isinstance(datum, decimal.Decimal)
     if kind in ("int", "long"):
         return isinstance(datum, int) and not isinstance(datum, bool)
     if kind in ("float", "double"):
@@ -249,6 +286,14 @@ def _datum_fits(node: Node, datum: Any) -> bool:
     if isinstance(node, RecordNode):
         return isinstance(datum, dict) and all(f.name in datum for f in node.fields)
     return False
+
+
+_WIDE = decimal.Context(prec=1000)
+"""Room for any decimal a schema allows, so quantizing never rounds or overflows."""
+
+
+def _scale(node: Node) -> int:
+    return int(node.json.get("scale", 0))
 
 
 def _logical_default_as_plain(logical: str, default: Any) -> Any:

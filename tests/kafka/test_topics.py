@@ -25,7 +25,10 @@ def test_catalog_topics_follow_env_names_and_add_dead_letter_topics(settings: Se
     specs = {s.name: s for s in catalog_topics(settings)}
     requests = settings.topic_name("tool_requests")
     assert specs[requests].partitions == TOPICS["tool_requests"].partitions
-    assert specs[requests].config["retention.ms"] == str(TOPICS["tool_requests"].retention_ms)
+    assert specs[requests].config["retention.ms"] == str(
+        TOPICS["tool_requests"].default_retention_ms
+    )
+    assert specs[requests].origin("retention.ms") == " (from default-retention in the catalog)"
     assert specs[requests].config["cleanup.policy"] == "delete"
     assert dlq_name(requests) in specs
     assert len(specs) == 2 * len(TOPICS)
@@ -48,7 +51,12 @@ def test_apply_twice_changes_nothing_the_second_time(
     second = plan_topics(admin, specs)
     assert [p.changed for p in second] == [False] * len(specs)
     assert apply_plans(admin, second) == 0
-    assert all(p.describe() == [f"{p.spec.name}: up to date"] for p in second)
+    assert all(
+        p.describe()
+        == [f"{p.spec.name}: up to date (retention.ms from default-retention in the catalog)"]
+        for p in second
+        if not p.spec.name.endswith(".dlq")
+    )
 
 
 def test_apply_repairs_a_changed_setting(settings: Settings, admin: AdminClient) -> None:
@@ -60,11 +68,10 @@ def test_apply_repairs_a_changed_setting(settings: Settings, admin: AdminClient)
     for future in admin.incremental_alter_configs([resource]).values():
         future.result(10)
     (plan,) = plan_topics(admin, specs)
-    assert dict(plan.config_changes) == {
-        "retention.ms": ("1000", str(TOPICS["tool_results"].retention_ms))
-    }
+    retention = TOPICS["tool_results"].default_retention_ms
+    assert dict(plan.config_changes) == {"retention.ms": ("1000", str(retention))}
     assert plan.describe() == [
-        f"{name}: retention.ms 1000 -> {TOPICS['tool_results'].retention_ms}"
+        f"{name}: retention.ms 1000 -> {retention} (from default-retention in the catalog)"
     ]
     assert apply_plans(admin, [plan]) == 1
     assert not plan_topics(admin, specs)[0].changed

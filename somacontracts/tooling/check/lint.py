@@ -126,20 +126,27 @@ def _previous_of_major(versions: Sequence[SchemaVersion], index: int) -> SchemaV
     return None
 
 
-def _field_added_with_default(
+def _same_records(
     versions: Sequence[SchemaVersion], index: int
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[RecordNode, RecordNode, int]]:
+    """Each record of ``versions[index]`` with the same record (by name or alias) in the
+    version before it of its major version, and that version's number."""
     previous = _previous_of_major(versions, index)
     if previous is None:
         return
     before = {record.full_name: record for record in _records(previous)}
-    previous_version = previous.version
     for record in _records(versions[index]):
         old = before.get(record.full_name)
         if old is None:
             old = next((before[a] for a in sorted(record.aliases) if a in before), None)
-        if old is None:
-            continue
+        if old is not None:
+            yield record, old, previous.version
+
+
+def _field_added_with_default(
+    versions: Sequence[SchemaVersion], index: int
+) -> Iterator[tuple[str, str]]:
+    for record, old, previous_version in _same_records(versions, index):
         for field in record.fields:
             names = {field.name, *field.aliases}
             if not names & set(old.by_name) and not field.has_default:
@@ -155,17 +162,7 @@ def _field_added_with_default(
 def _logical_type_unchanged(
     versions: Sequence[SchemaVersion], index: int
 ) -> Iterator[tuple[str, str]]:
-    previous = _previous_of_major(versions, index)
-    if previous is None:
-        return
-    before = {record.full_name: record for record in _records(previous)}
-    previous_version = previous.version
-    for record in _records(versions[index]):
-        old = before.get(record.full_name)
-        if old is None:
-            old = next((before[a] for a in sorted(record.aliases) if a in before), None)
-        if old is None:
-            continue
+    for record, old, previous_version in _same_records(versions, index):
         for field in record.fields:
             match = next(
                 (old.by_name[n] for n in (field.name, *field.aliases) if n in old.by_name), None

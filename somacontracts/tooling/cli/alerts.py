@@ -18,7 +18,7 @@ import argparse
 from typing import Any
 
 from somacontracts.catalog.environment import load_topic_settings
-from somacontracts.tooling.cli.common import add_output, command_parser, emit
+from somacontracts.tooling.cli.common import add_config, add_output, command_parser, config_of, emit
 from somacontracts.tooling.monitoring import render_rules
 
 __all__ = ["register", "run"]
@@ -30,11 +30,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--format", choices=("prometheus",), default="prometheus", help="rules file format"
     )
+    add_config(parser, lock=False)
     add_output(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the rules file."""
-    emit(args, render_rules(load_topic_settings()))
+    emit(args, render_rules(load_topic_settings(catalog=config_of(args).catalog)))
     return 0

@@ -1,4 +1,4 @@
-"""``somacontracts asyncapi``: an AsyncAPI 3.0 document of the platform's topics and contracts.
+"""``somacontracts asyncapi``: an AsyncAPI 3.0 document of the project's topics and contracts.
 
 Servers from ``KAFKA_BOOTSTRAP_SERVERS`` (or ``--bootstrap``) and the Kafka security
 variables, with the schema registry of ``SCHEMA_REGISTRY_URL`` (or ``--registry``;
@@ -25,8 +25,10 @@ from somacontracts.tooling import sources
 from somacontracts.tooling.cli.common import (
     add_bootstrap,
     add_output,
+    add_schemas,
     command_parser,
     emit,
+    project_files,
     settings_of,
 )
 from somacontracts.tooling.docs.asyncapi import asyncapi_document
@@ -40,6 +42,7 @@ def register(sub: Any) -> None:
     parser = command_parser(sub, "asyncapi", __doc__)
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
     add_output(parser)
+    add_schemas(parser)
     add_bootstrap(parser)
     parser.add_argument(
         "--registry",
@@ -54,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
     urls = registry_config(url=args.registry, environ=os.environ)["url"].split(",")
     # Only scheme, host and path: a query or fragment may carry a key (?apikey=...).
     shown = [urlunsplit((*urlsplit(url)[:3], "", "")) for url in urls]
+    _, root, _ = project_files(args)
     document = asyncapi_document(
-        sources.bundled(),
+        sources.load_tree(root),
         settings_of(args),
         registry_url=shown[0],
         version=__version__,

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from somacontracts.catalog.entries import Catalog
 from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import ConfigurationError, count
 from somacontracts.tooling import sources
@@ -135,12 +136,14 @@ def warn(command: str, problem: object) -> None:
 
 
 def add_bootstrap(parser: argparse.ArgumentParser) -> None:
-    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS)."""
+    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS), and ``--config``,
+    whose catalog names the topics."""
     parser.add_argument(
         "--bootstrap",
         metavar="SERVERS",
         help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS or localhost:9092)",
     )
+    add_config(parser, lock=False)
 
 
 def add_console(parser: argparse.ArgumentParser) -> None:
@@ -152,15 +155,18 @@ def add_console(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_of(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with ``--bootstrap`` taking precedence."""
+def settings_of(args: argparse.Namespace, catalog: Catalog | None = None) -> Settings:
+    """Settings from the environment for ``catalog``, else the project's (``--config``, else
+    the nearest configuration), with ``--bootstrap`` taking precedence."""
+    if catalog is None:
+        catalog = read_config(getattr(args, "config", None)).catalog
     env = dict(os.environ)
     if args.bootstrap is not None and not args.bootstrap.strip():
         raise ConfigurationError("--bootstrap", "must not be empty")
     if args.bootstrap is not None:
         env["KAFKA_BOOTSTRAP_SERVERS"] = args.bootstrap
     try:
-        return load_settings(env)
+        return load_settings(env, catalog=catalog)
     except ConfigurationError as err:
         if args.bootstrap is not None and err.variable == "KAFKA_BOOTSTRAP_SERVERS":
             raise ConfigurationError("--bootstrap", err.reason) from None

@@ -28,8 +28,9 @@ import re
 from typing import Any
 
 from somacontracts.serde import ContractDeserializer
-from somacontracts.tooling.cli.common import add_console, command_parser, settings_of
-from somacontracts.tooling.console.display import contract_of_topic, describe, model_of, read
+from somacontracts.tooling.cli.common import add_console, command_parser, config_of, settings_of
+from somacontracts.tooling.console.classes import model_of
+from somacontracts.tooling.console.display import contract_of_topic, describe, read
 
 __all__ = ["register", "run"]
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max is not None and args.max < 1:
         raise ConfigurationError("--max", "must be at least 1")
     settings = settings_of(args)
-    model = model_of(contract_of_topic(settings, args.topic))
+    model = model_of(config_of(args), contract_of_topic(settings, args.topic))
     printed = 0
     rows: list[dict[str, Any]] = []
     from somacontracts.serde.registry_client import connect

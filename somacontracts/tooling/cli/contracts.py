@@ -6,11 +6,11 @@ import argparse
 import json
 from typing import Any
 
-from somacontracts import catalog
-from somacontracts.catalog.environment import Settings, load_settings
+from somacontracts.catalog.environment import Settings
 from somacontracts.tooling import sources
 from somacontracts.tooling.cli.commands import COMMANDS
-from somacontracts.tooling.cli.common import add_format
+from somacontracts.tooling.cli.common import add_config, add_format, add_schemas, project_files
+from somacontracts.tooling.configuration import ProjectConfig
 
 __all__ = ["register", "run"]
 
@@ -23,21 +23,25 @@ def register(sub: Any) -> None:
         description="List every contract of the catalog with the topic and subject names "
         "in effect (after environment overrides).",
     )
+    add_schemas(parser)
+    add_config(parser, lock=False)
     add_format(parser)
     parser.set_defaults(run=run)
 
 
-def describe(settings: Settings) -> list[dict[str, Any]]:
-    """One row per contract: name, versions, level, key field, topics, subjects, fingerprint."""
-    bundled = sources.bundled()
+def describe(
+    tree: dict[str, sources.ContractSchemas], config: ProjectConfig, settings: Settings
+) -> list[dict[str, Any]]:
+    """One row per contract of the catalog: name, versions, level, key field, topics,
+    subjects, fingerprint."""
     rows = []
-    for entry in catalog.CONTRACTS.values():
-        versions = sources.lookup(bundled, entry.name).versions
+    for entry in settings.catalog.contracts.values():
+        versions = sources.lookup(tree, entry.name).versions
         rows.append(
             {
                 "contract": entry.name,
                 "versions": [v.version for v in versions],
-                "compatibility": entry.compatibility.value,
+                "compatibility": config.level_of(entry.name).value,
                 "key_field": entry.key_field,
                 "topics": list(settings.topics_of(entry.name)),
                 "subjects": list(settings.subjects_of(entry.name)),
@@ -49,7 +53,8 @@ def describe(settings: Settings) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalog."""
-    rows = describe(load_settings())
+    config, root, _ = project_files(args)
+    rows = describe(sources.load_tree(root), config, config.settings())
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0

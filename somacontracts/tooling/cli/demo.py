@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import CONTRACTS
+from somacontracts.catalog.platform import CONTRACTS, PLATFORM
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     """Start or reach the servers, then run the round trip."""
     with _servers(args) as (bootstrap, registry):
         args.bootstrap = bootstrap
-        settings = settings_of(args)
+        settings = settings_of(args, PLATFORM)  # the platform's contracts, in any project
         _register_contracts(registry, settings)
         admin = open_admin(settings)
         changed = apply_plans(admin, plan_topics(admin, catalog_topics(settings)))

@@ -69,7 +69,7 @@ def _folder(text: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Build the site in memory, check that every file may be written, then write it."""
     config, root, _ = project_files(args)
-    files = build_site(sources.load_tree(root), config, load_topic_settings())
+    files = build_site(sources.load_tree(root), config, load_topic_settings(catalog=config.catalog))
     out: Path = args.out
     manifest = out / MANIFEST
     check_folder(out)

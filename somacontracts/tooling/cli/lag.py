@@ -17,7 +17,6 @@ import json
 import sys
 from typing import Any
 
-from somacontracts.catalog.platform import TOPICS
 from somacontracts.errors import ConfigurationError
 from somacontracts.tooling.cli.common import add_bootstrap, command_parser, settings_of
 from somacontracts.tooling.console.offsets import group_lag
@@ -49,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     group = args.group or settings.tool_executor_group
     topics = list(dict.fromkeys(args.topic)) or [
-        settings.topic_name(key) for key, spec in TOPICS.items() if spec.lag_alert is not None
+        settings.topic_name(key)
+        for key, spec in settings.catalog.topics.items()
+        if spec.lag_alert is not None
     ]
     lags = group_lag(settings, group, topics, threshold=args.threshold)
     if lags and all(entry.committed is None for entry in lags):

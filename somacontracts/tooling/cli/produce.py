@@ -19,8 +19,15 @@ import argparse
 import sys
 from typing import Any
 
-from somacontracts.tooling.cli.common import add_console, command_parser, count, settings_of
-from somacontracts.tooling.console.display import contract_of_topic, model_of, parse_lines
+from somacontracts.tooling.cli.common import (
+    add_console,
+    command_parser,
+    config_of,
+    count,
+    settings_of,
+)
+from somacontracts.tooling.console.classes import model_of
+from somacontracts.tooling.console.display import contract_of_topic, parse_lines
 
 __all__ = ["register", "run"]
 
@@ -46,7 +53,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate every line, then produce (unless a line is bad and not ``--skip-bad``)."""
     settings = settings_of(args)
-    model = model_of(contract_of_topic(settings, args.topic))
+    model = model_of(config_of(args), contract_of_topic(settings, args.topic))
     with args.file:
         objects, problems = parse_lines(args.file, model)
     for problem in problems:

@@ -126,17 +126,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _associate(args: argparse.Namespace, client: Any, contracts: set[str]) -> None:
     """Associate the catalog's topics of ``contracts`` with their subjects, or say why not."""
-    from somacontracts.catalog.environment import load_settings
-    from somacontracts.catalog.platform import CONTRACTS, subject_for_topic
+    from somacontracts.catalog.entries import subject_for_topic
     from somacontracts.kafka import BrokerUnavailableError
     from somacontracts.kafka.topics import cluster_id
 
     config, _, _ = project_files(args)
-    settings = load_settings()
+    settings = config.settings()
     subjects = {
         topic: subject_for_topic(topic)
         for name in sorted(contracts)
-        if name in CONTRACTS and name not in config.subjects
+        if name in config.catalog.contracts and name not in config.subjects
         for topic in settings.topics_of(name)
     }
     if not subjects:

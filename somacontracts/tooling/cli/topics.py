@@ -1,10 +1,14 @@
 """``somacontracts topics``: provision the catalog's topics on a Kafka cluster.
 
-``topics apply`` creates missing topics (names after the environment's overrides, each
-with a ``<topic>.dlq`` dead-letter topic) and sets ``retention.ms`` and
-``cleanup.policy`` where they differ. Idempotent: a second run changes nothing and says
-so. ``--dry-run`` prints the differences only. ``--compact TOPIC`` gives a topic
-``cleanup.policy=compact,delete``: only for audit topics keyed by ``task_id``.
+``topics apply`` creates the project catalog's missing topics (names after the
+environment's overrides, each with a ``<topic>.dlq`` dead-letter topic) and sets
+``retention.ms`` and ``cleanup.policy`` where they differ; the retention is the catalog's
+pinned ``retention``, else ``KAFKA_CFG_LOG_RETENTION_HOURS``, else the catalog's
+``default-retention``, else left to the broker. Idempotent: a second run changes nothing
+and says so. ``--dry-run`` prints the differences, and where each topic's retention comes
+from. ``--wait SECONDS`` waits for a broker that is still starting (a boot script).
+``--compact TOPIC`` gives a topic ``cleanup.policy=compact,delete``: only for audit topics
+keyed by ``task_id``.
 
 ``topics scale TOPIC N`` grows a topic to N partitions; it refuses to shrink, which
 Kafka cannot do. Growing changes which partition a key maps to, so per-tenant order
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from somacontracts.errors import ConfigurationError
 from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics, scale_topic
 from somacontracts.tooling.cli.common import add_bootstrap, command_parser, count, settings_of
 
@@ -44,6 +49,14 @@ def register(sub: Any) -> None:
     apply.add_argument(
         "--no-dlq", action="store_true", help="do not provision the <topic>.dlq topics"
     )
+    apply.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the cluster to answer (a boot script's broker may be "
+        "starting); default: 10",
+    )
     apply.set_defaults(run=run_apply)
     scale = actions.add_parser("scale", help="grow a topic's partitions (never shrinks)")
     add_bootstrap(scale)
@@ -56,12 +69,15 @@ def run_apply(args: argparse.Namespace) -> int:
     """Plan every catalog topic, print the differences, apply them unless ``--dry-run``."""
     settings = settings_of(args)
     specs = catalog_topics(settings, compact=args.compact, dlq=not args.no_dlq)
-    admin = open_admin(settings)
+    if args.wait is not None and not 0 < args.wait <= 3600:
+        raise ConfigurationError("--wait", "must be a number of seconds above 0, at most 3600")
+    admin = open_admin(settings) if args.wait is None else open_admin(settings, timeout=args.wait)
     plans = plan_topics(admin, specs)
     pending = [p for p in plans if p.changed]
     for plan in plans:
-        if plan.changed or plan.describe() != [f"{plan.spec.name}: up to date"]:
-            for line in plan.describe():
+        lines = plan.describe()
+        if args.dry_run or plan.changed or not lines[0].startswith(f"{plan.spec.name}: up to"):
+            for line in lines:
                 print(line)
     if not pending:
         print(

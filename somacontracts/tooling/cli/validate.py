@@ -2,12 +2,12 @@
 
 Checks each ``vN.avsc``: valid JSON, a record named after its folder, valid names,
 defaults that match their types (union defaults the first branch), logical types on
-the right base types, fastavro accepts it; versions run from v1 without gaps; and, for
-the package's own contracts, that the schema tree and the catalog name the same
-contracts. The tree is ``--schemas``, else ``schemas`` of the project's configuration
-(``--config``, else the nearest ``pyproject.toml`` with ``[tool.somacontracts]``), else
-this package's own. Any problem stops the run with one line naming the file and the JSON
-location, exit code 2.
+the right base types, fastavro accepts it; versions run from v1 without gaps; that every
+contract a topic of the catalog carries has a folder (and, for the package's own
+contracts, that every folder is a contract of the catalog). The tree is ``--schemas``,
+else ``schemas`` of the project's configuration (``--config``, else the nearest
+``pyproject.toml`` with ``[tool.somacontracts]``), else this package's own. Any problem
+stops the run with one line naming the file and the JSON location, exit code 2.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import argparse
 import json
 from typing import Any
 
-from somacontracts import catalog
+from somacontracts.catalog.entries import Catalog
+from somacontracts.catalog.reading import platform_catalog
 from somacontracts.errors import SchemaLoadError
 from somacontracts.tooling import sources
 from somacontracts.tooling.cli.common import (
@@ -42,10 +43,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load and check the schema tree; report each version's fingerprint."""
-    _, root, _ = project_files(args)
+    config, root, _ = project_files(args)
     tree = sources.load_tree(root)
-    if root.resolve() == sources.bundled_root().resolve():
-        _check_catalog(tree, root)
+    bundled = root.resolve() == sources.bundled_root().resolve()
+    if bundled or config.catalog is not platform_catalog():  # a catalog of the tree's own
+        _check_catalog(tree, root, config.catalog, every=bundled)
     versions = [v for c in tree.values() for v in c.versions]
     if args.format == "json":
         report = [
@@ -66,17 +68,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_catalog(tree: dict[str, sources.ContractSchemas], root: Any) -> None:
-    for name in catalog.CONTRACTS:
+def _check_catalog(
+    tree: dict[str, sources.ContractSchemas], root: Any, catalog: Catalog, *, every: bool
+) -> None:
+    for name, entry in catalog.contracts.items():
         if name not in tree:
+            topic = catalog.topic(entry.topics[0]).default_name
             raise SchemaLoadError(
-                f"the catalog lists contract {name} but there is no {name}/ folder",
+                f'topic "{topic}" of the catalog ({catalog.source}) carries contract {name}, '
+                f"but there is no {name}/ folder",
                 source=str(root),
             )
-    for name in tree:
-        if name not in catalog.CONTRACTS:
+    for name in tree if every else ():
+        if name not in catalog.contracts:
             raise SchemaLoadError(
-                f"folder {name}/ is not a contract of the catalog "
-                "(somacontracts/catalog/platform.py)",
+                f"folder {name}/ is not a contract of the catalog ({catalog.source})",
                 source=str(root),
             )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from somacontracts import catalog
 from somacontracts.tooling import sources
 from somacontracts.tooling.codegen.pysource import DEFAULT_LINE_LENGTH
 from somacontracts.tooling.codegen.render import DEFAULT_COMMAND, render_tree
@@ -34,7 +33,7 @@ def render_project(
     subjects = {
         name: config.subjects_of(name, environ={})
         for name in tree
-        if name in config.subjects or name in catalog.CONTRACTS
+        if name in config.subjects or name in config.catalog.contracts
     }
     configured = config.models is not None and (
         out is None or out.resolve() == config.models.resolve()

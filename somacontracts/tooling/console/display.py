@@ -29,9 +29,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from somacontracts import models
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import CONTRACTS
 from somacontracts.errors import (
     ConfigurationError,
     ContractError,
@@ -44,24 +42,21 @@ from somacontracts.kafka.topics import DLQ_SUFFIX
 from somacontracts.serde import ContractDeserializer
 from somacontracts.serde.framing import Frame, frame_of
 
-__all__ = ["Problem", "contract_of_topic", "describe", "model_of", "parse_lines", "read"]
+__all__ = ["Problem", "contract_of_topic", "describe", "parse_lines", "read"]
 
 
 def contract_of_topic(settings: Settings, topic: str) -> str:
     """The contract ``topic`` carries (a ``.dlq`` topic: its topic's), by the catalog's
     names after the environment's overrides."""
     base = topic.removesuffix(DLQ_SUFFIX)
-    for name in CONTRACTS:
-        if base in settings.topics_of(name):
-            return name
-    known = sorted({t for name in CONTRACTS for t in settings.topics_of(name)})
-    raise ConfigurationError("TOPIC", f"{topic!r} carries no contract; topics: {', '.join(known)}")
-
-
-def model_of(contract: str) -> type[Any]:
-    """The typed class of ``contract``'s newest version."""
-    model: type[Any] = getattr(models, contract)
-    return model
+    key = settings.topic_named(base)
+    if key is not None:
+        return settings.catalog.topic(key).contract
+    known = ", ".join(sorted(settings.topic_names.values())) or "none"
+    where = f" of {settings.catalog.source}" if settings.catalog.source else ""
+    raise ConfigurationError(
+        "TOPIC", f"{topic!r} carries no contract; topics of the catalog{where}: {known}"
+    )
 
 
 def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, TopicPartition
 
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import TOPICS
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka._admin import ensure_reachable
 
@@ -43,10 +42,8 @@ class PartitionLag:
 
 def threshold_of(settings: Settings, topic: str) -> int | None:
     """The catalog's lag alert threshold of ``topic`` (by its name in use), if any."""
-    for key, spec in TOPICS.items():
-        if settings.topic_name(key) == topic:
-            return spec.lag_alert
-    return None
+    key = settings.topic_named(topic)
+    return None if key is None else settings.catalog.topic(key).lag_alert
 
 
 def group_lag(

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from somacontracts.catalog.entries import Contract, Topic
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import CONTRACTS, TOPICS, Topic
 from somacontracts.kafka.topics import DLQ_RETENTION_MS, dlq_name
 from somacontracts.tooling.sources import ContractSchemas
 
@@ -83,11 +83,12 @@ def asyncapi_document(
     binding holds one; ``other_registry_urls`` are named in each server's description);
     ``version`` is the document's ``info.version``.
     """
-    contracts = [name for name in CONTRACTS if name in tree]
-    topics = [key for key, topic in TOPICS.items() if topic.contract in tree]
+    catalog = settings.catalog
+    contracts = [name for name in catalog.contracts if name in tree]
+    topics = [key for key, topic in catalog.topics.items() if topic.contract in tree]
     servers, schemes = _servers(settings, registry_url, other_registry_urls)
     messages = {
-        _message_key(name, v.version): _message(name, v.version, v.schema)
+        _message_key(name, v.version): _message(catalog.contract(name), v.version, v.schema)
         for name in contracts
         for v in tree[name].versions
     }
@@ -96,12 +97,12 @@ def asyncapi_document(
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for key in topics:
-        topic = TOPICS[key]
+        topic = catalog.topic(key)
         keys = [_message_key(topic.contract, v.version) for v in tree[topic.contract].versions]
         refs = {m: {"$ref": f"#/components/messages/{m}"} for m in keys}
         channel, dead = _camel(key), _camel(key) + "DeadLetters"
         name = settings.topic_name(key)
-        channels[channel] = _channel(name, topic, refs)
+        channels[channel] = _channel(name, topic, refs, settings.retention_of(key)[0])
         channels[dead] = _dead_channel(name, topic, dead_ref)
         latest, title = keys[-1], channel[0].upper() + channel[1:]
         newest = tree[topic.contract].latest.version
@@ -195,7 +196,9 @@ def _servers(
     return servers, schemes
 
 
-def _channel(address: str, topic: Topic, refs: dict[str, Any]) -> dict[str, Any]:
+def _channel(
+    address: str, topic: Topic, refs: dict[str, Any], retention_ms: int | None
+) -> dict[str, Any]:
     description = (
         f"Producers: {', '.join(topic.producers)}. Consumers: {', '.join(topic.consumers)}."
         + (f" Lag alert above {topic.lag_alert} messages." if topic.lag_alert else "")
@@ -207,8 +210,8 @@ def _channel(address: str, topic: Topic, refs: dict[str, Any]) -> dict[str, Any]
         refs,
         topic.partitions,
         {
-            "cleanup.policy": [topic.cleanup_policy],
-            "retention.ms": topic.retention_ms,
+            "cleanup.policy": topic.cleanup_policy.split(","),
+            **({} if retention_ms is None else {"retention.ms": retention_ms}),
         },
     )
 
@@ -280,8 +283,8 @@ def _dead_letter_message() -> dict[str, Any]:
     }
 
 
-def _message(name: str, version: int, schema: Mapping[str, Any]) -> dict[str, Any]:
-    entry = CONTRACTS[name]
+def _message(entry: Contract, version: int, schema: Mapping[str, Any]) -> dict[str, Any]:
+    name = entry.name
     return {
         "name": name,
         "title": f"{name} v{version}",

@@ -78,6 +78,9 @@ def _value(node: Node, path: str, building: frozenset[str], name: str | None) ->
         raise NoExampleError(f"no branch of the union at {path or '/'} has a finite value")
     if isinstance(node, EnumNode):
         return node.symbols[0]
+    if node.logical_type == "decimal":
+        scale = int(node.json.get("scale", 0))
+        return "1" if scale == 0 else "1." + "0" * scale
     if isinstance(node, FixedNode):
         return base64.b64encode(bytes(node.size)).decode()
     if isinstance(node, ArrayNode):

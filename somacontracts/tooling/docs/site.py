@@ -16,8 +16,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from somacontracts.catalog.entries import Topic, subject_for_topic
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import CONTRACTS, TOPICS, Topic, subject_for_topic
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import count
 from somacontracts.kafka.topics import dlq_name
@@ -40,8 +40,13 @@ SUFFIXES = (".html", ".svg", ".css", ".js", ".json")
 _DAY_MS = 24 * 60 * 60 * 1000
 
 
-def retention_text(milliseconds: int) -> str:
-    """``7 days``, ``1 day``, ``36 hours``: a retention as people say it."""
+def retention_text(milliseconds: int | None) -> str:
+    """``7 days``, ``1 day``, ``36 hours``: a retention as people say it (None: the
+    broker's; -1: for ever)."""
+    if milliseconds is None:
+        return "the broker's"
+    if milliseconds == -1:
+        return "for ever"
     if milliseconds % _DAY_MS == 0:
         days = milliseconds // _DAY_MS
         return f"{days} day" if days == 1 else f"{days} days"
@@ -61,21 +66,21 @@ def _subjects(config: ProjectConfig, name: str, settings: Settings) -> tuple[str
     """The configured subjects, else the catalog's (topic names of ``settings``), else none."""
     if name in config.subjects:
         return config.subjects[name]
-    return settings.subjects_of(name) if name in CONTRACTS else ()
+    return settings.subjects_of(name) if name in settings.catalog.contracts else ()
 
 
 def _facts(
     name: str, contract: ContractSchemas, config: ProjectConfig, settings: Settings
 ) -> ContractFacts:
-    entry = CONTRACTS.get(name)
+    entry = settings.catalog.contracts.get(name)
     doc = contract.latest.schema.get("doc", "")
     topics = (
         tuple(
             TopicLink(
                 settings.topic_name(key),
                 _topic_href(settings.topic_name(key), "../"),
-                retention_text(TOPICS[key].retention_ms),
-                TOPICS[key].partitions,
+                retention_text(settings.retention_of(key)[0]),
+                settings.catalog.topic(key).partitions,
             )
             for key in entry.topics
         )
@@ -101,10 +106,10 @@ def _topic_page(topic: Topic, settings: Settings) -> str:
         topic=topic,
         contract_href=_contract_href(topic.contract, "../"),
         groups=[(c, settings.group_of(c, topic.key)) for c in topic.consumers],
-        retention=retention_text(topic.retention_ms),
+        retention=retention_text(settings.retention_of(topic.key)[0]),
         subject=subject_for_topic(name),
         dlq=dlq_name(name),
-        key_field=CONTRACTS[topic.contract].key_field,
+        key_field=topic.key_field,
     )
 
 
@@ -166,7 +171,7 @@ def _index(
             name=settings.topic_name(t.key),
             href=_topic_href(settings.topic_name(t.key), ""),
             contract_href=_contract_href(t.contract, ""),
-            retention=retention_text(t.retention_ms),
+            retention=retention_text(settings.retention_of(t.key)[0]),
         )
         for t in topics
     ]
@@ -189,7 +194,7 @@ def build_site(
     """Every file of the site of ``tree``, by path relative to the site's folder."""
     names = sorted(tree)
     facts = {name: _facts(name, tree[name], config, settings) for name in names}
-    topics = [t for t in TOPICS.values() if t.contract in tree]
+    topics = [t for t in settings.catalog.topics.values() if t.contract in tree]
     entries: list[dict[str, object]] = []
     files = {name: asset(name) for name in ("style.css", "search.js")}
     for name in names:

@@ -45,7 +45,6 @@ import textwrap
 from typing import Any
 
 from somacontracts.catalog.environment import Settings
-from somacontracts.catalog.platform import TOPICS
 from somacontracts.kafka.topics import dlq_name
 from somacontracts.tooling.yamltext import dump
 
@@ -85,11 +84,11 @@ def _grew(selector: str, by: str, window: str) -> str:
 
 def alert_rules(settings: Settings) -> dict[str, Any]:
     """The rules document for the catalog's topics under their names in ``settings``."""
-    names = {key: settings.topic_name(key) for key in TOPICS}
+    names = {key: settings.topic_name(key) for key in settings.catalog.topics}
     every = _any_of(list(names.values()))
     dead = _any_of([dlq_name(name) for name in names.values()])
     kafka: list[dict[str, Any]] = []
-    for key, topic in TOPICS.items():
+    for key, topic in settings.catalog.topics.items():
         if topic.lag_alert is None:
             continue
         name = names[key]
@@ -226,6 +225,6 @@ def alert_rules(settings: Settings) -> dict[str, Any]:
 
 def render_rules(settings: Settings) -> str:
     """:func:`alert_rules` as a commented YAML rules file."""
-    names = ", ".join(settings.topic_name(key) for key in TOPICS)
+    names = ", ".join(settings.topic_name(key) for key in settings.catalog.topics)
     topics = textwrap.fill(f"Topics: {names}.", 88, initial_indent="# ", subsequent_indent="# ")
     return _HEADER.format(topics=topics) + dump(alert_rules(settings))
