@@ -1,11 +1,11 @@
 """A consumer's lag, from its group's committed offsets and its partitions' end offsets.
 
 :class:`LagWatch` runs beside a metered :class:`~somacontracts.kafka.ContractConsumer`:
-every ``ClientMetrics.lag_interval`` seconds, on a daemon thread, it asks the broker for
-the group's committed offsets of the partitions the consumer holds and for their end
-offsets (high watermarks), and keeps the lag in the metrics. librdkafka's statistics
-would cost no request, but confluent-kafka hands them over only inside ``consume()``,
-which a consumer calls between batches: during a long batch they stood still.
+from its start and every ``ClientMetrics.lag_interval`` seconds, on a daemon thread, it
+asks the broker for the group's committed offsets of the partitions the consumer holds
+and for their end offsets (high watermarks), and keeps the lag in the metrics.
+librdkafka's statistics would cost no request, but confluent-kafka hands them over only
+inside ``consume()``, which a consumer calls between batches: during a long batch they stood still.
 
 A partition the group never committed in lags from where the group starts reading it:
 its low watermark under ``auto.offset.reset=earliest`` (the catalog's default), else
@@ -16,6 +16,7 @@ broker did not give keeps its last lag; one the consumer no longer holds is drop
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
@@ -67,11 +68,11 @@ class LagWatch:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
+        while not self._stop.is_set():
+            # The broker not answering leaves the last lags until it does.
+            with contextlib.suppress(KafkaException):
                 self.refresh()
-            except KafkaException:
-                continue  # the broker did not answer: the last lags stay until it does
+            self._stop.wait(self._interval)
 
     def refresh(self) -> None:
         """Ask the broker for the offsets now and report the lags."""
