@@ -34,7 +34,7 @@ What each side does per message in the timed regions:
 - raw consume: ``Consumer.consume(500)``, the same counting handler called with each
   message without error; librdkafka stores offsets by itself as messages are handed out.
 - metered: the typed side with Prometheus metrics on (``metrics=ClientMetrics(...)``:
-  counts per message, each handler call timed, librdkafka statistics every 5 s); the
+  counts per message, each handler call timed, the lag asked of the broker every 5 s); the
   target is at most 10% slower than typed without metrics.
 - peer: what a user would pick instead, confluent-kafka's ``SerializingProducer`` with
   ``AvroSerializer`` (the same records, as the datum dicts ``to_avro()`` returns, built

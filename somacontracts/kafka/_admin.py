@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
 
 from somacontracts.kafka.errors import BrokerUnavailableError
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT", "ensure_reachable", "kafka_reason"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "TANSU_GROUP",
+    "ensure_reachable",
+    "kafka_reason",
+    "slow_joins",
+]
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 """Seconds a client waits for the cluster's metadata before reporting it unavailable."""
@@ -36,3 +43,17 @@ def ensure_reachable(client: _HasMetadata, bootstrap_servers: str, *, timeout: f
         raise BrokerUnavailableError(
             bootstrap_servers, f"no metadata within {timeout:g} s ({kafka_reason(err)})"
         ) from err
+
+
+TANSU_CLUSTER_ID = "tansu_cluster"
+"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
+TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
+"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
+coordinator answers a new member's join after half the session timeout."""
+
+
+def slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
+    """Whether the cluster is Tansu and the consumer's group settings are its defaults."""
+    return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
+        key in config for key in TANSU_GROUP
+    )

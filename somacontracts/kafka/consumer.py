@@ -18,9 +18,9 @@ duplicate). Exactly once, across Kafka writes, is :mod:`somacontracts.kafka.proc
 Dead-letter headers: see :mod:`somacontracts.kafka.dead_letters`.
 
 With metrics on (``metrics=True`` or ``SOMACONTRACTS_METRICS``), it counts messages and
-bytes taken, deserialize errors, retries and dead-lettered copies, times each handler
-call, and reports each assigned partition's lag from librdkafka's statistics
-(:mod:`somacontracts.kafka.metrics`).
+bytes taken, deserialize errors, retries, dead-lettered copies and copies that failed,
+times each handler call (:mod:`somacontracts.kafka.metrics`), and a
+:class:`~somacontracts.kafka.lag.LagWatch` reports each held partition's lag.
 """
 
 from __future__ import annotations
@@ -41,7 +41,12 @@ from somacontracts.errors import (
     MessageError,
     SchemaNotFoundError,
 )
-from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
+from somacontracts.kafka._admin import (
+    DEFAULT_CONNECT_TIMEOUT,
+    TANSU_GROUP,
+    ensure_reachable,
+    slow_joins,
+)
 from somacontracts.kafka.commits import (
     CommitPolicy,
     checked_policy,
@@ -50,13 +55,8 @@ from somacontracts.kafka.commits import (
     rewind,
 )
 from somacontracts.kafka.dead_letters import DeadLetters
-from somacontracts.kafka.metrics import (
-    ClientMetrics,
-    ConsumerTally,
-    LagReader,
-    metrics_for,
-    with_statistics,
-)
+from somacontracts.kafka.lag import LagWatch, starts_from_earliest
+from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally, metrics_for
 from somacontracts.kafka.received import Received, _make_received, header_pairs
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
@@ -78,20 +78,6 @@ M = TypeVar("M", bound=ContractModel)
 
 BATCH_SIZE = 500
 """Messages :meth:`ContractConsumer.run` takes from the client at a time, by default."""
-
-TANSU_CLUSTER_ID = "tansu_cluster"
-"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
-TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
-"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
-coordinator answers a new member's join after half the session timeout."""
-
-
-def _slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
-    """Whether the cluster is Tansu and the consumer's group settings are its defaults."""
-    return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
-        key in config for key in TANSU_GROUP
-    )
-
 
 Handler = Callable[[Received[M]], None]
 """Processes one message; an exception counts as a failed attempt."""
@@ -183,13 +169,14 @@ class ContractConsumer(Generic[M]):
         }
         self._metrics = metrics_for(metrics, resolved)
         self._tallies: dict[str, ConsumerTally] | None = None
-        self._lag_reader: LagReader | None = None
+        self._lag_watch: LagWatch | None = None
         if self._metrics is not None:
-            self._tallies = {}
             self._contract = contract_name(model)
             self._group = str(client_config["group.id"])
-            self._lag_reader = self._metrics.statistics_reader(self._group)
-            client_config = with_statistics(client_config, self._lag_reader)
+            # From 0 at the start, so that increase() sees the first message or failure.
+            self._tallies = {
+                t: self._metrics.consumer(t, self._contract, self._group) for t in self.topics
+            }
         self._consumer = Consumer(client_config)
         self._assigned_at: float | None = None
         """When the group last assigned partitions (subscribed), or the consumer started
@@ -198,7 +185,7 @@ class ContractConsumer(Generic[M]):
             found = ensure_reachable(
                 self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
             )
-            if partitions is None and _slow_joins(found, client_config):
+            if partitions is None and slow_joins(found, client_config):
                 # Tansu answers a new group's join after half the session timeout (22.5 s
                 # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
                 self._consumer.close()
@@ -214,6 +201,13 @@ class ContractConsumer(Generic[M]):
             self._assigned_at = time.monotonic()
         else:
             self._consumer.subscribe(list(self.topics), on_assign=self._on_assign)
+        if self._metrics is not None:
+            self._lag_watch = LagWatch(
+                self._consumer,
+                self._metrics,
+                self._group,
+                from_earliest=starts_from_earliest(client_config.get("auto.offset.reset")),
+            )
 
     def _on_assign(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
         self._assigned_at = time.monotonic()
@@ -233,11 +227,7 @@ class ContractConsumer(Generic[M]):
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
-            if tally is not None:
-                tally.deserialize_error(err)  # counted even if the dead letter fails
-            self._dead_letters.send(msg, err, attempts=0)
-            if tally is not None:
-                tally.undecodable += 1
+            self._dead_letter(msg, err, 0, tally)
             self._finished(msg.topic() or "", msg.partition() or 0, msg.offset() or 0)
             return None
 
@@ -394,12 +384,8 @@ class ContractConsumer(Generic[M]):
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
-                    if tally is not None:
-                        tally.deserialize_error(err)  # counted even if the dead letter fails
-                    self._dead_letters.send(msg, err, attempts=0)
+                    self._dead_letter(msg, err, 0, tally)
                     stats.dead_lettered += 1
-                    if tally is not None:
-                        tally.undecodable += 1
                 else:
                     try:
                         if tally is None:
@@ -463,10 +449,24 @@ class ContractConsumer(Generic[M]):
                 continue
             stats.handled += 1
             return
-        self._dead_letters.send(msg, err, attempts=attempt)
+        self._dead_letter(msg, err, attempt, tally)
         stats.dead_lettered += 1
+
+    def _dead_letter(
+        self, msg: Message, err: Exception, attempts: int, tally: ConsumerTally | None
+    ) -> None:
+        """Copy ``msg`` to its dead-letter topic, undecodable (no handler ``attempts``) or
+        after failed handler calls; a copy not acknowledged is counted, then raised."""
+        if tally is not None and not attempts:
+            tally.deserialize_error(err)  # counted even if the dead letter fails
+        try:
+            self._dead_letters.send(msg, err, attempts=attempts)
+        except Exception:
+            if tally is not None:
+                tally.dead_letter_failures += 1
+            raise
         if tally is not None:
-            tally.handler_failed += 1
+            tally.dead_lettered(attempts)
 
     def commit(self) -> None:
         """Commit the stored offsets now (those :meth:`done` stored under the batch policy;
@@ -478,9 +478,9 @@ class ContractConsumer(Generic[M]):
         try:
             self.commit()
         finally:
+            if self._lag_watch is not None:  # before the client it queries goes
+                self._lag_watch.close()
             self._consumer.close()
-            if self._lag_reader is not None:
-                self._lag_reader.forget()
             self._dead_letters.close()
             self._deserializer.close()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from confluent_kafka import Message, Producer
+from confluent_kafka import KafkaException, Message, Producer
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import redact
+from somacontracts.kafka._admin import kafka_reason
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.topics import dlq_name
 
@@ -60,7 +61,8 @@ class DeadLetters:
 
     def send(self, msg: Message, err: BaseException, *, attempts: int) -> None:
         """Copy ``msg`` to its dead-letter topic and wait for the broker's acknowledgement;
-        raise :class:`DeliveryError` if it does not come."""
+        raise :class:`DeliveryError` if it does not come or the producer refuses the copy
+        (larger than its ``message.max.bytes``, its queue full)."""
         if self._producer is None:
             self._producer = Producer(self._settings.producer_config())
         copy = dead_letter(msg, err, attempts=attempts)
@@ -70,9 +72,12 @@ class DeadLetters:
             if error is not None:
                 failures.append(str(error.str()))
 
-        self._producer.produce(
-            copy.topic, copy.value, copy.key, headers=copy.headers, on_delivery=report
-        )
+        try:
+            self._producer.produce(
+                copy.topic, copy.value, copy.key, headers=copy.headers, on_delivery=report
+            )
+        except (KafkaException, BufferError) as refused:  # refused before it was sent
+            failures.append(kafka_reason(refused))
         remaining = self._producer.flush(ACK_TIMEOUT)
         if remaining or failures:
             raise DeliveryError(

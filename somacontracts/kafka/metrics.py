@@ -23,15 +23,23 @@ Metrics (counters end in ``_total``):
 - ``somacontracts_dead_lettered_total{topic,contract,group,reason}``: copied to the
   dead-letter topic; ``reason`` is ``undecodable`` or ``handler_failed``;
 - ``somacontracts_handler_retries_total{topic,contract,group}``: handler calls repeated;
-- ``somacontracts_serde_errors_total{topic,contract,operation,error}``: objects that could
-  not be serialized or messages that could not be deserialized, by operation
+- ``somacontracts_dead_letter_failures_total{topic,contract,group}``: copies the
+  dead-letter topic did not acknowledge (the run stops there, the original uncommitted);
+- ``somacontracts_serde_errors_total{topic,contract,group,operation,error}``: objects that
+  could not be serialized or messages that could not be deserialized, by operation
   (``serialize``/``deserialize``) and error class (``SerializationError``,
-  ``DeserializationError``, ``SchemaNotFoundError``, ``ReadRuleError``, ...);
+  ``DeserializationError``, ``SchemaNotFoundError``, ``ReadRuleError``, ...); ``group``
+  is the consumer's, empty (no label, to Prometheus) on a producer's;
 - ``somacontracts_handler_duration_seconds{topic,contract,group}``: a histogram of each
   handler call in :meth:`~somacontracts.kafka.ContractConsumer.run`;
 - ``somacontracts_consumer_lag{topic,partition,group}``: messages between the group's
-  committed offset and the end of each assigned partition, from librdkafka's statistics
-  (refreshed every ``statistics.interval.ms``, 5 s unless configured).
+  committed offset (where it never committed, the offset it starts from) and the end of
+  each partition the consumer holds, asked of the broker every ``lag_interval`` seconds
+  (5 s unless configured) by :class:`~somacontracts.kafka.lag.LagWatch`, whatever the
+  consumer is doing.
+
+A consumer's tallies exist from its start, at 0, so that ``increase()`` sees its first
+message, dead letter or failure.
 """
 
 from __future__ import annotations
@@ -39,11 +47,9 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from somacontracts.errors import ConfigurationError
 
@@ -54,14 +60,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DURATION_BUCKETS",
-    "STATISTICS_INTERVAL_MS",
+    "LAG_INTERVAL",
     "ClientMetrics",
     "ConsumerTally",
-    "LagReader",
     "ProducerTally",
     "default_metrics",
     "metrics_for",
-    "with_statistics",
 ]
 
 DURATION_BUCKETS = (
@@ -85,9 +89,9 @@ DURATION_BUCKETS = (
 """Upper bounds (seconds) of the handler duration histogram; handlers often take well
 under Prometheus's default first bucket of 5 ms."""
 
-STATISTICS_INTERVAL_MS = 5000
-"""How often librdkafka reports the statistics the lag gauge comes from, unless the
-client's configuration sets ``statistics.interval.ms``."""
+LAG_INTERVAL = 5.0
+"""Seconds between two readings of a consumer's lag, unless :class:`ClientMetrics` is
+given another ``lag_interval``."""
 
 
 _SERIALIZE_ERRORS = ("SerializationError", "WriteRuleError")
@@ -122,6 +126,7 @@ class ConsumerTally:
     retries: int = 0
     undecodable: int = 0
     handler_failed: int = 0
+    dead_letter_failures: int = 0
     deserialize_errors: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(_DESERIALIZE_ERRORS, 0)
     )
@@ -132,6 +137,14 @@ class ConsumerTally:
         """Count a message that could not be deserialized."""
         name = type(error).__name__
         self.deserialize_errors[name] = self.deserialize_errors.get(name, 0) + 1
+
+    def dead_lettered(self, attempts: int) -> None:
+        """Count a message copied to the dead-letter topic after ``attempts`` handler calls
+        (none: it could not be decoded)."""
+        if attempts:
+            self.handler_failed += 1
+        else:
+            self.undecodable += 1
 
     def observe(self, seconds: float) -> None:
         """Count one handler call that took ``seconds``."""
@@ -146,9 +159,15 @@ class ClientMetrics:
     ``REGISTRY``); a registry holds one :class:`ClientMetrics` (for the default one, get
     it with :func:`default_metrics`). Tallies are shared by every client of the same
     labels and never removed, so counters never go down when a client closes.
+    ``lag_interval`` is the seconds between two readings of each consumer's lag.
     """
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, lag_interval: float = LAG_INTERVAL
+    ) -> None:
+        if not lag_interval > 0:
+            raise ConfigurationError("lag_interval", f"must be above 0 seconds, not {lag_interval}")
+        self.lag_interval = lag_interval
         prometheus = _prometheus()
         self.registry: CollectorRegistry = (
             registry if registry is not None else prometheus.registry.REGISTRY
@@ -178,24 +197,14 @@ class ClientMetrics:
         with self._lock:
             return self._consumers.setdefault((topic, contract, group), ConsumerTally())
 
-    def statistics_reader(self, group: str) -> LagReader:
-        """A librdkafka ``stats_cb`` that keeps the lag of ``group``'s partitions."""
-        return LagReader(self, group)
-
-    def _set_lags(self, group: str, lags: Iterator[tuple[str, list[tuple[str, int]]]]) -> None:
+    def _replace_lags(
+        self, reported: set[tuple[str, str, str]], lags: dict[tuple[str, str, str], int]
+    ) -> None:
+        """Report ``lags`` (by topic, partition, group) instead of the ``reported`` ones."""
         with self._lock:
-            for topic, partitions in lags:
-                for partition, lag in partitions:
-                    key = (topic, partition, group)
-                    if lag < 0:
-                        self._lags.pop(key, None)
-                    else:
-                        self._lags[key] = lag
-
-    def _drop_lags(self, keys: set[tuple[str, str, str]]) -> None:
-        with self._lock:
-            for key in keys:
+            for key in reported - lags.keys():
                 self._lags.pop(key, None)
+            self._lags.update(lags)
 
     def serve(self, port: int, address: str = "127.0.0.1") -> int:
         """Serve this registry over HTTP at ``address``:``port`` (0: any free port) on a
@@ -235,26 +244,6 @@ class ClientMetrics:
             )
 
 
-class LagReader:
-    """librdkafka's ``stats_cb`` for one consumer: keeps its partitions' lag in the metrics;
-    :meth:`forget` drops them when the consumer closes (no stale lag stays reported)."""
-
-    def __init__(self, metrics: ClientMetrics, group: str) -> None:
-        self._metrics = metrics
-        self._group = group
-        self._keys: set[tuple[str, str, str]] = set()
-
-    def __call__(self, document: str) -> None:
-        lags = list(_partition_lags(document))
-        self._keys.update((t, p, self._group) for t, rows in lags for p, lag in rows if lag >= 0)
-        self._metrics._set_lags(self._group, iter(lags))
-
-    def forget(self) -> None:
-        """Stop reporting the lag of the partitions this consumer reported."""
-        self._metrics._drop_lags(self._keys)
-        self._keys.clear()
-
-
 class _Collector:
     """Turns :class:`ClientMetrics`'s tallies into metric families at each scrape."""
 
@@ -283,18 +272,23 @@ class _Collector:
             "Messages copied to the dead-letter topic.",
             labels=[*cl, "reason"],
         )
+        dead_failed = counter(
+            _n("dead_letter_failures"),
+            "Copies the dead-letter topic did not acknowledge.",
+            labels=cl,
+        )
         retries = counter(_n("handler_retries"), "Handler calls repeated.", labels=cl)
         serde = counter(
             _n("serde_errors"),
             "Objects not serialized and messages not deserialized, by error class.",
-            labels=["topic", "contract", "operation", "error"],
+            labels=[*cl, "operation", "error"],
         )
         durations = histogram(
             _n("handler_duration_seconds"), "Duration of each handler call.", labels=cl
         )
         lag = gauge(
             _n("consumer_lag"),
-            "Messages between the group's committed offset and the partition's end.",
+            "Messages between the offset the group resumes from and the partition's end.",
             labels=["topic", "partition", "group"],
         )
         for (topic, contract), p in producers:
@@ -302,20 +296,21 @@ class _Collector:
             produced_bytes.add_metric([topic, contract], p.produced_bytes)
             failures.add_metric([topic, contract], p.delivery_failures)
             for error, n in sorted(dict(p.serialize_errors).items()):
-                serde.add_metric([topic, contract, "serialize", error], n)
+                serde.add_metric([topic, contract, "", "serialize", error], n)
         for (topic, contract, group), c in consumers:
             labels = [topic, contract, group]
             consumed.add_metric(labels, c.consumed)
             consumed_bytes.add_metric(labels, c.consumed_bytes)
             dead.add_metric([*labels, "undecodable"], c.undecodable)
             dead.add_metric([*labels, "handler_failed"], c.handler_failed)
+            dead_failed.add_metric(labels, c.dead_letter_failures)
             retries.add_metric(labels, c.retries)
             for error, n in sorted(dict(c.deserialize_errors).items()):
-                serde.add_metric([topic, contract, "deserialize", error], n)
+                serde.add_metric([*labels, "deserialize", error], n)
             durations.add_metric(labels, _cumulative(list(c.buckets)), c.duration_sum)
         for (topic, partition, group), value in lags:
             lag.add_metric([topic, partition, group], value)
-        yield from (produced, produced_bytes, failures, consumed, consumed_bytes, dead)
+        yield from (produced, produced_bytes, failures, consumed, consumed_bytes, dead, dead_failed)
         yield from (retries, serde, durations, lag)
 
 
@@ -331,22 +326,6 @@ def _cumulative(counts: list[int]) -> list[tuple[str, float]]:
         total += n
         out.append((bound, total))
     return out
-
-
-def _partition_lags(document: str) -> Iterator[tuple[str, list[tuple[str, int]]]]:
-    """(topic, [(partition, consumer_lag)]) from a librdkafka statistics document; -1
-    where the lag is unknown (a partition not assigned, nothing committed or fetched)."""
-    try:
-        stats = orjson.loads(document)
-    except orjson.JSONDecodeError:
-        return
-    for topic, entry in (stats.get("topics") or {}).items():
-        rows = [
-            (partition, int(p.get("consumer_lag", -1)))
-            for partition, p in (entry.get("partitions") or {}).items()
-            if partition != "-1"  # librdkafka's internal "unassigned" partition
-        ]
-        yield topic, rows
 
 
 def _prometheus() -> Any:
@@ -391,18 +370,3 @@ def metrics_for(metrics: ClientMetrics | bool | None, settings: Settings) -> Cli
     if chosen.port is not None:
         found.serve(chosen.port, chosen.address)
     return found
-
-
-def with_statistics(config: dict[str, Any], reader: Callable[[str], None]) -> dict[str, Any]:
-    """``config`` with librdkafka's statistics also going to ``reader`` (after any
-    ``stats_cb`` of the caller), every ``statistics.interval.ms`` (5 s unless set)."""
-    own = config.get("stats_cb")
-    callback = reader
-    if own is not None:
-
-        def callback(document: str) -> None:
-            own(document)
-            reader(document)
-
-    interval = config.get("statistics.interval.ms") or STATISTICS_INTERVAL_MS
-    return {**config, "stats_cb": callback, "statistics.interval.ms": interval}

@@ -6,17 +6,25 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
-from prometheus_client import CollectorRegistry
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from somacontracts.catalog.environment import MetricsSettings, Settings, load_settings
-from somacontracts.errors import ConfigurationError, SerializationError
+from somacontracts.errors import (
+    ConfigurationError,
+    DeserializationError,
+    SchemaNotFoundError,
+    SerializationError,
+)
 from somacontracts.kafka import ContractConsumer, ContractProducer, Received
+from somacontracts.kafka.lag import partition_lag, starts_from_earliest
 from somacontracts.kafka.metrics import (
     DURATION_BUCKETS,
     ClientMetrics,
@@ -48,7 +56,7 @@ def _value(samples: Samples, name: str, **labels: str) -> float | None:
 
 @pytest.fixture
 def metrics() -> Iterator[ClientMetrics]:
-    found = ClientMetrics(CollectorRegistry())
+    found = ClientMetrics(CollectorRegistry(), lag_interval=0.1)
     yield found
     found.close()
 
@@ -77,32 +85,24 @@ def test_the_collector_reports_tallies_as_prometheus_families(metrics: ClientMet
     consumer = metrics.consumer("tool.requests", "ToolInvocation", "g")
     for seconds in (0.00005, 0.003, 0.003, 20.0):
         consumer.observe(seconds)
-    metrics.statistics_reader("g")(
-        '{"topics": {"tool.requests": {"partitions": {"0": {"consumer_lag": 7},'
-        ' "1": {"consumer_lag": -1}, "-1": {"consumer_lag": 4}}}}}'
-    )
-    metrics.statistics_reader("g")("not json")
+    consumer.deserialize_error(SchemaNotFoundError("http://127.0.0.1:1", "no schema of id 7"))
+    consumer.dead_letter_failures += 2
     value = metrics.registry.get_sample_value
     labels = {"topic": "tool.requests", "contract": "ToolInvocation"}
     assert value("somacontracts_messages_produced_total", labels) == 3
-    assert (
-        value(
-            "somacontracts_serde_errors_total",
-            {**labels, "operation": "serialize", "error": "SerializationError"},
-        )
-        == 1
-    )
+    serde = "somacontracts_serde_errors_total"
+    # A producer's serde errors have an empty group: no group label, to Prometheus.
+    serialize = {**labels, "group": "", "operation": "serialize"}
+    assert value(serde, {**serialize, "error": "SerializationError"}) == 1
     group = {**labels, "group": "g"}
+    assert value(serde, {**group, "operation": "deserialize", "error": "SchemaNotFoundError"}) == 1
+    assert value("somacontracts_dead_letter_failures_total", group) == 2
     assert value("somacontracts_handler_duration_seconds_count", group) == 4
     assert value("somacontracts_handler_duration_seconds_sum", group) == pytest.approx(20.00605)
     assert value("somacontracts_handler_duration_seconds_bucket", {**group, "le": "0.0001"}) == 1
     assert value("somacontracts_handler_duration_seconds_bucket", {**group, "le": "0.005"}) == 3
     assert value("somacontracts_handler_duration_seconds_bucket", {**group, "le": "10.0"}) == 3
     assert value("somacontracts_handler_duration_seconds_bucket", {**group, "le": "+Inf"}) == 4
-    lag = {"topic": "tool.requests", "group": "g"}
-    assert value("somacontracts_consumer_lag", {**lag, "partition": "0"}) == 7
-    assert value("somacontracts_consumer_lag", {**lag, "partition": "1"}) is None
-    assert value("somacontracts_consumer_lag", {**lag, "partition": "-1"}) is None
     assert len(DURATION_BUCKETS) + 1 == len(consumer.buckets)
 
 
@@ -193,7 +193,6 @@ def test_a_run_shows_the_right_counts_when_scraped(
         group_id=group,
         max_attempts=2,
         metrics=metrics,
-        config={"statistics.interval.ms": 100},
     )
     try:
         stats = consumer.run(handle, max_messages=7, idle_timeout=10, batch_size=1)
@@ -229,8 +228,8 @@ def test_a_run_shows_the_right_counts_when_scraped(
         assert produced_bytes is not None
         assert consumed_bytes is not None
         assert 0 < consumed_bytes < produced_bytes + len(b"\x01garbage")
-        # Ten messages, seven committed: librdkafka's statistics report a lag of three.
-        lag = _wait_for_lag(consumer, port, topic, group, expected=3.0)
+        # Ten messages, seven committed: a lag of three.
+        lag = _wait_for_lag(port, topic, group, expected=3.0)
         assert lag == 3.0
     finally:
         consumer.close()
@@ -240,18 +239,68 @@ def test_a_run_shows_the_right_counts_when_scraped(
     assert gone is None  # a closed consumer's lag is not reported on
 
 
-def _wait_for_lag(
-    consumer: ContractConsumer[Any], port: int, topic: str, group: str, *, expected: float
-) -> float | None:
-    """The lag gauge of partition 0 once it shows ``expected`` (polling the consumer, which
-    serves librdkafka's statistics, without marking anything handled), or its last value."""
+def _wait_for_lag(port: int, topic: str, group: str, *, expected: float) -> float | None:
+    """The lag gauge of partition 0 once it shows ``expected``, or its last value."""
     deadline = time.monotonic() + 15
     lag = None
     while time.monotonic() < deadline:
-        consumer.poll(0.1)
         lag = _value(
             _scrape(port), "somacontracts_consumer_lag", topic=topic, partition="0", group=group
         )
         if lag == expected:
             break
+        time.sleep(0.05)
     return lag
+
+
+NAMES = st.sampled_from(["tool.requests", "tool.results", "a"])
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    producers=st.lists(st.tuples(NAMES, NAMES)),
+    consumers=st.lists(st.tuples(NAMES, NAMES, st.sampled_from(["g", "h", "tool-executor"]))),
+    lags=st.dictionaries(st.tuples(NAMES, st.sampled_from(["0", "1"]), NAMES), st.integers(0)),
+)
+def test_no_two_samples_are_one_series_to_prometheus(
+    producers: list[tuple[str, str]],
+    consumers: list[tuple[str, str, str]],
+    lags: dict[tuple[str, str, str], int],
+) -> None:
+    """Prometheus keeps one of two samples of the same name and labels (an empty label is
+    no label): every client's series must differ from every other's."""
+    metrics = ClientMetrics(CollectorRegistry())
+    for topic, contract in producers:
+        metrics.producer(topic, contract).serialize_error(SerializationError("bad"))
+    for topic, contract, group in consumers:
+        metrics.consumer(topic, contract, group).deserialize_error(DeserializationError("bad"))
+    metrics._replace_lags(set(), lags)
+    series = [
+        (sample.name, frozenset((k, v) for k, v in sample.labels.items() if v))
+        for family in text_string_to_metric_families(generate_latest(metrics.registry).decode())
+        for sample in family.samples
+    ]
+    assert len(series) == len(set(series))
+    expected = len({(t, c) for t, c in producers}) * 2 + len({*consumers}) * 3
+    assert sum(name == "somacontracts_serde_errors_total" for name, _ in series) == expected
+
+
+@given(end=st.integers(0, 10**12), committed=st.integers(-1001, 10**12), start=st.integers(0))
+def test_a_partition_s_lag_counts_from_where_the_group_resumes(
+    end: int, committed: int, start: int
+) -> None:
+    lag = partition_lag(end, committed, start)
+    assert lag >= 0
+    resume = committed if committed >= 0 else start
+    assert lag == max(end - resume, 0)
+    assert partition_lag(end, None, start) == partition_lag(end, -1001, start)
+
+
+def test_the_lag_interval_must_be_positive() -> None:
+    for wrong in (0.0, -1.0, float("nan")):
+        with pytest.raises(ConfigurationError, match="lag_interval"):
+            ClientMetrics(CollectorRegistry(), lag_interval=wrong)
+    assert starts_from_earliest("earliest")
+    assert starts_from_earliest("smallest")
+    assert not starts_from_earliest("latest")
+    assert not starts_from_earliest(None)

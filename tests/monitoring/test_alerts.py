@@ -192,7 +192,7 @@ UNIT_TESTS: list[dict[str, Any]] = [
                         "exp_annotations": {
                             "summary": (
                                 "Consumer group tool-executor made no progress on "
-                                "somastack.tools for 15 minutes"
+                                "somastack.tools for 15m"
                             ),
                             "description": (
                                 "Messages wait but the group's committed offsets do not move."

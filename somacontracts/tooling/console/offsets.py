@@ -4,7 +4,8 @@
 and the partition's end offset (through one confluent-kafka consumer of that group that
 joins nothing and commits nothing) and returns them with the lag and the catalog's alert
 threshold of the topic (``Topic.lag_alert``: 500 on ``tool.requests``). A partition the
-group never committed in lags by every message it holds.
+group never committed in lags by every message it holds; the typed consumer's lag gauge
+counts the same way (:func:`~somacontracts.kafka.lag.partition_lag`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from confluent_kafka import Consumer, TopicPartition
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka._admin import ensure_reachable
+from somacontracts.kafka.lag import partition_lag
 
 __all__ = ["PartitionLag", "group_lag", "threshold_of"]
 
@@ -72,10 +74,10 @@ def group_lag(
                 TopicPartition(position.topic, position.partition), timeout=timeout
             )
             done = position.offset if position.offset >= 0 else None
-            lag = high - (done if done is not None else low)
+            lag = partition_lag(high, done, low)
             limit = threshold if threshold is not None else threshold_of(settings, position.topic)
             found_lags.append(
-                PartitionLag(position.topic, position.partition, done, high, max(lag, 0), limit)
+                PartitionLag(position.topic, position.partition, done, high, lag, limit)
             )
         return found_lags
     finally:

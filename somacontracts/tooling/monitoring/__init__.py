@@ -1,5 +1,5 @@
 """Monitoring built from the catalog: Prometheus alerting rules (``somacontracts alerts``)."""
 
-from somacontracts.tooling.monitoring.alerts import alert_rules, render_rules
+from somacontracts.tooling.monitoring.alerts import AlertTimes, alert_rules, render_rules
 
-__all__ = ["alert_rules", "render_rules"]
+__all__ = ["AlertTimes", "alert_rules", "render_rules"]
