@@ -65,29 +65,34 @@ def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> list[
     return [tp.offset for tp in offsets]
 
 
+def _fill(bootstrap: str) -> None:
+    """30 messages on 3 partitions, a topic setting, and group ledger's offsets 3, 4, 5."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    created = NewTopic("payments.captured", 3, config={"retention.ms": "3600000"})
+    for future in admin.create_topics([created]).values():
+        future.result(timeout=30)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for n in range(30):
+        producer.produce(
+            "payments.captured",
+            key=None if n % 7 == 0 else f"tenant-{n % 4}".encode(),
+            value=None if n == 5 else json.dumps({"n": n}).encode(),
+            partition=n % 3,
+            headers=[("trace", f"t{n}".encode()), ("empty", None)],
+            timestamp=1_700_000_000_000 + n,
+        )
+    producer.flush(30)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "ledger"})
+    committed = [TopicPartition("payments.captured", p, 3 + p) for p in range(3)]
+    consumer.commit(offsets=committed, asynchronous=False)
+    consumer.close()
+
+
 @pytest.mark.slow
 def test_messages_offsets_and_topic_settings_survive_save_and_restore(tmp_path: Path) -> None:
     saved = tmp_path / "broker.jsonl"
     with LocalBroker() as first:
-        admin = AdminClient({"bootstrap.servers": first.bootstrap_servers})
-        created = NewTopic("payments.captured", 3, config={"retention.ms": "3600000"})
-        for future in admin.create_topics([created]).values():
-            future.result(timeout=30)
-        producer = Producer({"bootstrap.servers": first.bootstrap_servers})
-        for n in range(30):
-            producer.produce(
-                "payments.captured",
-                key=None if n % 7 == 0 else f"tenant-{n % 4}".encode(),
-                value=None if n == 5 else json.dumps({"n": n}).encode(),
-                partition=n % 3,
-                headers=[("trace", f"t{n}".encode()), ("empty", None)],
-                timestamp=1_700_000_000_000 + n,
-            )
-        producer.flush(30)
-        consumer = Consumer({"bootstrap.servers": first.bootstrap_servers, "group.id": "ledger"})
-        committed = [TopicPartition("payments.captured", p, 3 + p) for p in range(3)]
-        consumer.commit(offsets=committed, asynchronous=False)
-        consumer.close()
+        _fill(first.bootstrap_servers)
         before = _read_all(first.bootstrap_servers, "payments.captured", 3)
         settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": first.bootstrap_servers})
         counts = save_broker(settings, saved)

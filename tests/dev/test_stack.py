@@ -238,3 +238,16 @@ def test_down_never_signals_a_process_that_took_over_a_recorded_pid(
     finally:
         process.kill()
         process.wait(5)
+
+
+def test_a_project_whose_contracts_cannot_be_read_starts_nothing(
+    project: tuple[Path, Run, list[int]],
+) -> None:
+    root, run, seen = project
+    (root / "avro" / "PaymentCaptured" / "v1.avsc").write_text("{not json")
+    done = run("dev", "up", "--broker-port", "0", "--registry-port", "0")
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert "PaymentCaptured" in done.stderr
+    assert not (root / ".somacontracts").exists()
+    assert seen == []

@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import KafkaException
 
 from somacontracts.errors import ContractError
 from somacontracts.tooling.cli.common import (
@@ -51,6 +54,10 @@ from somacontracts.tooling.dev.stack import (
     env_lines,
     state_folder,
 )
+
+if TYPE_CHECKING:
+    from somacontracts.tooling.configuration import ProjectConfig
+    from somacontracts.tooling.sources import ContractSchemas
 
 __all__ = ["register", "run_down", "run_env", "run_reset", "run_up"]
 
@@ -108,6 +115,12 @@ def _use(args: argparse.Namespace, state: StackState) -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     """Start what is not running, then apply the topics and register the contracts."""
+    from somacontracts.tooling import sources
+
+    # A project whose configuration or contracts cannot be read stops here (exit 2),
+    # before anything is started.
+    config, root, _ = project_files(args)
+    tree = sources.load_tree(root)
     stack = _stack(args)
     stack.folder.mkdir(parents=True, exist_ok=True)
     stack.secret()  # made now, so that every client of the stack gets the same one
@@ -133,6 +146,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"{service.name}: {_address(state, service.name)} (pid {pid}, {how})")
     try:
         _provision(args, stack, restore="broker" in started)
+        _register(args.registry, tree, config)
     except ContractError as err:
         print(f"somacontracts dev up: {err}", file=sys.stderr)
         print("the stack runs; `somacontracts dev down` stops it", file=sys.stderr)
@@ -169,14 +183,9 @@ def _start(stack: DevStack, state: StackState, alive: dict[str, bool]) -> list[s
 
 
 def _provision(args: argparse.Namespace, stack: DevStack, *, restore: bool) -> None:
-    """Replay the saved messages into a new broker, apply the catalog's topics, create
-    the KEKs and register the contracts."""
+    """Replay the saved messages into a new broker, then apply the catalog's topics."""
     from somacontracts.kafka import apply_plans, catalog_topics, open_admin, plan_topics
-    from somacontracts.serde.registry_client import connect
-    from somacontracts.tooling import sources
     from somacontracts.tooling.dev.snapshot import restore_broker
-    from somacontracts.tooling.keks import create_keks, kek_names
-    from somacontracts.tooling.registration import register_tree
 
     settings = settings_of(args)
     if restore and stack.broker_data.exists():
@@ -188,9 +197,15 @@ def _provision(args: argparse.Namespace, stack: DevStack, *, restore: bool) -> N
     admin = open_admin(settings)
     changed = apply_plans(admin, plan_topics(admin, catalog_topics(settings)))
     print(f"topics: {changed} created or updated")
-    config, root, _ = project_files(args)
-    tree = sources.load_tree(root)
-    with connect(url=args.registry) as client:
+
+
+def _register(registry: str, tree: Mapping[str, ContractSchemas], config: ProjectConfig) -> None:
+    """Create the KEKs the contracts' rules name, then register every version."""
+    from somacontracts.serde.registry_client import connect
+    from somacontracts.tooling.keks import create_keks, kek_names
+    from somacontracts.tooling.registration import register_tree
+
+    with connect(url=registry) as client:
         keks = create_keks(client, kek_names(tree), LOCAL_KMS_KEY)
         plans = register_tree(client, tree, config.subjects_of, config.level_of)
     versions = sum(len(plan.to_register) for plan in plans)
@@ -232,7 +247,7 @@ def run_down(args: argparse.Namespace) -> int:
         _use(args, state)
         try:
             saved = save_broker(settings_of(args), stack.broker_data)
-        except ContractError as err:
+        except (ContractError, KafkaException, OSError) as err:
             warn("dev down", f"the broker's messages were not saved ({err}); stopping anyway")
         else:
             print(

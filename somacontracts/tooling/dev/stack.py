@@ -124,7 +124,7 @@ class DevStack:
             return StackState(*(_service(name, data[name]) for name in ("broker", "registry")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise DevStackError(
                 f"{self.state_file} cannot be read ({err}); `somacontracts dev reset` starts over"
             ) from err
