@@ -19,6 +19,7 @@ COMMANDS: Mapping[str, str] = {
     "consume": "print a topic's messages as plain JSON, decoded through the registry",
     "contracts": "list the contracts, their versions, topics and registry subjects",
     "demo": "send one message of every contract through a local Kafka and read it back",
+    "dev": "run the project's local Kafka broker and schema registry in the background",
     "diff": "report what changed between contract versions and the rollout order",
     "docs": "generate a static documentation site of the contracts and topics",
     "lag": "a consumer group's lag per partition, against the catalog's alert thresholds",

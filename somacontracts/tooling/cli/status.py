@@ -1,5 +1,8 @@
 """``somacontracts status``: each subject's local and registry versions, ids, level and drift.
 
+First, where the project has a local stack (``somacontracts dev up``), whether it runs:
+its addresses and pids.
+
 A registry version is drift when its schema (compared as JSON: the key order of a default
 object does not matter) or its Data Contract parts are no local version's; each says why
 (a local version's schema without its rule set, or where its schema differs).
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from somacontracts.tooling.cli.common import (
@@ -22,6 +26,8 @@ from somacontracts.tooling.cli.common import (
     command_parser,
     plan_registry,
 )
+from somacontracts.tooling.configuration import find_config
+from somacontracts.tooling.dev.stack import DevStack, state_folder
 from somacontracts.tooling.registration import SubjectPlan
 
 __all__ = ["register", "run"]
@@ -58,7 +64,11 @@ def _row(plan: SubjectPlan) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print one row per subject."""
+    """Print whether the project's local stack runs, then one row per subject."""
+    if args.format == "text":
+        config = args.config if args.config is not None else find_config(Path.cwd())
+        for line in DevStack(state_folder(config)).describe():
+            print(line, flush=True)
     client, plans, _ = plan_registry(args)
     client.close()
     rows = [_row(p) for p in plans]

@@ -72,19 +72,24 @@ class LocalBroker:
         """``host:port`` for ``bootstrap.servers``."""
         return f"{self.host}:{self.port}"
 
-    def start(self) -> None:
-        """Start the broker and wait until its port accepts connections."""
+    def command(self) -> list[str]:
+        """The command line that runs this broker (``dev up`` runs it in the background)."""
         binary = self._binary or broker_binary()
         url = f"tcp://{self.bootstrap_servers}"
+        return [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+    def start(self) -> None:
+        """Start the broker and wait until its port accepts connections."""
+        command = self.command()
         try:
             self._process = subprocess.Popen(
-                [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         except OSError as err:
-            raise BrokerStartError(f"cannot run {binary}: {err}") from err
+            raise BrokerStartError(f"cannot run {command[0]}: {err}") from err
         if not wait_for_port(self.host, self.port, timeout=self._start_timeout):
             code = self._process.poll()
             self.stop()
