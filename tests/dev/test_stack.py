@@ -45,11 +45,15 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _service(root: Path) -> None:
-    """A payments service: its own contract, and the platform's ToolInvocation it sends."""
+    """A payments service: its own contract and topic, and the platform's ToolInvocation
+    it sends, both in its catalog."""
     (root / "pyproject.toml").write_text(
         '[project]\nname = "payments"\nversion = "0.1.0"\n\n'
         '[tool.somacontracts]\nschemas = "avro"\n\n'
-        '[tool.somacontracts.subjects]\nPaymentCaptured = ["payments.captured-value"]\n'
+        '[tool.somacontracts.topics."payments.captured"]\n'
+        'contract = "PaymentCaptured"\nkey = "tenant_id"\n\n'
+        '[tool.somacontracts.topics."tool.requests"]\n'
+        'contract = "ToolInvocation"\nkey = "tenant_id"\n'
     )
     (root / "avro" / "PaymentCaptured").mkdir(parents=True)
     (root / "avro" / "PaymentCaptured" / "v1.avsc").write_text(json.dumps(PAYMENT, indent=2))
