@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.conftest import client, registry
+
+__all__ = ["client", "payments", "registry"]  # the local registry's fixtures, shared
+
 TREE = Path(__file__).parent / "payments"
 
 
