@@ -161,8 +161,7 @@ class _Builder:
         self.portable = portable
         self.named: dict[str, NamedNode] = dict(references)
         self.shared = shared
-        self.used: frozenset[str] = frozenset()
-        """The full names of ``shared`` the schema uses."""
+        self.used: frozenset[str] = frozenset()  # the names of ``shared`` the schema uses
         self.open: set[RecordNode] = set()
         self.depth = 0
 
@@ -172,11 +171,9 @@ class _Builder:
     def lookup(self, name: str, namespace: str, at: str) -> NamedNode:
         """The named type the reference ``name`` refers to, or an error at ``at``."""
         found = resolve(name, namespace, self.named)
-        if found is None and self.shared:
-            found = resolve(name, namespace, self.shared)
-            if found is not None:
-                self.named[found.full_name] = self.shared[found.full_name]
-                self.used |= {found.full_name}
+        if found is None and (found := resolve(name, namespace, self.shared)) is not None:
+            self.named[found.full_name] = self.shared[found.full_name]
+            self.used |= {found.full_name}
         if found is None:
             raise self.fail(f'type "{name}" is not defined (before this point)', at)
         if found.by_fallback and self.portable:

@@ -23,7 +23,7 @@ from somacontracts.serde.registry_client import call, url_of
 if TYPE_CHECKING:
     from somacontracts.schema import NamedNode
 
-__all__ = ["reference_nodes", "register_references", "shared_schema"]
+__all__ = ["reference_nodes", "references_of", "register_references", "shared_schema"]
 
 _NOT_FOUND = (40401, 40403)
 
@@ -72,6 +72,18 @@ def register_references(
             raise SchemaNotFoundError(url_of(client), f'lookup under "{name}" gave no version')
         versions[name] = found.version
     return [SchemaReference(name, name, versions[name]) for name in used]
+
+
+def references_of(
+    client: SchemaRegistryClient, used: Mapping[str, NamedNode]
+) -> list[SchemaReference]:
+    """The ``references`` array of a schema using the shared types ``used`` (by full name),
+    registering them (and those they use) under their full names first, where missing."""
+    if not used:
+        return []
+    from somacontracts.schema import shared_types
+
+    return register_references(client, shared_types(used.values()), tuple(used), register=True)
 
 
 def reference_nodes(shared: Mapping[str, Mapping[str, Any]]) -> dict[str, NamedNode]:

@@ -47,7 +47,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import InvalidSchemaError, RegistryError, RegistryFeatureError
-from somacontracts.schema import NamedNode, parse, registry_text, shared_types
+from somacontracts.schema import NamedNode, parse, registry_text
 from somacontracts.schema.datacontract import (
     COMPATIBILITY_GROUP,
     contract_key,
@@ -55,7 +55,7 @@ from somacontracts.schema.datacontract import (
     dropped_parts,
     major_version,
 )
-from somacontracts.serde.references import register_references
+from somacontracts.serde.references import references_of
 from somacontracts.serde.registry_client import call, stored_version, url_of
 from somacontracts.tooling.keks import keks_of, require_keks
 from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
@@ -76,7 +76,6 @@ __all__ = [
     "schema_text",
     "schema_value",
     "subject_state",
-    "version_references",
 ]
 
 _SUBJECT_NOT_FOUND = 40401
@@ -139,17 +138,6 @@ def schema_text(version: SchemaVersion) -> str:
     if version.references:
         return registry_text(version.parsed, normalize=True)
     return json.dumps(version.schema, separators=(",", ":"), ensure_ascii=False)
-
-
-def version_references(
-    client: SchemaRegistryClient, version: SchemaVersion
-) -> list[SchemaReference]:
-    """The ``references`` array of ``version``, registering the shared types it uses (and
-    those they use) under their full names first, where missing."""
-    used = version.references
-    if not used:
-        return []
-    return register_references(client, shared_types(used.values()), tuple(used), register=True)
 
 
 def _registered_contract(metadata: Any, rule_set: Any) -> str | None:
@@ -334,7 +322,7 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
         call(client, functools.partial(client.set_compatibility, plan.subject, plan.level.value))
     ids = dict(plan.registered)
     for version in plan.to_register:
-        schema = schema_of(version, version_references(client, version))
+        schema = schema_of(version, references_of(client, version.references))
         try:
             ids[version.version] = call(
                 client,
