@@ -10,7 +10,15 @@ both halves of the package use it (the runtime only on rare paths, imported ther
 needed).
 """
 
-from somacontracts.schema.forms import canonical_form, fingerprint, registry_text, standalone
+from somacontracts.schema.forms import (
+    canonical_form,
+    fingerprint,
+    named_text,
+    registry_text,
+    shared_form,
+    shared_types,
+    standalone,
+)
 from somacontracts.schema.graph import (
     ArrayNode,
     EnumNode,
@@ -55,8 +63,11 @@ __all__ = [
     "fingerprint",
     "full_name",
     "json_pointer",
+    "named_text",
     "parse",
     "registry_text",
     "resolve",
+    "shared_form",
+    "shared_types",
     "standalone",
 ]

@@ -10,7 +10,8 @@ prints that form: compact JSON, attributes in Java's order (``type``, ``name``,
 ``namespace`` only where it differs from the enclosing one, and a named type written
 by name after its definition (and types the references define, always by name).
 :func:`standalone` writes those referenced types out instead, where first used, so that
-the result parses without its references.
+the result parses without its references; :func:`named_text` writes one named type as a
+schema of its own (what a shared type's subject holds).
 
 With ``normalize=True`` (the ``?normalize=true`` of Confluent's API) the form also drops
 what only the spelling decides: every name and alias is written fully qualified with no
@@ -46,7 +47,15 @@ from somacontracts.schema.graph import (
 from somacontracts.schema.names import full_name, namespace_of
 from somacontracts.schema.parse import parse
 
-__all__ = ["canonical_form", "fingerprint", "registry_text", "standalone"]
+__all__ = [
+    "canonical_form",
+    "fingerprint",
+    "named_text",
+    "registry_text",
+    "shared_form",
+    "shared_types",
+    "standalone",
+]
 
 _RESERVED = {
     "record": ("type", "name", "namespace", "doc", "fields", "aliases"),
@@ -73,10 +82,51 @@ def standalone(schema: Any) -> Any:
     return _TextWriter(normalize=False, written=set()).node(parsed.root, "")
 
 
+def named_text(node: NamedNode, *, normalize: bool = True) -> str:
+    """The text a registry stores for the named type ``node`` as a schema of its own (a
+    shared type's subject): the types it uses written out where first used."""
+    return _compact(_TextWriter(normalize=normalize, written=set()).node(node, ""))
+
+
+def shared_form(node: NamedNode) -> tuple[Any, tuple[NamedNode, ...]]:
+    """The named type ``node`` as a shared type's subject holds it: normalized, every other
+    named type it uses written by name (each the shared type of a subject of its own, so
+    that no two references define one type twice), and those types, first used first."""
+    writer = _TextWriter(normalize=True, written=set(), only=node.full_name)
+    return writer.node(node, ""), tuple(writer.used.values())
+
+
+def shared_types(used: Iterable[NamedNode]) -> dict[str, dict[str, Any]]:
+    """Every shared type a schema using the types ``used`` needs, by full name, each after
+    the ones it references: ``{"schema": ..., "references": [full names]}``, what a
+    registry's subjects of those types hold (:func:`shared_form`)."""
+    found: dict[str, dict[str, Any]] = {}
+    visiting: set[str] = set()
+
+    def visit(node: NamedNode) -> None:
+        if node.full_name in found or node.full_name in visiting:
+            return
+        visiting.add(node.full_name)
+        schema, references = shared_form(node)
+        for inner in references:
+            visit(inner)
+        found[node.full_name] = {
+            "schema": schema,
+            "references": [inner.full_name for inner in references],
+        }
+
+    for node in used:
+        visit(node)
+    return found
+
+
 class _TextWriter:
-    def __init__(self, *, normalize: bool, written: set[str]) -> None:
+    def __init__(self, *, normalize: bool, written: set[str], only: str | None = None) -> None:
         self.normalize = normalize
         self.written = written
+        self.only = only
+        """The one named type to write out; any other is written by name (and noted)."""
+        self.used: dict[str, NamedNode] = {}
 
     def name(self, full: str, namespace: str) -> str:
         if self.normalize or namespace_of(full) != namespace:
@@ -88,6 +138,9 @@ class _TextWriter:
 
     def node(self, node: Node, namespace: str) -> Any:
         if isinstance(node, NamedNode):
+            if self.only is not None and node.full_name != self.only:
+                self.used.setdefault(node.full_name, node)
+                return self.name(node.full_name, namespace)
             if node.full_name in self.written:
                 return self.name(node.full_name, namespace)
             return self.named(node, namespace)

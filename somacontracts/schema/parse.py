@@ -101,6 +101,7 @@ def parse(
     *,
     source: str | None = None,
     references: Mapping[str, NamedNode] | None = None,
+    shared: Mapping[str, NamedNode] | None = None,
     portable: bool = False,
 ) -> ParsedSchema:
     """Check ``schema`` and parse it into the node graph.
@@ -109,6 +110,8 @@ def parse(
     not JSON text is taken as a type name such as ``int``), or a :class:`ParsedSchema`,
     returned as is. ``source`` names where it came from, for messages. ``references``
     are named types defined elsewhere (a registry's schema references), by full name.
+    ``shared`` are named types the schema may use without defining them (those of the
+    other files of a tree of contracts): the ones it uses join its references.
     With ``portable``, a reference resolved only by Java's fallback to the null namespace
     is refused. Raise :class:`InvalidSchemaError` for the first problem.
     """
@@ -116,14 +119,14 @@ def parse(
         return schema
     if isinstance(schema, str):
         schema = decode(schema, source=source)
-    builder = _Builder(source, references or {}, portable=portable)
+    builder = _Builder(source, references or {}, shared or {}, portable=portable)
     root = builder.build(schema, "", "")
     return ParsedSchema(
         schema=schema,
         root=root,
         named=dict(builder.named),
         source=source,
-        references=frozenset(references or ()),
+        references=frozenset(references or ()) | builder.used,
     )
 
 
@@ -147,11 +150,18 @@ class _Builder:
     """One parse: the named types defined so far, and the records still being built."""
 
     def __init__(
-        self, source: str | None, references: Mapping[str, NamedNode], *, portable: bool
+        self,
+        source: str | None,
+        references: Mapping[str, NamedNode],
+        shared: Mapping[str, NamedNode],
+        *,
+        portable: bool,
     ) -> None:
         self.source = source
         self.portable = portable
         self.named: dict[str, NamedNode] = dict(references)
+        self.shared = shared
+        self.used: frozenset[str] = frozenset()  # the names of ``shared`` the schema uses
         self.open: set[RecordNode] = set()
         self.depth = 0
 
@@ -161,6 +171,9 @@ class _Builder:
     def lookup(self, name: str, namespace: str, at: str) -> NamedNode:
         """The named type the reference ``name`` refers to, or an error at ``at``."""
         found = resolve(name, namespace, self.named)
+        if found is None and (found := resolve(name, namespace, self.shared)) is not None:
+            self.named[found.full_name] = self.shared[found.full_name]
+            self.used |= {found.full_name}
         if found is None:
             raise self.fail(f'type "{name}" is not defined (before this point)', at)
         if found.by_fallback and self.portable:

@@ -4,6 +4,7 @@ do), and its schema parsed once, in fastavro's form and in the one schema model'
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 from fastavro import parse_schema
 
 if TYPE_CHECKING:
-    from somacontracts.schema.graph import FieldNode, Node
+    from somacontracts.schema.graph import FieldNode, Node, ParsedSchema
 
 __all__ = [
     "ContractModel",
@@ -80,22 +81,35 @@ class ModelSchema:
     """How messages name the model: its record's short name, ``ToolInvocation``."""
     full_name: str
     """Its record's full name, which subject name strategies take."""
+    schema_model: ParsedSchema | None = None
+    """The model's schema parsed by the one schema model, its shared types included."""
     contract: tuple[Any, Any] | None = None
     """The Data Contract parts (metadata, rule set) of the model's repository version, which
     generated models carry as ``DATA_CONTRACT``; None when it has none."""
+    shared: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The shared types the schema uses (``REFERENCES`` of a generated model), each after
+    those it references; empty for a schema that defines every type it uses."""
+    used: tuple[str, ...] = ()
+    """The full names of the shared types the schema itself names: its references."""
 
 
 @functools.cache
 def model_schema(model: type[ContractModel]) -> ModelSchema:
     """The parsed schema of a model class, computed once per class (when a serde of it is
     made: the schema model loads then, not when a service imports its models)."""
-    from somacontracts.schema import parse
+    from somacontracts.schema import parse, standalone
+    from somacontracts.serde.references import reference_nodes
 
-    node = parse(model.SCHEMA, source=model.__name__).root
-    parsed: Any = parse_schema(model.SCHEMA)
+    shared: Mapping[str, Any] = getattr(model, "REFERENCES", None) or {}
+    schema_model = parse(model.SCHEMA, source=model.__name__, shared=reference_nodes(shared))
+    node = schema_model.root
+    parsed: Any = parse_schema(standalone(schema_model) if shared else model.SCHEMA)
     return ModelSchema(
         parsed=parsed,
         node=node,
+        schema_model=schema_model,
+        shared=shared,
+        used=tuple(sorted(schema_model.references)),
         text=json.dumps(model.SCHEMA, separators=(",", ":"), ensure_ascii=False),
         stamps_version=version_field(node) is not None,
         codec=callable(getattr(model, "write_avro", None))

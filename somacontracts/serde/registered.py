@@ -13,6 +13,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import Metada
 
 from somacontracts.errors import RegistryError, SchemaNotFoundError
 from somacontracts.serde.contract_model import ContractModel, ModelSchema, SchemaForms, model_schema
+from somacontracts.serde.references import register_references
 from somacontracts.serde.registry_client import call, connect, url_of
 
 if TYPE_CHECKING:
@@ -115,7 +116,10 @@ def registered(
     and rules of that version); register it first if asked to, with the Data Contract parts
     the model carries, also where the version found lacks them."""
     own = model_schema(model)
-    schema = Schema(own.text, "AVRO")
+    references = (
+        register_references(client, own.shared, own.used, register=register) if own.used else []
+    )
+    schema = Schema(own.text, "AVRO", references)
     try:
         found = _registered(client, subject, schema)
     except RegistryError as err:
@@ -129,7 +133,7 @@ def registered(
         sent = Schema(
             own.text,
             "AVRO",
-            [],
+            references,
             None if metadata is None else Metadata.from_dict(metadata),
             None if rule_set is None else RuleSet.from_dict(rule_set),
         )
@@ -190,7 +194,7 @@ def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
             f"{record.name}.{field.name}",
             field_tags(metadata, record.full_name, field.name, field.props.get("confluent:tags")),
         )
-        for record in parse(own.text).named.values()
+        for record in (own.schema_model or parse(own.text)).named.values()
         if isinstance(record, RecordNode)
         for field in record.fields
     ]

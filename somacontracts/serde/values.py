@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from somacontracts.runtime import encode as codec
 from somacontracts.runtime import jsontext
@@ -31,6 +31,7 @@ from somacontracts.runtime.kinds import LOGICAL_KINDS, PRIMITIVE_KINDS
 
 if TYPE_CHECKING:
     from somacontracts.schema import Node, ParsedSchema
+    from somacontracts.serde.contract_model import ContractModel
 
 __all__ = ["value_problem"]
 
@@ -89,9 +90,11 @@ def _parsed(model: type[Any]) -> ParsedSchema:
     # The schema model is loaded on the first refusal only: the hot path never needs it.
     parsed = _PARSED.get(model)
     if parsed is None:
-        from somacontracts.schema import parse
+        from somacontracts.serde.contract_model import model_schema
 
-        parsed = _PARSED[model] = parse(model.SCHEMA, source=model.__name__)
+        found = model_schema(cast("type[ContractModel]", model)).schema_model
+        assert found is not None  # model_schema always parses it
+        parsed = _PARSED[model] = found
     return parsed
 
 

@@ -19,7 +19,12 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka.schema_registry import RegisteredSchema, Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import (
+    RegisteredSchema,
+    Schema,
+    SchemaReference,
+    SchemaRegistryClient,
+)
 from confluent_kafka.serialization import SerializationContext
 from fastavro import parse_schema
 
@@ -177,7 +182,7 @@ class WriterResolver:
         from somacontracts.compat import check_reader_writer
         from somacontracts.schema import registry_text
 
-        result = check_reader_writer(self._model.SCHEMA, writer)
+        result = check_reader_writer(self._schema.schema_model or self._model.SCHEMA, writer)
         if not result.compatible:
             problem = result.problems[0]
             raise IncompatibleWriterError(
@@ -224,19 +229,27 @@ class WriterResolver:
 
         client = self._client
         referenced: dict[str, NamedNode] = {}
-        try:
-            for reference in schema.references or []:
+
+        def resolve(references: list[SchemaReference]) -> None:
+            """Parse ``references`` into ``referenced``, each after its own references."""
+            for reference in references:
                 if reference.subject is None or reference.version is None:
                     raise IncompatibleWriterError(
                         f"schema id {schema_id} has a reference without subject or version",
                         topic=topic,
                     )
+                if reference.name in referenced:
+                    continue
                 found = call(
                     client,
                     functools.partial(client.get_version, reference.subject, reference.version),
                 )
+                resolve(found.schema.references or [])
                 text = found.schema.schema_str or "null"
                 referenced.update(parse(text, references=referenced, portable=True).named)
+
+        try:
+            resolve(schema.references or [])
             return parse(
                 schema.schema_str or "null",
                 source=f"schema id {schema_id}",
@@ -304,5 +317,7 @@ class WriterResolver:
         if self._text is None:
             from somacontracts.schema import registry_text
 
-            self._text = registry_text(self._model.SCHEMA, normalize=True)
+            self._text = registry_text(
+                self._schema.schema_model or self._model.SCHEMA, normalize=True
+            )
         return self._text

@@ -14,6 +14,10 @@ keys of a default object (Karapace sorts them) is not. Registration and lookup s
 schema text with ``normalize=true``, so white space and key order never make a schema
 "not found".
 
+A version using shared types (types other files define) is sent with Confluent's
+``references`` array; the shared types are registered first, each under its full name
+(:mod:`somacontracts.serde.references`).
+
 What a registry cannot hold is found out before anything is registered:
 :func:`~somacontracts.tooling.keks.require_keks` refuses a missing KEK or a registry without a
 DEK registry, and :func:`configure_subjects` reads back the compatibility group that
@@ -31,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.common.schema_registry_client import (
     AssociationCreateOrUpdateInfo,
     AssociationCreateOrUpdateRequest,
@@ -43,7 +47,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 
 from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import InvalidSchemaError, RegistryError, RegistryFeatureError
-from somacontracts.schema import registry_text
+from somacontracts.schema import NamedNode, parse, registry_text
 from somacontracts.schema.datacontract import (
     COMPATIBILITY_GROUP,
     contract_key,
@@ -51,6 +55,7 @@ from somacontracts.schema.datacontract import (
     dropped_parts,
     major_version,
 )
+from somacontracts.serde.references import references_of
 from somacontracts.serde.registry_client import call, stored_version, url_of
 from somacontracts.tooling.keks import keks_of, require_keks
 from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
@@ -128,7 +133,10 @@ class SubjectPlan:
 
 
 def schema_text(version: SchemaVersion) -> str:
-    """The text sent to the registry for ``version``: its JSON, compact, keys as written."""
+    """The text sent to the registry for ``version``: its JSON, compact, keys as written
+    (normalized, the shared types it uses named, when it uses some)."""
+    if version.references:
+        return registry_text(version.parsed, normalize=True)
     return json.dumps(version.schema, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -141,21 +149,22 @@ def _registered_contract(metadata: Any, rule_set: Any) -> str | None:
         return json.dumps([metadata, rule_set], sort_keys=True)
 
 
-def schema_of(version: SchemaVersion) -> Schema:
-    """What is registered for ``version``: its text, and its Data Contract parts."""
+def schema_of(version: SchemaVersion, references: Sequence[SchemaReference] = ()) -> Schema:
+    """What is registered for ``version``: its text, its ``references`` and its Data
+    Contract parts."""
     return Schema(
         schema_text(version),
         "AVRO",
-        [],
+        list(references),
         None if version.metadata is None else Metadata.from_dict(version.metadata),
         None if version.rule_set is None else RuleSet.from_dict(version.rule_set),
     )
 
 
-def _normalized(text: str) -> str:
+def _normalized(text: str, shared: Mapping[str, NamedNode] | None = None) -> str:
     """``text`` from a registry in the lock's normalized form; unparsable text stays as is."""
     try:
-        return registry_text(text, normalize=True)
+        return registry_text(parse(text, shared=shared), normalize=True)
     except InvalidSchemaError:
         return text
 
@@ -202,15 +211,16 @@ def plan_subject(
     state: SubjectState, contract: ContractSchemas, level: CompatibilityLevel
 ) -> SubjectPlan:
     """Compare a subject's state with the contract's versions (pure)."""
+    shared = _shared_of(contract)
     by_value = {
-        (schema_value(schema_text(v)), contract_key(v.metadata, v.rule_set)): v
+        (schema_value(schema_text(v), shared), contract_key(v.metadata, v.rule_set)): v
         for v in contract.versions
     }
     registered: dict[int, int] = {}
     drift = []
     reasons: dict[int, str] = {}
     for held in state.versions:
-        local = by_value.get((schema_value(held.text), held.contract))
+        local = by_value.get((schema_value(held.text, shared), held.contract))
         if local is None:
             drift.append(held)
             reasons[held.version] = drift_reason(held, contract)
@@ -238,8 +248,9 @@ def drift_reason(held: RegisteredVersion, contract: ContractSchemas) -> str:
     """Why registry version ``held`` is no version of ``contract``: the Data Contract parts
     of the version with its schema that it lacks or holds otherwise (its rules dropped), or
     where its schema differs from the version of its number (else the newest)."""
-    value = schema_value(held.text)
-    same = [v for v in contract.versions if schema_value(schema_text(v)) == value]
+    shared = _shared_of(contract)
+    value = schema_value(held.text, shared)
+    same = [v for v in contract.versions if schema_value(schema_text(v), shared) == value]
     if same:
         local = same[-1]
         parts = dropped_parts((local.metadata, local.rule_set), (held.metadata, held.rule_set))
@@ -251,8 +262,13 @@ def drift_reason(held: RegisteredVersion, contract: ContractSchemas) -> str:
         held_json = json.loads(held.text)
     except ValueError:
         return "a schema that is not JSON"
-    pointer = first_difference(json.loads(registry_text(local.schema, normalize=True)), held_json)
+    pointer = first_difference(json.loads(registry_text(local.parsed, normalize=True)), held_json)
     return f"a schema that differs from v{local.version}'s at {pointer or 'its root'}"
+
+
+def _shared_of(contract: ContractSchemas) -> dict[str, NamedNode]:
+    """The shared types any version of ``contract`` uses, by full name."""
+    return {name: node for v in contract.versions for name, node in v.references.items()}
 
 
 def _registers_majors(plan: SubjectPlan) -> bool:
@@ -306,7 +322,7 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
         call(client, functools.partial(client.set_compatibility, plan.subject, plan.level.value))
     ids = dict(plan.registered)
     for version in plan.to_register:
-        schema = schema_of(version)
+        schema = schema_of(version, references_of(client, version.references))
         try:
             ids[version.version] = call(
                 client,
@@ -322,20 +338,23 @@ def apply_plan(client: SchemaRegistryClient, plan: SubjectPlan) -> dict[int, int
                 status=err.status,
                 error_code=err.error_code,
             ) from err
-        _verify(client, plan, version, ids[version.version])
+        _verify(client, plan, version, schema, ids[version.version])
     return ids
 
 
 def _verify(
-    client: SchemaRegistryClient, plan: SubjectPlan, version: SchemaVersion, schema_id: int
+    client: SchemaRegistryClient,
+    plan: SubjectPlan,
+    version: SchemaVersion,
+    schema: Schema,
+    schema_id: int,
 ) -> None:
-    """Read back what the registry stored for ``version`` under ``plan.subject`` and compare
-    it with what was sent: the id, the schema as a value, the metadata and the rules."""
+    """Read back what the registry stored for ``version`` (sent as ``schema``) under
+    ``plan.subject`` and compare it with what was sent: the id, the schema as a value, its
+    references, the metadata and the rules."""
     found = call(
         client,
-        functools.partial(
-            client.lookup_schema, plan.subject, schema_of(version), normalize_schemas=True
-        ),
+        functools.partial(client.lookup_schema, plan.subject, schema, normalize_schemas=True),
     )
     where = f"{plan.subject} v{version.version} of {plan.contract}"
     if found.schema_id != schema_id or found.version is None:
@@ -345,7 +364,8 @@ def _verify(
         )
     stored = stored_version(client, plan.subject, found.version).schema
     sent = schema_text(version)
-    if schema_value(stored.schema_str or "") != schema_value(sent):
+    shared = version.references
+    if schema_value(stored.schema_str or "", shared) != schema_value(sent, shared):
         pointer = first_difference(
             json.loads(registry_text(sent, normalize=True)), json.loads(stored.schema_str or "null")
         )
@@ -355,6 +375,15 @@ def _verify(
             f"(it differs at {pointer or 'its root'})",
             subject=plan.subject,
             feature="schema",
+        )
+    held = [(r.name, r.subject, r.version) for r in stored.references or []]
+    if held != [(r.name, r.subject, r.version) for r in schema.references or []]:
+        raise RegistryFeatureError(
+            url_of(client),
+            f"{where} (registry version {found.version}) was stored with other references "
+            f"({', '.join(f'{n} {s} v{v}' for n, s, v in held) or 'none'})",
+            subject=plan.subject,
+            feature="references",
         )
     parts = dropped_parts(
         (version.metadata, version.rule_set),

@@ -5,6 +5,14 @@ A contract's versions live in one folder, one file per version, ``v1.avsc``,
 the folder. The tree ships inside the installed package (``somacontracts/avro``);
 in a source checkout the repository's top-level ``avro/`` is used.
 
+Shared types. A file may use, by its full name, a named type that another file of the
+tree defines (``"items": "payments.contracts.LineItem"``): the parsed schema then holds
+it as a reference (:attr:`ParsedSchema.references`), as a registry's schema references
+do. Every file defining a type that some file uses this way must define it alike (as a
+registry stores it), so that the name means one type in the whole tree; a shared type
+that must change takes a new name. Files are parsed until no more resolve, so the order
+of folders does not matter.
+
 Every problem found while loading is raised as a
 :class:`~somacontracts.errors.SchemaLoadError` (a file that cannot be read, a misnamed
 file, a gap) or :class:`~somacontracts.errors.SchemaError` (an invalid schema, or one a
@@ -18,7 +26,7 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +39,14 @@ from somacontracts.errors import (
     SchemaLoadError,
     UnknownContractError,
 )
-from somacontracts.schema import NamedNode, ParsedSchema, decode, forms, parse
+from somacontracts.schema import NamedNode, ParsedSchema, decode, forms, parse, standalone
 from somacontracts.schema.datacontract import contract_parts
 from somacontracts.schema.pyvalues import first_problem
 
 __all__ = [
     "ContractSchemas",
     "SchemaVersion",
+    "VersionFile",
     "bundled",
     "bundled_root",
     "contract_path",
@@ -47,6 +56,7 @@ __all__ = [
     "load_version",
     "lookup",
     "parse_contract_parts",
+    "parse_tree",
     "parse_version",
 ]
 
@@ -83,6 +93,17 @@ class SchemaVersion:
         root = self.parsed.root
         assert isinstance(root, NamedNode)  # a contract schema is a record
         return root.full_name
+
+    @property
+    def whole(self) -> Any:
+        """The schema JSON with the shared types it uses written out where first used (the
+        file's JSON when it uses none): what parses, and reads, on its own."""
+        return standalone(self.parsed) if self.parsed.references else self.schema
+
+    @property
+    def references(self) -> dict[str, NamedNode]:
+        """The shared types this version uses (defined in other files), by full name."""
+        return {name: self.parsed.named[name] for name in sorted(self.parsed.references)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +148,40 @@ def load_tree(root: Path) -> dict[str, ContractSchemas]:
     if not root.is_dir():
         raise SchemaLoadError("is not a folder of contract schemas", source=str(root))
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return {folder.name: load_contract(folder) for folder in folders}
+    return _load(folders)
 
 
 def load_contract(directory: Path) -> ContractSchemas:
-    """Load ``directory/v1.avsc`` ... ``vN.avsc``; the versions must have no gaps."""
+    """Load ``directory/v1.avsc`` ... ``vN.avsc`` (the versions must have no gaps), using
+    no type of another folder."""
+    return _load([directory])[directory.name]
+
+
+def _load(folders: Sequence[Path]) -> dict[str, ContractSchemas]:
+    listed = {folder.name: _version_files(folder) for folder in folders}
+    files = [
+        VersionFile(name, number, path, _read(path))
+        for name, numbered in listed.items()
+        for number, path in numbered
+    ]
+    parsed = parse_tree(files)
+    contracts = {}
+    for folder in folders:
+        versions = []
+        for number, path in listed[folder.name]:
+            version = parsed[folder.name, number]
+            beside = contract_path(path)
+            if beside.exists():
+                metadata, rule_set = load_contract_parts(beside)
+                version = dataclasses.replace(version, metadata=metadata, rule_set=rule_set)
+            versions.append(version)
+        contracts[folder.name] = ContractSchemas(folder.name, folder, tuple(versions))
+    return contracts
+
+
+def _version_files(directory: Path) -> list[tuple[int, Path]]:
+    """``directory``'s ``vN.avsc`` files by number; refuse gaps, misnamed files and
+    ``vN.contract.json`` files without their schema."""
     if not directory.is_dir():
         raise SchemaLoadError("contract folder is missing", source=str(directory))
     found: dict[int, Path] = {}
@@ -160,21 +210,81 @@ def load_contract(directory: Path) -> ContractSchemas:
                 "vN.avsc beside it",
                 source=str(path),
             )
-    versions = tuple(
-        load_version(found[n], contract=directory.name, version=n) for n in sorted(found)
-    )
-    return ContractSchemas(name=directory.name, directory=directory, versions=versions)
+    return sorted(found.items())
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=str(path)) from err
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFile:
+    """The text of one ``vN.avsc`` file of a tree, not parsed yet."""
+
+    contract: str
+    version: int
+    path: Path
+    text: str
+
+
+def parse_tree(files: Sequence[VersionFile]) -> dict[tuple[str, int], SchemaVersion]:
+    """Parse the version files of one tree, each using the types the others define
+    (without Data Contract parts); raise the first problem of a file that does not parse."""
+    shared: dict[str, NamedNode] = {}
+    definers: dict[str, list[SchemaVersion]] = {}
+    done: dict[tuple[str, int], SchemaVersion] = {}
+    pending = list(files)
+    while pending:
+        problems: list[SchemaError] = []
+        for file in pending:
+            try:
+                version = parse_version(
+                    file.text,
+                    path=file.path,
+                    contract=file.contract,
+                    version=file.version,
+                    shared=shared,
+                )
+            except SchemaLoadError:
+                raise
+            except SchemaError as err:  # perhaps a type a file not parsed yet defines
+                problems.append(err)
+                continue
+            done[file.contract, file.version] = version
+            for node in version.parsed.defined():
+                shared.setdefault(node.full_name, node)
+                definers.setdefault(node.full_name, []).append(version)
+        if len(problems) == len(pending):
+            raise problems[0]
+        pending = [f for f in pending if (f.contract, f.version) not in done]
+    for version in done.values():
+        for name in sorted(version.parsed.references):
+            _check_one_definition(name, version, definers[name])
+    return done
+
+
+def _check_one_definition(name: str, user: SchemaVersion, definers: list[SchemaVersion]) -> None:
+    """Refuse a shared type that two files define differently: the name must mean one type."""
+    first = definers[0]
+    text = forms.named_text(first.parsed.named[name])
+    for other in definers[1:]:
+        if forms.named_text(other.parsed.named[name]) != text:
+            raise SchemaError(
+                f'uses the type "{name}", which {first.path} and {other.path} define '
+                "differently; a type other files use must be defined alike everywhere: "
+                "give the changed type a new name",
+                source=str(user.path),
+            )
 
 
 def load_version(path: Path, *, contract: str, version: int) -> SchemaVersion:
-    """Read, check and fingerprint one ``vN.avsc`` file of ``contract``, with the Data
-    Contract parts of ``vN.contract.json`` beside it, if there is one."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SchemaLoadError(f"cannot be read: {_reason(err)}", source=source) from err
-    parsed = parse_version(text, path=path, contract=contract, version=version)
+    """Read, check and fingerprint one ``vN.avsc`` file of ``contract`` (using no type of
+    another file), with the Data Contract parts of ``vN.contract.json`` beside it, if
+    there is one."""
+    parsed = parse_version(_read(path), path=path, contract=contract, version=version)
     beside = contract_path(path)
     if not beside.exists():
         return parsed
@@ -214,8 +324,16 @@ def parse_contract_parts(text: str, *, source: str) -> tuple[Any, Any]:
         raise SchemaLoadError(err.reason, source=source) from None
 
 
-def parse_version(text: str, *, path: Path, contract: str, version: int) -> SchemaVersion:
-    """Check and fingerprint the text of version ``version`` of ``contract`` (from ``path``)."""
+def parse_version(
+    text: str,
+    *,
+    path: Path,
+    contract: str,
+    version: int,
+    shared: Mapping[str, NamedNode] | None = None,
+) -> SchemaVersion:
+    """Check and fingerprint the text of version ``version`` of ``contract`` (from
+    ``path``), which may use the named types of ``shared`` (by full name)."""
     source = str(path)
     try:
         schema = decode(text, source=source)
@@ -223,7 +341,7 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
         raise SchemaLoadError(err.reason, source=source) from None
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise SchemaError("a contract schema must be a record", location="/type", source=source)
-    parsed = parse(schema, source=source, portable=True)
+    parsed = parse(schema, source=source, shared=shared, portable=True)
     if schema["name"].rpartition(".")[2] != contract:
         raise SchemaError(
             f'the record is named "{schema["name"]}" but its folder is {contract}',
@@ -233,12 +351,14 @@ def parse_version(text: str, *, path: Path, contract: str, version: int) -> Sche
     unheld = first_problem(parsed)
     if unheld is not None:  # valid Avro that a generated class could not hold
         raise SchemaError(unheld[0], location=unheld[1] or "/", source=source)
+    # With shared types, what readers see is the schema with them written out.
+    whole = standalone(parsed) if parsed.references else schema
     try:
-        read_by_fastavro = parse_schema(schema)
+        read_by_fastavro = parse_schema(whole)
     except Exception as err:  # fastavro raises several unrelated types for bad schemas.
         raise SchemaError(f"fastavro rejects it: {err}", source=source) from err
     assert isinstance(read_by_fastavro, dict)  # a record schema parses to a dict
-    form = forms.canonical_form(parsed)
+    form = forms.canonical_form(whole)
     return SchemaVersion(
         contract=contract,
         version=version,

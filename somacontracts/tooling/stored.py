@@ -10,20 +10,23 @@ names where two schemas differ, as a JSON pointer.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from somacontracts.errors import InvalidSchemaError
-from somacontracts.schema import registry_text
+from somacontracts.schema import NamedNode, parse, registry_text
 
 __all__ = ["first_difference", "schema_value"]
 
 
-def schema_value(text: str) -> Any:
+def schema_value(text: str, shared: Mapping[str, NamedNode] | None = None) -> Any:
     """Schema text as the value it is compared by: the registry's normalized form read as
     JSON, every object as its sorted items, so the key order of a default object (which
-    Karapace sorts) makes no difference and every other difference does."""
+    Karapace sorts) makes no difference and every other difference does. ``shared`` are
+    the shared types the text may name (its references)."""
     try:
-        return _value(json.loads(registry_text(text, normalize=True)))
+        parsed = parse(text, shared=shared)
+        return _value(json.loads(registry_text(parsed, normalize=True)))
     except (InvalidSchemaError, ValueError):
         return ("text", text)
 

@@ -9,7 +9,9 @@ SHA-256 of its Avro Parsing Canonical Form, its identity across tools.
 ``somacontracts check`` reports a version whose registry text differs from the lock
 (``VERSION_EDITED``, at the JSON pointer of the first difference), a locked version
 whose file is gone (``VERSION_NO_DELETE``), and a version not in the lock yet
-(``VERSION_LOCKED``).
+(``VERSION_LOCKED``). A version using shared types (defined in other files) records
+their text too, as their subjects store it (``references``): editing a shared type
+edits every version that uses it.
 
 A lock of format 1 recorded the canonical fingerprint alone, which an edit of a
 default, a doc or a logical type leaves unchanged; ``somacontracts lock`` upgrades it,
@@ -31,7 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from somacontracts.errors import ContractError
-from somacontracts.schema import forms, json_pointer
+from somacontracts.schema import ParsedSchema, forms, json_pointer
 from somacontracts.schema.datacontract import contract_key
 from somacontracts.tooling.check.findings import Category, Finding
 from somacontracts.tooling.files import replace_text
@@ -83,6 +85,9 @@ class LockedVersion:
     contract: str | None = None
     """The version's Data Contract parts (``vN.contract.json``) as compact, sorted JSON;
     None for a version without them."""
+    references: str | None = None
+    """The shared types the version uses, full name -> the text their subjects store, as
+    compact, sorted JSON; None for a version that uses none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +106,18 @@ def registry_text(schema: Any) -> str:
 
 def locked(version: SchemaVersion) -> LockedVersion:
     """What the lock records of ``version``."""
+    used = version.references
     return LockedVersion(
         fingerprint=version.fingerprint,
-        schema=registry_text(version.schema),
+        schema=registry_text(version.parsed),
         contract=contract_text(version),
+        references=_references_text(used) if used else None,
     )
+
+
+def _references_text(used: Mapping[str, Any]) -> str:
+    texts = {name: forms.named_text(node) for name, node in used.items()}
+    return json.dumps(texts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def contract_text(version: SchemaVersion) -> str | None:
@@ -151,8 +163,11 @@ def read_lock(path: Path) -> Lock:
             contract = info.get("contract")
             if contract is not None and not isinstance(contract, str):
                 raise LockError(str(path), f'{where}: "contract" must be text')
+            references = info.get("references")
+            if references is not None and not isinstance(references, str):
+                raise LockError(str(path), f'{where}: "references" must be text')
             versions[name][int(number)] = LockedVersion(
-                fp, schema if data["format"] >= 2 else None, contract
+                fp, schema if data["format"] >= 2 else None, contract, references
             )
     extra = {k: v for k, v in data.items() if k not in ("format", "contracts")}
     return Lock(versions=MappingProxyType(versions), extra=MappingProxyType(extra))
@@ -172,9 +187,12 @@ def render_lock(lock: Lock) -> str:
 def _entry(entry: LockedVersion) -> dict[str, str]:
     if entry.schema is None:  # kept as it was until upgraded
         return {"fingerprint": entry.fingerprint}
-    if entry.contract is None:
-        return {"fingerprint": entry.fingerprint, "schema": entry.schema}
-    return {"fingerprint": entry.fingerprint, "schema": entry.schema, "contract": entry.contract}
+    out = {"fingerprint": entry.fingerprint, "schema": entry.schema}
+    if entry.contract is not None:
+        out["contract"] = entry.contract
+    if entry.references is not None:
+        out["references"] = entry.references
+    return out
 
 
 def write_lock(path: Path, lock: Lock) -> None:
@@ -209,16 +227,28 @@ def with_new_versions(lock: Lock, tree: Mapping[str, ContractSchemas], *, source
 def _edited(old: LockedVersion, now: LockedVersion) -> bool:
     if old.schema is None:
         return old.fingerprint != now.fingerprint
-    return old.schema != now.schema or old.contract != now.contract
+    return (old.schema, old.contract, old.references) != (now.schema, now.contract, now.references)
 
 
 def _first_difference_of(old: LockedVersion, version: SchemaVersion) -> str:
     if old.schema is None:
         return ""
-    if old.schema == registry_text(version.schema):
+    if old.schema == registry_text(version.parsed):
+        changed = _changed_reference(old, version)
+        if changed is not None:
+            return f' (the shared type "{changed}" it uses)'
         return f" (its Data Contract, {contract_path(version.path).name})"
-    pointer = first_difference(json.loads(old.schema), version.schema)
+    pointer = first_difference(json.loads(old.schema), version.parsed)
     return f" (first at {pointer or '/'})"
+
+
+def _changed_reference(old: LockedVersion, version: SchemaVersion) -> str | None:
+    """The first shared type ``version`` uses whose text differs from the lock's, if any."""
+    before = json.loads(old.references) if old.references else {}
+    now = json.loads(locked(version).references or "{}")
+    return next(
+        (name for name in sorted({*before, *now}) if before.get(name) != now.get(name)), None
+    )
 
 
 def compare(
@@ -259,11 +289,15 @@ def compare(
             elif _edited(old, locked(version)):
                 rule = "VERSION_EDITED"
                 path = str(version.path)
-                if old.schema is not None and old.schema == registry_text(version.schema):
-                    path = str(contract_path(version.path))
-                    what = "its Data Contract (metadata and rules) changed"
+                changed = _changed_reference(old, version)
+                if old.schema is not None and old.schema == registry_text(version.parsed):
+                    if changed is not None:
+                        what = f'the shared type "{changed}" it uses changed'
+                    else:
+                        path = str(contract_path(version.path))
+                        what = "its Data Contract (metadata and rules) changed"
                 elif old.schema is not None:
-                    location = first_difference(json.loads(old.schema), version.schema)
+                    location = first_difference(json.loads(old.schema), version.parsed)
                     what = "the schema the registry stores for it changed"
                 else:
                     what = "its canonical fingerprint changed"
@@ -302,11 +336,13 @@ def first_difference(old: Any, new: Any) -> str:
     """The JSON pointer, into the file of ``new``, of the first place its registry text differs.
 
     ``old`` is a version's registry text, decoded (from the lock); ``new`` is the version's
-    schema as written in its file. Both are compared in their normalized forms, walked in
-    the order of the file, so the pointer names a place in the file: the edited default,
-    doc, symbol or attribute. A changed namespace is reported where the file sets it.
+    schema as written in its file (or parsed, when it uses shared types). Both are
+    compared in their normalized forms, walked in the order of the file, so the pointer
+    names a place in the file: the edited default, doc, symbol or attribute. A changed
+    namespace is reported where the file sets it.
     """
-    return _first(old, json.loads(registry_text(new)), new, "") or ""
+    written = new.schema if isinstance(new, ParsedSchema) else new
+    return _first(old, json.loads(registry_text(new)), written, "") or ""
 
 
 def _first(old: Any, new: Any, written: Any, at: str) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from somacontracts.errors import ConfigurationError, SchemaError
 from somacontracts.tooling.check.lock import LockedVersion, locked
-from somacontracts.tooling.sources import parse_contract_parts, parse_version
+from somacontracts.tooling.sources import VersionFile, parse_contract_parts, parse_tree
 
 __all__ = ["versions_at"]
 
@@ -49,30 +49,28 @@ def versions_at(ref: str, schemas_dir: Path) -> dict[str, dict[int, LockedVersio
     commit = check.stdout.decode().strip()
     relative = PurePosixPath(folder.relative_to(top).as_posix())
     listing = _git(["ls-tree", "-r", "-z", "--name-only", commit, "--", str(relative)], top)
-    found: dict[str, dict[int, LockedVersion]] = {}
     names = {raw.decode("utf-8") for raw in filter(None, listing.split(b"\0"))}
-    for raw in filter(None, listing.split(b"\0")):
-        name = raw.decode("utf-8")
+    files: list[VersionFile] = []
+    for name in sorted(names):
         inside = PurePosixPath(name).relative_to(relative).as_posix()
         match = _VERSION_PATH.match(inside)
         if not match:
             continue
-        contract, number = match.group(1), int(match.group(2))
         text = _git(["cat-file", "blob", f"{commit}:{name}"], top).decode("utf-8", "replace")
-        try:
-            version = parse_version(
-                text, path=Path(f"{ref}:{name}"), contract=contract, version=number
-            )
-            beside = name.removesuffix(".avsc") + ".contract.json"
+        files.append(VersionFile(match.group(1), int(match.group(2)), Path(f"{ref}:{name}"), text))
+    found: dict[str, dict[int, LockedVersion]] = {}
+    try:
+        parsed = parse_tree(files)
+        for file in files:
+            version = parsed[file.contract, file.version]
+            beside = str(file.path).removeprefix(f"{ref}:").removesuffix(".avsc") + ".contract.json"
             if beside in names:
                 parts = _git(["cat-file", "blob", f"{commit}:{beside}"], top).decode(
                     "utf-8", "replace"
                 )
                 metadata, rule_set = parse_contract_parts(parts, source=f"{ref}:{beside}")
                 version = dataclasses.replace(version, metadata=metadata, rule_set=rule_set)
-        except SchemaError as err:
-            raise ConfigurationError(
-                "--against", f"{err} (the schema at {ref} is invalid)"
-            ) from err
-        found.setdefault(contract, {})[number] = locked(version)
+            found.setdefault(file.contract, {})[file.version] = locked(version)
+    except SchemaError as err:
+        raise ConfigurationError("--against", f"{err} (the schema at {ref} is invalid)") from err
     return found

@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
             (
                 name,
                 diff_versions(
-                    before.schema,
-                    after.schema,
+                    before.parsed,
+                    after.parsed,
                     old_version=old,
                     new_version=new,
                     level=config.level_of(name),

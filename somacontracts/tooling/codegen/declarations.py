@@ -171,6 +171,9 @@ class VersionModel:
     root: RecordModel
     records: tuple[RecordModel, ...]
     enums: tuple[EnumModel, ...]
+    shared: tuple[NamedNode, ...] = ()
+    """The records and enums the version uses that other files define (shared types),
+    whose classes are those files' models."""
 
     @property
     def named(self) -> dict[str, RecordModel | EnumModel]:
@@ -195,6 +198,8 @@ class _Builder:
         self.fields: dict[str, list[tuple[FieldNode, TypeModel]]] = {}
         self.class_names: frozenset[str] = frozenset()
         """The version's class names, which no field may shadow in a class body."""
+        self.nodes: dict[str, NamedNode] = {}
+        """The node of each named type met so far, by full name."""
 
     def fail(self, reason: str, location: str) -> CodegenError:
         return CodegenError(reason, location=location or "/", source=self.source)
@@ -213,26 +218,27 @@ class _Builder:
         enums: list[EnumModel] = []
         for node in defined:
             if isinstance(node, EnumNode):
-                taken: list[str] = []
-                for symbol in node.symbols:
-                    taken.append(names.enum_member_name(symbol, taken))
-                enums.append(
-                    EnumModel(
-                        full_name=node.full_name,
-                        class_name=f"{class_names[node.full_name]}V{self.version.version}",
-                        base_name=class_names[node.full_name],
-                        doc=node.doc,
-                        members=tuple(zip(taken, node.symbols, strict=True)),
-                        location=node.pointer,
-                    )
-                )
+                enums.append(_enum_model(node, class_names[node.full_name], self.version.version))
         enum_models = {e.full_name: e for e in enums}
+        for node in self.nodes.values():  # shared enums: their members, for defaults
+            if isinstance(node, EnumNode) and node.full_name not in enum_models:
+                enum_models[node.full_name] = _enum_model(node, names.class_base_name(node.name), 0)
         records: list[RecordModel] = []
         for node in defined:
             if isinstance(node, RecordNode):
                 records.append(self.record(node, class_names[node.full_name], enum_models))
+        own = {node.full_name for node in defined}
+        shared = tuple(
+            node
+            for name, node in self.nodes.items()
+            if name not in own and not isinstance(node, FixedNode)
+        )
         return VersionModel(
-            version=self.version, root=records[0], records=tuple(records), enums=tuple(enums)
+            version=self.version,
+            root=records[0],
+            records=tuple(records),
+            enums=tuple(enums),
+            shared=shared,
         )
 
     def record(
@@ -301,6 +307,7 @@ class _Builder:
 
     def define(self, node: NamedNode, at: str) -> TypeModel:
         full = node.full_name
+        self.nodes[full] = node
         if isinstance(node, FixedNode):
             logical = node.logical_type or ""
             kind = _LOGICAL_KINDS.get(("fixed", logical), "fixed")
@@ -364,6 +371,20 @@ class _Builder:
                 item = self.default(field.node, field_type, value[field.name], enums)
                 values.append((attribute, item))
         return RecordDefault(record=node.full_name, values=tuple(values))
+
+
+def _enum_model(node: EnumNode, base: str, version: int) -> EnumModel:
+    taken: list[str] = []
+    for symbol in node.symbols:
+        taken.append(names.enum_member_name(symbol, taken))
+    return EnumModel(
+        full_name=node.full_name,
+        class_name=f"{base}V{version}",
+        base_name=base,
+        doc=node.doc,
+        members=tuple(zip(taken, node.symbols, strict=True)),
+        location=node.pointer,
+    )
 
 
 def _class_names(defined: Sequence[NamedNode]) -> dict[str, str]:

@@ -81,6 +81,7 @@ CLASS_BODY_NAMES = frozenset(
         "DATA_CONTRACT",
         "FINGERPRINT",
         "FULL_NAME",
+        "REFERENCES",
         "SCHEMA",
         "SCHEMA_VERSION",
         "SUBJECT",

@@ -27,7 +27,7 @@ import json
 import textwrap
 from collections.abc import Mapping, Sequence
 
-from somacontracts.schema import registry_text
+from somacontracts.schema import NamedNode, registry_text, shared_types
 from somacontracts.tooling.codegen import codec_methods, names, templates
 from somacontracts.tooling.codegen.datum_methods import Helpers
 from somacontracts.tooling.codegen.declarations import (
@@ -86,6 +86,15 @@ def _render_tree(
     modules: dict[str, str] = {}
     exports: dict[str, list[str]] = {}
     owners: dict[str, str] = {}
+    built = {name: [build_version(v) for v in c.versions] for name, c in contracts.items()}
+    # The class of each named type, by its node: a version using a shared type imports the
+    # class of the file that defines it.
+    classes: dict[NamedNode, tuple[str, RecordModel | EnumModel]] = {}
+    for name, versions in built.items():
+        for model in versions:
+            for node in model.version.parsed.defined():
+                if node.full_name in model.named:
+                    classes.setdefault(node, (names.module_name(name), model.named[node.full_name]))
     for name, contract in contracts.items():
         module = names.module_name(name)
         if module in owners:
@@ -94,9 +103,13 @@ def _render_tree(
                 source=str(contract.directory),
             )
         owners[module] = name
-        source, exported = _render_contract(
-            contract.versions, subjects=tuple(subjects.get(name, ())), command=command
-        )
+        source, exported = _Module(
+            built[name],
+            subjects=tuple(subjects.get(name, ())),
+            command=command,
+            classes=classes,
+            module=module,
+        ).render()
         modules[f"{module}.py"] = source
         exports[module] = exported
     root = next(iter(contracts.values())).directory.parent.name if contracts else "avro"
@@ -152,7 +165,8 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
     if imports:
         lines += ["", *imports]
     if clashing:
-        lines += ["", *_comment_lines(templates.SKIPPED_EXPORTS.format(names=", ".join(clashing)))]
+        skipped = templates.SKIPPED_EXPORTS.format(names=", ".join(clashing))
+        lines += ["", *_comment_lines(skipped)]
     lines += ["", *all_lines(sorted(everything, key=all_key))]
     return "\n".join(lines) + "\n"
 
@@ -162,9 +176,20 @@ def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: st
 
 class _Module(FieldDefaults):
     def __init__(
-        self, versions: Sequence[VersionModel], *, subjects: tuple[str, ...], command: str
+        self,
+        versions: Sequence[VersionModel],
+        *,
+        subjects: tuple[str, ...],
+        command: str,
+        classes: Mapping[NamedNode, tuple[str, RecordModel | EnumModel]] | None = None,
+        module: str = "",
     ) -> None:
         super().__init__()
+        self.shared_classes = classes or {}
+        """Every version's class of each named type, with its module, by node."""
+        self.module = module
+        self.imported: dict[str, set[str]] = {}
+        """Classes of other modules this one uses (shared types), by module."""
         self.versions = versions
         self.subjects = subjects
         self.command = command
@@ -186,8 +211,13 @@ class _Module(FieldDefaults):
         exported: list[str] = []
         for version in self.versions:
             self.current = version
-            self.classes = version.named
+            self.classes = {**self.shared_of(version), **version.named}
             self.tables = {}
+            for shared in self.classes.values():
+                if isinstance(shared, EnumModel) and shared.full_name not in version.named:
+                    # A shared enum's tables are this module's own: private names stay put.
+                    self.tables[shared.full_name] = tables = self.table_names(shared)
+                    body.append(codec_methods.enum_table_lines(shared, *tables))
             for enum in version.enums:
                 body.append(self.enum_class(enum))
                 self.tables[enum.full_name] = tables = self.table_names(enum)
@@ -215,6 +245,23 @@ class _Module(FieldDefaults):
         blocks = "\n\n\n".join("\n".join(block) for block in body)
         return "\n".join(head) + "\n\n\n" + blocks + "\n", exported
 
+    def shared_of(self, version: VersionModel) -> dict[str, RecordModel | EnumModel]:
+        """The classes of the shared types ``version`` uses, noted for import."""
+        found: dict[str, RecordModel | EnumModel] = {}
+        for node in version.shared:
+            owner = self.shared_classes.get(node)
+            if owner is None:
+                raise CodegenError(
+                    f'uses the type "{node.full_name}" of another file, whose model is not '
+                    "generated with it: generate the whole tree",
+                    source=str(version.version.path),
+                )
+            module, model = owner
+            if module != self.module:
+                self.imported.setdefault(module, set()).add(model.class_name)
+            found[node.full_name] = model
+        return found
+
     def head(self, exported: list[str]) -> list[str]:
         sources = ", ".join(
             f"{v.version.path.parent.parent.name}/{self.contract}/{v.version.path.name}"
@@ -241,6 +288,15 @@ class _Module(FieldDefaults):
         lines += [f"import {module}" for module in _MODULES if module in self.imports]
         if self.uses_runtime:
             lines += ["", templates.RUNTIME_IMPORT]
+        if self.imported:
+            lines.append("")
+        for module in sorted(self.imported):
+            members = sorted(self.imported[module], key=import_key)
+            inline = f"from .{module} import {', '.join(members)}"
+            if len(inline) <= line_length():
+                lines.append(inline)
+            else:
+                lines += [f"from .{module} import (", *(f"    {m}," for m in members), ")"]
         lines += ["", *all_lines(sorted(exported, key=all_key))]
         return lines
 
@@ -298,6 +354,11 @@ class _Module(FieldDefaults):
             stored = json.loads(registry_text(version.version.parsed, normalize=True))
             lines.append("")
             lines += literal_lines(stored, 1, "SCHEMA: typing.ClassVar[dict[str, typing.Any]] = ")
+            used = version.version.references
+            if used:
+                # The shared types the schema names, each registered under its full name.
+                shared = shared_types(used.values())
+                lines += ["", *literal_lines(shared, 1, templates.REFERENCES)]
             # The version's Data Contract parts travel with its model: a serializer refuses
             # a registered version that lacks them instead of trusting the registry's copy.
             parts = (("metadata", version.version.metadata), ("ruleSet", version.version.rule_set))
@@ -322,8 +383,8 @@ class _Module(FieldDefaults):
             return self.helper_names[key]
 
         codec = codec_methods.Codec(
-            records={r.full_name: r for r in version.records},
-            enums={e.full_name: e for e in version.enums},
+            records={n: r for n, r in self.classes.items() if isinstance(r, RecordModel)},
+            enums={n: e for n, e in self.classes.items() if isinstance(e, EnumModel)},
             class_name=self.class_name,
             tables=self.tables,
             annotation=self.fitted,

@@ -31,6 +31,7 @@ __all__ = [
     "READ_AVRO_DEF",
     "READ_AVRO_DOC",
     "RECORD_CLASS",
+    "REFERENCES",
     "RUNTIME_IMPORT",
     "SKIPPED_EXPORTS",
     "TO_AVRO_DEF",
@@ -77,7 +78,7 @@ INIT_DOC_PLAIN = (
     "Typed models of every contract, generated from the Avro schemas: each version's "
     "classes under their versioned names, the latest version's under the plain names."
 )
-SKIPPED_EXPORTS = "# Defined by more than one contract, import from the module: {names}"
+SKIPPED_EXPORTS = "Defined by more than one contract, import from the module: {names}"
 
 RUNTIME_IMPORT = "from somacontracts import runtime as _rt"
 
@@ -88,6 +89,7 @@ CLASS_DOC = "Avro record ``{full_name}``, version {version} of ``{contract}``."
 ENUM_DOC = "Avro enum ``{full_name}``, version {version} of ``{contract}``."
 FIELD_RENAMED_DOC = "Avro field ``{avro_name}``."
 DATA_CONTRACT = "DATA_CONTRACT: typing.ClassVar[dict[str, typing.Any]] = "
+REFERENCES = "REFERENCES: typing.ClassVar[dict[str, dict[str, typing.Any]]] = "
 
 TO_AVRO_DEF = ("def to_avro(", ("self",), ") -> dict[str, typing.Any]:")
 TO_AVRO_DOC = "The datum of this record, as fastavro's schemaless_writer takes it."

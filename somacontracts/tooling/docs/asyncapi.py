@@ -88,7 +88,7 @@ def asyncapi_document(
     topics = [key for key, topic in catalog.topics.items() if topic.contract in tree]
     servers, schemes = _servers(settings, registry_url, other_registry_urls)
     messages = {
-        _message_key(name, v.version): _message(catalog.contract(name), v.version, v.schema)
+        _message_key(name, v.version): _message(catalog.contract(name), v.version, v.whole)
         for name in contracts
         for v in tree[name].versions
     }

@@ -120,8 +120,8 @@ def _versions(contract: ContractSchemas, level: CompatibilityLevel) -> list[_Ver
             if level in TRANSITIVE:
                 against_all = check_level(level, version.parsed, earlier)
             report = diff_versions(
-                previous.schema,
-                version.schema,
+                previous.parsed,
+                version.parsed,
                 old_version=previous.version,
                 new_version=version.version,
                 level=level,
@@ -159,7 +159,7 @@ def contract_page(contract: ContractSchemas, facts: ContractFacts) -> str:
         no_example = str(err)
     else:
         text = json.dumps(plain, indent=2, ensure_ascii=False)
-        sample = _Example(text, avro_size(latest.schema, plain))
+        sample = _Example(text, avro_size(latest.whole, plain))
     return render(
         "contract.html.j2",
         title=contract.name,
