@@ -57,13 +57,18 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert set(steps) == {
         "avro/PaymentCaptured/v1.avsc",
         "avro/PaymentCaptured/v1.contract.json",
+        "avro/RefundIssued/v1.avsc",
         "configuration",
         "commands",
         "tests/test_contracts.py",
         "deploy",
     }
     project = tmp_path / "payments"
-    for name in ("avro/PaymentCaptured/v1.avsc", "avro/PaymentCaptured/v1.contract.json"):
+    for name in (
+        "avro/PaymentCaptured/v1.avsc",
+        "avro/PaymentCaptured/v1.contract.json",
+        "avro/RefundIssued/v1.avsc",
+    ):
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(steps[name])
     (project / "src" / "payments").mkdir(parents=True)
@@ -80,7 +85,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     commands = shell(steps["commands"], project, env)
     assert commands.returncode == 0, commands.stdout + commands.stderr
     # No warning either: card's personal data is in card.last4, tagged and encrypted
-    assert commands.stdout.endswith("1 contract checked: no problems found\n")
+    assert commands.stdout.endswith("2 contracts checked: no problems found\n")
     # "A new version is a new file": v2, then the same commands
     _second_version(project)
     again = shell(steps["commands"], project, env)
@@ -114,12 +119,20 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
             "payments.captured: create with 3 partitions, cleanup.policy=delete, "
             "retention.ms=2592000000 (from retention in the catalog)"
         ) in deployed.stdout
+        assert "payments.refunds: create with 3 partitions" in deployed.stdout
         admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
         topics = admin.list_topics(timeout=10).topics
         assert len(topics["payments.captured"].partitions) == 3
-        assert "payments.captured.dlq" in topics
+        assert {"payments.captured.dlq", "payments.refunds", "payments.refunds.dlq"} <= set(topics)
         with connect(url=registry.url) as client:
             assert client.get_versions("payments.captured-value") == [1, 2]
+            # the shared type under its own subject, named in the refund's references
+            assert client.get_versions("payments.contracts.LineItem") == [1]
+            (reference,) = client.get_latest_version("payments.refunds-value").schema.references
+            assert (reference.name, reference.subject) == (
+                "payments.contracts.LineItem",
+                "payments.contracts.LineItem",
+            )
         with urllib.request.urlopen(f"{registry.url}/dek-registry/v1/keks", timeout=10) as got:
             keks = json.loads(got.read())
         assert keks == ["payments_pii"]

@@ -17,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog import load_settings, read_catalog_file
 from somacontracts.kafka import ContractConsumer, ContractProducer
@@ -83,6 +87,18 @@ def payment(tenant: str) -> dict[str, Any]:
         "tenant_id": tenant,
         "amount": "12.5000",
         "currency": "EUR",
+        "items": [{"sku": "A-1", "quantity": 2}],
+    }
+
+
+def refund(tenant: str) -> dict[str, Any]:
+    """A refund: its items are of the shared type ``LineItem`` PaymentCaptured defines."""
+    return {
+        "refund_id": str(uuid.uuid4()),
+        "payment_id": str(uuid.uuid4()),
+        "tenant_id": tenant,
+        "reason": None,
+        "items": [{"sku": "A-1", "quantity": 1}],
     }
 
 
@@ -133,6 +149,11 @@ def test_a_service_runs_every_kafka_command_on_its_own_catalog(
     )
     assert {r["key"] for r in records} == {"t1", "t2"}
     assert all(Decimal(r["value"]["amount"]) == Decimal("12.5") for r in records)
+    given = refund("t3")
+    produced = cli(service, "produce", refunds, env=env, stdin=json.dumps(given) + "\n")
+    assert produced.returncode == EXIT_OK, produced.stderr
+    consumed = cli(service, "consume", refunds, "--from-beginning", env=env)
+    assert [json.loads(line)["value"] for line in consumed.stdout.splitlines()] == [given]
 
     lag = cli(service, "lag", "--group", "ledger", env=env)  # the topics with a lag alert
     assert lag.returncode == EXIT_OK, lag.stderr
@@ -182,6 +203,7 @@ def test_clients_create_their_topics_on_a_wiped_broker(
             "tenant_id": "t1",
             "amount": Decimal("3.2500"),
             "currency": "EUR",
+            "items": [],
         }
     )
     with ContractProducer(model, registry, settings=settings, ensure_topics=True) as producer:
@@ -204,3 +226,66 @@ def test_clients_create_their_topics_on_a_wiped_broker(
     assert received is not None
     assert received.value == obj
     assert retention_of(admin, captured) == "1209600000"
+
+
+@pytest.mark.slow
+def test_the_service_s_own_stack_and_confluent_kafka_read_its_refunds(
+    service: Path, tmp_path: Path
+) -> None:
+    """`dev up` gives the service its broker and registry with its topics and subjects
+    (the shared type under its own); a refund produced on its catalog topic, items of the
+    shared type, is read by confluent-kafka's AvroDeserializer through the registry."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL", "LOCAL_SECRET")
+    }
+    up = cli(service, "dev", "up", "--broker-port", "0", "--registry-port", "0", env=base)
+    try:
+        assert up.returncode == EXIT_OK, up.stderr
+        exports = cli(service, "dev", "env", env=base).stdout.splitlines()
+        variables = dict(line.removeprefix("export ").split("=", 1) for line in exports)
+        env = {**base, **{k: v.strip("'") for k, v in variables.items()}}
+        registry = env["SCHEMA_REGISTRY_URL"]
+        client = SchemaRegistryClient({"url": registry})
+        assert {"payments.captured-value", "payments.refunds-value"} <= set(client.get_subjects())
+        assert "payments.contracts.LineItem" in client.get_subjects()
+        package = tmp_path / f"refund_models_{uuid.uuid4().hex[:6]}"
+        with generated(service / "avro", package, "refund_issued") as module:
+            given = module.RefundIssued.from_avro(
+                {
+                    "refund_id": uuid.uuid4(),
+                    "payment_id": uuid.uuid4(),
+                    "tenant_id": "t9",
+                    "reason": "damaged",
+                    "items": [{"sku": "A-1", "quantity": 1}],
+                }
+            )
+            settings = load_settings(env, catalog=read_catalog_file(service / "pyproject.toml"))
+            with ContractProducer(module.RefundIssued, client, settings=settings) as producer:
+                delivered = producer.send(given).result(timeout=30)
+        assert delivered.topic == "payments.refunds"
+        consumer = Consumer(
+            {
+                "bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"],
+                "group.id": f"theirs-{uuid.uuid4().hex[:6]}",
+                "auto.offset.reset": "earliest",
+            }
+        )
+        try:
+            consumer.assign([TopicPartition("payments.refunds", delivered.partition, 0)])
+            message = consumer.poll(30)
+        finally:
+            consumer.close()
+        assert message is not None
+        assert message.error() is None
+        theirs = AvroDeserializer(client)(
+            message.value(), SerializationContext("payments.refunds", MessageField.VALUE)
+        )
+        assert theirs["items"] == [{"sku": "A-1", "quantity": 1}]
+        assert theirs["reason"] == "damaged"
+        assert str(theirs["refund_id"]) == str(given.refund_id)
+        client.close()
+    finally:
+        down = cli(service, "dev", "down", env=base)
+        assert down.returncode == EXIT_OK, down.stderr

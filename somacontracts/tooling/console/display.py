@@ -40,6 +40,7 @@ from somacontracts.errors import (
 from somacontracts.kafka._admin import ensure_reachable
 from somacontracts.kafka.topics import DLQ_SUFFIX
 from somacontracts.serde import ContractDeserializer
+from somacontracts.serde.contract_model import ContractModel, model_schema
 from somacontracts.serde.framing import Frame, frame_of
 
 __all__ = ["Problem", "contract_of_topic", "describe", "parse_lines", "read"]
@@ -108,7 +109,16 @@ def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:
 def _plain(obj: Any) -> Any:
     from somacontracts.tooling.plainjson import to_plain_json
 
-    return to_plain_json(type(obj).SCHEMA, obj.to_avro())
+    return to_plain_json(whole_schema(type(obj)), obj.to_avro())
+
+
+def whole_schema(model: type[ContractModel]) -> Any:
+    """``model``'s schema with the shared types it uses written out, as plain JSON reads it."""
+    if not getattr(model, "REFERENCES", None):
+        return model.SCHEMA
+    from somacontracts.schema import standalone
+
+    return standalone(model_schema(model).schema_model)
 
 
 def _text(raw: bytes | str | None) -> str | None:
@@ -167,7 +177,7 @@ def parse_lines(lines: Iterable[str | bytes], model: type[Any]) -> tuple[list[An
         if isinstance(value, dict) and isinstance(value.get("value"), dict):
             value = value["value"]  # a record as `consume` prints it
         try:
-            obj = model.from_avro(from_plain_json(model.SCHEMA, value))
+            obj = model.from_avro(from_plain_json(whole_schema(model), value))
         except SchemaError as err:
             problems.append(Problem(number, str(err)))
             continue
