@@ -70,6 +70,9 @@ def test_register_registers_shared_types_first_and_sends_references(
     assert client.get_versions("payments.refunds-value") == [1]
     status = run(payments, "status", "--registry", registry.url)
     assert status.returncode == EXIT_OK, status.stdout + status.stderr
+    # check asks the registry about each latest version with its shared types written out
+    checked = run(payments, "check", "--registry", registry.url, "--format", "json")
+    assert checked.returncode == EXIT_OK, checked.stdout + checked.stderr
 
 
 def test_serdes_and_confluent_kafka_read_each_other(client: SchemaRegistryClient) -> None:

@@ -72,7 +72,9 @@ def registry_findings(
     findings = []
     for name, contract in tree.items():
         latest = contract.latest
-        text = json.dumps(latest.schema, separators=(",", ":"))
+        # with its shared types written out: the same schema to judge, and one any registry
+        # reads whether or not it holds their subjects yet
+        text = json.dumps(latest.whole, separators=(",", ":"))
         for subject in config.subjects_of(name):
             try:
                 compatible, messages = registry_client.compatibility_verbose(client, subject, text)
