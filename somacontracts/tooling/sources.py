@@ -258,12 +258,66 @@ def parse_tree(files: Sequence[VersionFile]) -> dict[tuple[str, int], SchemaVers
                 shared.setdefault(node.full_name, node)
                 definers.setdefault(node.full_name, []).append(version)
         if len(problems) == len(pending):
-            raise problems[0]
+            raise _stuck(problems[0], pending)
         pending = [f for f in pending if (f.contract, f.version) not in done]
     for version in done.values():
         for name in sorted(version.parsed.references):
             _check_one_definition(name, version, definers[name])
     return done
+
+
+_UNDEFINED = re.compile(r'type "([^"]+)" is not defined')
+
+
+def _stuck(problem: SchemaError, pending: Sequence[VersionFile]) -> SchemaError:
+    """The error of files that no longer resolve: ``problem``, unless the type it misses is
+    defined in a file that is stuck too, which then uses this one's types in turn."""
+    missing = _UNDEFINED.search(problem.reason)
+    if missing is None:
+        return problem
+    name = missing[1]
+    for file in pending:
+        if str(file.path) != problem.source and name in _defined_names(file.text):
+            return SchemaError(
+                f'{problem.reason}: {file.path} defines it, but uses types of this file in turn; '
+                "types that use each other must be defined in one file (a registry holds "
+                "shared types as references, each registered before the schemas using it)",
+                location=problem.location,
+                source=problem.source,
+            )
+    return problem
+
+
+def _defined_names(text: str) -> set[str]:
+    """The full names of the named types a schema's text defines (best effort: for the
+    message of a file that does not parse)."""
+    try:
+        schema = decode(text)
+    except (InvalidSchemaError, ValueError):
+        return set()
+    names: set[str] = set()
+
+    def walk(node: Any, namespace: str) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, namespace)
+        elif isinstance(node, dict):
+            inner = namespace
+            if node.get("type") in ("record", "error", "enum", "fixed") and isinstance(
+                node.get("name"), str
+            ):
+                name = node["name"]
+                inner = node.get("namespace", namespace) if "." not in name else ""
+                inner = inner or ""
+                full = name if "." in name or not inner else f"{inner}.{name}"
+                names.add(full)
+                inner = full.rpartition(".")[0]
+            for key in ("type", "fields", "items", "values"):
+                if key in node:
+                    walk(node[key], inner)
+
+    walk(schema, "")
+    return names
 
 
 def _check_one_definition(name: str, user: SchemaVersion, definers: list[SchemaVersion]) -> None:

@@ -63,6 +63,24 @@ def test_an_undefined_type_is_still_refused(payments: Path) -> None:
     assert "RefundIssued/v1.avsc" in str(refused.value)
 
 
+def test_types_that_use_each_other_across_files_are_one_clear_error(tmp_path: Path) -> None:
+    def record(name: str, inner: str, other: str) -> dict[str, Any]:
+        field = {"name": "other", "type": ["null", other], "default": None}
+        nested = {"type": "record", "name": inner, "fields": [field]}
+        return {"type": "record", "name": name, "namespace": "n", "fields": [
+            {"name": "inner", "type": nested}]}  # fmt: skip
+
+    for name, inner, other in (("A", "X", "n.Y"), ("B", "Y", "n.X")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "v1.avsc").write_text(json.dumps(record(name, inner, other)))
+    with pytest.raises(SchemaError) as refused:
+        sources.load_tree(tmp_path)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "uses types of this file in turn" in message
+    assert "must be defined in one file" in message
+
+
 def test_a_shared_type_defined_two_ways_is_refused(payments: Path) -> None:
     folder = payments / "avro" / "PaymentCaptured"
     schema = json.loads((folder / "v1.avsc").read_text())
