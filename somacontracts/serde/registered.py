@@ -137,10 +137,13 @@ def registered(
             None if metadata is None else Metadata.from_dict(metadata),
             None if rule_set is None else RuleSet.from_dict(rule_set),
         )
+        created = found is None
         call(
             client, functools.partial(client.register_schema, subject, sent, normalize_schemas=True)
         )
         found = _registered(client, subject, sent)
+        if created and contract_gaps(own, found):
+            _withdraw(client, subject, found)
     elif found is None:
         call(
             client,
@@ -148,6 +151,23 @@ def registered(
         )
         found = _registered(client, subject, schema)  # the version's metadata and rules
     return found
+
+
+def _withdraw(client: SchemaRegistryClient, subject: str, found: RegisteredSchema) -> None:
+    """Delete the version just registered under ``subject``, which the registry stored
+    without the Data Contract parts sent (Karapace keeps none): registered with its rules
+    or not at all. Best effort: the caller refuses to write either way."""
+    version = found.version
+    if version is None:
+        return
+    for permanent in (False, True):
+        try:
+            call(
+                client,
+                functools.partial(client.delete_version, subject, version, permanent=permanent),
+            )
+        except RegistryError:
+            return
 
 
 def _registered(client: SchemaRegistryClient, subject: str, schema: Schema) -> RegisteredSchema:
