@@ -279,7 +279,7 @@ def _stuck(problem: SchemaError, pending: Sequence[VersionFile]) -> SchemaError:
     for file in pending:
         if str(file.path) != problem.source and name in _defined_names(file.text):
             return SchemaError(
-                f'{problem.reason}: {file.path} defines it, but uses types of this file in turn; '
+                f"{problem.reason}: {file.path} defines it, but uses types of this file in turn; "
                 "types that use each other must be defined in one file (a registry holds "
                 "shared types as references, each registered before the schemas using it)",
                 location=problem.location,
