@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -38,11 +38,18 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import (
+    ConfigurationError,
     ContractError,
     MessageError,
     SchemaNotFoundError,
 )
-from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
+from somacontracts.kafka._admin import (
+    DEFAULT_CONNECT_TIMEOUT,
+    TANSU_GROUP,
+    ensure_reachable,
+    partitions_at_end,
+    slow_joins,
+)
 from somacontracts.kafka.commits import (
     CommitPolicy,
     checked_policy,
@@ -58,7 +65,7 @@ from somacontracts.kafka.metrics import (
     metrics_for,
     with_statistics,
 )
-from somacontracts.kafka.received import Received, _make_received, header_pairs
+from somacontracts.kafka.received import MessageDecoder, Received
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
 from somacontracts.serde.contract_model import model_schema
@@ -72,6 +79,7 @@ __all__ = [
     "Handler",
     "Received",
     "RunStats",
+    "StartPosition",
 ]
 
 M = TypeVar("M", bound=ContractModel)
@@ -79,19 +87,9 @@ M = TypeVar("M", bound=ContractModel)
 BATCH_SIZE = 500
 """Messages :meth:`ContractConsumer.run` takes from the client at a time, by default."""
 
-TANSU_CLUSTER_ID = "tansu_cluster"
-"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
-TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
-"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
-coordinator answers a new member's join after half the session timeout."""
-
-
-def _slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
-    """Whether the cluster is Tansu and the consumer's group settings are its defaults."""
-    return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
-        key in config for key in TANSU_GROUP
-    )
-
+StartPosition = Literal["committed", "end"]
+"""Where a consumer starts: at the group's committed offsets (else the earliest), or at the
+partitions' current end, committing nothing."""
 
 Handler = Callable[[Received[M]], None]
 """Processes one message; an exception counts as a failed attempt."""
@@ -122,7 +120,9 @@ class ContractConsumer(Generic[M]):
     (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
     the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
     on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
-    whatever the environment says.
+    whatever the environment says. ``start="end"`` reads ``partitions`` (default: every
+    partition of ``topics``) from their end when the consumer starts and commits nothing:
+    a reader of replies, for which what came before it started is for another reader.
     """
 
     def __init__(
@@ -143,23 +143,25 @@ class ContractConsumer(Generic[M]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        start: StartPosition = "committed",
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
         self.commit_policy = checked_policy(commit)
+        if start not in ("committed", "end"):
+            raise ConfigurationError("start", f"expected committed or end, got {start!r}")
+        self._commits = start == "committed"
         self.topics = tuple(topics) if topics else (topic_for(model, resolved, None),)
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff
         self._settings = resolved
-        self._contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
+        contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
         # The subject of each topic, as its producers name it: where the schema is, and
         # where the data keys of its encrypted fields are.
         naming = Subjects(subject, subject_name_strategy)
         full_name = model_schema(model).full_name
         self.subjects = tuple(
-            dict.fromkeys(
-                naming.of(self._contexts[t], full_name, f"{t}-value") for t in self.topics
-            )
+            dict.fromkeys(naming.of(contexts[t], full_name, f"{t}-value") for t in self.topics)
         )
         self._deserializer = ContractDeserializer(
             model,
@@ -169,12 +171,15 @@ class ContractConsumer(Generic[M]):
             subject_name_strategy=subject_name_strategy,
             rules=rules,
         )
+        self._decode: Callable[[Message], Received[M]] = MessageDecoder(
+            self._deserializer, contexts
+        ).decode
         self._dead_letters = DeadLetters(resolved)
         client_config = {
             **resolved.consumer_config(group_id),
             # The policy commits what was handled; in the background librdkafka commits only
             # offsets stored by done() under the batch policy.
-            "enable.auto.commit": True,
+            "enable.auto.commit": self._commits,
             "enable.auto.offset.store": False,
             **(config or {}),
         }
@@ -195,7 +200,11 @@ class ContractConsumer(Generic[M]):
             found = ensure_reachable(
                 self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
             )
-            if partitions is None and _slow_joins(found, client_config):
+            if start == "end":
+                ends = partitions_at_end(
+                    self._consumer, found, self.topics, partitions, timeout=connect_timeout
+                )
+            elif partitions is None and slow_joins(found, client_config):
                 # Tansu answers a new group's join after half the session timeout (22.5 s
                 # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
                 self._consumer.close()
@@ -204,7 +213,10 @@ class ContractConsumer(Generic[M]):
             self._consumer.close()
             self._deserializer.close()
             raise
-        if partitions is not None:
+        if start == "end":
+            self._consumer.assign(ends)
+            self._assigned_at = time.monotonic()
+        elif partitions is not None:
             self._consumer.assign(
                 [TopicPartition(t, p, -1000) for t, p in partitions]  # OFFSET_STORED
             )
@@ -230,13 +242,17 @@ class ContractConsumer(Generic[M]):
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
-            if tally is not None:
-                tally.deserialize_error(err)  # counted even if the dead letter fails
-            self._dead_letters.send(msg, err, attempts=0)
-            if tally is not None:
-                tally.undecodable += 1
+            self._undecodable(msg, err, tally)
             self._finished(msg.topic() or "", msg.partition() or 0, msg.offset() or 0)
             return None
+
+    def _undecodable(self, msg: Message, err: ContractError, tally: ConsumerTally | None) -> None:
+        """Dead-letter ``msg``, which cannot be decoded, and count it."""
+        if tally is not None:
+            tally.deserialize_error(err)  # counted even if the dead letter fails
+        self._dead_letters.send(msg, err, attempts=0)
+        if tally is not None:
+            tally.undecodable += 1
 
     def _taken(self, msg: Message) -> ConsumerTally:
         """Count ``msg`` as taken from Kafka in its topic's tally (metrics on); the tally."""
@@ -250,42 +266,6 @@ class ContractConsumer(Generic[M]):
         tally.consumed += 1
         tally.consumed_bytes += len(msg.value() or b"")
         return tally
-
-    def _context(self, topic: str, headers: Any) -> SerializationContext:
-        if headers:  # one may name the schema (__value_schema_id): a context of their own
-            return SerializationContext(topic, MessageField.VALUE, headers)
-        context = self._contexts.get(topic)
-        if context is None:
-            context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
-        return context
-
-    def _decode(self, msg: Message) -> Received[M]:
-        """``msg`` as a :class:`Received`; raise MessageError with its coordinates if it
-        cannot be decoded or is a tombstone."""
-        topic = msg.topic() or ""
-        partition = msg.partition() or 0
-        offset = msg.offset() or 0
-        headers = msg.headers()
-        try:
-            value = self._deserializer(msg.value(), self._context(topic, headers))
-        except MessageError as err:
-            raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
-        if value is None:
-            raise MessageError(
-                "a tombstone (null value) carries no contract object",
-                topic=topic,
-                partition=partition,
-                offset=offset,
-            )
-        return _make_received(
-            value,
-            topic,
-            partition,
-            offset,
-            msg.key(),
-            tuple(header_pairs(headers)) if headers else (),
-            msg.timestamp()[1],
-        )
 
     def done(self, received: Received[M]) -> None:
         """Mark ``received`` handled: under the message policy its offset is committed now
@@ -302,8 +282,9 @@ class ContractConsumer(Generic[M]):
             self._consumer.store_offsets(offsets=position)
 
     def _commit_offsets(self, offsets: list[TopicPartition] | None) -> bool:
-        """:func:`~somacontracts.kafka.commits.commit_offsets` on this consumer."""
-        return commit_offsets(self._consumer, offsets)
+        """:func:`~somacontracts.kafka.commits.commit_offsets` on this consumer (nothing
+        when it started at the end)."""
+        return not self._commits or commit_offsets(self._consumer, offsets)
 
     def run(
         self,
@@ -359,17 +340,17 @@ class ContractConsumer(Generic[M]):
                     break
             batch = consume(num_messages=wanted, timeout=poll_timeout)
             if not batch:
-                # Idle time counts while partitions are assigned: a group join is not idleness.
-                assigned = self._assigned_at
-                if (
-                    idle_timeout is not None
-                    and assigned is not None
-                    and time.monotonic() - max(idle_since, assigned) >= idle_timeout
-                ):
+                if idle_timeout is not None and self._idle_for(idle_since) >= idle_timeout:
                     break
                 continue
             idle_since = time.monotonic()
             on_batch(batch)
+
+    def _idle_for(self, since: float) -> float:
+        """Seconds without a message since ``since`` while holding partitions (a group
+        join is not idleness)."""
+        assigned = self._assigned_at
+        return 0.0 if assigned is None else time.monotonic() - max(since, assigned)
 
     def _run_batch(self, handler: Handler[M], batch: list[Message], stats: RunStats) -> None:
         """Handle ``batch`` in order, committing as the policy says: each message's offset
@@ -391,12 +372,8 @@ class ContractConsumer(Generic[M]):
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
-                    if tally is not None:
-                        tally.deserialize_error(err)  # counted even if the dead letter fails
-                    self._dead_letters.send(msg, err, attempts=0)
+                    self._undecodable(msg, err, tally)
                     stats.dead_lettered += 1
-                    if tally is not None:
-                        tally.undecodable += 1
                 else:
                     try:
                         if tally is None:
@@ -444,11 +421,9 @@ class ContractConsumer(Generic[M]):
         all, then dead-letter the message with the last error."""
         attempt = 1
         while attempt < self.max_attempts:
-            stats.retries += 1
-            if tally is not None:
-                tally.retries += 1
-            if self.retry_backoff:
-                time.sleep(self.retry_backoff * attempt)
+            wait = self._retrying(attempt, stats, tally)
+            if wait:
+                time.sleep(wait)
             attempt += 1
             try:
                 if tally is None:
@@ -460,7 +435,25 @@ class ContractConsumer(Generic[M]):
                 continue
             stats.handled += 1
             return
-        self._dead_letters.send(msg, err, attempts=attempt)
+        self._handler_failed(msg, err, attempt, stats, tally)
+
+    def _retrying(self, attempt: int, stats: RunStats, tally: ConsumerTally | None) -> float:
+        """Count the call after failed ``attempt``; the seconds to wait before making it."""
+        stats.retries += 1
+        if tally is not None:
+            tally.retries += 1
+        return self.retry_backoff * attempt
+
+    def _handler_failed(
+        self,
+        msg: Message,
+        err: Exception,
+        attempts: int,
+        stats: RunStats,
+        tally: ConsumerTally | None,
+    ) -> None:
+        """Dead-letter ``msg``, whose handler failed ``attempts`` times, and count it."""
+        self._dead_letters.send(msg, err, attempts=attempts)
         stats.dead_lettered += 1
         if tally is not None:
             tally.handler_failed += 1
