@@ -308,7 +308,9 @@ def main() -> None:
         return
     with LocalBroker() as broker, LocalRegistry(host="127.0.0.1", port=0) as registry:
         with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(None):
-            cli_main(["register", "--registry", registry.url, "--lock", f"{scratch}/lock"])
+            os.environ.setdefault("LOCAL_SECRET", "somacontracts-bench")  # a laptop's KMS
+            register = ["register", "--registry", registry.url, "--lock", f"{scratch}/lock"]
+            cli_main([*register, "--create-keks", "local-kms://somacontracts-bench"])
         settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers})
         _topics(settings, settings.topic_name("tool_requests"), settings.topic_name("tool_results"))
         throughput(settings, registry.url, args.messages, args.rounds)

@@ -37,6 +37,7 @@ from somacontracts.kafka.consumer import (
     Received,
     RunStats,
     StartPosition,
+    take_batch,
 )
 from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally
 from somacontracts.serde import ContractModel, RuleOptions
@@ -142,7 +143,7 @@ class AsyncContractConsumer(Generic[M]):
         worker: a decode may ask the registry for a writer schema)."""
         consumer = self._started()
         taken: list[_Taken] = []
-        for msg in consumer._consumer.consume(num_messages=wanted, timeout=timeout):
+        for msg in take_batch(consumer._consumer, wanted, timeout):
             if msg.error() is not None:
                 raise ContractError(f"Kafka consumer error: {msg.error()}")
             tally = None if consumer._tallies is None else consumer._taken(msg)
@@ -221,6 +222,13 @@ class AsyncContractConsumer(Generic[M]):
                 if isinstance(decoded, ContractError):
                     await self._call(partial(consumer._undecodable, msg, decoded, tally))
                     stats.dead_lettered += 1
+                elif tally is None:
+                    try:
+                        await handler(decoded)
+                    except Exception as err:
+                        await self._handle(handler, decoded, msg, stats, None, err)
+                    else:
+                        stats.handled += 1
                 else:
                     await self._handle(handler, decoded, msg, stats, tally)
                 if each:
@@ -245,23 +253,28 @@ class AsyncContractConsumer(Generic[M]):
         msg: Message,
         stats: RunStats,
         tally: ConsumerTally | None,
+        failed: Exception | None = None,
     ) -> None:
-        """Await ``handler`` up to ``max_attempts`` times, then dead-letter ``msg``."""
+        """Await ``handler`` up to ``max_attempts`` times in all (the first already made
+        if it ``failed``), then dead-letter ``msg`` with the last error."""
         consumer = self._started()
-        attempt = 0
+        attempt = 0 if failed is None else 1
+        error = failed
         while True:
+            if error is not None:
+                if attempt >= consumer.max_attempts:
+                    dead = partial(consumer._handler_failed, msg, error, attempt, stats, tally)
+                    await self._call(dead)
+                    return
+                wait = consumer._retrying(attempt, stats, tally)
+                if wait:
+                    await asyncio.sleep(wait)
             attempt += 1
             started = time.perf_counter()
             try:
                 await handler(received)
             except Exception as err:
-                if attempt >= consumer.max_attempts:
-                    failed = partial(consumer._handler_failed, msg, err, attempt, stats, tally)
-                    await self._call(failed)
-                    return
-                wait = consumer._retrying(attempt, stats, tally)
-                if wait:
-                    await asyncio.sleep(wait)
+                error = err
             else:
                 stats.handled += 1
                 return

@@ -21,18 +21,19 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
+from confluent_kafka import KafkaError, Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError, ContractError
-from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.producer import (
     ContractProducer,
     Delivered,
-    DeliveryCallback,
     Headers,
-    _callback_report,
+    _delivered,
+    _failure,
+    _Report,
 )
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.serde.subjects import SubjectNameStrategy
@@ -64,38 +65,38 @@ class _Settler:
     """Settles delivery futures on their loop from librdkafka's delivery thread: one
     wake-up of the loop for every report that came while it was busy."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, topic: str) -> None:
         self._loop = loop
+        self._topic = topic
         self._lock = threading.Lock()
-        self._pending: list[
-            tuple[asyncio.Future[Delivered], Delivered | None, DeliveryError | None]
-        ] = []
+        self._pending: list[tuple[asyncio.Future[Delivered], KafkaError | None, Message]] = []
 
-    def callback(self, future: asyncio.Future[Delivered]) -> DeliveryCallback:
-        """The delivery callback of the message ``future`` waits for."""
+    def report(self, future: asyncio.Future[Delivered]) -> _Report:
+        """librdkafka's delivery report of the message ``future`` waits for."""
+        return partial(self._settle, future)
 
-        def settle(delivered: Delivered | None, error: DeliveryError | None) -> None:
-            with self._lock:
-                self._pending.append((future, delivered, error))
-                if len(self._pending) > 1:
-                    return  # the wake-up of the first report is still to come
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop is closed: nobody waits any more
-                return
-
-        return settle
+    def _settle(
+        self, future: asyncio.Future[Delivered], err: KafkaError | None, msg: Message
+    ) -> None:
+        with self._lock:
+            self._pending.append((future, err, msg))
+            if len(self._pending) > 1:
+                return  # the wake-up of the first report is still to come
+        try:
+            self._loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            return
 
     def _drain(self) -> None:
         with self._lock:
             taken, self._pending = self._pending, []
-        for future, delivered, error in taken:
+        for future, err, msg in taken:
             if future.done():  # cancelled: the message was still sent
                 continue
-            if delivered is not None:
-                future.set_result(delivered)
-            elif error is not None:
-                future.set_exception(error)
+            if err is None:
+                future.set_result(_delivered(msg))
+            else:
+                future.set_exception(_failure(err, self._topic))
 
 
 class AsyncContractProducer(Generic[M]):
@@ -139,7 +140,7 @@ class AsyncContractProducer(Generic[M]):
         self._producer = await asyncio.to_thread(
             partial(ContractProducer, self.model, self._registry, **self._options)
         )
-        self._settler = _Settler(loop)
+        self._settler = _Settler(loop, self._producer.topic)
 
     def _started(self) -> tuple[ContractProducer[M], _Settler]:
         if self._producer is None or self._settler is None:
@@ -167,9 +168,10 @@ class AsyncContractProducer(Generic[M]):
         producer, settler = self._started()
         future: asyncio.Future[Delivered] = asyncio.get_running_loop().create_future()
         key, value = producer.encode(obj)
-        pairs, report = producer._outgoing(
-            headers, _callback_report(settler.callback(future), producer.topic)
-        )
+        report = settler.report(future)
+        pairs = None
+        if headers is not None or not producer._plain:
+            pairs, report = producer._outgoing(headers, report)
         topic, produce = producer.topic, producer._produce
         while True:
             try:

@@ -80,6 +80,7 @@ __all__ = [
     "Received",
     "RunStats",
     "StartPosition",
+    "take_batch",
 ]
 
 M = TypeVar("M", bound=ContractModel)
@@ -104,6 +105,15 @@ class RunStats:
     retries: int = 0
     aborted: int = 0
     """Transactions aborted and their messages taken again (a processor's)."""
+
+
+def take_batch(consumer: Consumer, wanted: int, timeout: float) -> list[Message]:
+    """Up to ``wanted`` messages: waits up to ``timeout`` for the first, not for the rest
+    (librdkafka's ``consume`` waits for a full batch until its timeout)."""
+    batch = consumer.consume(num_messages=1, timeout=timeout)
+    if batch and wanted > 1:
+        batch.extend(consumer.consume(num_messages=wanted - 1, timeout=0))
+    return batch
 
 
 class ContractConsumer(Generic[M]):
@@ -329,7 +339,6 @@ class ContractConsumer(Generic[M]):
     ) -> None:
         """Take batches and hand them to ``on_batch`` until ``max_messages`` finished (in
         ``stats``) or nothing arrived for ``idle_timeout`` seconds of holding partitions."""
-        consume = self._consumer.consume
         size = max(1, batch_size)
         idle_since = time.monotonic()
         while True:
@@ -338,7 +347,7 @@ class ContractConsumer(Generic[M]):
                 wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
                 if wanted <= 0:
                     break
-            batch = consume(num_messages=wanted, timeout=poll_timeout)
+            batch = take_batch(self._consumer, wanted, poll_timeout)
             if not batch:
                 if idle_timeout is not None and self._idle_for(idle_since) >= idle_timeout:
                     break
