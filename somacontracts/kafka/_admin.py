@@ -3,8 +3,9 @@ broker's group timing, where a reader of replies starts."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -14,6 +15,7 @@ from somacontracts.kafka.errors import BrokerUnavailableError
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "TANSU_GROUP",
+    "AsyncClient",
     "ensure_reachable",
     "kafka_reason",
     "partitions_at_end",
@@ -92,3 +94,22 @@ def partitions_at_end(
             ) from err
         ends.append(TopicPartition(topic, partition, high))
     return ends
+
+
+class AsyncClient(ABC):
+    """An asyncio client used as ``async with``: started on entering, closed on leaving."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release what :meth:`start` took."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -23,13 +23,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from confluent_kafka import Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
+from somacontracts.kafka._admin import AsyncClient
 from somacontracts.kafka.commits import CommitPolicy, position_after
 from somacontracts.kafka.consumer import (
     BATCH_SIZE,
@@ -74,7 +75,7 @@ class ConsumerOptions(TypedDict, total=False):
     start: StartPosition
 
 
-class AsyncContractConsumer(Generic[M]):
+class AsyncContractConsumer(AsyncClient, Generic[M]):
     """Consume ``model`` objects from asyncio; options as
     :class:`~somacontracts.kafka.consumer.ContractConsumer`'s.
 
@@ -96,13 +97,6 @@ class AsyncContractConsumer(Generic[M]):
         self._worker: ThreadPoolExecutor | None = None
         self._iterated: Received[M] | None = None
         """The message ``async for`` handed out last, committed when the next is asked for."""
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Connect: check the registry and the broker, subscribe or assign."""

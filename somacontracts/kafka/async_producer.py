@@ -19,13 +19,14 @@ import asyncio
 import threading
 from collections.abc import Mapping
 from functools import partial
-from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from confluent_kafka import KafkaError, Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError, ContractError
+from somacontracts.kafka._admin import AsyncClient
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.producer import (
     ContractProducer,
@@ -99,7 +100,7 @@ class _Settler:
                 future.set_exception(_failure(err, self._topic))
 
 
-class AsyncContractProducer(Generic[M]):
+class AsyncContractProducer(AsyncClient, Generic[M]):
     """Produce ``model`` objects from asyncio; options as
     :class:`~somacontracts.kafka.producer.ContractProducer`'s (a transactional producer is
     the processor's, not this one's).
@@ -124,13 +125,6 @@ class AsyncContractProducer(Generic[M]):
         self._options = options
         self._producer: ContractProducer[M] | None = None
         self._settler: _Settler | None = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Connect: check the registry and the broker as the synchronous producer does."""

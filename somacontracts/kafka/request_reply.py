@@ -24,9 +24,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from somacontracts.errors import ConfigurationError, ContractError
+from somacontracts.kafka._admin import AsyncClient
 from somacontracts.kafka.async_consumer import AsyncContractConsumer
 from somacontracts.kafka.async_producer import AsyncContractProducer
 from somacontracts.kafka.errors import ReplyTimeoutError
@@ -53,7 +54,7 @@ def _id_of(model: type[ContractModel], option: str) -> Callable[[Any], Any]:
     return attrgetter(field)
 
 
-class RequestReply(Generic[Q, R]):
+class RequestReply(AsyncClient, Generic[Q, R]):
     """Send ``Q`` requests through ``producer`` and await their ``R`` replies from
     ``consumer`` (both started by this object's ``async with`` if they are not yet).
 
@@ -80,13 +81,6 @@ class RequestReply(Generic[Q, R]):
         self._reader: asyncio.Task[None] | None = None
         self.unmatched = 0
         """Replies that came with no request waiting for them."""
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Start the producer and the consumer, and the task reading the replies."""
