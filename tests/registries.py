@@ -27,6 +27,7 @@ served; the upstream calls go through httpx, confluent-kafka's own HTTP client).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -72,6 +73,8 @@ class Profile:
     """Patterns of the paths (without the leading ``/``) answered 404 ``"Not Found"``."""
     sorts_keys: bool = False
     """Whether schema text comes back with every object's keys sorted."""
+    delay: float = 0.0
+    """Seconds every answer takes (a registry far away)."""
 
 
 KARAPACE_5 = Profile(
@@ -179,6 +182,8 @@ class ProfileProxy:
         await send({"type": "http.response.body", "body": answer})
 
     async def _answer(self, scope: Scope, body: bytes) -> tuple[int, str, bytes]:
+        if self.profile.delay:
+            await asyncio.sleep(self.profile.delay)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1").strip("/")
         if any(pattern.fullmatch(path) for pattern in self._missing):

@@ -1,12 +1,15 @@
-"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer, an
-exactly-once processor, and the local broker of the demo and the tests."""
+"""Kafka clients on the contracts: topic provisioning, a typed producer and consumer (and
+their asyncio counterparts, with request/reply over them), an exactly-once processor."""
 
+from somacontracts.kafka.async_consumer import AsyncContractConsumer, AsyncHandler
+from somacontracts.kafka.async_producer import AsyncContractProducer
 from somacontracts.kafka.consumer import (
     CommitPolicy,
     ContractConsumer,
     Handler,
     Received,
     RunStats,
+    StartPosition,
 )
 from somacontracts.kafka.errors import (
     BrokerStartError,
@@ -16,11 +19,13 @@ from somacontracts.kafka.errors import (
     FencedError,
     KafkaOperationError,
     PartitionShrinkError,
+    ReplyTimeoutError,
 )
 from somacontracts.kafka.metrics import ClientMetrics
 from somacontracts.kafka.processor import ContractProcessor, Transform
 from somacontracts.kafka.producer import ContractProducer, Delivered
 from somacontracts.kafka.received import MessageIdentity
+from somacontracts.kafka.request_reply import RequestReply
 from somacontracts.kafka.topics import (
     TopicPlan,
     TopicSpec,
@@ -33,6 +38,9 @@ from somacontracts.kafka.topics import (
 )
 
 __all__ = [
+    "AsyncContractConsumer",
+    "AsyncContractProducer",
+    "AsyncHandler",
     "BrokerStartError",
     "BrokerUnavailableError",
     "ClientMetrics",
@@ -49,7 +57,10 @@ __all__ = [
     "MessageIdentity",
     "PartitionShrinkError",
     "Received",
+    "ReplyTimeoutError",
+    "RequestReply",
     "RunStats",
+    "StartPosition",
     "TopicPlan",
     "TopicSpec",
     "Transform",

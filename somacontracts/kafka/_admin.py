@@ -1,24 +1,35 @@
-"""Helpers every Kafka client of this package shares: reachability check, admin futures."""
+"""Helpers every Kafka client of this package shares: reachability check, the local
+broker's group timing, where a reader of replies starts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, Self
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from somacontracts.errors import ConfigurationError
 from somacontracts.kafka.errors import BrokerUnavailableError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "TANSU_GROUP",
+    "AsyncClient",
     "ensure_reachable",
     "kafka_reason",
+    "partitions_at_end",
     "slow_joins",
 ]
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 """Seconds a client waits for the cluster's metadata before reporting it unavailable."""
+
+TANSU_CLUSTER_ID = "tansu_cluster"
+"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
+TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
+"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
+coordinator answers a new member's join after half the session timeout."""
 
 
 class _HasMetadata(Protocol):
@@ -45,15 +56,60 @@ def ensure_reachable(client: _HasMetadata, bootstrap_servers: str, *, timeout: f
         ) from err
 
 
-TANSU_CLUSTER_ID = "tansu_cluster"
-"""The cluster id of a Tansu broker (the local broker) started without one of its own."""
-TANSU_GROUP = {"session.timeout.ms": 4000, "heartbeat.interval.ms": 500}
-"""Group settings a subscribing consumer takes on Tansu unless configured otherwise: its
-coordinator answers a new member's join after half the session timeout."""
-
-
 def slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
     """Whether the cluster is Tansu and the consumer's group settings are its defaults."""
     return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
         key in config for key in TANSU_GROUP
     )
+
+
+def partitions_at_end(
+    consumer: Consumer,
+    metadata: Any,
+    topics: Iterable[str],
+    partitions: Iterable[tuple[str, int]] | None,
+    *,
+    timeout: float,
+) -> list[TopicPartition]:
+    """``partitions`` (default: every partition of ``topics`` in ``metadata``) at their
+    current end: the offset the next message written to each will get."""
+    if partitions is None:
+        chosen: list[tuple[str, int]] = []
+        for topic in topics:
+            found = metadata.topics.get(topic)
+            if found is None or found.error is not None or not found.partitions:
+                raise ConfigurationError("topics", f'topic "{topic}" does not exist')
+            chosen.extend((topic, p) for p in sorted(found.partitions))
+    else:
+        chosen = list(partitions)
+    ends = []
+    for topic, partition in chosen:
+        try:
+            _low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout
+            )
+        except KafkaException as err:
+            raise ConfigurationError(
+                "partitions", f"no end offset of {topic}:{partition} ({kafka_reason(err)})"
+            ) from err
+        ends.append(TopicPartition(topic, partition, high))
+    return ends
+
+
+class AsyncClient(ABC):
+    """An asyncio client used as ``async with``: started on entering, closed on leaving."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release what :meth:`start` took."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -37,6 +37,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import (
+    ConfigurationError,
     ContractError,
     MessageError,
     SchemaNotFoundError,
@@ -45,6 +46,7 @@ from somacontracts.kafka._admin import (
     DEFAULT_CONNECT_TIMEOUT,
     TANSU_GROUP,
     ensure_reachable,
+    partitions_at_end,
     slow_joins,
 )
 from somacontracts.kafka.commits import (
@@ -57,7 +59,7 @@ from somacontracts.kafka.commits import (
 from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.lag import LagWatch, starts_from_earliest
 from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally, metrics_for
-from somacontracts.kafka.received import Received, _make_received, header_pairs
+from somacontracts.kafka.received import MessageDecoder, Received
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
 from somacontracts.serde import ContractDeserializer, ContractModel, RuleOptions
@@ -72,12 +74,18 @@ __all__ = [
     "Handler",
     "Received",
     "RunStats",
+    "StartPosition",
+    "take_batch",
 ]
 
 M = TypeVar("M", bound=ContractModel)
 
 BATCH_SIZE = 500
 """Messages :meth:`ContractConsumer.run` takes from the client at a time, by default."""
+
+StartPosition = Literal["committed", "end"]
+"""Where a consumer starts: at the group's committed offsets (else the earliest), or at the
+partitions' current end, committing nothing."""
 
 Handler = Callable[[Received[M]], None]
 """Processes one message; an exception counts as a failed attempt."""
@@ -94,6 +102,15 @@ class RunStats:
     """Transactions aborted and their messages taken again (a processor's)."""
 
 
+def take_batch(consumer: Consumer, wanted: int, timeout: float) -> list[Message]:
+    """Up to ``wanted`` messages: waits up to ``timeout`` for the first, not for the rest
+    (librdkafka's ``consume`` waits for a full batch until its timeout)."""
+    batch = consumer.consume(num_messages=1, timeout=timeout)
+    if batch and wanted > 1:
+        batch.extend(consumer.consume(num_messages=wanted - 1, timeout=0))
+    return batch
+
+
 class ContractConsumer(Generic[M]):
     """Consume ``model`` objects from ``topics`` (default: the contract's catalog topic).
 
@@ -108,7 +125,10 @@ class ContractConsumer(Generic[M]):
     (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
     the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
     on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
-    whatever the environment says. ``ensure_topics=True`` creates missing catalog topics.
+    whatever the environment says. ``start="end"`` reads ``partitions`` (default: every
+    partition of ``topics``) from their end when the consumer starts and commits nothing:
+    a reader of replies, for which what came before it started is for another reader.
+    ``ensure_topics=True`` creates missing catalog topics.
     """
 
     def __init__(
@@ -129,26 +149,28 @@ class ContractConsumer(Generic[M]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
+        start: StartPosition = "committed",
         ensure_topics: bool = False,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
         self.commit_policy = checked_policy(commit)
+        if start not in ("committed", "end"):
+            raise ConfigurationError("start", f"expected committed or end, got {start!r}")
+        self._commits = start == "committed"
         self.topics = tuple(topics) if topics else (topic_for(model, resolved, None),)
         if ensure_topics:  # and their dead-letter topics, as the catalog declares them
             create_missing(resolved, self.topics, timeout=connect_timeout)
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff
         self._settings = resolved
-        self._contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
+        contexts = {t: SerializationContext(t, MessageField.VALUE) for t in self.topics}
         # The subject of each topic, as its producers name it: where the schema is, and
         # where the data keys of its encrypted fields are.
         naming = Subjects(subject, subject_name_strategy)
         full_name = model_schema(model).full_name
         self.subjects = tuple(
-            dict.fromkeys(
-                naming.of(self._contexts[t], full_name, f"{t}-value") for t in self.topics
-            )
+            dict.fromkeys(naming.of(contexts[t], full_name, f"{t}-value") for t in self.topics)
         )
         self._deserializer = ContractDeserializer(
             model,
@@ -158,12 +180,15 @@ class ContractConsumer(Generic[M]):
             subject_name_strategy=subject_name_strategy,
             rules=rules,
         )
+        self._decode: Callable[[Message], Received[M]] = MessageDecoder(
+            self._deserializer, contexts
+        ).decode
         self._dead_letters = DeadLetters(resolved)
         client_config = {
             **resolved.consumer_config(group_id),
             # The policy commits what was handled; in the background librdkafka commits only
             # offsets stored by done() under the batch policy.
-            "enable.auto.commit": True,
+            "enable.auto.commit": self._commits,
             "enable.auto.offset.store": False,
             **(config or {}),
         }
@@ -185,7 +210,11 @@ class ContractConsumer(Generic[M]):
             found = ensure_reachable(
                 self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
             )
-            if partitions is None and slow_joins(found, client_config):
+            if start == "end":
+                ends = partitions_at_end(
+                    self._consumer, found, self.topics, partitions, timeout=connect_timeout
+                )
+            elif partitions is None and slow_joins(found, client_config):
                 # Tansu answers a new group's join after half the session timeout (22.5 s
                 # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
                 self._consumer.close()
@@ -194,7 +223,10 @@ class ContractConsumer(Generic[M]):
             self._consumer.close()
             self._deserializer.close()
             raise
-        if partitions is not None:
+        if start == "end":
+            self._consumer.assign(ends)
+            self._assigned_at = time.monotonic()
+        elif partitions is not None:
             self._consumer.assign(
                 [TopicPartition(t, p, -1000) for t, p in partitions]  # OFFSET_STORED
             )
@@ -227,7 +259,7 @@ class ContractConsumer(Generic[M]):
         try:
             return self._decode(msg)
         except (MessageError, SchemaNotFoundError) as err:
-            self._dead_letter(msg, err, 0, tally)
+            self._dead_letters.send_counted(msg, err, 0, tally)
             self._finished(msg.topic() or "", msg.partition() or 0, msg.offset() or 0)
             return None
 
@@ -244,42 +276,6 @@ class ContractConsumer(Generic[M]):
         tally.consumed_bytes += len(msg.value() or b"")
         return tally
 
-    def _context(self, topic: str, headers: Any) -> SerializationContext:
-        if headers:  # one may name the schema (__value_schema_id): a context of their own
-            return SerializationContext(topic, MessageField.VALUE, headers)
-        context = self._contexts.get(topic)
-        if context is None:
-            context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
-        return context
-
-    def _decode(self, msg: Message) -> Received[M]:
-        """``msg`` as a :class:`Received`; raise MessageError with its coordinates if it
-        cannot be decoded or is a tombstone."""
-        topic = msg.topic() or ""
-        partition = msg.partition() or 0
-        offset = msg.offset() or 0
-        headers = msg.headers()
-        try:
-            value = self._deserializer(msg.value(), self._context(topic, headers))
-        except MessageError as err:
-            raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
-        if value is None:
-            raise MessageError(
-                "a tombstone (null value) carries no contract object",
-                topic=topic,
-                partition=partition,
-                offset=offset,
-            )
-        return _make_received(
-            value,
-            topic,
-            partition,
-            offset,
-            msg.key(),
-            tuple(header_pairs(headers)) if headers else (),
-            msg.timestamp()[1],
-        )
-
     def done(self, received: Received[M]) -> None:
         """Mark ``received`` handled: under the message policy its offset is committed now
         (acknowledged when this returns); under the batch policy it is committed by the next
@@ -295,8 +291,9 @@ class ContractConsumer(Generic[M]):
             self._consumer.store_offsets(offsets=position)
 
     def _commit_offsets(self, offsets: list[TopicPartition] | None) -> bool:
-        """:func:`~somacontracts.kafka.commits.commit_offsets` on this consumer."""
-        return commit_offsets(self._consumer, offsets)
+        """:func:`~somacontracts.kafka.commits.commit_offsets` on this consumer (nothing
+        when it started at the end)."""
+        return not self._commits or commit_offsets(self._consumer, offsets)
 
     def run(
         self,
@@ -341,7 +338,6 @@ class ContractConsumer(Generic[M]):
     ) -> None:
         """Take batches and hand them to ``on_batch`` until ``max_messages`` finished (in
         ``stats``) or nothing arrived for ``idle_timeout`` seconds of holding partitions."""
-        consume = self._consumer.consume
         size = max(1, batch_size)
         idle_since = time.monotonic()
         while True:
@@ -350,19 +346,19 @@ class ContractConsumer(Generic[M]):
                 wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
                 if wanted <= 0:
                     break
-            batch = consume(num_messages=wanted, timeout=poll_timeout)
+            batch = take_batch(self._consumer, wanted, poll_timeout)
             if not batch:
-                # Idle time counts while partitions are assigned: a group join is not idleness.
-                assigned = self._assigned_at
-                if (
-                    idle_timeout is not None
-                    and assigned is not None
-                    and time.monotonic() - max(idle_since, assigned) >= idle_timeout
-                ):
+                if idle_timeout is not None and self._idle_for(idle_since) >= idle_timeout:
                     break
                 continue
             idle_since = time.monotonic()
             on_batch(batch)
+
+    def _idle_for(self, since: float) -> float:
+        """Seconds without a message since ``since`` while holding partitions (a group
+        join is not idleness)."""
+        assigned = self._assigned_at
+        return 0.0 if assigned is None else time.monotonic() - max(since, assigned)
 
     def _run_batch(self, handler: Handler[M], batch: list[Message], stats: RunStats) -> None:
         """Handle ``batch`` in order, committing as the policy says: each message's offset
@@ -384,7 +380,7 @@ class ContractConsumer(Generic[M]):
                 try:
                     received = self._decode(msg)
                 except (MessageError, SchemaNotFoundError) as err:
-                    self._dead_letter(msg, err, 0, tally)
+                    self._dead_letters.send_counted(msg, err, 0, tally)
                     stats.dead_lettered += 1
                 else:
                     try:
@@ -433,11 +429,9 @@ class ContractConsumer(Generic[M]):
         all, then dead-letter the message with the last error."""
         attempt = 1
         while attempt < self.max_attempts:
-            stats.retries += 1
-            if tally is not None:
-                tally.retries += 1
-            if self.retry_backoff:
-                time.sleep(self.retry_backoff * attempt)
+            wait = self._retrying(attempt, stats, tally)
+            if wait:
+                time.sleep(wait)
             attempt += 1
             try:
                 if tally is None:
@@ -449,24 +443,26 @@ class ContractConsumer(Generic[M]):
                 continue
             stats.handled += 1
             return
-        self._dead_letter(msg, err, attempt, tally)
-        stats.dead_lettered += 1
+        self._handler_failed(msg, err, attempt, stats, tally)
 
-    def _dead_letter(
-        self, msg: Message, err: Exception, attempts: int, tally: ConsumerTally | None
-    ) -> None:
-        """Copy ``msg`` to its dead-letter topic, undecodable (no handler ``attempts``) or
-        after failed handler calls; a copy not acknowledged is counted, then raised."""
-        if tally is not None and not attempts:
-            tally.deserialize_error(err)  # counted even if the dead letter fails
-        try:
-            self._dead_letters.send(msg, err, attempts=attempts)
-        except Exception:
-            if tally is not None:
-                tally.dead_letter_failures += 1
-            raise
+    def _retrying(self, attempt: int, stats: RunStats, tally: ConsumerTally | None) -> float:
+        """Count the call after failed ``attempt``; the seconds to wait before making it."""
+        stats.retries += 1
         if tally is not None:
-            tally.dead_lettered(attempts)
+            tally.retries += 1
+        return self.retry_backoff * attempt
+
+    def _handler_failed(
+        self,
+        msg: Message,
+        err: Exception,
+        attempts: int,
+        stats: RunStats,
+        tally: ConsumerTally | None,
+    ) -> None:
+        """Dead-letter ``msg``, whose handler failed ``attempts`` times, and count it."""
+        self._dead_letters.send_counted(msg, err, attempts, tally)
+        stats.dead_lettered += 1
 
     def commit(self) -> None:
         """Commit the stored offsets now (those :meth:`done` stored under the batch policy;

@@ -9,7 +9,7 @@ produces the copy inside its transaction instead (:func:`dead_letter`).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from confluent_kafka import KafkaException, Message, Producer
 
@@ -18,6 +18,9 @@ from somacontracts.errors import redact
 from somacontracts.kafka._admin import kafka_reason
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.topics import dlq_name
+
+if TYPE_CHECKING:
+    from somacontracts.kafka.metrics import ConsumerTally
 
 __all__ = ["DeadLetter", "DeadLetters", "dead_letter"]
 
@@ -87,6 +90,23 @@ class DeadLetters:
                 partition=msg.partition(),
                 offset=msg.offset(),
             )
+
+    def send_counted(
+        self, msg: Message, err: BaseException, attempts: int, tally: ConsumerTally | None
+    ) -> None:
+        """:meth:`send`, counted in a consumer's ``tally`` (metrics on): an undecodable
+        message (no handler ``attempts``) as a deserialize error even if its copy fails, a
+        copy not acknowledged as a failure (then raised), an acknowledged one by reason."""
+        if tally is not None and not attempts:
+            tally.deserialize_error(err)
+        try:
+            self.send(msg, err, attempts=attempts)
+        except Exception:
+            if tally is not None:
+                tally.dead_letter_failures += 1
+            raise
+        if tally is not None:
+            tally.dead_lettered(attempts)
 
     def close(self) -> None:
         """Wait for what is still queued."""

@@ -12,6 +12,7 @@ __all__ = [
     "FencedError",
     "KafkaOperationError",
     "PartitionShrinkError",
+    "ReplyTimeoutError",
 ]
 
 
@@ -94,3 +95,19 @@ class FencedError(ContractError):
 
     def __str__(self) -> str:
         return f'transactional id "{self.transactional_id}" was taken over: {self.reason}'
+
+
+class ReplyTimeoutError(ContractError):
+    """Raised when the reply to a request did not come within the time allowed."""
+
+    def __init__(self, request_id: str, topic: str, timeout: float) -> None:
+        super().__init__(request_id, topic, timeout)
+        self.request_id = request_id
+        self.topic = topic
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        return (
+            f'no reply to request "{self.request_id}" (sent to {self.topic}) '
+            f"within {self.timeout:g} s"
+        )

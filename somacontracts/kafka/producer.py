@@ -306,13 +306,19 @@ class ContractProducer(Generic[M]):
     def _enqueue_encoded(
         self, key: bytes | None, value: bytes | None, headers: Headers | None, report: _Report
     ) -> None:
+        self._queue(value, key, *self._outgoing(headers, report))
+
+    def _outgoing(
+        self, headers: Headers | None, report: _Report
+    ) -> tuple[_ClientHeaders | None, _Report]:
+        """The headers a message goes with (the schema's too) and its report, counting."""
         tally = self._tally
         if tally is not None and report is not self._record_failure:
             report = _counting(report, tally)
         pairs: _ClientHeaders | None = None if headers is None else list(headers)
         if self._id_header is not None:
             pairs = [*(pairs or []), self._id_header]
-        self._queue(value, key, pairs, report)
+        return pairs, report
 
     def _queue(
         self, value: bytes | None, key: bytes | None, pairs: _ClientHeaders | None, report: _Report

@@ -21,10 +21,14 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
-from somacontracts.kafka.routing import contract_name
-from somacontracts.serde import ContractModel
+from confluent_kafka import Message
+from confluent_kafka.serialization import MessageField, SerializationContext
 
-__all__ = ["ID_FIELDS", "MessageIdentity", "Received", "identity_of"]
+from somacontracts.errors import MessageError
+from somacontracts.kafka.routing import contract_name
+from somacontracts.serde import ContractDeserializer, ContractModel
+
+__all__ = ["ID_FIELDS", "MessageDecoder", "MessageIdentity", "Received", "identity_of"]
 
 M = TypeVar("M", bound=ContractModel)
 
@@ -134,3 +138,51 @@ def header_pairs(headers: Any) -> list[tuple[str, bytes | None]]:
         return []
     items = headers.items() if isinstance(headers, dict) else headers
     return [(str(k), v.encode() if isinstance(v, str) else v) for k, v in items]
+
+
+class MessageDecoder(Generic[M]):
+    """Turns a consumed message into a :class:`Received` with its deserializer."""
+
+    def __init__(
+        self,
+        deserializer: ContractDeserializer[M],
+        contexts: dict[str, SerializationContext],
+    ) -> None:
+        self._deserializer = deserializer
+        self._contexts = contexts
+
+    def _context(self, topic: str, headers: Any) -> SerializationContext:
+        if headers:  # one may name the schema (__value_schema_id): a context of their own
+            return SerializationContext(topic, MessageField.VALUE, headers)
+        context = self._contexts.get(topic)
+        if context is None:
+            context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
+        return context
+
+    def decode(self, msg: Message) -> Received[M]:
+        """``msg`` as a :class:`Received`; raise MessageError with its coordinates if it
+        cannot be decoded or is a tombstone."""
+        topic = msg.topic() or ""
+        partition = msg.partition() or 0
+        offset = msg.offset() or 0
+        headers = msg.headers()
+        try:
+            value = self._deserializer(msg.value(), self._context(topic, headers))
+        except MessageError as err:
+            raise type(err)(err.reason, topic=topic, partition=partition, offset=offset) from err
+        if value is None:
+            raise MessageError(
+                "a tombstone (null value) carries no contract object",
+                topic=topic,
+                partition=partition,
+                offset=offset,
+            )
+        return _make_received(
+            value,
+            topic,
+            partition,
+            offset,
+            msg.key(),
+            tuple(header_pairs(headers)) if headers else (),
+            msg.timestamp()[1],
+        )

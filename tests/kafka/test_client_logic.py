@@ -290,11 +290,12 @@ def test_the_batch_policy_commits_each_partitions_last_offset_once_per_batch(
         seen.append(received)
 
     stats = consumer.run(handle, max_messages=7, idle_timeout=0)
-    # Batches of 4 and 3 (the double's limit): one store per partition and batch, for the
-    # offset after the partition's last message in the batch, committed at the batch's end.
-    assert fake.stores == [[(0, 2)], [(1, 1)], [(2, 1)], [(1, 2)], [(2, 2)], [(0, 3)]]
-    assert fake.commits == [[(0, 2), (1, 1), (2, 1)], [(0, 3), (1, 2), (2, 2)]]
-    assert commits_seen == [0, 0, 0, 0, 1, 1, 1]
+    # Batches of 5 and 2 (the first message waited for, then up to 4 more, the double's
+    # limit, taken at once): one store per partition and batch, for the offset after the
+    # partition's last message in the batch, committed at the batch's end.
+    assert fake.stores == [[(0, 2)], [(1, 2)], [(2, 1)], [(2, 2)], [(0, 3)]]
+    assert fake.commits == [[(0, 2), (1, 2), (2, 1)], [(0, 3), (2, 2)]]
+    assert commits_seen == [0, 0, 0, 0, 0, 1, 1]
     assert stats.handled == 7
     first = seen[0]
     assert (first.topic, first.partition, first.offset, first.key) == (TOPIC, 0, 0, b"t0")

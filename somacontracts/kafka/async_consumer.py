@@ -1,0 +1,309 @@
+"""The typed consumer for asyncio: ``async for received in consumer``, or
+``await consumer.run(handler)`` with an async handler.
+
+:class:`AsyncContractConsumer` is :class:`~somacontracts.kafka.consumer.ContractConsumer`
+driven from an event loop: its decoding, dead letters, retries, commit policies, start
+positions and metrics are that consumer's, step by step. Every step that may wait (taking
+a batch from librdkafka and decoding it, with the registry look-up of a writer schema not
+seen before; a commit; a dead letter's copy and its acknowledgement) runs in one worker
+thread of its own, one step at a time, as librdkafka's consumer wants; the loop runs the
+handler and nothing that waits.
+
+Under the message policy each offset is committed, and acknowledged, before the next
+handler call; under the batch policy once per batch, as the synchronous consumer does.
+``async for`` commits a message once the loop asks for the next one, so a message whose
+loop body raised, or broke out of the loop, is taken again by the next reader unless
+:meth:`AsyncContractConsumer.done` was awaited for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
+
+from confluent_kafka import Message
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from somacontracts.catalog.environment import Settings
+from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
+from somacontracts.kafka._admin import AsyncClient
+from somacontracts.kafka.commits import CommitPolicy, position_after
+from somacontracts.kafka.consumer import (
+    BATCH_SIZE,
+    ContractConsumer,
+    Received,
+    RunStats,
+    StartPosition,
+    take_batch,
+)
+from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally
+from somacontracts.serde import ContractModel, RuleOptions
+from somacontracts.serde.subjects import SubjectNameStrategy
+
+__all__ = ["AsyncContractConsumer", "AsyncHandler", "ConsumerOptions"]
+
+M = TypeVar("M", bound=ContractModel)
+T = TypeVar("T")
+
+AsyncHandler = Callable[[Received[M]], Awaitable[None]]
+"""Processes one message; an exception counts as a failed attempt."""
+
+_Taken = tuple[Message, Received[Any] | ContractError, ConsumerTally | None]
+"""A message taken, decoded (or the reason it cannot be), and its topic's tally."""
+
+
+class ConsumerOptions(TypedDict, total=False):
+    """The keyword options of :class:`~somacontracts.kafka.consumer.ContractConsumer`."""
+
+    settings: Settings | None
+    topics: Sequence[str] | None
+    partitions: Iterable[tuple[str, int]] | None
+    group_id: str | None
+    subject: str | None
+    subject_name_strategy: SubjectNameStrategy | None
+    config: Mapping[str, Any] | None
+    max_attempts: int
+    retry_backoff: float
+    commit: CommitPolicy
+    connect_timeout: float
+    rules: RuleOptions | None
+    metrics: ClientMetrics | bool | None
+    start: StartPosition
+
+
+class AsyncContractConsumer(AsyncClient, Generic[M]):
+    """Consume ``model`` objects from asyncio; options as
+    :class:`~somacontracts.kafka.consumer.ContractConsumer`'s.
+
+    Use it as ``async with AsyncContractConsumer(model, registry) as consumer``: entering
+    connects (the registry and broker checks of start-up, the subscription or assignment,
+    in the worker thread), leaving commits what was handled and closes.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        registry: SchemaRegistryClient | str,
+        **options: Unpack[ConsumerOptions],
+    ) -> None:
+        self.model = model
+        self._registry = registry
+        self._options = options
+        self._consumer: ContractConsumer[M] | None = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._iterated: Received[M] | None = None
+        """The message ``async for`` handed out last, committed when the next is asked for."""
+
+    async def start(self) -> None:
+        """Connect: check the registry and the broker, subscribe or assign."""
+        if self._consumer is not None:
+            return
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="contract-consumer")
+        try:
+            self._consumer = await self._call(
+                partial(ContractConsumer, self.model, self._registry, **self._options)
+            )
+        except BaseException:
+            self._worker.shutdown(wait=False)
+            self._worker = None
+            raise
+
+    async def _call(self, step: Callable[[], T]) -> T:
+        """``step()`` in the worker thread, after the steps before it."""
+        assert self._worker is not None
+        return await asyncio.get_running_loop().run_in_executor(self._worker, step)
+
+    def _started(self) -> ContractConsumer[M]:
+        if self._consumer is None:
+            raise ContractError("the consumer is not started: use it in `async with`")
+        return self._consumer
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics read."""
+        return self._started().topics
+
+    @property
+    def commit_policy(self) -> CommitPolicy:
+        """When handled offsets are committed."""
+        return self._started().commit_policy
+
+    def _take(self, wanted: int, timeout: float) -> list[_Taken]:
+        """Up to ``wanted`` messages, each decoded or with the reason it cannot be (in the
+        worker: a decode may ask the registry for a writer schema)."""
+        consumer = self._started()
+        taken: list[_Taken] = []
+        for msg in take_batch(consumer._consumer, wanted, timeout):
+            if msg.error() is not None:
+                raise ContractError(f"Kafka consumer error: {msg.error()}")
+            tally = None if consumer._tallies is None else consumer._taken(msg)
+            try:
+                taken.append((msg, consumer._decode(msg), tally))
+            except (MessageError, SchemaNotFoundError) as err:
+                taken.append((msg, err, tally))
+        return taken
+
+    async def __aiter__(self) -> AsyncIterator[Received[M]]:
+        """Every message decoded, each committed when the next is asked for (a message
+        that cannot be decoded goes to the dead-letter topic instead)."""
+        consumer = self._started()
+        while True:
+            if self._iterated is not None:
+                await self.done(self._iterated)
+                self._iterated = None
+            for msg, decoded, tally in await self._call(partial(self._take, 1, 0.5)):
+                if isinstance(decoded, ContractError):
+                    await self._call(
+                        partial(consumer._dead_letters.send_counted, msg, decoded, 0, tally)
+                    )
+                    await self._call(partial(consumer._finished, *_coordinates(msg)))
+                    continue
+                self._iterated = decoded
+                yield decoded
+
+    async def done(self, received: Received[M]) -> None:
+        """Mark ``received`` handled, as ``ContractConsumer.done`` does."""
+        if self._iterated is received:
+            self._iterated = None
+        consumer = self._started()
+        await self._call(partial(consumer._finished, *_coordinates(received)))
+
+    async def run(
+        self,
+        handler: AsyncHandler[M],
+        *,
+        max_messages: int | None = None,
+        idle_timeout: float | None = None,
+        poll_timeout: float = 0.5,
+        batch_size: int = BATCH_SIZE,
+    ) -> RunStats:
+        """Await ``handler`` for every message until ``max_messages`` were consumed or
+        nothing arrived for ``idle_timeout`` seconds of holding partitions (without either,
+        until cancelled), as ``ContractConsumer.run`` calls its handler.
+
+        Cancelling it stops the run without committing the offset of the message being
+        handled; the offsets of the messages handled before it are kept.
+        """
+        consumer = self._started()
+        stats = RunStats()
+        size = max(1, batch_size)
+        idle_since = time.monotonic()
+        while True:
+            wanted = size
+            if max_messages is not None:
+                wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
+                if wanted <= 0:
+                    return stats
+            batch = await self._call(partial(self._take, wanted, poll_timeout))
+            if batch:
+                idle_since = time.monotonic()
+                await self._run_batch(handler, batch, stats)
+            elif idle_timeout is not None and consumer._idle_for(idle_since) >= idle_timeout:
+                return stats
+
+    async def _run_batch(
+        self, handler: AsyncHandler[M], batch: list[_Taken], stats: RunStats
+    ) -> None:
+        """``ContractConsumer._run_batch`` with an async handler."""
+        consumer = self._started()
+        each = consumer.commit_policy == "message"
+        finished: dict[tuple[str, int], Message] = {}
+        completed = False
+        try:
+            for index, (msg, decoded, tally) in enumerate(batch):
+                if isinstance(decoded, ContractError):
+                    await self._call(
+                        partial(consumer._dead_letters.send_counted, msg, decoded, 0, tally)
+                    )
+                    stats.dead_lettered += 1
+                elif tally is None:
+                    try:
+                        await handler(decoded)
+                    except Exception as err:
+                        await self._handle(handler, decoded, msg, stats, None, err)
+                    else:
+                        stats.handled += 1
+                else:
+                    await self._handle(handler, decoded, msg, stats, tally)
+                if each:
+                    at = [position_after(msg)]
+                    if not await self._call(partial(consumer._commit_offsets, at)):
+                        rest = [taken[0] for taken in batch[index + 1 :]]
+                        await self._call(partial(consumer._rewind, rest))
+                        return
+                else:
+                    finished[msg.topic() or "", msg.partition() or 0] = msg
+            completed = True
+        finally:
+            if finished:
+                await self._call(partial(_store, consumer, list(finished.values())))
+        if finished and completed:
+            await self._call(partial(consumer._commit_offsets, None))
+
+    async def _handle(
+        self,
+        handler: AsyncHandler[M],
+        received: Received[M],
+        msg: Message,
+        stats: RunStats,
+        tally: ConsumerTally | None,
+        failed: Exception | None = None,
+    ) -> None:
+        """Await ``handler`` up to ``max_attempts`` times in all (the first already made
+        if it ``failed``), then dead-letter ``msg`` with the last error."""
+        consumer = self._started()
+        attempt = 0 if failed is None else 1
+        error = failed
+        while True:
+            if error is not None:
+                if attempt >= consumer.max_attempts:
+                    dead = partial(consumer._handler_failed, msg, error, attempt, stats, tally)
+                    await self._call(dead)
+                    return
+                wait = consumer._retrying(attempt, stats, tally)
+                if wait:
+                    await asyncio.sleep(wait)
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                await handler(received)
+            except Exception as err:
+                error = err
+            else:
+                stats.handled += 1
+                return
+            finally:
+                if tally is not None:
+                    tally.observe(time.perf_counter() - started)
+
+    async def commit(self) -> None:
+        """Commit the stored offsets now (see ``ContractConsumer.commit``)."""
+        await self._call(self._started().commit)
+
+    async def close(self) -> None:
+        """Commit the stored offsets, leave the group and release the clients."""
+        consumer, worker = self._consumer, self._worker
+        if consumer is None or worker is None:
+            return
+        self._consumer = None
+        try:
+            await asyncio.get_running_loop().run_in_executor(worker, consumer.close)
+        finally:
+            self._worker = None
+            worker.shutdown(wait=False)
+
+
+def _coordinates(item: Message | Received[Any]) -> tuple[str, int, int]:
+    if isinstance(item, Received):
+        return item.topic, item.partition, item.offset
+    return item.topic() or "", item.partition() or 0, item.offset() or 0
+
+
+def _store(consumer: ContractConsumer[Any], messages: list[Message]) -> None:
+    store = consumer._consumer.store_offsets
+    for msg in messages:
+        store(message=msg)
