@@ -176,6 +176,29 @@ class AsyncContractProducer(AsyncClient, Generic[M]):
             else:
                 return future
 
+    async def queue(self, obj: M, *, headers: Headers | None = None) -> None:
+        """Serialize ``obj`` and queue it without a future (the fast path, as
+        ``ContractProducer.produce``): a delivery failure is raised as
+        :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`. Waits
+        on the loop, not the thread, while librdkafka's queue is full."""
+        producer, _settler = self._started()
+        report = producer._record_failure
+        if headers is None and producer._plain:
+            value = producer._serializer(obj, producer._context)
+            field = producer._key_of(obj)
+            key, pairs = (None if field is None else str(field).encode()), None
+        else:
+            key, value = producer.encode(obj)
+            pairs, report = producer._outgoing(headers, report)
+        topic, produce = producer.topic, producer._produce
+        while True:
+            try:
+                produce(topic, value, key, headers=pairs, on_delivery=report)
+            except BufferError:
+                await asyncio.sleep(QUEUE_FULL_WAIT)
+            else:
+                return
+
     async def produce(self, obj: M, *, headers: Headers | None = None) -> Delivered:
         """Send ``obj`` and wait for the broker's acknowledgement; raise
         :class:`~somacontracts.kafka.errors.DeliveryError` if it does not come."""

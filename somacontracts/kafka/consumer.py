@@ -44,10 +44,9 @@ from somacontracts.errors import (
 )
 from somacontracts.kafka._admin import (
     DEFAULT_CONNECT_TIMEOUT,
-    TANSU_GROUP,
     ensure_reachable,
     partitions_at_end,
-    slow_joins,
+    tansu_settings,
 )
 from somacontracts.kafka.commits import (
     CommitPolicy,
@@ -68,7 +67,6 @@ from somacontracts.serde.subjects import SubjectNameStrategy, Subjects
 
 __all__ = [
     "BATCH_SIZE",
-    "TANSU_GROUP",
     "CommitPolicy",
     "ContractConsumer",
     "Handler",
@@ -214,11 +212,10 @@ class ContractConsumer(Generic[M]):
                 ends = partitions_at_end(
                     self._consumer, found, self.topics, partitions, timeout=connect_timeout
                 )
-            elif partitions is None and slow_joins(found, client_config):
-                # Tansu answers a new group's join after half the session timeout (22.5 s
-                # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
-                self._consumer.close()
-                self._consumer = Consumer({**client_config, **TANSU_GROUP})
+            subscribing = partitions is None and start != "end"
+            if tansu := tansu_settings(found, client_config, subscribing=subscribing):
+                self._consumer.close()  # the local broker's timing (kafka._admin)
+                self._consumer = Consumer({**client_config, **tansu})
         except BaseException:
             self._consumer.close()
             self._deserializer.close()

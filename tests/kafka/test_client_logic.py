@@ -435,3 +435,22 @@ def test_a_key_field_override_keys_by_its_text(settings: Settings) -> None:
     assert FakeProducer.instances[0].sent[0][2] == str(call.task_id).encode()
     assert isinstance(call.task_id, uuid.UUID)
     producer.close()
+
+
+def test_tansu_gets_its_fetch_wait_and_group_timing_unless_configured() -> None:
+    from types import SimpleNamespace
+
+    from somacontracts.kafka._admin import (
+        TANSU_CLUSTER_ID,
+        TANSU_FETCH,
+        TANSU_GROUP,
+        tansu_settings,
+    )
+
+    tansu = SimpleNamespace(cluster_id=TANSU_CLUSTER_ID)
+    kafka = SimpleNamespace(cluster_id="lkc-abc123")
+    assert tansu_settings(tansu, {}, subscribing=True) == {**TANSU_FETCH, **TANSU_GROUP}
+    assert tansu_settings(tansu, {}, subscribing=False) == TANSU_FETCH  # assigned: no group
+    assert tansu_settings(tansu, {"fetch.wait.max.ms": 100}, subscribing=False) == {}
+    assert tansu_settings(tansu, {"session.timeout.ms": 9000}, subscribing=True) == TANSU_FETCH
+    assert tansu_settings(kafka, {}, subscribing=True) == {}
