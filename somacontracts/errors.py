@@ -29,6 +29,7 @@ __all__ = [
     "RegistryError",
     "RegistryFeatureError",
     "RegistryUnavailableError",
+    "ReleaseError",
     "RuleError",
     "RulesMissingError",
     "RulesUnavailableError",
@@ -120,6 +121,19 @@ class FileWriteError(ContractError):
 
     def __str__(self) -> str:
         return f"cannot write {self.path}: {self.reason}"
+
+
+class ReleaseError(ContractError):
+    """Raised when a release is refused: a dirty tree, failing checks, a distribution that
+    does not build, pass its checks or install."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(what, reason)
+        self.what = what
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.reason}"
 
 
 class SchemaError(ContractError):

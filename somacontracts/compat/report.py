@@ -39,12 +39,16 @@ class ChangeKind(StrEnum):
     RULE_REMOVED = "RULE_REMOVED"
     RULE_CHANGED = "RULE_CHANGED"
     METADATA_CHANGED = "METADATA_CHANGED"
+    PYTHON_API_BROKEN = "PYTHON_API_BROKEN"
+    """The generated classes' Python API breaks code that imports them, whatever the wire."""
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     """One change, located by a JSON pointer into the newer schema, or, for what was
-    removed (``in_old``: a field, a union branch, an enum symbol), into the older one."""
+    removed (``in_old``: a field, a union branch, an enum symbol), into the older one;
+    ``contract:`` locates it in the version's Data Contract parts, ``python:`` in the
+    generated classes (``python:ToolInvocation.old_name``)."""
 
     kind: ChangeKind
     location: str
@@ -55,6 +59,8 @@ class Change:
         """``v2:/fields/3``: the location, with the version its schema is
         (``v2.contract.json:/ruleSet/domainRules/0`` for its Data Contract parts)."""
         version = old_version if self.in_old else new_version
+        if self.location.startswith("python:"):
+            return self.location
         if self.location.startswith("contract:"):
             return f"v{version}.contract.json:{self.location.removeprefix('contract:')}"
         return f"v{version}:{self.location or '/'}"

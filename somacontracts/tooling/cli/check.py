@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from somacontracts.errors import RegistryError
 from somacontracts.tooling import sources
-from somacontracts.tooling.check import check_tree
 from somacontracts.tooling.check.findings import ERROR, Category, Finding
-from somacontracts.tooling.check.lock import compare, read_lock
+from somacontracts.tooling.check.lock import compare
 from somacontracts.tooling.check.positions import locate
+from somacontracts.tooling.check.project import project_findings
 from somacontracts.tooling.check.report import RENDERERS
 from somacontracts.tooling.check.vcs import versions_at
 from somacontracts.tooling.cli.common import (
@@ -35,9 +35,6 @@ from somacontracts.tooling.cli.common import (
     command_parser,
     project_files,
 )
-from somacontracts.tooling.codegen import compare_modules
-from somacontracts.tooling.codegen.names import module_name
-from somacontracts.tooling.codegen.package import render_project
 from somacontracts.tooling.configuration import ProjectConfig
 
 if TYPE_CHECKING:
@@ -100,26 +97,6 @@ def registry_findings(
     return findings
 
 
-def models_findings(
-    tree: Mapping[str, sources.ContractSchemas], config: ProjectConfig, models: Path
-) -> list[Finding]:
-    """Findings for generated model modules that differ from what the schemas produce."""
-    owners = {f"{module_name(name)}.py": name for name in tree}
-    return [
-        Finding(
-            rule="MODELS_UP_TO_DATE",
-            category=Category.IMMUTABILITY,
-            contract=owners.get(difference.path.name, difference.path.name),
-            version=None,
-            path=str(difference.path),
-            location="",
-            message=f'Generated module "{difference.path.name}" is {difference.kind}; '
-            "run `somacontracts codegen`.",
-        )
-        for difference in compare_modules(render_project(dict(tree), config), models)
-    ]
-
-
 def _text_of(path: str) -> str | None:
     """A reported file's text, or None (a deleted version, a git revision's file)."""
     try:
@@ -132,17 +109,10 @@ def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
     config, root, lock_path = project_files(args)
     tree = sources.load_tree(root)
-    levels = {name: config.level_of(name) for name in tree}
-    findings = check_tree(
-        tree, levels, disabled=config.disabled_rules, severities=config.severities
-    )
-    lock = read_lock(lock_path)
-    findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
+    findings = project_findings(tree, config, lock_path)
     if args.against:
         at_ref = versions_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
-    if config.models is not None:
-        findings += models_findings(tree, config, config.models)
     if args.registry:
         from somacontracts.serde import registry_client  # only with --registry: it is slow to load
 

@@ -27,6 +27,7 @@ COMMANDS: Mapping[str, str] = {
     "produce": "produce plain-JSON lines to a topic as its contract",
     "register": "register every contract version with a schema registry",
     "registry": "run a local schema registry speaking Confluent's REST API",
+    "release": "the next version from the contract changes: changelog, tag, checked distributions",
     "status": "compare the contracts with what a schema registry holds",
     "topics": "create or update the catalog's Kafka topics",
     "validate": "check that every contract version is a valid, well-formed Avro schema",

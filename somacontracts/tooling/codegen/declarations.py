@@ -131,6 +131,8 @@ class FieldModel:
     """The default as a Python value (``JsonDefault``, ``EnumDefault``, ``RecordDefault``,
     lists and dicts of them, or a plain value)."""
     location: str
+    aliases: tuple[str, ...] = ()
+    """The field's Avro aliases: the names it had before a rename."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -263,6 +265,7 @@ class _Builder:
                     has_default=field.has_default,
                     default=default,
                     location=field.pointer,
+                    aliases=field.aliases,
                 )
             )
         return RecordModel(

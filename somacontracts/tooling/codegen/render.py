@@ -51,6 +51,7 @@ from somacontracts.tooling.codegen.pysource import (
     literal_lines,
     string_literal,
 )
+from somacontracts.tooling.codegen.renames import kept_names, property_lines
 from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
 
 __all__ = ["DEFAULT_COMMAND", "INIT_MODULE", "render_contract", "render_tree"]
@@ -60,7 +61,16 @@ INIT_MODULE = "__init__.py"
 
 _INDENT = "    "
 
-_MODULES = ("collections.abc", "dataclasses", "datetime", "decimal", "enum", "typing", "uuid")
+_MODULES = (
+    "collections.abc",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "typing",
+    "uuid",
+    "warnings",
+)
 
 
 def render_tree(
@@ -203,6 +213,9 @@ class _Module(FieldDefaults):
         self.function_names.update(
             field.attribute for v in versions for r in v.records for field in r.fields
         )
+        self.kept = kept_names(versions)
+        """The old names renamed fields keep as deprecated properties."""
+        self.function_names.update(name for names in self.kept.values() for name in names)
 
     # -- the module --------------------------------------------------------------------
 
@@ -343,6 +356,11 @@ class _Module(FieldDefaults):
             lines.append("")
         for field in record.fields:
             lines += self.field(record, field, helpers)
+        for field in record.fields:
+            for old in self.kept.get(
+                (version.version.version, record.full_name, field.attribute), ()
+            ):
+                lines += ["", *self.deprecated(record, field, old)]
         lines.append("")
         lines += self.to_avro(record, helpers)
         lines.append("")
@@ -416,6 +434,14 @@ class _Module(FieldDefaults):
             lines += literal_lines(self.subjects[0], 1, "SUBJECT: typing.ClassVar[str] = ")
         fingerprint = version.version.fingerprint
         return lines + literal_lines(fingerprint, 1, "FINGERPRINT: typing.ClassVar[str] = ")
+
+    def deprecated(self, record: RecordModel, field: FieldModel, old: str) -> list[str]:
+        """The property keeping the old name ``old`` of the renamed ``field``."""
+        self.imports.add("warnings")
+        self.mixed_case |= names.is_mixed_case(old)
+        room = line_length() - len(f"{_INDENT}def {old}(self, value: ) -> None:")
+        annotation = self.fitted(field.type, room)
+        return property_lines(record.class_name, old, field.attribute, annotation)
 
     def field(self, record: RecordModel, field: FieldModel, helpers: Helpers) -> list[str]:
         self.mixed_case |= names.is_mixed_case(field.attribute)

@@ -11,6 +11,8 @@ __all__ = [
     "CLASS_DOC",
     "DATACLASS_DECORATOR",
     "DATA_CONTRACT",
+    "DEPRECATED_DOC",
+    "DEPRECATED_MESSAGE",
     "ENUM_CLASS",
     "ENUM_DOC",
     "FACTORY_DEF",
@@ -88,6 +90,8 @@ ENUM_CLASS = "class {name}(enum.StrEnum):"
 CLASS_DOC = "Avro record ``{full_name}``, version {version} of ``{contract}``."
 ENUM_DOC = "Avro enum ``{full_name}``, version {version} of ``{contract}``."
 FIELD_RENAMED_DOC = "Avro field ``{avro_name}``."
+DEPRECATED_DOC = "Deprecated: the field's name before it was renamed to ``{new}``."
+DEPRECATED_MESSAGE = "{cls}.{old} is deprecated: the field is {new}"
 DATA_CONTRACT = "DATA_CONTRACT: typing.ClassVar[dict[str, typing.Any]] = "
 REFERENCES = "REFERENCES: typing.ClassVar[dict[str, dict[str, typing.Any]]] = "
 

@@ -1,0 +1,70 @@
+"""``release`` refuses, with one line and nothing written, what must not be released: a
+dirty tree, a project ``check`` fails (models not regenerated included), nothing new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.release.service import Service
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Service:
+    return Service(tmp_path / "shop")
+
+
+def refused(service: Service, *args: str) -> tuple[str, str]:
+    before = (service.root / "pyproject.toml").read_text()
+    changelog = (service.root / "CHANGELOG.md").read_text()
+    done = service.release(*args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert service.git("tag", "--list") == "v1.0.0\n"
+    assert (service.root / "pyproject.toml").read_text() == before
+    assert (service.root / "CHANGELOG.md").read_text() == changelog
+    assert not (service.root / "dist").exists()
+    return done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--dry-run",)])
+def test_a_dirty_tree(service: Service, args: tuple[str, ...]) -> None:
+    (service.root / "README.md").write_text("# shop-contracts\n\nNot committed.\n")
+    _, stderr = refused(service, *args)
+    assert stderr == (
+        "somacontracts release: refused: work tree: 1 file not committed: README.md\n"
+    )
+
+
+def test_an_untracked_file(service: Service) -> None:
+    (service.root / "notes.txt").write_text("would go into the sdist\n")
+    _, stderr = refused(service)
+    assert stderr.endswith("1 file not committed: notes.txt\n")
+
+
+def test_a_failing_check(service: Service) -> None:
+    service.evolve(lambda s: s["fields"].pop(0))  # order_id removed: not BACKWARD
+    service.commit("Order v2 without its id")
+    stdout, stderr = refused(service)
+    assert "v2 READER_FIELD_MISSING_DEFAULT_VALUE" in stdout
+    assert stderr == "somacontracts release: refused: check: 1 error; fix them first\n"
+
+
+def test_models_not_regenerated(service: Service) -> None:
+    service.evolve(
+        lambda s: s["fields"].append(
+            {"name": "note", "type": "string", "default": "", "doc": "A note."}
+        )
+    )
+    models = service.root / "src" / "shop_contracts" / "models" / "order.py"
+    service.git("checkout", "--", str(models))
+    service.commit("Order v2, models forgotten")
+    stdout, stderr = refused(service)
+    assert "MODELS_UP_TO_DATE" in stdout
+    assert 'Generated module "order.py" is' in stdout
+    assert stderr == "somacontracts release: refused: check: 1 error; fix them first\n"
+
+
+def test_nothing_since_the_last_release(service: Service) -> None:
+    _, stderr = refused(service, "--dry-run")
+    assert stderr == "somacontracts release: refused: release: nothing changed since v1.0.0\n"
