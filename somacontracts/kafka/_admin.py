@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException
 
 from somacontracts.kafka.errors import BrokerUnavailableError
 
@@ -14,6 +14,7 @@ __all__ = [
     "TANSU_GROUP",
     "ensure_reachable",
     "kafka_reason",
+    "open_consumer",
     "slow_joins",
 ]
 
@@ -57,3 +58,23 @@ def slow_joins(metadata: Any, config: Mapping[str, Any]) -> bool:
     return getattr(metadata, "cluster_id", None) == TANSU_CLUSTER_ID and not any(
         key in config for key in TANSU_GROUP
     )
+
+
+def open_consumer(
+    config: Mapping[str, Any], bootstrap_servers: str, *, subscribing: bool, timeout: float
+) -> Consumer:
+    """A consumer of ``config`` whose cluster answered within ``timeout`` (else
+    :class:`BrokerUnavailableError`), with :data:`TANSU_GROUP` when it will subscribe on
+    Tansu with the default group settings."""
+    consumer = Consumer(dict(config))
+    try:
+        found = ensure_reachable(consumer, bootstrap_servers, timeout=timeout)
+        if subscribing and slow_joins(found, config):
+            # Tansu answers a new group's join after half the session timeout (22.5 s
+            # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
+            consumer.close()
+            consumer = Consumer({**config, **TANSU_GROUP})
+    except BaseException:
+        consumer.close()
+        raise
+    return consumer

@@ -41,12 +41,7 @@ from somacontracts.errors import (
     MessageError,
     SchemaNotFoundError,
 )
-from somacontracts.kafka._admin import (
-    DEFAULT_CONNECT_TIMEOUT,
-    TANSU_GROUP,
-    ensure_reachable,
-    slow_joins,
-)
+from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, TANSU_GROUP, open_consumer
 from somacontracts.kafka.commits import (
     CommitPolicy,
     checked_policy,
@@ -57,6 +52,7 @@ from somacontracts.kafka.commits import (
 from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.lag import LagWatch, starts_from_earliest
 from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally, metrics_for
+from somacontracts.kafka.readers import ReaderRegistration, register_readers
 from somacontracts.kafka.received import Received, _make_received, header_pairs
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
@@ -109,6 +105,10 @@ class ContractConsumer(Generic[M]):
     the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
     on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
     whatever the environment says. ``ensure_topics=True`` creates missing catalog topics.
+    ``register_reader`` records the group's reader schema of each topic in the registry
+    at start-up, for proofs against readers (:mod:`somacontracts.kafka.readers`):
+    ``"warn"`` (a refusal is logged), ``"require"`` or ``"off"``; ``service`` names the
+    consuming service there (default: the catalog's consumer of the group, else the group).
     """
 
     def __init__(
@@ -130,6 +130,8 @@ class ContractConsumer(Generic[M]):
         rules: RuleOptions | None = None,
         metrics: ClientMetrics | bool | None = None,
         ensure_topics: bool = False,
+        register_reader: ReaderRegistration = "warn",
+        service: str | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
@@ -145,11 +147,8 @@ class ContractConsumer(Generic[M]):
         # where the data keys of its encrypted fields are.
         naming = Subjects(subject, subject_name_strategy)
         full_name = model_schema(model).full_name
-        self.subjects = tuple(
-            dict.fromkeys(
-                naming.of(self._contexts[t], full_name, f"{t}-value") for t in self.topics
-            )
-        )
+        by_topic = {t: naming.of(self._contexts[t], full_name, f"{t}-value") for t in self.topics}
+        self.subjects = tuple(dict.fromkeys(by_topic.values()))
         self._deserializer = ContractDeserializer(
             model,
             registry,
@@ -170,28 +169,33 @@ class ContractConsumer(Generic[M]):
         self._metrics = metrics_for(metrics, resolved)
         self._tallies: dict[str, ConsumerTally] | None = None
         self._lag_watch: LagWatch | None = None
+        self.group = str(client_config["group.id"])
         if self._metrics is not None:
             self._contract = contract_name(model)
-            self._group = str(client_config["group.id"])
             # From 0 at the start, so that increase() sees the first message or failure.
             self._tallies = {
-                t: self._metrics.consumer(t, self._contract, self._group) for t in self.topics
+                t: self._metrics.consumer(t, self._contract, self.group) for t in self.topics
             }
-        self._consumer = Consumer(client_config)
         self._assigned_at: float | None = None
         """When the group last assigned partitions (subscribed), or the consumer started
         reading them (manual assignment): where ``run``'s idle time starts."""
         try:
-            found = ensure_reachable(
-                self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
+            register_readers(
+                self._deserializer.client,
+                register_reader,
+                model,
+                resolved,
+                by_topic,
+                group=self.group,
+                service=service,
             )
-            if partitions is None and slow_joins(found, client_config):
-                # Tansu answers a new group's join after half the session timeout (22.5 s
-                # with librdkafka's 45 s default); a short session lets it answer in about 2 s.
-                self._consumer.close()
-                self._consumer = Consumer({**client_config, **TANSU_GROUP})
+            self._consumer = open_consumer(
+                client_config,
+                resolved.bootstrap_servers,
+                subscribing=partitions is None,
+                timeout=connect_timeout,
+            )
         except BaseException:
-            self._consumer.close()
             self._deserializer.close()
             raise
         if partitions is not None:
@@ -205,7 +209,7 @@ class ContractConsumer(Generic[M]):
             self._lag_watch = LagWatch(
                 self._consumer,
                 self._metrics,
-                self._group,
+                self.group,
                 from_earliest=starts_from_earliest(client_config.get("auto.offset.reset")),
             )
 
@@ -238,7 +242,7 @@ class ContractConsumer(Generic[M]):
         tally = self._tallies.get(topic)
         if tally is None:
             assert self._metrics is not None
-            tally = self._metrics.consumer(topic, self._contract, self._group)
+            tally = self._metrics.consumer(topic, self._contract, self.group)
             self._tallies[topic] = tally
         tally.consumed += 1
         tally.consumed_bytes += len(msg.value() or b"")
@@ -372,7 +376,6 @@ class ContractConsumer(Generic[M]):
         rest of the batch is left to their new owner."""
         finished: dict[tuple[str, int], Message] = {}
         tallies = self._tallies
-        clock = perf_counter
         each = self.commit_policy == "message"
         commit = self._commit_offsets
         completed = False
@@ -391,11 +394,7 @@ class ContractConsumer(Generic[M]):
                         if tally is None:
                             handler(received)
                         else:
-                            started = clock()
-                            try:
-                                handler(received)
-                            finally:
-                                tally.observe(clock() - started)
+                            _timed(handler, received, tally)
                     except Exception as err:
                         self._retry(handler, received, msg, err, stats, tally)
                     else:

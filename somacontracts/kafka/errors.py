@@ -12,6 +12,7 @@ __all__ = [
     "FencedError",
     "KafkaOperationError",
     "PartitionShrinkError",
+    "ReaderBrokenError",
 ]
 
 
@@ -94,3 +95,18 @@ class FencedError(ContractError):
 
     def __str__(self) -> str:
         return f'transactional id "{self.transactional_id}" was taken over: {self.reason}'
+
+
+class ReaderBrokenError(ContractError):
+    """Raised when a live consumer group cannot read what a producer would write."""
+
+    def __init__(self, topic: str, writer: str, readers: tuple[str, ...]) -> None:
+        super().__init__(topic, writer, readers)
+        self.topic = topic
+        self.writer = writer
+        self.readers = readers
+        """Each unreadable reader as ``group (service, vN): the first problem``."""
+
+    def __str__(self) -> str:
+        listed = "; ".join(self.readers)
+        return f"{self.writer} on {self.topic} cannot be read by live readers: {listed}"
