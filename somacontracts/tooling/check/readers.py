@@ -324,6 +324,10 @@ def with_decisions(lock: Lock, proofs: Iterable[Proof], level: Mapping[str, str]
     )
 
 
+_NOT_THE_LEVEL = frozenset({"READER_BROKEN", "READERS_ACCEPT", "REGISTRY_INCOMPATIBLE"})
+"""Compatibility findings that are not the level's verdicts: a decision leaves them."""
+
+
 def allowed_by_readers(findings: Sequence[Finding], lock: Lock, lock_path: str) -> list[Finding]:
     """``findings`` with the level's findings of each version the lock records as allowed
     by readers turned into warnings that say so."""
@@ -335,8 +339,7 @@ def allowed_by_readers(findings: Sequence[Finding], lock: Lock, lock_path: str) 
             entry is not None
             and finding.category is Category.COMPATIBILITY
             and finding.severity == ERROR
-            and not finding.rule.startswith("READER")
-            and finding.rule != "REGISTRY_INCOMPATIBLE"
+            and finding.rule not in _NOT_THE_LEVEL
         ):
             groups = ", ".join(str(r.get("group")) for r in entry.get("readers", ()))
             finding = dataclasses.replace(
