@@ -129,7 +129,7 @@ def test_two_groups_in_one_process_have_series_of_their_own(
     create_topics(admin, topic, partitions=1)
     _produce(settings, registry, topic, 1)
     raw = Producer({"bootstrap.servers": bootstrap})
-    raw.produce(topic, b"\x00\x00\x00\x00\x07garbage", b"t")
+    raw.produce(topic, b"\x00\x7f\xff\xff\xffgarbage", b"t")  # an id no registry gave
     raw.flush(10)
     port = metrics.serve(0)
     groups = [f"{name}-{uuid.uuid4().hex[:6]}" for name in ("reads-both", "reads-one")]

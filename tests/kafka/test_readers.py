@@ -159,8 +159,9 @@ def test_proofs_against_live_readers(
             message = None
             while message is None:
                 message = plain.poll(1)
-            assert message.value()["amount"] == 5
-            plain.commit(message, asynchronous=False)
+            value: Any = message.value()  # the deserializer's dict
+            assert value["amount"] == 5
+            plain.commit(message=message, asynchronous=False)
         finally:
             plain.close()
 
