@@ -19,6 +19,7 @@ __all__ = [
     "AsyncClient",
     "ensure_reachable",
     "kafka_reason",
+    "open_consumer",
     "partitions_at_end",
     "tansu_settings",
 ]
@@ -72,6 +73,24 @@ def tansu_settings(
         return {}
     chosen = [TANSU_FETCH, *([TANSU_GROUP] if subscribing else [])]
     return {k: v for group in chosen if not set(group) & set(config) for k, v in group.items()}
+
+
+def open_consumer(
+    config: Mapping[str, Any], bootstrap_servers: str, *, subscribing: bool, timeout: float
+) -> tuple[Consumer, Any]:
+    """A consumer of ``config`` whose cluster answered within ``timeout`` (else
+    :class:`BrokerUnavailableError`), with the local broker's settings
+    (:func:`tansu_settings`) where it is Tansu; and the cluster's metadata."""
+    consumer = Consumer(dict(config))
+    try:
+        found = ensure_reachable(consumer, bootstrap_servers, timeout=timeout)
+        if tansu := tansu_settings(found, config, subscribing=subscribing):
+            consumer.close()
+            consumer = Consumer({**config, **tansu})
+    except BaseException:
+        consumer.close()
+        raise
+    return consumer, found
 
 
 def partitions_at_end(

@@ -42,12 +42,7 @@ from somacontracts.errors import (
     MessageError,
     SchemaNotFoundError,
 )
-from somacontracts.kafka._admin import (
-    DEFAULT_CONNECT_TIMEOUT,
-    ensure_reachable,
-    partitions_at_end,
-    tansu_settings,
-)
+from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, open_consumer, partitions_at_end
 from somacontracts.kafka.commits import (
     CommitPolicy,
     checked_policy,
@@ -58,6 +53,7 @@ from somacontracts.kafka.commits import (
 from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.lag import LagWatch, starts_from_earliest
 from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally, metrics_for
+from somacontracts.kafka.readers import ReaderRegistration, register_readers
 from somacontracts.kafka.received import MessageDecoder, Received
 from somacontracts.kafka.routing import contract_name, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
@@ -126,7 +122,11 @@ class ContractConsumer(Generic[M]):
     whatever the environment says. ``start="end"`` reads ``partitions`` (default: every
     partition of ``topics``) from their end when the consumer starts and commits nothing:
     a reader of replies, for which what came before it started is for another reader.
-    ``ensure_topics=True`` creates missing catalog topics.
+    ``ensure_topics=True`` creates missing catalog topics. ``register_reader`` records the
+    group's reader schema of each topic in the registry at start-up, for proofs against
+    readers (:mod:`somacontracts.kafka.readers`): ``"warn"`` (a refusal is logged),
+    ``"require"`` or ``"off"`` (and always off with ``start="end"``); ``service`` names the
+    consuming service there (default: the catalog's consumer of the group, else the group).
     """
 
     def __init__(
@@ -149,6 +149,8 @@ class ContractConsumer(Generic[M]):
         metrics: ClientMetrics | bool | None = None,
         start: StartPosition = "committed",
         ensure_topics: bool = False,
+        register_reader: ReaderRegistration = "warn",
+        service: str | None = None,
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self.model = model
@@ -167,9 +169,8 @@ class ContractConsumer(Generic[M]):
         # where the data keys of its encrypted fields are.
         naming = Subjects(subject, subject_name_strategy)
         full_name = model_schema(model).full_name
-        self.subjects = tuple(
-            dict.fromkeys(naming.of(contexts[t], full_name, f"{t}-value") for t in self.topics)
-        )
+        by_topic = {t: naming.of(contexts[t], full_name, f"{t}-value") for t in self.topics}
+        self.subjects = tuple(dict.fromkeys(by_topic.values()))
         self._deserializer = ContractDeserializer(
             model,
             registry,
@@ -193,29 +194,40 @@ class ContractConsumer(Generic[M]):
         self._metrics = metrics_for(metrics, resolved)
         self._tallies: dict[str, ConsumerTally] | None = None
         self._lag_watch: LagWatch | None = None
+        self.group = str(client_config["group.id"])
         if self._metrics is not None:
             self._contract = contract_name(model)
-            self._group = str(client_config["group.id"])
             # From 0 at the start, so that increase() sees the first message or failure.
             self._tallies = {
-                t: self._metrics.consumer(t, self._contract, self._group) for t in self.topics
+                t: self._metrics.consumer(t, self._contract, self.group) for t in self.topics
             }
-        self._consumer = Consumer(client_config)
         self._assigned_at: float | None = None
         """When the group last assigned partitions (subscribed), or the consumer started
         reading them (manual assignment): where ``run``'s idle time starts."""
         try:
-            found = ensure_reachable(
-                self._consumer, resolved.bootstrap_servers, timeout=connect_timeout
+            register_readers(
+                self._deserializer.client,
+                "off" if start == "end" else register_reader,
+                model,
+                resolved,
+                by_topic,
+                group=self.group,
+                service=service,
             )
+            self._consumer, found = open_consumer(
+                client_config,
+                resolved.bootstrap_servers,
+                subscribing=partitions is None and start != "end",
+                timeout=connect_timeout,
+            )
+        except BaseException:
+            self._deserializer.close()
+            raise
+        try:
             if start == "end":
                 ends = partitions_at_end(
                     self._consumer, found, self.topics, partitions, timeout=connect_timeout
                 )
-            subscribing = partitions is None and start != "end"
-            if tansu := tansu_settings(found, client_config, subscribing=subscribing):
-                self._consumer.close()  # the local broker's timing (kafka._admin)
-                self._consumer = Consumer({**client_config, **tansu})
         except BaseException:
             self._consumer.close()
             self._deserializer.close()
@@ -234,7 +246,7 @@ class ContractConsumer(Generic[M]):
             self._lag_watch = LagWatch(
                 self._consumer,
                 self._metrics,
-                self._group,
+                self.group,
                 from_earliest=starts_from_earliest(client_config.get("auto.offset.reset")),
             )
 
@@ -267,7 +279,7 @@ class ContractConsumer(Generic[M]):
         tally = self._tallies.get(topic)
         if tally is None:
             assert self._metrics is not None
-            tally = self._metrics.consumer(topic, self._contract, self._group)
+            tally = self._metrics.consumer(topic, self._contract, self.group)
             self._tallies[topic] = tally
         tally.consumed += 1
         tally.consumed_bytes += len(msg.value() or b"")
@@ -365,7 +377,6 @@ class ContractConsumer(Generic[M]):
         rest of the batch is left to their new owner."""
         finished: dict[tuple[str, int], Message] = {}
         tallies = self._tallies
-        clock = perf_counter
         each = self.commit_policy == "message"
         commit = self._commit_offsets
         completed = False
@@ -384,11 +395,7 @@ class ContractConsumer(Generic[M]):
                         if tally is None:
                             handler(received)
                         else:
-                            started = clock()
-                            try:
-                                handler(received)
-                            finally:
-                                tally.observe(clock() - started)
+                            _timed(handler, received, tally)
                     except Exception as err:
                         self._retry(handler, received, msg, err, stats, tally)
                     else:

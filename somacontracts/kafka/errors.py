@@ -12,6 +12,7 @@ __all__ = [
     "FencedError",
     "KafkaOperationError",
     "PartitionShrinkError",
+    "ReaderBrokenError",
     "ReplyTimeoutError",
 ]
 
@@ -111,3 +112,18 @@ class ReplyTimeoutError(ContractError):
             f'no reply to request "{self.request_id}" (sent to {self.topic}) '
             f"within {self.timeout:g} s"
         )
+
+
+class ReaderBrokenError(ContractError):
+    """Raised when a live consumer group cannot read what a producer would write."""
+
+    def __init__(self, topic: str, writer: str, readers: tuple[str, ...]) -> None:
+        super().__init__(topic, writer, readers)
+        self.topic = topic
+        self.writer = writer
+        self.readers = readers
+        """Each unreadable reader as ``group (service, vN): the first problem``."""
+
+    def __str__(self) -> str:
+        listed = "; ".join(self.readers)
+        return f"{self.writer} on {self.topic} cannot be read by live readers: {listed}"

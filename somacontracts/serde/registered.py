@@ -50,6 +50,11 @@ class RegistryUser:
         self._rule_options = rules
         self._runner: RuleRunner | None = None
 
+    @property
+    def client(self) -> SchemaRegistryClient:
+        """The registry client this serde asks."""
+        return self._client
+
     def _rules_of(
         self,
         schema: Schema,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from confluent_kafka.schema_registry import RegisteredSchema, SchemaRegistryClient
@@ -233,11 +233,13 @@ def subjects_of_id(client: SchemaRegistryClient, schema_id: int) -> list[str]:
     return list(dict.fromkeys(str(v.subject) for v in versions))
 
 
-def stored_version(client: SchemaRegistryClient, subject: str, version: int) -> RegisteredSchema:
-    """Version ``version`` of ``subject`` as the registry stores it: ``GET
-    /subjects/{subject}/versions/{version}`` past the client's caches, which hold what was
-    sent (with its metadata and rules) wherever a registry answers a registration with an id
-    alone."""
+def stored_version(
+    client: SchemaRegistryClient, subject: str, version: int | Literal["latest"]
+) -> RegisteredSchema:
+    """Version ``version`` (a number, or ``"latest"``) of ``subject`` as the registry
+    stores it: ``GET /subjects/{subject}/versions/{version}`` past the client's caches, which
+    hold what was sent (with its metadata and rules) wherever a registry answers a
+    registration with an id alone."""
     path = f"subjects/{quote(subject, safe='')}/versions/{version}"
     answer = call(client, lambda: client._rest_client.get(path))
     return RegisteredSchema.from_dict(answer)

@@ -112,6 +112,8 @@ POISON = b"\x01garbage"
 
 
 class FakeDeserializer(FakeSerializer):
+    client = None  # the registry client a consumer registers its reader with (patched out)
+
     def __call__(self, data: bytes | None, ctx: Any = None) -> ToolInvocation | None:  # type: ignore[override]
         if data is None:
             return None
@@ -168,13 +170,14 @@ class FakeConsumer:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     FakeProducer.instances.clear()
-    for module in ("producer", "consumer"):
+    for module in ("producer", "_admin"):
         monkeypatch.setattr(f"somacontracts.kafka.{module}.ensure_reachable", lambda *a, **k: None)
     for module in ("producer", "dead_letters"):
         monkeypatch.setattr(f"somacontracts.kafka.{module}.Producer", FakeProducer)
     monkeypatch.setattr("somacontracts.kafka.producer.ContractSerializer", FakeSerializer)
     monkeypatch.setattr("somacontracts.kafka.consumer.ContractDeserializer", FakeDeserializer)
-    monkeypatch.setattr("somacontracts.kafka.consumer.Consumer", FakeConsumer)
+    monkeypatch.setattr("somacontracts.kafka._admin.Consumer", FakeConsumer)
+    monkeypatch.setattr("somacontracts.kafka.consumer.register_readers", lambda *a, **k: [])
     return load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
 
 

@@ -6,7 +6,13 @@ pass; every version is recorded in the lock file with an unchanged canonical
 fingerprint; with ``--against REF``, every version present at that git revision is
 still present and unchanged; with ``--registry URL``, the registry accepts each latest
 version under the contract's subjects (authentication from ``SCHEMA_REGISTRY_*``
-variables, see ``somacontracts.serde.registry_client``). Configuration: ``[tool.somacontracts]`` in
+variables, see ``somacontracts.serde.registry_client``); with ``--readers`` (and
+``--registry``, ``--bootstrap``), each new version (else the latest) is proven readable by
+every live reader registered for its subjects: ``READER_BROKEN`` names a group that would
+fail though the level accepts; ``READERS_ACCEPT`` a version the level refuses and every
+live reader reads, which ``--by-readers`` allows (a decision the team takes; ``register
+--by-readers`` records it in the lock file, after which its level findings are warnings).
+Configuration: ``[tool.somacontracts]`` in
 ``pyproject.toml`` (see ``somacontracts.tooling.configuration``).
 
 Exit codes: 0 no problems; 1 problems found; 2 usage, configuration or unreadable input.
@@ -20,20 +26,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from somacontracts.errors import RegistryError
+from somacontracts.errors import ConfigurationError, RegistryError
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.findings import ERROR, Category, Finding
-from somacontracts.tooling.check.lock import compare
+from somacontracts.tooling.check.lock import compare, read_lock
 from somacontracts.tooling.check.positions import locate
 from somacontracts.tooling.check.project import project_findings
+from somacontracts.tooling.check.readers import (
+    allowed_by_readers,
+    proof_findings,
+    prove_tree,
+    with_decisions,
+)
 from somacontracts.tooling.check.report import RENDERERS
 from somacontracts.tooling.check.vcs import versions_at
 from somacontracts.tooling.cli.common import (
+    add_bootstrap,
     add_config,
     add_registry,
     add_schemas,
     command_parser,
     project_files,
+    settings_of,
 )
 from somacontracts.tooling.configuration import ProjectConfig
 
@@ -56,6 +70,17 @@ def register(sub: Any) -> None:
     add_registry(
         parser, help_url="also ask this schema registry whether it would accept each latest version"
     )
+    parser.add_argument(
+        "--readers",
+        action="store_true",
+        help="prove each new version against the live readers (needs --registry)",
+    )
+    parser.add_argument(
+        "--by-readers",
+        action="store_true",
+        help="allow a version the level refuses when every live reader reads it",
+    )
+    add_bootstrap(parser, config=False)
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
     parser.set_defaults(run=run)
 
@@ -113,11 +138,22 @@ def run(args: argparse.Namespace) -> int:
     if args.against:
         at_ref = versions_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
+    if (args.readers or args.by_readers) and not args.registry:
+        raise ConfigurationError("--readers", "needs --registry URL (where the readers are)")
+    lock = read_lock(lock_path)
     if args.registry:
         from somacontracts.serde import registry_client  # only with --registry: it is slow to load
 
         with registry_client.connect(url=args.registry, ca_file=args.registry_ca) as client:
             findings += registry_findings(client, tree, config)
+            if args.readers or args.by_readers:
+                settings = settings_of(args, config.catalog)
+                proofs = prove_tree(client, settings, tree, config)
+                findings += proof_findings(proofs, by_readers=args.by_readers)
+                if args.by_readers:
+                    levels = {name: config.level_of(name).value for name in tree}
+                    lock = with_decisions(lock, proofs, levels)
+    findings = allowed_by_readers(findings, lock, str(lock_path))
     findings = locate(findings, _text_of)
     print(RENDERERS[args.format](findings, list(tree)), end="")
     return 1 if any(f.severity == ERROR for f in findings) else 0

@@ -25,6 +25,7 @@ COMMANDS: Mapping[str, str] = {
     "lag": "a consumer group's lag per partition, against the catalog's alert thresholds",
     "lock": "record every new contract version in the lock file",
     "produce": "produce plain-JSON lines to a topic as its contract",
+    "readers": "list each topic's consumer groups, reader versions and liveness; retire one",
     "register": "register every contract version with a schema registry",
     "registry": "run a local schema registry speaking Confluent's REST API",
     "release": "the next version from the contract changes: changelog, tag, checked distributions",

@@ -135,15 +135,17 @@ def warn(command: str, problem: object) -> None:
     print(f"somacontracts {command}: warning: {problem}", file=sys.stderr)
 
 
-def add_bootstrap(parser: argparse.ArgumentParser) -> None:
-    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS), and ``--config``,
-    whose catalog names the topics."""
+def add_bootstrap(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
+    """``--bootstrap HOST:PORT[,...]`` (default: KAFKA_BOOTSTRAP_SERVERS), and (unless
+    ``config=False``, for a command that declares it) ``--config``, whose catalog names
+    the topics."""
     parser.add_argument(
         "--bootstrap",
         metavar="SERVERS",
         help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS or localhost:9092)",
     )
-    add_config(parser, lock=False)
+    if config:
+        add_config(parser, lock=False)
 
 
 def add_console(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,15 @@ with exit code 1, naming the subject, version and part, and the lock file is not
 written. The ids are recorded in the lock file under the environment name (default: the
 URL).
 
+Before writing, each version to register is proven against the live readers the registry
+holds for its subject (consumers register them; the cluster at ``--bootstrap``, else
+``KAFKA_BOOTSTRAP_SERVERS``, says which are live; no Kafka is asked where no reader is
+registered): a version a live reader cannot read stops the run with exit code 1
+(``READER_BROKEN``, naming the group to upgrade first), nothing registered. With
+``--by-readers``, a version the level refuses and every live reader reads is registered
+anyway (its subject at level ``NONE`` for that registration, then back), a decision
+recorded in the lock file under ``by_readers``.
+
 Then it associates each catalog topic with its subject (Confluent Platform 8's
 ``/associations``, which confluent-kafka's ``AssociatedNameStrategy`` reads) in the
 Kafka cluster ``--kafka-cluster-id`` names, else the cluster at
@@ -32,6 +41,7 @@ cannot be reached.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
@@ -39,7 +49,14 @@ from somacontracts.errors import RegistryError, RegistryFeatureError, RegistryUn
 from somacontracts.serde.registry_client import url_of
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.lock import read_lock, with_registry_ids, write_lock
+from somacontracts.tooling.check.readers import (
+    Proof,
+    proof_findings,
+    prove_plans,
+    with_decisions,
+)
 from somacontracts.tooling.cli.common import (
+    add_bootstrap,
     add_config,
     add_registry,
     add_schemas,
@@ -47,6 +64,7 @@ from somacontracts.tooling.cli.common import (
     count,
     plan_registry,
     project_files,
+    settings_of,
 )
 from somacontracts.tooling.files import check_writable
 from somacontracts.tooling.keks import create_keks, kek_names, require_keks
@@ -89,6 +107,13 @@ def register(sub: Any) -> None:
         help="the Kafka cluster whose topics to associate with their subjects (default: "
         "asked from the cluster at KAFKA_BOOTSTRAP_SERVERS)",
     )
+    parser.add_argument(
+        "--by-readers",
+        action="store_true",
+        help="register a version the level refuses when every live reader reads it "
+        "(a decision the team takes; recorded in the lock file)",
+    )
+    add_bootstrap(parser, config=False)
     parser.set_defaults(run=run)
 
 
@@ -206,6 +231,9 @@ def _register(
             versions = ", ".join(f"v{v.version}" for v in plan.to_register) or "nothing"
             level = f"; set level {plan.level.value}" if plan.set_level else ""
             print(f"{plan.subject} ({plan.contract}): {verb} {versions}{level}")
+        proofs = _prove(args, client, pending)
+        if proofs is None:
+            return 1
         if args.dry_run:
             return 0
         # What the registry cannot hold is found out before the first version goes in.
@@ -215,9 +243,14 @@ def _register(
         print(f"somacontracts register: {err}", file=sys.stderr)
         return 1
     done: dict[str, dict[int, int]] = {p.subject: p.registered for p in plans}
+    accepted = {p.subject for p in proofs if p.readers_accept} if args.by_readers else set()
     try:
         for plan in pending:
-            done[plan.subject] = apply_plan(client, plan)
+            done[plan.subject] = (
+                _apply_by_readers(client, plan)
+                if plan.subject in accepted
+                else apply_plan(client, plan)
+            )
     except RegistryUnavailableError:
         _record(lock_path, args.environment or url, url, done)
         raise
@@ -229,7 +262,9 @@ def _register(
         _record(lock_path, args.environment or url, url, done)
         print(f"somacontracts register: {err}", file=sys.stderr)
         return 1
-    _record(lock_path, args.environment or url, url, done)
+    decided = [p for p in proofs if p.subject in accepted]
+    levels = {p.contract: p.level.value for p in pending}
+    _record(lock_path, args.environment or url, url, done, decided, levels)
     added = sum(len(p.to_register) for p in pending)
     print(
         f"registered {count(added, 'version')} under {count(len(pending), 'subject')} at {url}; "
@@ -238,8 +273,47 @@ def _register(
     return 0
 
 
-def _record(lock_path: Any, name: str, url: str, ids: dict[str, dict[int, int]]) -> None:
+def _apply_by_readers(client: Any, plan: SubjectPlan) -> dict[int, int]:
+    """:func:`apply_plan` with the subject at level ``NONE``, then back at the plan's: the
+    registry would refuse what the readers proved readable."""
+    from somacontracts.serde.registry_client import call
+
+    call(client, lambda: client.set_compatibility(plan.subject, "NONE"))
+    try:
+        return apply_plan(client, dataclasses.replace(plan, set_level=False))
+    finally:
+        call(client, lambda: client.set_compatibility(plan.subject, plan.level.value))
+
+
+def _prove(args: argparse.Namespace, client: Any, pending: list[SubjectPlan]) -> list[Proof] | None:
+    """The proofs of the versions to register against the live readers; None (after
+    printing why) when a live reader cannot read one."""
+    config, root, _ = project_files(args)
+    tree = sources.load_tree(root)
+    proofs = prove_plans(client, settings_of(args, config.catalog), tree, pending)
+    findings = proof_findings(proofs, by_readers=args.by_readers)
+    for finding in findings:
+        print(f"{finding.where()}: {finding.rule}: {finding.message}", file=sys.stderr)
+    if any(p.broken for p in proofs):
+        print(
+            "somacontracts register: a live reader cannot read a version; nothing registered",
+            file=sys.stderr,
+        )
+        return None
+    return proofs
+
+
+def _record(
+    lock_path: Any,
+    name: str,
+    url: str,
+    ids: dict[str, dict[int, int]],
+    decided: list[Proof] | None = None,
+    levels: dict[str, str] | None = None,
+) -> None:
     lock = read_lock(lock_path)
     updated = with_registry_ids(lock, name, url, {s: i for s, i in ids.items() if i})
+    if decided:
+        updated = with_decisions(updated, decided, levels or {})
     if updated != lock:
         write_lock(lock_path, updated)
