@@ -41,6 +41,7 @@ from somacontracts.kafka.consumer import (
     take_batch,
 )
 from somacontracts.kafka.metrics import ClientMetrics, ConsumerTally
+from somacontracts.kafka.readers import ReaderRegistration
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.serde.subjects import SubjectNameStrategy
 
@@ -73,6 +74,9 @@ class ConsumerOptions(TypedDict, total=False):
     rules: RuleOptions | None
     metrics: ClientMetrics | bool | None
     start: StartPosition
+    ensure_topics: bool
+    register_reader: ReaderRegistration
+    service: str | None
 
 
 class AsyncContractConsumer(AsyncClient, Generic[M]):

@@ -60,6 +60,7 @@ class ProducerOptions(TypedDict, total=False):
     rules: RuleOptions | None
     metrics: ClientMetrics | bool | None
     schema_id_in_header: bool
+    ensure_topics: bool
 
 
 class _Settler:
