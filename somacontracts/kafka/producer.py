@@ -34,6 +34,7 @@ from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
+from somacontracts.kafka.readers import WriterCheck, check_writer
 from somacontracts.kafka.routing import contract_name, key_field_for, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
@@ -124,7 +125,11 @@ class ContractProducer(Generic[M]):
     ``__value_schema_id`` header (its GUID) instead of the value's prefix, for readers of
     Confluent Platform 8's framing. ``ensure_topics=True`` creates the topic (and its
     dead-letter topic) as the catalog declares it if the cluster lacks it, so that a
-    service booting against a wiped broker recovers by itself. Raises
+    service booting against a wiped broker recovers by itself. ``check_readers`` proves
+    the writer schema against the live readers registered for its subject
+    (:mod:`somacontracts.kafka.readers`) at start-up: ``"warn"`` logs each group that
+    cannot read it, ``"error"`` raises
+    :class:`~somacontracts.kafka.errors.ReaderBrokenError`, ``"off"`` skips it. Raises
     :class:`~somacontracts.kafka.errors.BrokerUnavailableError` if the cluster gives no
     metadata within ``connect_timeout`` seconds.
     """
@@ -145,6 +150,7 @@ class ContractProducer(Generic[M]):
         metrics: ClientMetrics | bool | None = None,
         schema_id_in_header: bool = False,
         ensure_topics: bool = False,
+        check_readers: WriterCheck = "warn",
     ) -> None:
         resolved = settings if settings is not None else load_settings()
         self._id_in_header = schema_id_in_header
@@ -178,6 +184,16 @@ class ContractProducer(Generic[M]):
         self._closed = threading.Event()
         try:
             ensure_reachable(self._producer, resolved.bootstrap_servers, timeout=connect_timeout)
+            self.unread_by = check_writer(
+                self._serializer.client,
+                resolved,
+                model,
+                topic=self.topic,
+                subject=named,
+                label=f"{contract_name(model)} v{getattr(model, 'SCHEMA_VERSION', '?')}",
+                mode=check_readers,
+            )
+            """The live readers that cannot read what this producer writes (see below)."""
         except BaseException:
             self._serializer.close()
             self._producer.flush(0)

@@ -34,7 +34,7 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryClient,
 )
 
-from somacontracts.errors import ConfigurationError, RegistryError
+from somacontracts.errors import ConfigurationError, ContractError, RegistryError
 from somacontracts.serde.registry_client import call, connect, stored_version
 
 if TYPE_CHECKING:
@@ -344,3 +344,50 @@ def unreadable_by(
         if not result.compatible:
             broken.append((reader, result))
     return broken
+
+
+WriterCheck = Literal["warn", "error", "off"]
+"""What a producer does at start-up when a live reader cannot read what it writes."""
+
+
+def check_writer(
+    client: SchemaRegistryClient,
+    settings: Settings,
+    model: type[ContractModel],
+    *,
+    topic: str,
+    subject: str,
+    label: str,
+    mode: WriterCheck,
+) -> list[str]:
+    """What a typed producer of ``model`` does at start-up: the live readers of ``subject``
+    (on ``topic``) that cannot read its schema, each as ``group (service, vN): why``.
+    ``"warn"`` logs them, ``"error"`` raises
+    :class:`~somacontracts.kafka.errors.ReaderBrokenError`; no reader registered costs one
+    registry call and no Kafka call."""
+    from somacontracts.kafka.errors import ReaderBrokenError
+    from somacontracts.kafka.liveness import group_liveness
+
+    if mode == "off":
+        return []
+    try:
+        readers = list_readers(client, [subject])
+        if not readers:
+            return []
+        live = group_liveness(settings, topic, [r.group for r in readers])
+    except ContractError as err:
+        if mode == "error":
+            raise
+        LOG.warning("the readers of %s were not checked: %s", subject, err)
+        return []
+    from somacontracts.schema import standalone
+    from somacontracts.serde.contract_model import model_schema
+
+    writer_schema = standalone(model_schema(model).schema_model)
+    broken = unreadable_by(writer_schema, [r for r in readers if live[r.group].live])
+    found = [f"{r.label()}: {result.problems[0]}" for r, result in broken]
+    if found and mode == "error":
+        raise ReaderBrokenError(topic, label, tuple(found))
+    for line in found:
+        LOG.warning("%s on %s cannot be read by live reader %s", label, topic, line)
+    return found

@@ -19,8 +19,9 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 
 from somacontracts.catalog import load_settings
 from somacontracts.kafka import ContractConsumer, ContractProducer
+from somacontracts.kafka.errors import ReaderBrokenError
 from somacontracts.kafka.liveness import group_liveness
-from somacontracts.kafka.readers import list_readers, register_reader
+from somacontracts.kafka.readers import check_writer, list_readers, register_reader
 from somacontracts.tooling.check.readers import writer_location
 from somacontracts.tooling.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from somacontracts.tooling.configuration import read_config
@@ -213,6 +214,18 @@ def test_proofs_against_live_readers(
     assert "READER_BROKEN" in err
     assert "nothing registered" in err
     assert 4 not in client.get_versions(f"{orders}-value")
+    # A producer of v4 finds the same at its start-up: a warning, or an error when asked.
+    with generated(project / "avro", project / "shop_models_v4", "order") as models:
+        found = check_writer(
+            client, settings, models.OrderV4, topic=orders, subject=f"{orders}-value",
+            label="Order v4", mode="warn",
+        )  # fmt: skip
+        assert sorted(line.split(" ")[0] for line in found) == sorted([billing, legacy])
+        with pytest.raises(ReaderBrokenError, match=f"Order v4 on {orders} cannot be read"):
+            check_writer(
+                client, settings, models.OrderV4, topic=orders, subject=f"{orders}-value",
+                label="Order v4", mode="error",
+            )  # fmt: skip
 
     # A group gone from the cluster is not live; a retired group no longer constrains.
     for future in admin.delete_consumer_groups([legacy], request_timeout=10).values():
@@ -232,6 +245,11 @@ def test_proofs_against_live_readers(
     code, out, err = cli(capsys, "register", "--registry", registry)
     assert code == EXIT_OK, err
     assert 4 in client.get_versions(f"{orders}-value")
+    with (
+        generated(project / "avro", project / "shop_models_v4b", "order") as models,
+        ContractProducer(models.OrderV4, registry, settings=settings, check_readers="error") as v4,
+    ):
+        assert v4.unread_by == []  # every live reader reads v4 now
 
 
 def test_a_registered_reader_whose_group_never_read_is_not_live(
