@@ -97,6 +97,8 @@ class FakeProducer:
 
 
 class FakeSerializer:
+    client = None  # the registry client a producer checks readers with (patched out)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         return None
 
@@ -112,8 +114,6 @@ POISON = b"\x01garbage"
 
 
 class FakeDeserializer(FakeSerializer):
-    client = None  # the registry client a consumer registers its reader with (patched out)
-
     def __call__(self, data: bytes | None, ctx: Any = None) -> ToolInvocation | None:  # type: ignore[override]
         if data is None:
             return None
@@ -178,6 +178,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setattr("somacontracts.kafka.consumer.ContractDeserializer", FakeDeserializer)
     monkeypatch.setattr("somacontracts.kafka._admin.Consumer", FakeConsumer)
     monkeypatch.setattr("somacontracts.kafka.consumer.register_readers", lambda *a, **k: [])
+    monkeypatch.setattr("somacontracts.kafka.producer.check_writer", lambda *a, **k: [])
     return load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
 
 

@@ -21,10 +21,10 @@ where uvicorn's parser callbacks let a protocol class (``uvicorn.Config(http=...
 * a request the parser refuses is answered 400.
 
 Each of these answers has Confluent's error body and closes the connection. A connection
-closed with input still unread (a refused head, a body not read) first half-closes and
-discards what arrives for up to :data:`LINGER` seconds, as web servers' "lingering close"
-does: closing a socket with unread input resets the connection, and a client still sending
-would lose the answer.
+the server closes while the client may still send (a refused head, a body not read, or
+no half-close from the client yet) first half-closes and discards what arrives for up to
+:data:`LINGER` seconds, as web servers' "lingering close" does: closing a socket with
+unread input resets the connection, and a client still sending would lose the answer.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ MAX_HEADERS = 100
 MAX_CONNECTIONS = 1024
 """Connections open at once; more are answered 429 and closed."""
 LINGER = 2.0
-"""Seconds a connection closed with input unread keeps discarding it before it closes."""
+"""Seconds a connection the server closes keeps discarding what the client still sends,
+until the client closes its side, before it closes."""
 
 _CONTENT_TYPE = b"application/vnd.schemaregistry.v1+json"
 
@@ -77,7 +78,7 @@ def refusal(status: int, message: str, *extra: tuple[bytes, bytes]) -> bytes:
 
 
 class _LingeringTransport:
-    """A connection's transport whose ``close()``, while its protocol has input unread,
+    """A connection's transport whose ``close()``, while its client may still send,
     half-closes and lets the client read the answer before the socket closes."""
 
     def __init__(self, transport: asyncio.Transport, protocol: GuardedProtocol) -> None:
@@ -98,7 +99,7 @@ class _LingeringTransport:
             self.close_now()
             return
         self._closing = True
-        if not self._protocol.unread() or not transport.can_write_eof():
+        if not self._protocol.may_send() or not transport.can_write_eof():
             transport.close()
             return
         transport.write_eof()  # once what is buffered is sent
@@ -152,9 +153,12 @@ class GuardedProtocol(HttpToolsProtocol):
         else:
             super().shutdown()
 
-    def unread(self) -> bool:
-        """Whether input may be left unread: a request not yet whole, or refused input."""
-        return self._receiving or self._garbage
+    def may_send(self) -> bool:
+        """Whether input may still come or be left unread: a request not yet whole, refused
+        input, or a client that has not finished sending (bytes after an answered request
+        are still on their way: closing on them would reset the connection, and the client
+        could lose the answer)."""
+        return self._receiving or self._garbage or not self._eof
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing() or self._deferred is not None:
