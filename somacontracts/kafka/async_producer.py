@@ -182,20 +182,28 @@ class AsyncContractProducer(AsyncClient, Generic[M]):
         ``ContractProducer.produce``): a delivery failure is raised as
         :class:`~somacontracts.kafka.errors.DeliveryError` by the next :meth:`flush`. Waits
         on the loop, not the thread, while librdkafka's queue is full."""
-        producer, _settler = self._started()
+        producer = self._producer
+        if producer is None:
+            raise ContractError("the producer is not started: use it in `async with`")
         report = producer._record_failure
+        pairs = None
         if headers is None and producer._plain:
+            # The common case, kept as short as the synchronous one: it runs per message.
             value = producer._serializer(obj, producer._context)
             field = producer._key_of(obj)
-            key, pairs = (None if field is None else str(field).encode()), None
+            key = None if field is None else str(field).encode()
+            try:
+                producer._produce(producer.topic, value, key, on_delivery=report)
+                return
+            except BufferError:
+                pass
         else:
             key, value = producer.encode(obj)
             pairs, report = producer._outgoing(headers, report)
-        topic, produce = producer.topic, producer._produce
         while True:
             try:
-                produce(topic, value, key, headers=pairs, on_delivery=report)
-            except BufferError:
+                producer._produce(producer.topic, value, key, headers=pairs, on_delivery=report)
+            except BufferError:  # librdkafka's queue is full: let deliveries make room
                 await asyncio.sleep(QUEUE_FULL_WAIT)
             else:
                 return
