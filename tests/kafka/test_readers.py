@@ -172,6 +172,15 @@ def test_proofs_against_live_readers(
         shipping: (shipping, 2),
         legacy: ("audit", 1),
     }  # no catalog consumer reads in the shipping group: its name stands for the service
+    code, out, _ = cli(capsys, "status", "--registry", registry, "--format", "json")
+    assert code == EXIT_OK, out
+    (row,) = [r for r in json.loads(out) if r["subject"] == f"{orders}-value"]
+    assert sorted((r["group"], r["version"]) for r in row["readers"]) == sorted(
+        [(billing, 1), (shipping, 2), (legacy, 1)]
+    )
+    code, out, _ = cli(capsys, "status", "--registry", registry)
+    assert f"readers of {orders}-value: " in out
+    assert f"{legacy} (audit, v1)" in out
     again = register_reader(
         client, topic=orders, group=legacy, reader_schema=v1_text, service="audit", version=1
     )

@@ -1,4 +1,5 @@
-"""``somacontracts status``: each subject's local and registry versions, ids, level and drift.
+"""``somacontracts status``: each subject's local and registry versions, ids, level and drift,
+and the consumer groups registered as its readers (``readers`` says which are live).
 
 First, where the project has a local stack (``somacontracts dev up``), whether it runs:
 its addresses and pids.
@@ -18,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from somacontracts.kafka.readers import list_readers
 from somacontracts.tooling.cli.common import (
     add_config,
     add_format,
@@ -70,8 +72,17 @@ def run(args: argparse.Namespace) -> int:
         for line in DevStack(state_folder(config)).describe():
             print(line, flush=True)
     client, plans, _ = plan_registry(args)
-    client.close()
+    try:
+        readers = list_readers(client, [p.subject for p in plans])
+    finally:
+        client.close()
     rows = [_row(p) for p in plans]
+    for entry in rows:
+        entry["readers"] = [
+            {"group": r.group, "service": r.service, "version": r.version}
+            for r in readers
+            if r.subject == entry["subject"]
+        ]
     behind = any(r["unregistered"] or r["drift"] or not r["level_set"] for r in rows)
     if args.format == "json":
         print(json.dumps(rows, indent=2))
@@ -98,4 +109,10 @@ def run(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for r in rows:
+        if r["readers"]:
+            listed = ", ".join(
+                reader.label() for reader in readers if reader.subject == r["subject"]
+            )
+            print(f"readers of {r['subject']}: {listed}")
     return 1 if behind else 0
