@@ -23,6 +23,7 @@ catalog of a project; :func:`find_catalog` finds the project of a running proces
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -76,6 +77,7 @@ _FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)\Z")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_MAX_MS = 2**63 - 1
 PLATFORM_FILE = Path(__file__).with_name("platform.toml")
 """This package's own catalog file: the platform's topics."""
 
@@ -86,11 +88,11 @@ def parse_duration(text: object, where: str) -> int:
     if text == "infinite":
         return -1
     match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or int(match[1]) == 0:
+    if match is None or not 0 < int(match[1]) * _UNIT_MS[match[2]] <= _MAX_MS:
         raise ConfigurationError(
             where,
             f"{text!r} is not a duration: a whole number above 0 with a unit (ms, s, m, h, d), "
-            'such as "7d", or "infinite"',
+            'such as "7d", at most Kafka\'s longest (a long of milliseconds), or "infinite"',
         )
     return int(match[1]) * _UNIT_MS[match[2]]
 
@@ -291,15 +293,11 @@ def catalog_of_project(tool: Mapping[str, Any] | None, path: Path | None) -> Cat
     return platform_catalog()
 
 
-_PLATFORM: list[Catalog] = []
-
-
+@functools.cache
 def platform_catalog() -> Catalog:
-    """This package's own catalog: the platform's topics (``catalog/platform.toml``)."""
-    if not _PLATFORM:
-        table = _load(PLATFORM_FILE)
-        _PLATFORM.append(catalog_of_table(table, source="somacontracts/catalog/platform.toml"))
-    return _PLATFORM[0]
+    """This package's own catalog: the platform's topics (``catalog/platform.toml``), read
+    once."""
+    return catalog_of_table(_load(PLATFORM_FILE), source="somacontracts/catalog/platform.toml")
 
 
 def find_catalog(environ: Mapping[str, str] | None = None, start: Path | None = None) -> Catalog:

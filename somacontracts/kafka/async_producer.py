@@ -167,15 +167,8 @@ class AsyncContractProducer(AsyncClient, Generic[M]):
         pairs = None
         if headers is not None or not producer._plain:
             pairs, report = producer._outgoing(headers, report)
-        topic, produce = producer.topic, producer._produce
-        while True:
-            try:
-                produce(topic, value, key, headers=pairs, on_delivery=report)
-            except BufferError:
-                # librdkafka's queue is full: let deliveries make room.
-                await asyncio.sleep(QUEUE_FULL_WAIT)
-            else:
-                return future
+        await _put(producer, value, key, pairs, report)
+        return future
 
     async def queue(self, obj: M, *, headers: Headers | None = None) -> None:
         """Serialize ``obj`` and queue it without a future (the fast path, as
@@ -200,13 +193,7 @@ class AsyncContractProducer(AsyncClient, Generic[M]):
         else:
             key, value = producer.encode(obj)
             pairs, report = producer._outgoing(headers, report)
-        while True:
-            try:
-                producer._produce(producer.topic, value, key, headers=pairs, on_delivery=report)
-            except BufferError:  # librdkafka's queue is full: let deliveries make room
-                await asyncio.sleep(QUEUE_FULL_WAIT)
-            else:
-                return
+        await _put(producer, value, key, pairs, report)
 
     async def produce(self, obj: M, *, headers: Headers | None = None) -> Delivered:
         """Send ``obj`` and wait for the broker's acknowledgement; raise
@@ -224,3 +211,25 @@ class AsyncContractProducer(AsyncClient, Generic[M]):
         if producer is None:
             return
         await asyncio.to_thread(producer.close, timeout)
+
+
+async def _put(
+    producer: ContractProducer[Any],
+    value: bytes | None,
+    key: bytes | None,
+    pairs: Any,
+    report: _Report,
+) -> None:
+    """Hand one message to librdkafka; while its queue is full, let deliveries make room,
+    waiting on the loop. ``headers`` goes only with headers: passing ``None`` costs
+    librdkafka's ``produce`` about a third of its time."""
+    while True:
+        try:
+            if pairs is None:
+                producer._produce(producer.topic, value, key, on_delivery=report)
+            else:
+                producer._produce(producer.topic, value, key, headers=pairs, on_delivery=report)
+        except BufferError:
+            await asyncio.sleep(QUEUE_FULL_WAIT)
+        else:
+            return

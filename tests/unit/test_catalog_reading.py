@@ -68,6 +68,11 @@ def test_a_service_s_tables_become_its_catalog() -> None:
         ({"p": {**GOOD, "partitions": True}}, '[topics."p"] partitions', "whole number"),
         ({"p": {**GOOD, "retention": "7 days"}}, '[topics."p"] retention', "not a duration"),
         ({"p": {**GOOD, "retention": "0d"}}, '[topics."p"] retention', "not a duration"),
+        (
+            {"p": {**GOOD, "retention": "999999999999999d"}},
+            '[topics."p"] retention',
+            "at most Kafka's longest",
+        ),
         ({"p": {**GOOD, "cleanup-policy": "keep"}}, '[topics."p"] cleanup-policy', "one of"),
         ({"p": {**GOOD, "partition": 3}}, '[topics."p"] partition', "not a topic key"),
         ({"p": {**GOOD, "key": "a..b"}}, '[topics."p"] key', "not a valid key"),

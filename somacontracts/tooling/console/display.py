@@ -113,12 +113,19 @@ def _plain(obj: Any) -> Any:
 
 
 def whole_schema(model: type[ContractModel]) -> Any:
-    """``model``'s schema with the shared types it uses written out, as plain JSON reads it."""
+    """``model``'s schema with the shared types it uses written out, as plain JSON reads it
+    (worked out once per class: ``consume`` asks for every message)."""
     if not getattr(model, "REFERENCES", None):
         return model.SCHEMA
-    from somacontracts.schema import standalone
+    found = _WHOLE.get(model)
+    if found is None:
+        from somacontracts.schema import standalone
 
-    return standalone(model_schema(model).schema_model)
+        found = _WHOLE[model] = standalone(model_schema(model).schema_model)
+    return found
+
+
+_WHOLE: dict[type[Any], Any] = {}
 
 
 def _text(raw: bytes | str | None) -> str | None:

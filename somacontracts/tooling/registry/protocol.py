@@ -146,8 +146,9 @@ class GuardedProtocol(HttpToolsProtocol):
         cast(_LingeringTransport, self.transport).close_now()
 
     def shutdown(self) -> None:
-        """Close at once unless a request that arrived whole is being answered."""
-        if self._receiving or self.transport.is_closing():
+        """Close at once unless a request that arrived whole is being answered (a server
+        that stops does not linger on idle connections)."""
+        if self._receiving or self.transport.is_closing() or not self._answering():
             self._disarm()
             cast(_LingeringTransport, self.transport).close_now()
         else:
