@@ -176,6 +176,16 @@ def throughput(settings: Settings, registry: str, count: int, rounds: int) -> No
     print(f"throughput, {count} ToolInvocation messages, median of {rounds} rounds (msg/s):")
     for name in names:
         print(f"  {name:<15} produce {rates[name][0]:>9,.0f}  consume {rates[name][1]:>9,.0f}")
+    # Both sides of each kind consume alike: all their rounds together, for a steadier figure.
+    pooled = {
+        side: count
+        / statistics.median(r[1] for name in names if name.startswith(side) for r in runs[name])
+        for side in ("sync", "async")
+    }
+    print(
+        f"  consume, all {2 * rounds} rounds of each: async {pooled['async']:,.0f}"
+        f" / sync {pooled['sync']:,.0f} = {pooled['async'] / pooled['sync']:.2f}x"
+    )
     for mine, base in (("async queue()", "sync produce()"), ("async send()", "sync send()")):
         ours = rates[mine]
         print(

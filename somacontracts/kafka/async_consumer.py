@@ -4,10 +4,13 @@
 :class:`AsyncContractConsumer` is :class:`~somacontracts.kafka.consumer.ContractConsumer`
 driven from an event loop: its decoding, dead letters, retries, commit policies, start
 positions and metrics are that consumer's, step by step. Every step that may wait (taking
-a batch from librdkafka and decoding it, with the registry look-up of a writer schema not
-seen before; a commit; a dead letter's copy and its acknowledgement) runs in one worker
-thread of its own, one step at a time, as librdkafka's consumer wants; the loop runs the
-handler and nothing that waits.
+a batch from librdkafka; decoding a message whose writer schema is not met yet, or whose
+rules may ask a KMS for keys; a commit; a dead letter's copy and its acknowledgement) runs
+in one worker thread of its own, one step at a time, as librdkafka's consumer wants. The
+loop runs the handler and decodes the other messages, each as it is handled: the CPU work
+of one message. (A whole batch decoded ahead in the worker lives until it is handled, and
+its young objects made the garbage collector's passes cost a quarter of the throughput:
+``tools/bench_async.py``.)
 
 Under the message policy each offset is committed, and acknowledged, before the next
 handler call; under the batch policy once per batch, as the synchronous consumer does.
@@ -53,8 +56,9 @@ T = TypeVar("T")
 AsyncHandler = Callable[[Received[M]], Awaitable[None]]
 """Processes one message; an exception counts as a failed attempt."""
 
-_Taken = tuple[Message, Received[Any] | ContractError, ConsumerTally | None]
-"""A message taken, decoded (or the reason it cannot be), and its topic's tally."""
+_Taken = tuple[Message, Received[Any] | ContractError | None, ConsumerTally | None]
+"""A message taken, decoded (or the reason it cannot be; None: to decode on the loop, no
+registry needed), and its topic's tally."""
 
 
 class ConsumerOptions(TypedDict, total=False):
@@ -137,19 +141,24 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         return self._started().commit_policy
 
     def _take(self, wanted: int, timeout: float) -> list[_Taken]:
-        """Up to ``wanted`` messages, each decoded or with the reason it cannot be (in the
-        worker: a decode may ask the registry for a writer schema)."""
+        """Up to ``wanted`` messages (in the worker), those whose decoding may wait on the
+        registry or a KMS decoded, the others left to :meth:`_decoded` on the loop."""
         consumer = self._started()
+        decoder = consumer._decoder
         taken: list[_Taken] = []
         for msg in take_batch(consumer._consumer, wanted, timeout):
             if msg.error() is not None:
                 raise ContractError(f"Kafka consumer error: {msg.error()}")
             tally = None if consumer._tallies is None else consumer._taken(msg)
-            try:
-                taken.append((msg, consumer._decode(msg), tally))
-            except (MessageError, SchemaNotFoundError) as err:
-                taken.append((msg, err, tally))
+            decoded = _decode(consumer, msg) if decoder.needs_registry(msg) else None
+            taken.append((msg, decoded, tally))
         return taken
+
+    def _decoded(
+        self, msg: Message, decoded: Received[M] | ContractError | None
+    ) -> Received[M] | ContractError:
+        """``msg`` decoded, or why it cannot be: on the loop unless :meth:`_take` did."""
+        return _decode(self._started(), msg) if decoded is None else decoded
 
     async def __aiter__(self) -> AsyncIterator[Received[M]]:
         """Every message decoded, each committed when the next is asked for (a message
@@ -159,7 +168,8 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
             if self._iterated is not None:
                 await self.done(self._iterated)
                 self._iterated = None
-            for msg, decoded, tally in await self._call(partial(self._take, 1, 0.5)):
+            for msg, taken, tally in await self._call(partial(self._take, 1, 0.5)):
+                decoded = self._decoded(msg, taken)
                 if isinstance(decoded, ContractError):
                     await self._call(
                         partial(consumer._dead_letters.send_counted, msg, decoded, 0, tally)
@@ -218,7 +228,8 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         finished: dict[tuple[str, int], Message] = {}
         completed = False
         try:
-            for index, (msg, decoded, tally) in enumerate(batch):
+            for index, (msg, taken, tally) in enumerate(batch):
+                decoded = self._decoded(msg, taken)
                 if isinstance(decoded, ContractError):
                     await self._call(
                         partial(consumer._dead_letters.send_counted, msg, decoded, 0, tally)
@@ -243,10 +254,8 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
                     finished[msg.topic() or "", msg.partition() or 0] = msg
             completed = True
         finally:
-            if finished:
-                await self._call(partial(_store, consumer, list(finished.values())))
-        if finished and completed:
-            await self._call(partial(consumer._commit_offsets, None))
+            if finished:  # one step: stored, and committed unless an exception ended it
+                await self._call(partial(_store, consumer, list(finished.values()), completed))
 
     async def _handle(
         self,
@@ -307,7 +316,16 @@ def _coordinates(item: Message | Received[Any]) -> tuple[str, int, int]:
     return item.topic() or "", item.partition() or 0, item.offset() or 0
 
 
-def _store(consumer: ContractConsumer[Any], messages: list[Message]) -> None:
+def _decode(consumer: ContractConsumer[M], msg: Message) -> Received[M] | ContractError:
+    try:
+        return consumer._decode(msg)
+    except (MessageError, SchemaNotFoundError) as err:
+        return err
+
+
+def _store(consumer: ContractConsumer[Any], messages: list[Message], commit: bool) -> None:
     store = consumer._consumer.store_offsets
     for msg in messages:
         store(message=msg)
+    if commit:
+        consumer._commit_offsets(None)

@@ -179,9 +179,8 @@ class ContractConsumer(Generic[M]):
             subject_name_strategy=subject_name_strategy,
             rules=rules,
         )
-        self._decode: Callable[[Message], Received[M]] = MessageDecoder(
-            self._deserializer, contexts
-        ).decode
+        self._decoder = MessageDecoder(self._deserializer, contexts)
+        self._decode: Callable[[Message], Received[M]] = self._decoder.decode
         self._dead_letters = DeadLetters(resolved)
         client_config = {
             **resolved.consumer_config(group_id),

@@ -159,6 +159,14 @@ class MessageDecoder(Generic[M]):
             context = self._contexts[topic] = SerializationContext(topic, MessageField.VALUE)
         return context
 
+    def needs_registry(self, msg: Message) -> bool:
+        """Whether decoding ``msg`` may wait on the registry or a KMS (see
+        ``ContractDeserializer.needs_registry``)."""
+        headers = msg.headers()
+        return self._deserializer.needs_registry(
+            msg.value(), self._context(msg.topic() or "", headers)
+        )
+
     def decode(self, msg: Message) -> Received[M]:
         """``msg`` as a :class:`Received`; raise MessageError with its coordinates if it
         cannot be decoded or is a tombstone."""

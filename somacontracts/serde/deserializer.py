@@ -138,6 +138,23 @@ class ContractDeserializer(RegistryUser, Generic[M]):
             raise entry.with_traceback(None)
         return entry
 
+    def needs_registry(
+        self, data: bytes | bytearray | memoryview | None, ctx: SerializationContext | None = None
+    ) -> bool:
+        """Whether decoding ``data`` may wait on the registry or a KMS: its writer schema not
+        met yet, named by a GUID or a header not met yet, or read with rules (decryption asks
+        for keys). False when decoding it is the CPU work of one message."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            return False  # refused without a call
+        headers = ctx is not None and ctx.headers
+        if isinstance(data, bytes) and not headers and data[: HEADER.size] in self._own_headers:
+            return False  # the usual message, as __call__ reads it first
+        schema_id = self._framing.id_at_hand(data, ctx)
+        if schema_id is None:
+            return True
+        entry = self._writers.get(schema_id)
+        return entry is None or (isinstance(entry, Writer) and entry.rules is not None)
+
     def __call__(self, data: bytes | None, ctx: SerializationContext | None = None) -> M | None:
         """The model object of ``data`` (None for None, Kafka's tombstone), its schema named
         by Confluent's prefix or by the ``__value_schema_id`` header of ``ctx.headers``."""

@@ -193,6 +193,25 @@ class Reframing:
                 del self._header_prefixes[next(iter(self._header_prefixes))]
         return prefix + bytes(data[frame.start :])
 
+    def id_at_hand(
+        self, data: bytes | bytearray | memoryview, ctx: SerializationContext | None
+    ) -> int | None:
+        """The id of the schema ``data`` was written with, when :meth:`prefixed` needs no
+        registry to know it (Confluent's prefix, a header or a GUID met before); else None."""
+        headers = ctx.headers if ctx is not None else None
+        if headers:
+            named = header_value(headers, header_name(ctx))
+            if named is not ABSENT:
+                prefix = self._header_prefixes.get(named) if isinstance(named, bytes) else None
+                return None if prefix is None else int(HEADER.unpack(prefix)[1])
+        if len(data) >= _GUID_FRAME.size and data[0] == GUID_MAGIC:
+            found = self._guid_ids.get(uuid.UUID(bytes=bytes(data[1 : _GUID_FRAME.size])))
+            return found if isinstance(found, int) else None
+        if len(data) < HEADER.size:
+            return None
+        magic, schema_id = HEADER.unpack_from(data)
+        return int(schema_id) if magic == MAGIC else None
+
     def _id_of_guid(self, guid: uuid.UUID) -> int:
         """The id of the schema with ``guid``, asked once (a bounded cache)."""
         found = self._guid_ids.get(guid)

@@ -26,6 +26,8 @@ from somacontracts.kafka import (
     dlq_name,
 )
 from somacontracts.models import (
+    ConversationEvent,
+    ConversationEventV1,
     ToolInvocation,
     ToolResult,
     ToolResultMetadata,
@@ -35,6 +37,7 @@ from somacontracts.models import (
 from somacontracts.tooling.dev.samples import sample_invocation
 from tests.kafka.conftest import FAST_GROUP, create_topics
 from tests.registries import Profile, ProfileProxy
+from tests.serde.test_registry_profiles import event
 
 PARTITIONS = 3
 
@@ -370,3 +373,37 @@ def test_no_step_blocks_the_event_loop_registry_look_ups_included(
             ContractConsumer(ToolInvocation, far.url, **_options(settings, requests, "x")).close()
 
         assert _slow_steps(caplog, blocking) != []
+
+
+def test_writers_not_met_and_encrypted_fields_are_decoded_off_the_loop(
+    settings: Settings, registry: str, admin: AdminClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A v2 reader of conversation events meets v1's writer schema (a registry look-up) and
+    # v2's encrypted content (a key to fetch), both 500 ms away: neither on the loop.
+    topic = f"conversations.{uuid.uuid4().hex[:8]}"
+    create_topics(admin, topic, partitions=1)
+    subject = "conversation.outbound-value"
+    written = [event(1, f"old {n}") for n in range(3)] + [event(2, f"new {n}") for n in range(3)]
+
+    with ProfileProxy(registry, SLOW_REGISTRY) as far:
+
+        async def main() -> None:
+            for version in (1, 2):
+                model = ConversationEventV1 if version == 1 else ConversationEvent
+                async with AsyncContractProducer(
+                    model, far.url, settings=settings, topic=topic, subject=subject
+                ) as out:
+                    for obj in written:
+                        if obj.metadata.schema_version == version:
+                            await out.produce(obj)
+            got: list[str | None] = []
+
+            async def keep(received: Received[ConversationEvent]) -> None:
+                got.append(received.value.content)
+
+            options = {**_options(settings, topic, "async-writers"), "subject": subject}
+            async with AsyncContractConsumer(ConversationEvent, far.url, **options) as consumer:
+                await consumer.run(keep, max_messages=len(written), idle_timeout=10)
+            assert got == [obj.content for obj in written]
+
+        assert _slow_steps(caplog, main) == []
