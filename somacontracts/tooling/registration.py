@@ -409,9 +409,11 @@ def register_tree(
     tree: Mapping[str, ContractSchemas],
     subjects_of: Callable[[str], Sequence[str]],
     level_of: Callable[[str], CompatibilityLevel],
+    prove: Callable[[Sequence[SubjectPlan]], None] | None = None,
 ) -> list[SubjectPlan]:
     """Register every version of every contract of ``tree`` under each of its subjects
-    (``subjects_of``), at its level (``level_of``); return the plans applied.
+    (``subjects_of``), at its level (``level_of``); return the plans applied. ``prove``
+    sees the plans first and may refuse them by raising (the proofs against readers).
 
     Raise :class:`RegistryError` before writing anything if a subject holds versions
     that are not the contract's (drift, or versions out of order), and
@@ -432,6 +434,8 @@ def register_tree(
                 f"subject {plan.subject} holds versions that are not {plan.contract}'s, "
                 "or not in order" + (f" ({why})" if why else ""),
             )
+    if prove is not None:
+        prove(plans)
     require_keks(client, keks_needed(plans))
     configure_subjects(client, plans)
     for plan in plans:

@@ -16,7 +16,9 @@ from typing import Any
 
 import psutil
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
+from somacontracts.kafka.readers import register_reader
 from somacontracts.serde.registry_client import connect
 from somacontracts.tooling import sources
 from somacontracts.tooling.dev.processes import Started
@@ -163,6 +165,33 @@ def test_up_env_produce_consume_down_up_reset(project: tuple[Path, Run, list[int
     first = _consumed(run, env, "--group", "payments-audit", "--from-beginning")
     assert [m["value"]["task_id"] for m in first] == [CALL["task_id"]]
 
+    # A live reader of PaymentCaptured v1; a v2 the level accepts (BACKWARD: a field
+    # dropped) that the reader cannot read: `dev up` refuses it as `register` does.
+    captured = "payments.captured"
+    with connect(url=variables["SCHEMA_REGISTRY_URL"]) as client:
+        register_reader(client, topic=captured, group="ledger", reader_schema=PAYMENT, version=1)
+    ledger = Consumer(
+        {"bootstrap.servers": variables["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "ledger"}
+    )
+    try:
+        ledger.commit(offsets=[TopicPartition(captured, 0, 0)], asynchronous=False)
+    finally:
+        ledger.close()
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.somacontracts.levels]\nPaymentCaptured = "BACKWARD"\n'
+    )
+    dropped = {**PAYMENT, "fields": PAYMENT["fields"][:2]}
+    v2 = root / "avro" / "PaymentCaptured" / "v2.avsc"
+    v2.write_text(json.dumps(dropped, indent=2))
+    refused = run("dev", "up")
+    assert refused.returncode == 1, refused.stderr
+    assert 'READER_BROKEN: v2 cannot be read by live reader group "ledger"' in refused.stderr
+    assert "nothing registered" in refused.stderr
+    with connect(url=variables["SCHEMA_REGISTRY_URL"]) as client:
+        assert client.get_versions(f"{captured}-value") == [1]
+    v2.unlink()
+
     again = run("dev", "up")
     assert again.returncode == 0, again.stderr
     assert "already up" in again.stdout
@@ -171,7 +200,7 @@ def test_up_env_produce_consume_down_up_reset(project: tuple[Path, Run, list[int
     down = run("dev", "down")
     assert down.returncode == 0, down.stderr
     assert "saved 1 message" in down.stdout
-    assert "1 consumer group" in down.stdout
+    assert "2 consumer groups" in down.stdout  # payments-audit and ledger
     assert not any(psutil.pid_exists(pid) and _is_stack(pid) for pid in seen)
     assert run("dev", "env").returncode == 2
 

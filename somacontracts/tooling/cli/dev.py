@@ -3,8 +3,9 @@
 ``dev up`` starts the local Kafka-protocol broker (Tansu, from the ``local`` extra) and
 the local schema registry as background processes, waits until both answer, applies the
 catalog's topics (as ``topics apply``), creates the KEKs the contracts' ENCRYPT rules
-name in the local KMS and registers the contracts (as ``register``, without writing the
-lock file), then prints the addresses. Its state lives in ``.somacontracts/dev/`` next
+name in the local KMS and registers the contracts (as ``register``, each new version
+proved against the live readers first, without writing the lock file), then prints the
+addresses. Its state lives in ``.somacontracts/dev/`` next
 to the project's ``pyproject.toml`` (add ``.somacontracts/`` to ``.gitignore``): ports,
 pids, the registry's database, the broker's saved messages, the local KMS secret and the
 logs. A stack already up is said so and brought in line again.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,7 +147,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"{service.name}: {_address(state, service.name)} (pid {pid}, {how})")
     try:
         _provision(args, stack, restore="broker" in started)
-        _register(args.registry, tree, config)
+        _register(args, tree, config)
     except ContractError as err:
         print(f"somacontracts dev up: {err}", file=sys.stderr)
         print("the stack runs; `somacontracts dev down` stops it", file=sys.stderr)
@@ -199,15 +200,26 @@ def _provision(args: argparse.Namespace, stack: DevStack, *, restore: bool) -> N
     print(f"topics: {changed} created or updated")
 
 
-def _register(registry: str, tree: Mapping[str, ContractSchemas], config: ProjectConfig) -> None:
-    """Create the KEKs the contracts' rules name, then register every version."""
+def _register(
+    args: argparse.Namespace, tree: Mapping[str, ContractSchemas], config: ProjectConfig
+) -> None:
+    """Create the KEKs the contracts' rules name, then register every version that every
+    live reader can read (as ``register`` proves)."""
     from somacontracts.serde.registry_client import connect
+    from somacontracts.tooling.cli.register import prove_pending
     from somacontracts.tooling.keks import create_keks, kek_names
-    from somacontracts.tooling.registration import register_tree
+    from somacontracts.tooling.registration import SubjectPlan, register_tree
 
-    with connect(url=registry) as client:
+    settings = settings_of(args, config.catalog)
+
+    def prove(plans: Sequence[SubjectPlan]) -> None:
+        pending = [p for p in plans if p.to_register or p.set_level]
+        if any(p.broken for p in prove_pending(client, settings, tree, pending)):
+            raise ContractError("a live reader cannot read a version; nothing registered")
+
+    with connect(url=args.registry) as client:
         keks = create_keks(client, kek_names(tree), LOCAL_KMS_KEY)
-        plans = register_tree(client, tree, config.subjects_of, config.level_of)
+        plans = register_tree(client, tree, config.subjects_of, config.level_of, prove)
     versions = sum(len(plan.to_register) for plan in plans)
     print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
     if keks:

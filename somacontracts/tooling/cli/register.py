@@ -43,7 +43,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from somacontracts.errors import RegistryError, RegistryFeatureError, RegistryUnavailableError
 from somacontracts.serde.registry_client import url_of
@@ -76,7 +77,11 @@ from somacontracts.tooling.registration import (
     keks_needed,
 )
 
-__all__ = ["register", "run"]
+if TYPE_CHECKING:
+    from somacontracts.catalog.environment import Settings
+    from somacontracts.tooling.sources import ContractSchemas
+
+__all__ = ["prove_pending", "register", "run"]
 
 
 def register(sub: Any) -> None:
@@ -290,16 +295,30 @@ def _prove(args: argparse.Namespace, client: Any, pending: list[SubjectPlan]) ->
     printing why) when a live reader cannot read one."""
     config, root, _ = project_files(args)
     tree = sources.load_tree(root)
-    proofs = prove_plans(client, settings_of(args, config.catalog), tree, pending)
-    findings = proof_findings(proofs, by_readers=args.by_readers)
-    for finding in findings:
-        print(f"{finding.where()}: {finding.rule}: {finding.message}", file=sys.stderr)
+    settings = settings_of(args, config.catalog)
+    proofs = prove_pending(client, settings, tree, pending, by_readers=args.by_readers)
     if any(p.broken for p in proofs):
         print(
             "somacontracts register: a live reader cannot read a version; nothing registered",
             file=sys.stderr,
         )
         return None
+    return proofs
+
+
+def prove_pending(
+    client: Any,
+    settings: Settings,
+    tree: Mapping[str, ContractSchemas],
+    pending: Sequence[SubjectPlan],
+    *,
+    by_readers: bool = False,
+) -> list[Proof]:
+    """Prove the versions ``pending`` registers against the live readers of their
+    subjects, printing each finding on stderr (``register``, ``dev up``)."""
+    proofs = prove_plans(client, settings, tree, pending)
+    for finding in proof_findings(proofs, by_readers=by_readers):
+        print(f"{finding.where()}: {finding.rule}: {finding.message}", file=sys.stderr)
     return proofs
 
 
