@@ -251,3 +251,29 @@ def test_diff_bad_input(repo: Path, args: list[str], words: str) -> None:
     assert result.returncode == EXIT_USAGE
     assert words in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_catalog_topic_without_its_contract_fails_every_command_that_reads_both(
+    tmp_path: Path,
+) -> None:
+    service = tmp_path / "payments"
+    shutil.copytree(Path(__file__).parents[1] / "payments_service", service)
+    pyproject = service / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + '\n[tool.somacontracts.topics."payments.audit"]\ncontract = "Nope"\nkey = "x"\n'
+    )
+    problem = 'topic "payments.audit" of the catalog'
+    checked = run(service, "check")
+    assert checked.returncode == EXIT_VIOLATIONS, checked.stdout
+    assert "CATALOG_CONTRACT" in checked.stdout
+    assert problem in checked.stdout
+    assert "carries contract Nope, but there is no Nope/ folder" in checked.stdout
+    refused = run(service, "validate")
+    assert refused.returncode == EXIT_USAGE, refused.stderr
+    assert problem in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    # docs builds the site of what there is, and says what is missing.
+    built = run(service, "docs", "--out", str(tmp_path / "site"))
+    assert built.returncode == EXIT_OK, built.stderr
+    assert f"somacontracts docs: warning: {problem}" in built.stderr

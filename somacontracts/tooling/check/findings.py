@@ -23,6 +23,8 @@ class Category(StrEnum):
     """A released version was edited or deleted."""
     LINT = "lint"
     """A style or governance rule; each can be turned off in configuration."""
+    CATALOG = "catalog"
+    """The catalog and the schema tree disagree (a topic's contract has no folder)."""
 
 
 @dataclass(frozen=True, slots=True)

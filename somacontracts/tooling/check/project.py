@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from somacontracts.catalog.reading import platform_catalog
+from somacontracts.errors import SchemaLoadError
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.checks import check_tree
 from somacontracts.tooling.check.findings import Category, Finding
@@ -19,17 +21,33 @@ from somacontracts.tooling.codegen.names import module_name
 from somacontracts.tooling.codegen.package import render_project
 from somacontracts.tooling.configuration import ProjectConfig
 
-__all__ = ["models_findings", "project_findings"]
+__all__ = ["catalog_mismatches", "models_findings", "project_findings", "require_catalog_match"]
 
 
 def project_findings(
-    tree: Mapping[str, sources.ContractSchemas], config: ProjectConfig, lock_path: Path
+    tree: Mapping[str, sources.ContractSchemas],
+    config: ProjectConfig,
+    lock_path: Path,
+    root: Path,
 ) -> list[Finding]:
-    """The rules' findings on ``tree``, the lock's, and those of the models of ``config``."""
+    """The rules' findings on ``tree`` (read from ``root``), the catalog's, the lock's,
+    and those of the models of ``config``."""
     levels = {name: config.level_of(name) for name in tree}
     findings = check_tree(
         tree, levels, disabled=config.disabled_rules, severities=config.severities
     )
+    findings += [
+        Finding(
+            rule="CATALOG_CONTRACT",
+            category=Category.CATALOG,
+            contract=name,
+            version=None,
+            path=config.catalog.source or None,
+            location="",
+            message=problem,
+        )
+        for name, problem in catalog_mismatches(tree, root, config)
+    ]
     lock = read_lock(lock_path)
     findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
     if config.models is not None:
@@ -55,3 +73,42 @@ def models_findings(
         )
         for difference in compare_modules(render_project(dict(tree), config), models)
     ]
+
+
+def catalog_mismatches(
+    tree: Mapping[str, sources.ContractSchemas], root: Path, config: ProjectConfig
+) -> list[tuple[str, str]]:
+    """Where the project's catalog and the tree at ``root`` disagree, as (contract, why):
+    a topic carrying a contract without a folder; for this package's own tree, also a
+    folder no topic carries. Only the project's own tree is compared (not another given
+    by ``--schemas``), and not under the platform's catalog (a service without topics of
+    its own: the platform's topics are not its to carry)."""
+    catalog = config.catalog
+    bundled = root.resolve() == sources.bundled_root().resolve()
+    own = config.schemas is not None and root.resolve() == config.schemas.resolve()
+    if not bundled and (not own or catalog is platform_catalog()):
+        return []
+    found = [
+        (
+            name,
+            f'topic "{catalog.topic(entry.topics[0]).default_name}" of the catalog '
+            f"({catalog.source}) carries contract {name}, but there is no {name}/ folder",
+        )
+        for name, entry in catalog.contracts.items()
+        if name not in tree
+    ]
+    found += [
+        (name, f"folder {name}/ is not a contract of the catalog ({catalog.source})")
+        for name in (tree if bundled else ())
+        if name not in catalog.contracts
+    ]
+    return found
+
+
+def require_catalog_match(
+    tree: Mapping[str, sources.ContractSchemas], root: Path, config: ProjectConfig
+) -> None:
+    """Raise :class:`~somacontracts.errors.SchemaLoadError` with the first of
+    :func:`catalog_mismatches` (``validate``, ``docs``)."""
+    for _name, problem in catalog_mismatches(tree, root, config)[:1]:
+        raise SchemaLoadError(problem, source=str(root))

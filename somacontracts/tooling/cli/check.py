@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the tree and print the findings in the chosen format."""
     config, root, lock_path = project_files(args)
     tree = sources.load_tree(root)
-    findings = project_findings(tree, config, lock_path)
+    findings = project_findings(tree, config, lock_path, root)
     if args.against:
         at_ref = versions_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import argparse
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 from somacontracts.catalog.environment import load_topic_settings
 from somacontracts.errors import FileWriteError, count
 from somacontracts.tooling import sources
+from somacontracts.tooling.check.project import catalog_mismatches
 from somacontracts.tooling.cli.common import (
     add_config,
     add_schemas,
@@ -69,7 +71,10 @@ def _folder(text: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Build the site in memory, check that every file may be written, then write it."""
     config, root, _ = project_files(args)
-    files = build_site(sources.load_tree(root), config, load_topic_settings(catalog=config.catalog))
+    tree = sources.load_tree(root)
+    for _name, problem in catalog_mismatches(tree, root, config):
+        print(f"somacontracts docs: warning: {problem}", file=sys.stderr)
+    files = build_site(tree, config, load_topic_settings(catalog=config.catalog))
     out: Path = args.out
     manifest = out / MANIFEST
     check_folder(out)

@@ -108,7 +108,7 @@ def _release(args: argparse.Namespace) -> int:
     if dirty:
         raise ReleaseError("work tree", f"{count(len(dirty), 'file')} not committed: {dirty[0]}")
     tree = sources.load_tree(schemas)
-    findings = project_findings(tree, config, lock)
+    findings = project_findings(tree, config, lock, schemas)
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         print(RENDERERS["text"](findings, list(tree)), end="")

@@ -16,10 +16,8 @@ import argparse
 import json
 from typing import Any
 
-from somacontracts.catalog.entries import Catalog
-from somacontracts.catalog.reading import platform_catalog
-from somacontracts.errors import SchemaLoadError
 from somacontracts.tooling import sources
+from somacontracts.tooling.check.project import require_catalog_match
 from somacontracts.tooling.cli.common import (
     add_config,
     add_format,
@@ -45,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
     """Load and check the schema tree; report each version's fingerprint."""
     config, root, _ = project_files(args)
     tree = sources.load_tree(root)
-    bundled = root.resolve() == sources.bundled_root().resolve()
-    if bundled or config.catalog is not platform_catalog():  # a catalog of the tree's own
-        _check_catalog(tree, root, config.catalog, every=bundled)
+    require_catalog_match(tree, root, config)
     versions = [v for c in tree.values() for v in c.versions]
     if args.format == "json":
         report = [
@@ -66,22 +62,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"ok  {v.contract} v{v.version}  sha256:{v.fingerprint[:16]}  {v.path}")
     print(f"{count(len(tree), 'contract')}, {count(len(versions), 'version')}: all valid")
     return 0
-
-
-def _check_catalog(
-    tree: dict[str, sources.ContractSchemas], root: Any, catalog: Catalog, *, every: bool
-) -> None:
-    for name, entry in catalog.contracts.items():
-        if name not in tree:
-            topic = catalog.topic(entry.topics[0]).default_name
-            raise SchemaLoadError(
-                f'topic "{topic}" of the catalog ({catalog.source}) carries contract {name}, '
-                f"but there is no {name}/ folder",
-                source=str(root),
-            )
-    for name in tree if every else ():
-        if name not in catalog.contracts:
-            raise SchemaLoadError(
-                f"folder {name}/ is not a contract of the catalog ({catalog.source})",
-                source=str(root),
-            )
