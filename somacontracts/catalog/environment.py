@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -154,6 +154,40 @@ class Settings:
             return None
         return self.tool_executor_group if service == "tool-executor" else service
 
+    def group_for(self, topics: Sequence[str], service: str | None = None) -> str | None:
+        """The consumer group to read ``topics`` in when none is given: the group of
+        ``service`` (:meth:`group_of`), else of the one service the catalog names as their
+        consumer; None for topics outside the catalog (``TOOL_EXECUTOR_GROUP`` then). A
+        topic read by several services, or by every instance (``every-instance``), is
+        :class:`ConfigurationError`: one default for several services would split their
+        messages between them."""
+        groups = set()
+        for name in topics:
+            key = self.topic_named(name)
+            if key is None:
+                return None
+            readers = (service,) if service is not None else self.catalog.topic(key).consumers
+            if len(readers) != 1:
+                named = ", ".join(readers) or "none"
+                raise ConfigurationError(
+                    "group_id",
+                    f'topic "{name}" has {len(readers)} consuming services in the catalog '
+                    f"({named}); give group_id= or service=",
+                )
+            group = self.group_of(readers[0], key)
+            if group is None:
+                raise ConfigurationError(
+                    "group_id",
+                    f'every instance reads topic "{name}" (every-instance): give each its '
+                    "own group_id=",
+                )
+            groups.add(group)
+        if len(groups) != 1:
+            raise ConfigurationError(
+                "group_id", f"the topics are read in different groups ({', '.join(sorted(groups))})"
+            )
+        return groups.pop()
+
     def kafka_config(self) -> dict[str, Any]:
         """Settings every confluent-kafka client needs: bootstrap servers and security."""
         return {
@@ -169,7 +203,8 @@ class Settings:
     def consumer_config(self, group_id: str | None = None) -> dict[str, Any]:
         """Configuration for a ``confluent_kafka.Consumer`` committing offsets explicitly.
 
-        ``group_id`` defaults to the tool executor's group (``TOOL_EXECUTOR_GROUP``).
+        ``group_id`` defaults to the tool executor's group (``TOOL_EXECUTOR_GROUP``); a
+        typed consumer asks :meth:`group_for` instead.
         """
         group = self.tool_executor_group if group_id is None else group_id
         if not group:

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, Self
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka.errors import BrokerUnavailableError
@@ -21,6 +21,7 @@ __all__ = [
     "kafka_reason",
     "open_consumer",
     "partitions_at_end",
+    "take_batch",
     "tansu_settings",
 ]
 
@@ -143,3 +144,12 @@ class AsyncClient(ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def take_batch(consumer: Consumer, wanted: int, timeout: float) -> list[Message]:
+    """Up to ``wanted`` messages: waits up to ``timeout`` for the first, not for the rest
+    (librdkafka's ``consume`` waits for a full batch until its timeout)."""
+    batch = consumer.consume(num_messages=1, timeout=timeout)
+    if batch and wanted > 1:
+        batch.extend(consumer.consume(num_messages=wanted - 1, timeout=0))
+    return batch

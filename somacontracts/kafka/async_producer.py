@@ -36,6 +36,7 @@ from somacontracts.kafka.producer import (
     _failure,
     _Report,
 )
+from somacontracts.kafka.readers import WriterCheck
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.serde.subjects import SubjectNameStrategy
 
@@ -61,6 +62,7 @@ class ProducerOptions(TypedDict, total=False):
     metrics: ClientMetrics | bool | None
     schema_id_in_header: bool
     ensure_topics: bool
+    check_readers: WriterCheck
 
 
 class _Settler:

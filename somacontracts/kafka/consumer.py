@@ -42,7 +42,12 @@ from somacontracts.errors import (
     MessageError,
     SchemaNotFoundError,
 )
-from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, open_consumer, partitions_at_end
+from somacontracts.kafka._admin import (
+    DEFAULT_CONNECT_TIMEOUT,
+    open_consumer,
+    partitions_at_end,
+    take_batch,
+)
 from somacontracts.kafka.commits import (
     CommitPolicy,
     checked_policy,
@@ -96,32 +101,24 @@ class RunStats:
     """Transactions aborted and their messages taken again (a processor's)."""
 
 
-def take_batch(consumer: Consumer, wanted: int, timeout: float) -> list[Message]:
-    """Up to ``wanted`` messages: waits up to ``timeout`` for the first, not for the rest
-    (librdkafka's ``consume`` waits for a full batch until its timeout)."""
-    batch = consumer.consume(num_messages=1, timeout=timeout)
-    if batch and wanted > 1:
-        batch.extend(consumer.consume(num_messages=wanted - 1, timeout=0))
-    return batch
-
-
 class ContractConsumer(Generic[M]):
     """Consume ``model`` objects from ``topics`` (default: the contract's catalog topic).
 
-    With ``partitions`` the consumer reads them by manual assignment (no group
-    rebalance) from the group's committed offsets, else from the earliest offset; without,
-    it subscribes with ``group_id`` (default ``TOOL_EXECUTOR_GROUP``). ``subject`` and
+    With ``partitions`` the consumer reads them by manual assignment (no group rebalance)
+    from the group's committed offsets, else from the earliest offset; without, it
+    subscribes in ``group_id`` (default: the group of ``service``, else of the topics' one
+    consuming service in the catalog: ``Settings.group_for``). ``subject`` and
     ``subject_name_strategy`` name the registry subject of each topic as its producers do
-    (default ``<topic>-value``). ``config`` adds
-    librdkafka settings; ``rules`` configures the Data Contract rules of the schemas read
-    (the KMS of encrypted fields). ``max_attempts`` counts handler calls per message before it
-    goes to the dead-letter topic. ``commit`` bounds what a crash re-delivers: ``"message"``
-    (the default) at most the message in hand, ``"batch"`` at most the batch in hand (see
-    the module's docstring for what each costs). ``metrics`` turns the Prometheus metrics
-    on (True, or a :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False)
-    whatever the environment says. ``start="end"`` reads ``partitions`` (default: every
-    partition of ``topics``) from their end when the consumer starts and commits nothing:
-    a reader of replies, for which what came before it started is for another reader.
+    (default ``<topic>-value``). ``config`` adds librdkafka settings; ``rules`` configures
+    the Data Contract rules of the schemas read (the KMS of encrypted fields).
+    ``max_attempts`` counts handler calls per message before it goes to the dead-letter
+    topic. ``commit`` bounds what a crash re-delivers: ``"message"`` (the default) at most
+    the message in hand, ``"batch"`` at most the batch in hand (see the module's docstring
+    for what each costs). ``metrics`` turns the Prometheus metrics on (True, or a
+    :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
+    environment says. ``start="end"`` reads ``partitions`` (default: every partition of
+    ``topics``) from their end when the consumer starts and commits nothing: a reader of
+    replies, for which what came before it started is for another reader.
     ``ensure_topics=True`` creates missing catalog topics. ``register_reader`` records the
     group's reader schema of each topic in the registry at start-up, for proofs against
     readers (:mod:`somacontracts.kafka.readers`): ``"warn"`` (a refusal is logged),
@@ -183,7 +180,11 @@ class ContractConsumer(Generic[M]):
         self._decode: Callable[[Message], Received[M]] = self._decoder.decode
         self._dead_letters = DeadLetters(resolved)
         client_config = {
-            **resolved.consumer_config(group_id),
+            **resolved.consumer_config(
+                group_id
+                if group_id is not None or start == "end"
+                else resolved.group_for(self.topics, service)
+            ),
             # The policy commits what was handled; in the background librdkafka commits only
             # offsets stored by done() under the batch policy.
             "enable.auto.commit": self._commits,

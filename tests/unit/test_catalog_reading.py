@@ -27,6 +27,7 @@ from somacontracts.catalog.reading import (
 )
 from somacontracts.errors import ConfigurationError
 from somacontracts.tooling.cli import EXIT_USAGE
+from somacontracts.tooling.configuration import read_config
 from somacontracts.tooling.plainjson import from_plain_json, to_plain_json
 
 SERVICE = Path(__file__).resolve().parents[1] / "payments_service"
@@ -193,3 +194,19 @@ def test_decimals_round_trip_through_plain_json_as_exact_text(value: decimal.Dec
     assert datum["amount"] == value
     assert to_plain_json(DECIMAL, datum) == {"amount": text}
     assert json.loads(json.dumps(to_plain_json(DECIMAL, datum))) == {"amount": text}
+
+
+def test_a_consumer_s_default_group_is_its_service_s_never_a_shared_one() -> None:
+    service = read_config(SERVICE / "pyproject.toml").settings()
+    # One consuming service: its group.
+    assert service.group_for(["payments.captured"]) == "ledger"
+    # Two: which one reads is for the caller to say.
+    with pytest.raises(ConfigurationError, match=r'"payments.refunds" has 2 consuming services'):
+        service.group_for(["payments.refunds"])
+    assert service.group_for(["payments.refunds"], "notifier") == "notifier"
+    assert service.group_for(["payments.captured", "payments.refunds"], "ledger") == "ledger"
+    assert service.group_for(["elsewhere"]) is None  # outside the catalog: the default group
+    platform = load_settings({"TOOL_EXECUTOR_GROUP": "executors"})
+    assert platform.group_for(["tool.requests"]) == "executors"
+    with pytest.raises(ConfigurationError, match="every instance reads"):
+        platform.group_for(["config_updates"])
