@@ -12,13 +12,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 
 from somacontracts.kafka.readers import register_reader
 from somacontracts.tooling.cli import EXIT_OK, main
 from somacontracts.tooling.registry import LocalRegistry
+from tests.groups import commit_offset
 
 SERVICE = Path(__file__).resolve().parents[1] / "payments_service"
 
@@ -115,13 +113,7 @@ def test_topic_pages_list_the_registered_readers(
         assert "liveness unknown: no Kafka cluster given" in unknown.paragraphs[0]
 
         # The ledger group commits an offset on the topic: live; audit never read: not live.
-        admin = AdminClient({"bootstrap.servers": somacontracts_bootstrap})
-        admin.create_topics([NewTopic(captured_topic, 1, 1)])[captured_topic].result(10)
-        consumer = Consumer({"bootstrap.servers": somacontracts_bootstrap, "group.id": ledger})
-        try:
-            consumer.commit(offsets=[TopicPartition(captured_topic, 0, 0)], asynchronous=False)
-        finally:
-            consumer.close()
+        commit_offset(somacontracts_bootstrap, captured_topic, ledger)
         site = _site(
             project, "live", "--registry", registry.url, "--bootstrap", somacontracts_bootstrap
         )

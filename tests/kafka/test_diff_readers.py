@@ -10,13 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 
 from somacontracts.kafka.readers import register_reader
 from somacontracts.tooling.cli import EXIT_OK, main
 from somacontracts.tooling.registry import LocalRegistry
+from tests.groups import commit_offset
 from tests.kafka.test_readers import DROPS_AMOUNT, PYPROJECT, V1, V2, schema, write_version
 
 
@@ -83,13 +81,7 @@ def test_diff_names_the_readers_of_each_new_version(
         assert "other" not in text
 
         # billing commits an offset on the topic: live; shipping never read: not live.
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        admin.create_topics([NewTopic(orders, 1, 1)])[orders].result(10)
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": billing})
-        try:
-            consumer.commit(offsets=[TopicPartition(orders, 0, 0)], asynchronous=False)
-        finally:
-            consumer.close()
+        commit_offset(bootstrap, orders, billing)
         (report,) = json.loads(
             diff(capsys, "--registry", url, "--bootstrap", bootstrap, "--format", "json")
         )

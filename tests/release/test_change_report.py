@@ -115,24 +115,19 @@ def test_a_decision_by_readers_shows_in_diff_and_in_the_changelog(service: Servi
     tree = sources.load_tree(service.root / "avro")
     with tempfile.TemporaryDirectory() as scratch:
         released = sources.load_tree(export_folder(service.root / "avro", "v1.0.0", Path(scratch)))
-    plan = plan_release(
-        tree,
-        released,
-        previous=("v1.0.0", (1, 0, 0)),
-        changed=["avro/Order/v2.avsc"],
-        levels={"Order": CompatibilityLevel.FULL_TRANSITIVE},
-        readers={"Order": ["billing", "mailer"]},
-        by_readers={"Order": {2: decision_text(lock["by_readers"]["Order"]["2"])}},
-    )
-    section = changelog_section(plan, "2025-01-01")
-    assert f"    - A{words[1:]}." in section.splitlines()
-    plain = plan_release(
-        tree,
-        released,
-        previous=("v1.0.0", (1, 0, 0)),
-        changed=["avro/Order/v2.avsc"],
-        levels={"Order": CompatibilityLevel.FULL_TRANSITIVE},
-        readers={},
-        by_readers={"Order": {7: "not a version of this release"}},
-    )
-    assert "readers" not in changelog_section(plain, "2025-01-01").lower()
+
+    def section(by_readers: dict[str, dict[int, str]]) -> str:
+        plan = plan_release(
+            tree,
+            released,
+            previous=("v1.0.0", (1, 0, 0)),
+            changed=["avro/Order/v2.avsc"],
+            levels={"Order": CompatibilityLevel.FULL_TRANSITIVE},
+            readers={},
+            by_readers=by_readers,
+        )
+        return changelog_section(plan, "2025-01-01")
+
+    decided = decision_text(lock["by_readers"]["Order"]["2"])
+    assert f"    - A{words[1:]}." in section({"Order": {2: decided}}).splitlines()
+    assert "readers" not in section({"Order": {7: "not a version of this release"}}).lower()
