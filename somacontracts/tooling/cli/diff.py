@@ -277,7 +277,8 @@ def _live(verdict: ReaderVerdict) -> str:
 def _reads(verdict: ReaderVerdict, new: int) -> str:
     if verdict.problem is None:
         return f"reads v{new}"
-    return f"cannot read v{new}: {verdict.problem} (at v{new}:{verdict.location or '/'})"
+    problem = (verdict.problem or "").rstrip(".")
+    return f"cannot read v{new}: {problem} (at v{new}:{verdict.location or '/'})"
 
 
 def _verdict(item: Reviewed, allowed: str, refused: str) -> str:
