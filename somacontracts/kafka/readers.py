@@ -7,10 +7,14 @@ the topic's value subject, ``tool.requests-value``), at compatibility ``NONE``, 
 latest version is the reader schema in use: written out whole (shared types included), so
 any Confluent-compatible registry stores it, with the topic, subject, group, service,
 contract version and library version as the schema's metadata properties
-(``somacontracts.*``; a registry that drops metadata, as Karapace does, still keeps the
-schema, and the subject's name gives the group). :func:`register_reader` writes it: a
-reader already registered is a no-op (one read, no write); a group that went back to an
-older reader schema gets it back as the latest version (the later ones are deleted).
+(``somacontracts.*``) and again inside the schema, as its top-level property
+``somacontracts.reader`` (Avro keeps attributes it does not define, and the
+compatibility rules ignore them): a registry that drops metadata, as Karapace does, keeps
+the schema whole. They are read from the metadata first, then from the property; the
+property is taken off the reader schema a :class:`Reader` carries. :func:`register_reader`
+writes it: a reader already registered is a no-op (one read, no write, on either kind of
+registry); a group that went back to an older reader schema gets it back as the latest
+version (the later ones are deleted).
 
 :class:`~somacontracts.kafka.ContractConsumer` calls it at start-up (and with it
 :class:`~somacontracts.kafka.ContractProcessor`); a consumer built otherwise (confluent-
@@ -67,6 +71,8 @@ refuses (a read-only registry), log a warning and go on (``"warn"``, the default
 it or fail (``"require"``); or leave the registry alone (``"off"``)."""
 
 _PROPERTY = "somacontracts."
+_EMBEDDED = "somacontracts.reader"
+"""The reader schema's own property that repeats the metadata properties."""
 _NOT_FOUND = (40401, 40402)
 
 
@@ -173,14 +179,50 @@ def _properties(reader: Reader) -> dict[str, str]:
     return {_PROPERTY + key: value for key, value in found.items()}
 
 
+def _with_embedded(text: str, properties: Mapping[str, str]) -> str:
+    """The reader schema ``text`` carrying ``properties`` as its own property, where its
+    top is an object or a primitive's name (a union has no place for one)."""
+    decoded = json.loads(text)
+    if isinstance(decoded, str):
+        decoded = {"type": decoded}
+    if not isinstance(decoded, dict):
+        return text
+    embedded: dict[str, Any] = {k.removeprefix(_PROPERTY): v for k, v in properties.items()}
+    if "version" in embedded:
+        embedded["version"] = int(embedded["version"])
+    decoded[_EMBEDDED] = embedded
+    return json.dumps(decoded, separators=(",", ":"), ensure_ascii=False)
+
+
+def _without_embedded(text: str) -> tuple[str, dict[str, str]]:
+    """The reader schema ``text`` without its own property, and the properties it held
+    (named as in the metadata)."""
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return text, {}
+    if not isinstance(decoded, dict) or _EMBEDDED not in decoded:
+        return text, {}
+    embedded = decoded.pop(_EMBEDDED)
+    found = {
+        _PROPERTY + key: str(value)
+        for key, value in (embedded.items() if isinstance(embedded, dict) else ())
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    }
+    if list(decoded) == ["type"] and isinstance(decoded["type"], str):
+        return json.dumps(decoded["type"]), found
+    return json.dumps(decoded, separators=(",", ":"), ensure_ascii=False), found
+
+
 def _register(client: SchemaRegistryClient, reader: Reader) -> None:
     name = reader.registry_subject
     properties = _properties(reader)
+    text = _with_embedded(reader.schema, properties)
     latest = _latest(client, name)
-    if latest is not None and _same(latest, reader.schema, properties):
+    if latest is not None and _same(latest, text, properties):
         return
     metadata = Metadata(None, MetadataProperties(properties), None)
-    schema = Schema(reader.schema, "AVRO", [], metadata)
+    schema = Schema(text, "AVRO", [], metadata)
     # The subject's own level: a reader replaces the one before whatever it is.
     call(client, lambda: client.set_compatibility(name, "NONE"))
     call(client, lambda: client.register_schema(name, schema))
@@ -211,12 +253,14 @@ def _properties_of(schema: Schema) -> dict[str, str]:
 
 
 def _same(registered: Any, text: str, properties: Mapping[str, str]) -> bool:
+    """Whether the registered version is ``text`` with ``properties``: the schema (its own
+    property included) the same, and its metadata the same or dropped by the registry."""
     held = registered.schema
     try:
         same_schema = json.loads(held.schema_str) == json.loads(text)
     except (TypeError, ValueError):
         return False
-    return bool(same_schema) and _properties_of(held) == dict(properties)
+    return bool(same_schema) and _properties_of(held) in ({}, dict(properties))
 
 
 def start_reader(
@@ -307,7 +351,8 @@ def list_readers(
 
 def _reader_of(name: str, latest: Any, subjects: set[str] | None) -> Reader | None:
     held = latest.schema
-    props = _properties_of(held)
+    schema, props = _without_embedded(held.schema_str)
+    props.update(_properties_of(held))
     rest = name.removeprefix(READERS_PREFIX)
     subject = props.get(_PROPERTY + "subject")
     if subject is None:  # a registry that drops metadata: the subject's name tells
@@ -323,7 +368,7 @@ def _reader_of(name: str, latest: Any, subjects: set[str] | None) -> Reader | No
         topic=props.get(_PROPERTY + "topic") or subject.removesuffix("-value"),
         service=props.get(_PROPERTY + "service") or group,
         version=int(version) if version.isdigit() else None,
-        schema=held.schema_str,
+        schema=schema,
         registry_subject=name,
         library=props.get(_PROPERTY + "library", ""),
     )

@@ -1,7 +1,8 @@
 """No contract can inject the docs site: every text a contract carries (docs, defaults,
-custom attributes, tags, Data Contract metadata and rules, subjects, the consumer group)
-that holds markup, script or template syntax is text on its pages, in the same markup a
-plain text gets, and nothing of it runs in a browser."""
+custom attributes, tags, Data Contract metadata and rules, subjects, the consumer group,
+a registered reader's group and service) that holds markup, script or template syntax is
+text on its pages, in the same markup a plain text gets, and nothing of it runs in a
+browser."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from hypothesis import strategies as st
 from playwright.sync_api import Dialog, Page
 
 from somacontracts.catalog.environment import load_settings
+from somacontracts.kafka.readers import register_reader
 from somacontracts.tooling import sources
 from somacontracts.tooling.cli import EXIT_USAGE, main
 from somacontracts.tooling.configuration import ProjectConfig
 from somacontracts.tooling.docs.diagram import Flow, flow_layout
 from somacontracts.tooling.docs.site import build_site
 from somacontracts.tooling.docs.templating import render
+from somacontracts.tooling.registry import LocalRegistry
 
 PAYLOAD = (
     "<script>alert(1)</script> \"><img src=x onerror=alert(1)> '><svg onload=alert(1)> "
@@ -229,9 +232,20 @@ def _built(folder: Path, text: Callable[[str], str]) -> _Site:
 
     config = _project(folder, record)
     out = folder / "site"
-    with pytest.MonkeyPatch.context() as env:
+    with pytest.MonkeyPatch.context() as env, LocalRegistry() as registry:
         env.setenv("TOOL_EXECUTOR_GROUP", record("consumer group"))
-        assert main(["docs", "--out", str(out), "--config", str(config)]) == 0
+        env.delenv("TOOL_REQUESTS_TOPIC", raising=False)
+        env.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)  # liveness unknown
+        register_reader(
+            registry.url,
+            topic="tool.requests",
+            group=record("reader group"),
+            service=record("reader service"),
+            reader_schema=json.dumps({"type": "record", "name": "Reader", "fields": []}),
+            version=1,
+        )
+        argv = ["docs", "--out", str(out), "--config", str(config), "--registry", registry.url]
+        assert main(argv) == 0
     pages = {
         str(path.relative_to(out)): _Document(path.read_text(encoding="utf-8"))
         for path in sorted(out.rglob("*.html"))
@@ -253,6 +267,8 @@ def test_markup_in_contract_texts_adds_no_element_or_attribute(
     hostile, plain = sites
     assert EVIL_PAGE in hostile.pages
     assert "topics/tool.requests.html" in hostile.pages  # where the consumer group shows
+    readers = hostile.pages["topics/tool.requests.html"].text_of("td")
+    assert f"reader group: {PAYLOAD}" in readers  # the readers table is on the page
     assert set(hostile.pages) == set(plain.pages)
     for name, page in hostile.pages.items():
         assert page.markup == plain.pages[name].markup, name

@@ -44,11 +44,13 @@ __all__ = [
     "LiveReader",
     "Proof",
     "allowed_by_readers",
+    "decision_text",
     "decisions",
     "proof_findings",
     "prove",
     "prove_plans",
     "prove_tree",
+    "readers_known",
     "readers_of",
     "with_decisions",
     "writer_location",
@@ -78,6 +80,16 @@ def readers_of(
         for group, state in group_liveness(settings, topic, groups).items()
     }
     return [LiveReader(r, liveness[r.topic, r.group]) for r in found]
+
+
+def readers_known(
+    client: SchemaRegistryClient, settings: Settings | None, subjects: Iterable[str] | None
+) -> list[tuple[Reader, Liveness | None]]:
+    """The readers the registry holds for ``subjects`` (None: all), each with its group's
+    liveness, or None for each without ``settings`` (no cluster to ask)."""
+    if settings is None:
+        return [(reader, None) for reader in list_readers(client, subjects)]
+    return [(r.reader, r.liveness) for r in readers_of(client, settings, subjects)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +309,23 @@ def decisions(lock: Lock) -> dict[str, dict[int, Any]]:
         for name, versions in recorded.items()
         if isinstance(versions, dict)
     }
+
+
+def decision_text(entry: Mapping[str, Any]) -> str:
+    """A ``--by-readers`` decision the lock records, in one sentence for reports."""
+    readers = entry.get("readers", ())
+    groups = ", ".join(
+        f"{r.get('group')} ({r.get('service')}, "
+        + (f"v{r['version']})" if r.get("version") is not None else "version unknown)")
+        for r in readers
+        if isinstance(r, Mapping)
+    )
+    level = entry.get("level", "its level")
+    subject = entry.get("subject", "its subject")
+    return (
+        f"allowed by readers (--by-readers): the {level} level refuses it, and every live "
+        f"reader of {subject} read it when the team decided: {groups or 'none recorded'}"
+    )
 
 
 def with_decisions(lock: Lock, proofs: Iterable[Proof], level: Mapping[str, str]) -> Lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from somacontracts.tooling.configuration import ProjectConfig, read_config
 from somacontracts.tooling.files import replace_text
 
 if TYPE_CHECKING:
+    from somacontracts.kafka.liveness import Liveness
+    from somacontracts.kafka.readers import Reader
     from somacontracts.tooling.registration import SubjectPlan
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "count",
     "plan_registry",
     "project_files",
+    "registered_readers",
     "settings_of",
     "warn",
 ]
@@ -195,3 +199,23 @@ def plan_registry(args: argparse.Namespace) -> tuple[Any, list[SubjectPlan], Any
         client.close()
         raise
     return client, plans, lock_path
+
+
+def registered_readers(
+    args: argparse.Namespace, client: Any, subjects: Iterable[str], command: str
+) -> tuple[list[tuple[Reader, Liveness | None]], str | None]:
+    """The readers the registry holds of ``subjects``, each with its group's liveness when
+    a cluster is given (``--bootstrap`` or KAFKA_BOOTSTRAP_SERVERS) and answers; and,
+    when liveness is unknown, why (a cluster that does not answer is a warning on stderr)."""
+    from somacontracts.kafka.errors import BrokerUnavailableError
+    from somacontracts.tooling.check.readers import readers_known
+
+    wanted = list(subjects)
+    if args.bootstrap is None and not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return readers_known(client, None, wanted), "no Kafka cluster given"
+    settings = settings_of(args)
+    try:
+        return readers_known(client, settings, wanted), None
+    except BrokerUnavailableError as err:
+        warn(command, f"liveness of the readers unknown: {err}")
+        return readers_known(client, None, wanted), "the Kafka cluster did not answer"

@@ -6,9 +6,13 @@ contract (topics and subjects, key field, compatibility level, a table per recor
 enum with types, defaults, docs and tags such as PII, every version with the change
 report from the one before and its deploy advice, an example message in plain JSON
 with its Avro size); a page per catalog topic (producers, consumers and their groups,
-partitions, retention, lag alert, environment override). Built from the schema tree
+partitions, retention, lag alert, environment override; with ``--registry URL``, the
+consumer groups registered there as its readers: service, reader version, and whether
+each is live when a cluster is given, ``--bootstrap`` or KAFKA_BOOTSTRAP_SERVERS, and
+answers). Built from the schema tree
 of ``--schemas`` or the configuration (any service's, as ``codegen``), the same bytes
-every run (for the same schemas and topic names), from templates that escape every
+every run (for the same schemas and topic names; the readers change the pages only when
+``--registry`` is given), from templates that escape every
 text a contract carries; it needs the ``docs`` extra (Jinja2). DIR's pages are
 replaced; pages an earlier run wrote there for contracts or topics no longer in the
 tree are removed (the run lists what it wrote in DIR/.somacontracts-docs; other files
@@ -31,18 +35,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from somacontracts.catalog.environment import load_topic_settings
+from somacontracts.catalog.entries import subject_for_topic
+from somacontracts.catalog.environment import Settings, load_topic_settings
 from somacontracts.errors import FileWriteError, count
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.project import catalog_mismatches
 from somacontracts.tooling.cli.common import (
+    add_bootstrap,
     add_config,
+    add_registry,
     add_schemas,
     command_parser,
     project_files,
+    registered_readers,
     warn,
 )
-from somacontracts.tooling.docs.site import SUFFIXES, build_site
+from somacontracts.tooling.docs.site import SUFFIXES, SiteReaders, TopicReader, build_site
 from somacontracts.tooling.files import check_folder, check_writable, remove_files, replace_text
 
 __all__ = ["register", "run"]
@@ -59,6 +67,8 @@ def register(sub: Any) -> None:
     )
     add_schemas(parser)
     add_config(parser, lock=False)
+    add_registry(parser, help_url="registry URL whose readers the topic pages list (default: none)")
+    add_bootstrap(parser, config=False)
     parser.set_defaults(run=run)
 
 
@@ -74,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     tree = sources.load_tree(root)
     for _name, problem in catalog_mismatches(tree, root, config):
         print(f"somacontracts docs: warning: {problem}", file=sys.stderr)
-    files = build_site(tree, config, load_topic_settings(catalog=config.catalog))
+    settings = load_topic_settings(catalog=config.catalog)
+    readers = None if args.registry is None else _readers(args, settings)
+    files = build_site(tree, config, settings, readers)
     out: Path = args.out
     manifest = out / MANIFEST
     check_folder(out)
@@ -96,6 +108,26 @@ def run(args: argparse.Namespace) -> int:
     gone = f"; removed {count(len(removed), 'stale page')}" if removed else ""
     print(f"wrote {count(pages, 'page')} to {out}{gone}")
     return 0
+
+
+def _readers(args: argparse.Namespace, settings: Settings) -> SiteReaders:
+    """The readers of every catalog topic the registry of ``--registry`` holds."""
+    from somacontracts.serde.registry_client import connect
+
+    subjects = [subject_for_topic(settings.topic_name(key)) for key in settings.catalog.topics]
+    with connect(url=args.registry, ca_file=args.registry_ca) as client:
+        found, unknown = registered_readers(args, client, subjects, "docs")
+    by_subject: dict[str, tuple[TopicReader, ...]] = {}
+    for reader, liveness in found:
+        row = TopicReader(
+            group=reader.group,
+            service=reader.service,
+            version=reader.version,
+            live=None if liveness is None else liveness.live,
+            why="" if liveness is None else liveness.reason(),
+        )
+        by_subject[reader.subject] = (*by_subject.get(reader.subject, ()), row)
+    return SiteReaders(by_subject, unknown)
 
 
 def _listed(manifest: Path) -> list[str]:

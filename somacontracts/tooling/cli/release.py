@@ -9,6 +9,7 @@ first release is the version the project has.
 The release writes the version where the build reads it (``[project] version``, or the
 ``__version__`` line of hatchling's ``[tool.hatch.version] path``) and the changelog's
 section (from the change report: per contract what changed, who deploys first, the
+versions the lock records as allowed by readers (``register --by-readers``), the
 readers affected), builds the sdist and wheel (``python -m build``), checks them
 (``twine check``, the wheel's contents), installs the wheel in a new virtual environment
 and runs ``somacontracts --version``, ``check`` and an import of every model there, then
@@ -34,7 +35,9 @@ from typing import Any
 from somacontracts.errors import ConfigurationError, ReleaseError, count
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.findings import ERROR
+from somacontracts.tooling.check.lock import read_lock
 from somacontracts.tooling.check.project import project_findings
+from somacontracts.tooling.check.readers import decision_text, decisions
 from somacontracts.tooling.check.report import RENDERERS
 from somacontracts.tooling.cli.common import (
     add_config,
@@ -113,7 +116,7 @@ def _release(args: argparse.Namespace) -> int:
     if errors:
         print(RENDERERS["text"](findings, list(tree)), end="")
         raise ReleaseError("check", f"{count(len(errors), 'error')}; fix them first")
-    plan = _plan(root, schemas, tree, config)
+    plan = _plan(root, schemas, tree, config, lock)
     print(f"{plan.version} ({plan.bump}" + (f" since {plan.previous})" if plan.previous else ")"))
     for reason in plan.reasons:
         print(f"  {reason}")
@@ -124,7 +127,11 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _plan(
-    root: Path, schemas: Path, tree: dict[str, sources.ContractSchemas], config: ProjectConfig
+    root: Path,
+    schemas: Path,
+    tree: dict[str, sources.ContractSchemas],
+    config: ProjectConfig,
+    lock: Path,
 ) -> ReleasePlan:
     previous = git.last_release(root)
     if previous is None:
@@ -147,6 +154,10 @@ def _plan(
             changed=git.changed_files(root, previous[0]),
             levels={name: config.level_of(name) for name in tree},
             readers=readers,
+            by_readers={
+                name: {number: decision_text(entry) for number, entry in versions.items()}
+                for name, versions in decisions(read_lock(lock)).items()
+            },
         )
 
 

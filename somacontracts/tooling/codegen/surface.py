@@ -11,13 +11,14 @@ not ``...V2``), so the latest version's types move on with the plain names.
 :func:`api_breaks` compares two surfaces and reports, as ``PYTHON_API_BROKEN`` changes,
 whatever breaks code written against the old one: an exported class gone or of another
 kind, an attribute gone, an attribute's type changed, a new required constructor
-argument, an enum member gone. Pure.
+argument, an enum member gone; :func:`version_breaks` says which new version of a contract
+brings each. Pure.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from somacontracts.compat.report import Change, ChangeKind
 from somacontracts.tooling.codegen.declarations import (
@@ -30,7 +31,7 @@ from somacontracts.tooling.codegen.pytypes import TypeNames
 from somacontracts.tooling.codegen.renames import kept_names
 from somacontracts.tooling.sources import ContractSchemas
 
-__all__ = ["ClassSurface", "api_breaks", "python_surface"]
+__all__ = ["ClassSurface", "api_breaks", "python_surface", "version_breaks"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -138,3 +139,24 @@ def _class_breaks(
         if member not in after.members:
             problems.append((f"{name}.{member}", f'Member "{member}" of "{name}" was removed.'))
     return problems
+
+
+def version_breaks(
+    contract: ContractSchemas, released: ContractSchemas | None, new: Iterable[int]
+) -> dict[int, list[Change]]:
+    """Version of ``new`` -> the ``PYTHON_API_BROKEN`` changes it brings to the classes of
+    ``contract`` as ``released`` generated them: each change under the first version whose
+    tree has it (none for a contract not released yet)."""
+    if released is None:
+        return {}
+    before = python_surface({contract.name: released})
+    seen: set[tuple[str, str]] = set()
+    found: dict[int, list[Change]] = {}
+    for number in sorted(new):
+        upto = dataclasses.replace(contract, versions=contract.versions[:number])
+        changes = api_breaks(before, python_surface({contract.name: upto})).get(contract.name, [])
+        fresh = [c for c in changes if (c.location, c.message) not in seen]
+        seen |= {(c.location, c.message) for c in changes}
+        if fresh:
+            found[number] = fresh
+    return found

@@ -6,15 +6,16 @@ compare it: ``index.html`` (the topic flow as an inline SVG, a search box over
 contracts and fields, tables of contracts and topics), ``contracts/<Contract>.html``,
 ``topics/<topic>.html``, ``style.css`` and ``search.js``. A contract of this package's
 catalog gets its topics, key field and consumers; any other tree's contracts get the
-levels and subjects of the project's configuration. Pure: no I/O but reading the
-templates.
+levels and subjects of the project's configuration. Given the readers a registry holds
+(:class:`SiteReaders`), each topic page lists them; without, the pages do not change.
+Pure: no I/O but reading the templates.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from somacontracts.catalog.entries import Topic, subject_for_topic
 from somacontracts.catalog.environment import Settings
@@ -32,12 +33,35 @@ from somacontracts.tooling.docs.diagram import Flow, flow_layout
 from somacontracts.tooling.docs.templating import asset, render
 from somacontracts.tooling.sources import ContractSchemas
 
-__all__ = ["SUFFIXES", "build_site", "retention_text"]
+__all__ = ["SUFFIXES", "SiteReaders", "TopicReader", "build_site", "retention_text"]
 
 SUFFIXES = (".html", ".svg", ".css", ".js", ".json")
 """What the site's files end in: the only files ``docs`` ever removes from its folder."""
 
 _DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicReader:
+    """A consumer group registered as a reader of a topic, as its page lists it."""
+
+    group: str
+    service: str
+    version: int | None
+    """The contract version of its reader schema, where it said."""
+    live: bool | None
+    """Whether the cluster counts it live; None when unknown."""
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteReaders:
+    """The readers a registry holds, for the topic pages."""
+
+    by_subject: Mapping[str, tuple[TopicReader, ...]] = field(default_factory=dict)
+    """A topic's value subject -> its readers."""
+    liveness_unknown: str | None = None
+    """Why no reader's liveness is known, when none is (no cluster given)."""
 
 
 def retention_text(milliseconds: int | None) -> str:
@@ -96,8 +120,9 @@ def _facts(
     )
 
 
-def _topic_page(topic: Topic, settings: Settings) -> str:
+def _topic_page(topic: Topic, settings: Settings, readers: SiteReaders | None) -> str:
     name = settings.topic_name(topic.key)
+    subject = subject_for_topic(name)
     return render(
         "topic.html.j2",
         title=name,
@@ -107,9 +132,11 @@ def _topic_page(topic: Topic, settings: Settings) -> str:
         contract_href=_contract_href(topic.contract, "../"),
         groups=[(c, settings.group_of(c, topic.key)) for c in topic.consumers],
         retention=retention_text(settings.retention_of(topic.key)[0]),
-        subject=subject_for_topic(name),
+        subject=subject,
         dlq=dlq_name(name),
         key_field=topic.key_field,
+        readers=None if readers is None else readers.by_subject.get(subject, ()),
+        liveness_unknown=None if readers is None else readers.liveness_unknown,
     )
 
 
@@ -189,9 +216,13 @@ def _index(
 
 
 def build_site(
-    tree: Mapping[str, ContractSchemas], config: ProjectConfig, settings: Settings
+    tree: Mapping[str, ContractSchemas],
+    config: ProjectConfig,
+    settings: Settings,
+    readers: SiteReaders | None = None,
 ) -> dict[str, str]:
-    """Every file of the site of ``tree``, by path relative to the site's folder."""
+    """Every file of the site of ``tree``, by path relative to the site's folder; with
+    ``readers``, each topic page lists the topic's."""
     names = sorted(tree)
     facts = {name: _facts(name, tree[name], config, settings) for name in names}
     topics = [t for t in settings.catalog.topics.values() if t.contract in tree]
@@ -211,6 +242,6 @@ def build_site(
                 "url": _topic_href(name, ""),
             }
         )
-        files[f"topics/{name}.html"] = _topic_page(topic, settings)
+        files[f"topics/{name}.html"] = _topic_page(topic, settings, readers)
     files["index.html"] = _index({n: tree[n] for n in names}, facts, topics, settings, entries)
     return files

@@ -45,6 +45,8 @@ class ContractRelease:
     """The PYTHON_API_BROKEN changes of its generated classes."""
     readers: tuple[str, ...] = ()
     """The consumers of its topics, where the catalog names them."""
+    by_readers: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    """New version -> the ``--by-readers`` decision the lock records for it, in words."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -78,13 +80,21 @@ def plan_release(
     changed: Sequence[str],
     levels: Mapping[str, CompatibilityLevel],
     readers: Mapping[str, Sequence[str]],
+    by_readers: Mapping[str, Mapping[int, str]] | None = None,
 ) -> ReleasePlan:
     """The release after ``previous`` (tag, version) whose tree was ``released``, now that
-    the tree is ``tree`` and the files ``changed`` changed."""
+    the tree is ``tree`` and the files ``changed`` changed; ``by_readers`` holds the
+    ``--by-readers`` decisions of the lock (contract -> version -> in words)."""
     breaks = api_breaks(python_surface(released), python_surface(tree))
     contracts: list[ContractRelease] = []
     for name in sorted({*tree, *released}):
         release = _contract(name, tree, released, breaks.get(name, []), levels, readers)
+        decided = (by_readers or {}).get(name, {})
+        new = {r.new_version for r in release.reports}
+        if decided.keys() & new:
+            release = dataclasses.replace(
+                release, by_readers={n: t for n, t in sorted(decided.items()) if n in new}
+            )
         if release.added or release.removed or release.reports or release.api:
             contracts.append(release)
     bump, reasons = _bump(contracts)

@@ -79,7 +79,8 @@ def _project_table(text: str) -> str:
 
 def changelog_section(plan: ReleasePlan, date: str) -> str:
     """The changelog section of ``plan``: why the version, then per contract what changed,
-    who deploys first and which readers are affected."""
+    who deploys first, which version the readers allowed (``--by-readers``) and which
+    readers are affected."""
     lines = [f"## [{plan.version}] - {date}", ""]
     if plan.previous is None:
         lines += ["The first release.", ""]
@@ -102,6 +103,9 @@ def _contract_lines(release: ContractRelease) -> list[str]:
         lines.append(f"  - v{report.old_version} → v{report.new_version}:")
         lines += [f"    - `{c.kind.value}` {c.message}" for c in report.changes]
         lines.append(f"    - Deploy: {report.rollout}")
+        decision = release.by_readers.get(report.new_version)
+        if decision:
+            lines.append(f"    - {decision[0].upper()}{decision[1:]}.")
     lines += [f"  - `{c.kind.value}` {c.message}" for c in release.api]
     if release.readers and (release.reports or release.api):
         lines.append(f"  - Readers affected: {', '.join(release.readers)}.")
