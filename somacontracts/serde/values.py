@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
+import sys
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -113,20 +115,30 @@ def _wrong(path: str, expected: str, value: object) -> _Problem:
 
 @functools.cache
 def _record_classes(model: type[Any]) -> dict[str, type[Any]]:
-    """The class of each record ``model`` holds, by full name, as its annotations name them."""
+    """The class of each record ``model`` holds, by full name, as its fields' annotations
+    name them (text, under ``from __future__ import annotations``, read in the module)."""
     found: dict[str, type[Any]] = {}
     pending: list[Any] = [model]
     while pending:
-        hint = pending.pop()
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-            name = getattr(hint, "FULL_NAME", None)
-            if not isinstance(name, str) or name in found:
-                continue
-            found[name] = hint
-            pending += typing.get_type_hints(hint).values()
-        else:
-            pending += typing.get_args(hint)
+        item = pending.pop()
+        if not (isinstance(item, type) and dataclasses.is_dataclass(item)):
+            pending += typing.get_args(item)  # a type alias of a union, list or dict
+            continue
+        name = getattr(item, "FULL_NAME", None)
+        if not isinstance(name, str) or name in found:
+            continue
+        found[name] = item
+        namespace = vars(sys.modules[item.__module__]) if item.__module__ in sys.modules else {}
+        for field in dataclasses.fields(item):
+            if isinstance(field.type, str):
+                words = _WORD.findall(field.type)
+                pending += [namespace[word] for word in words if word in namespace]
+            else:
+                pending.append(field.type)
     return found
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Walk:

@@ -35,7 +35,7 @@ from somacontracts.tooling.registry import LocalRegistry
 from tests.codegen.fuzz import LINT_IGNORE, LINT_SELECT, tools
 from tests.generated import generated
 
-LINE = {
+LINE: dict[str, Any] = {
     "type": "record",
     "name": "StockLine",
     "doc": "A quantity of one article.",
