@@ -490,46 +490,10 @@ class ConversationEventMetadataV1:
         )
 
 
-class ConversationEventTypeV2(enum.StrEnum):
-    """Kinds of conversation event. message is a whole message; message_delta is a streamed piece of
-    the message in progress; tool_call and tool_result report tool use; status reports progress
-    (typing, thinking); error reports a failure. Readers that meet a symbol added after their
-    version read it as unknown.
-
-    Avro enum ``somastack.contracts.ConversationEventType``, version 2 of ``ConversationEvent``.
-    """
-
-    message = "message"
-    message_delta = "message_delta"
-    tool_call = "tool_call"
-    tool_result = "tool_result"
-    status = "status"
-    error = "error"
-    unknown = "unknown"
+ConversationEventTypeV2 = ConversationEventTypeV1
 
 
-_CONVERSATIONEVENTTYPEV2_INDEX: dict[str, int] = _rt.enum_index(ConversationEventTypeV2)
-_CONVERSATIONEVENTTYPEV2_MEMBERS: tuple[ConversationEventTypeV2, ...] = tuple(
-    ConversationEventTypeV2,
-)
-
-
-class ConversationRoleV2(enum.StrEnum):
-    """Speaker of a conversation event. Readers that meet a symbol added after their version read it
-    as unknown.
-
-    Avro enum ``somastack.contracts.ConversationRole``, version 2 of ``ConversationEvent``.
-    """
-
-    user = "user"
-    assistant = "assistant"
-    system = "system"
-    tool = "tool"
-    unknown = "unknown"
-
-
-_CONVERSATIONROLEV2_INDEX: dict[str, int] = _rt.enum_index(ConversationRoleV2)
-_CONVERSATIONROLEV2_MEMBERS: tuple[ConversationRoleV2, ...] = tuple(ConversationRoleV2)
+ConversationRoleV2 = ConversationRoleV1
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -565,9 +529,9 @@ class ConversationEventV2:
     """Position of the event in its conversation, counted by the producer from 0; a gap tells the
     reader that an event is missing.
     """
-    type: ConversationEventTypeV2
+    type: ConversationEventTypeV1
     """What the event is."""
-    role: ConversationRoleV2
+    role: ConversationRoleV1
     """Who speaks in the event."""
     persona: str | None = None
     """Agent persona handling the conversation, for example agent0; null on inbound events before
@@ -613,8 +577,8 @@ class ConversationEventV2:
             conversation_id=datum["conversation_id"],
             tenant_id=datum["tenant_id"],
             sequence=datum["sequence"],
-            type=ConversationEventTypeV2(datum["type"]),
-            role=ConversationRoleV2(datum["role"]),
+            type=ConversationEventTypeV1(datum["type"]),
+            role=ConversationRoleV1(datum["role"]),
             persona=datum["persona"],
             user_id=datum["user_id"],
             content=datum["content"],
@@ -628,8 +592,8 @@ class ConversationEventV2:
         _rt.write_string(out, self.conversation_id)
         _rt.write_string(out, self.tenant_id)
         _rt.write_long(out, self.sequence)
-        _rt.write_long(out, _CONVERSATIONEVENTTYPEV2_INDEX[self.type])
-        _rt.write_long(out, _CONVERSATIONROLEV2_INDEX[self.role])
+        _rt.write_long(out, _CONVERSATIONEVENTTYPEV1_INDEX[self.type])
+        _rt.write_long(out, _CONVERSATIONROLEV1_INDEX[self.role])
         v0 = self.persona
         if v0 is None:
             out.append(0)
@@ -662,8 +626,8 @@ class ConversationEventV2:
             conversation_id=reader.read_string(),
             tenant_id=reader.read_string(),
             sequence=reader.read_long(),
-            type=_CONVERSATIONEVENTTYPEV2_MEMBERS[reader.read_index(7)],
-            role=_CONVERSATIONROLEV2_MEMBERS[reader.read_index(5)],
+            type=_CONVERSATIONEVENTTYPEV1_MEMBERS[reader.read_index(7)],
+            role=_CONVERSATIONROLEV1_MEMBERS[reader.read_index(5)],
             persona=None if reader.read_index(2) == 0 else reader.read_string(),
             user_id=None if reader.read_index(2) == 0 else reader.read_string(),
             content=None if reader.read_index(2) == 0 else reader.read_string(),

@@ -9,8 +9,9 @@ schema and names the first value the schema cannot carry, as a path from the rec
 ``ToolInvocation.payload["args"][2]: uuid.UUID is not a JSON value``.
 
 Each leaf is judged by the codec's own function for its type, so the explanation
-follows the codec's rules; records must be the generated class of the model's own
-version. For a model without a generated codec, :func:`value_problem` is the check
+follows the codec's rules; a record must be the class the model's annotations name for
+it (its version's class, or an earlier version's where the type did not change). For a
+model without a generated codec, :func:`value_problem` is the check
 itself, run before fastavro writes. It walks the model's schema as the one schema
 model parses it (:mod:`somacontracts.schema`).
 
@@ -21,7 +22,10 @@ models without a codec, and loads the schema model only then.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import sys
+import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -109,10 +113,37 @@ def _wrong(path: str, expected: str, value: object) -> _Problem:
     return _Problem(f"{path}: {codec.wrong_type(expected, value)}", wrong_type=True)
 
 
+@functools.cache
+def _record_classes(model: type[Any]) -> dict[str, type[Any]]:
+    """The class of each record ``model`` holds, by full name, as its fields' annotations
+    name them (text, under ``from __future__ import annotations``, read in the module)."""
+    found: dict[str, type[Any]] = {}
+    pending: list[Any] = [model]
+    while pending:
+        item = pending.pop()
+        if not (isinstance(item, type) and dataclasses.is_dataclass(item)):
+            pending += typing.get_args(item)  # a type alias of a union, list or dict
+            continue
+        name = getattr(item, "FULL_NAME", None)
+        if not isinstance(name, str) or name in found:
+            continue
+        found[name] = item
+        namespace = vars(sys.modules[item.__module__]) if item.__module__ in sys.modules else {}
+        for field in dataclasses.fields(item):
+            if isinstance(field.type, str):
+                words = _WORD.findall(field.type)
+                pending += [namespace[word] for word in words if word in namespace]
+            else:
+                pending.append(field.type)
+    return found
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class _Walk:
     def __init__(self, model: type[Any]) -> None:
-        self.version = getattr(model, "SCHEMA_VERSION", None)
-        self.module = sys.modules.get(model.__module__)
+        self.classes = _record_classes(model) if dataclasses.is_dataclass(model) else {}
 
     def check(self, node: Node, value: object, path: str) -> _Problem | None:
         kind = node.kind
@@ -167,31 +198,16 @@ class _Walk:
         return None
 
     def record(self, node: Any, value: object, path: str) -> _Problem | None:
-        kind = type(value)
-        if (
-            getattr(kind, "FULL_NAME", None) != node.full_name
-            or getattr(kind, "SCHEMA_VERSION", None) != self.version
-            or not dataclasses.is_dataclass(value)
-        ):
-            return _wrong(path, self.class_name(node.full_name), value)
+        expected = self.classes.get(node.full_name)
+        if expected is None or not isinstance(value, expected):
+            name = expected.__name__ if expected else f"a record {node.full_name}"
+            return _wrong(path, name, value)
         for field, attribute in zip(node.fields, dataclasses.fields(value), strict=False):
             at = f"{path}.{attribute.name}"
             problem = self.check(field.node, getattr(value, attribute.name), at)
             if problem is not None:
                 return problem
         return None
-
-    def class_name(self, full_name: str) -> str:
-        """The generated class of the record ``full_name`` in the model's version."""
-        for name, candidate in vars(self.module or object).items():
-            if (
-                isinstance(candidate, type)
-                and getattr(candidate, "FULL_NAME", None) == full_name
-                and getattr(candidate, "SCHEMA_VERSION", None) == self.version
-                and not name.startswith("_")
-            ):
-                return candidate.__name__
-        return f"a record {full_name} of version {self.version}"
 
     def enum(self, node: Any, value: object, path: str) -> _Problem | None:
         try:

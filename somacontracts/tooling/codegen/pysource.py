@@ -33,6 +33,7 @@ __all__ = [
     "all_lines",
     "bytes_literal",
     "call_lines",
+    "comment_lines",
     "def_lines",
     "docstring_lines",
     "expression_lines",
@@ -70,6 +71,16 @@ def laid_out_for(width: int) -> Iterator[None]:
 
 
 _INDENT = "    "
+
+
+def comment_lines(text: str) -> list[str]:
+    """``text`` as ``#`` comment lines wrapped to the line length."""
+    return [
+        "# " + line
+        for line in textwrap.wrap(
+            text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
+        )
+    ]
 
 
 def string_literal(value: str) -> str:

@@ -23,11 +23,11 @@ What the generated code does, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import textwrap
 from collections.abc import Mapping, Sequence
 
-from somacontracts.schema import NamedNode, registry_text, shared_types
+from somacontracts.schema import FixedNode, NamedNode, registry_text, shared_types
 from somacontracts.tooling.codegen import codec_methods, names, templates
 from somacontracts.tooling.codegen.datum_methods import Helpers
 from somacontracts.tooling.codegen.declarations import (
@@ -39,10 +39,13 @@ from somacontracts.tooling.codegen.declarations import (
     build_version,
 )
 from somacontracts.tooling.codegen.defaults import FieldDefaults
+from somacontracts.tooling.codegen.init_module import render_init
+from somacontracts.tooling.codegen.owners import Owner, class_owners
 from somacontracts.tooling.codegen.pysource import (
     DEFAULT_LINE_LENGTH,
     all_key,
     all_lines,
+    comment_lines,
     def_lines,
     docstring_lines,
     import_key,
@@ -94,17 +97,10 @@ def _render_tree(
     contracts: Mapping[str, ContractSchemas], subjects: Mapping[str, Sequence[str]], command: str
 ) -> dict[str, str]:
     modules: dict[str, str] = {}
-    exports: dict[str, list[str]] = {}
+    exports: dict[str, dict[str, tuple[str, str]]] = {}
     owners: dict[str, str] = {}
     built = {name: [build_version(v) for v in c.versions] for name, c in contracts.items()}
-    # The class of each named type, by its node: a version using a shared type imports the
-    # class of the file that defines it.
-    classes: dict[NamedNode, tuple[str, RecordModel | EnumModel]] = {}
-    for name, versions in built.items():
-        for model in versions:
-            for node in model.version.parsed.defined():
-                if node.full_name in model.named:
-                    classes.setdefault(node, (names.module_name(name), model.named[node.full_name]))
+    classes = class_owners(built)
     for name, contract in contracts.items():
         module = names.module_name(name)
         if module in owners:
@@ -113,17 +109,17 @@ def _render_tree(
                 source=str(contract.directory),
             )
         owners[module] = name
-        source, exported = _Module(
+        rendered = _Module(
             built[name],
             subjects=tuple(subjects.get(name, ())),
             command=command,
-            classes=classes,
+            owners=classes,
             module=module,
-        ).render()
-        modules[f"{module}.py"] = source
-        exports[module] = exported
+        )
+        modules[f"{module}.py"], _ = rendered.render()
+        exports[module] = rendered.identities
     root = next(iter(contracts.values())).directory.parent.name if contracts else "avro"
-    modules[INIT_MODULE] = _render_init(exports, root=root, command=command)
+    modules[INIT_MODULE] = render_init(exports, root=root, command=command)
     return modules
 
 
@@ -146,41 +142,6 @@ def _render_contract(
     return _Module(models, subjects=subjects, command=command).render()
 
 
-# -- the package's __init__ --------------------------------------------------------------
-
-
-def _render_init(exports: Mapping[str, Sequence[str]], *, root: str, command: str) -> str:
-    seen: dict[str, int] = {}
-    for exported in exports.values():
-        for name in exported:
-            seen[name] = seen.get(name, 0) + 1
-    clashing = sorted(n for n, count in seen.items() if count > 1)
-    lines = _comment_lines(templates.INIT_HEADER.format(root=root, command=command))
-    every = {name for names in exports.values() for name in names}
-    examples = sorted(name for name in every if f"{name}V1" in every)
-    doc = templates.INIT_DOC.format(example=examples[0]) if examples else templates.INIT_DOC_PLAIN
-    lines += docstring_lines([doc], 0)
-    everything: list[str] = []
-    imports: list[str] = []
-    for module in sorted(exports):
-        members = sorted((n for n in exports[module] if seen[n] == 1), key=import_key)
-        if not members:
-            continue
-        everything += members
-        inline = f"from .{module} import {', '.join(members)}"
-        if len(inline) <= line_length():
-            imports.append(inline)
-        else:
-            imports += [f"from .{module} import (", *(f"    {m}," for m in members), ")"]
-    if imports:
-        lines += ["", *imports]
-    if clashing:
-        skipped = templates.SKIPPED_EXPORTS.format(names=", ".join(clashing))
-        lines += ["", *_comment_lines(skipped)]
-    lines += ["", *all_lines(sorted(everything, key=all_key))]
-    return "\n".join(lines) + "\n"
-
-
 # -- one contract's module ---------------------------------------------------------------
 
 
@@ -191,19 +152,23 @@ class _Module(FieldDefaults):
         *,
         subjects: tuple[str, ...],
         command: str,
-        classes: Mapping[NamedNode, tuple[str, RecordModel | EnumModel]] | None = None,
+        owners: Mapping[NamedNode, Owner] | None = None,
         module: str = "",
     ) -> None:
         super().__init__()
-        self.shared_classes = classes or {}
-        """Every version's class of each named type, with its module, by node."""
-        self.module = module
-        self.imported: dict[str, set[str]] = {}
-        """Classes of other modules this one uses (shared types), by module."""
         self.versions = versions
         self.subjects = subjects
         self.command = command
         self.contract = versions[0].version.contract
+        self.module = module or names.module_name(self.contract)
+        self.owners = class_owners({self.contract: versions}) if owners is None else owners
+        """The class of each named type of the tree, by node (:mod:`.owners`)."""
+        self.imported: dict[str, set[str]] = {}
+        """Classes of other modules this one uses (shared types), by module."""
+        self.identities: dict[str, tuple[str, str]] = {}
+        """Each exported name -> the class it is: its module and its name there."""
+        self.enum_tables: dict[str, tuple[str, str]] = {}
+        """The module's tables of each enum class, by class name."""
         self.mixed_case = False
         self.current: VersionModel = versions[0]
         self.tables: dict[str, tuple[str, str]] = {}
@@ -224,23 +189,30 @@ class _Module(FieldDefaults):
         exported: list[str] = []
         for version in self.versions:
             self.current = version
-            self.classes = {**self.shared_of(version), **version.named}
+            self.classes = self.classes_of(version)
             self.tables = {}
             for shared in self.classes.values():
                 if isinstance(shared, EnumModel) and shared.full_name not in version.named:
                     # A shared enum's tables are this module's own: private names stay put.
-                    self.tables[shared.full_name] = tables = self.table_names(shared)
-                    body.append(codec_methods.enum_table_lines(shared, *tables))
+                    self.tables[shared.full_name] = self.tables_of(shared, body)
             for enum in version.enums:
-                body.append(self.enum_class(enum))
-                self.tables[enum.full_name] = tables = self.table_names(enum)
-                body.append(codec_methods.enum_table_lines(enum, *tables))
-                exported.append(enum.class_name)
+                own = self.classes[enum.full_name]
+                assert isinstance(own, EnumModel)  # alike, so an enum too
+                if own is enum:
+                    body.append(self.enum_class(enum))
+                elif own.class_name != enum.class_name:
+                    body.append([f"{enum.class_name} = {own.class_name}"])
+                self.tables[enum.full_name] = self.tables_of(own, body)
+                exported.append(self.export(enum.class_name, version, enum))
             for record in version.records:
-                helpers = Helpers()
-                block = self.record_class(record, version, helpers)
-                body += [*helpers.factories, block, *helpers.blocks]
-                exported.append(record.class_name)
+                own = self.classes[record.full_name]
+                if own is record:
+                    helpers = Helpers()
+                    block = self.record_class(record, version, helpers)
+                    body += [*helpers.factories, block, *helpers.blocks]
+                elif own.class_name != record.class_name:
+                    body.append([f"{record.class_name} = {own.class_name}"])
+                exported.append(self.export(record.class_name, version, record))
         aliases: list[str] = []
         latest = self.versions[-1]
         defined = set(exported)
@@ -248,7 +220,7 @@ class _Module(FieldDefaults):
         for named in latest_named:
             if named.base_name not in defined:
                 aliases.append(f"{named.base_name} = {named.class_name}")
-                exported.append(named.base_name)
+                exported.append(self.export(named.base_name, latest, named))
                 defined.add(named.base_name)
         if self.alias_lines:
             body.append(self.alias_lines)
@@ -258,22 +230,46 @@ class _Module(FieldDefaults):
         blocks = "\n\n\n".join("\n".join(block) for block in body)
         return "\n".join(head) + "\n\n\n" + blocks + "\n", exported
 
-    def shared_of(self, version: VersionModel) -> dict[str, RecordModel | EnumModel]:
-        """The classes of the shared types ``version`` uses, noted for import."""
+    def classes_of(self, version: VersionModel) -> dict[str, RecordModel | EnumModel]:
+        """The class of each record and enum ``version`` defines or uses, by full name: its
+        own, an earlier one alike, or another module's (noted for import)."""
         found: dict[str, RecordModel | EnumModel] = {}
-        for node in version.shared:
-            owner = self.shared_classes.get(node)
+        for node in (*version.version.parsed.defined(), *version.shared):
+            if isinstance(node, FixedNode):
+                continue
+            owner = self.owners.get(node)
             if owner is None:
                 raise CodegenError(
                     f'uses the type "{node.full_name}" of another file, whose model is not '
                     "generated with it: generate the whole tree",
                     source=str(version.version.path),
                 )
-            module, model = owner
-            if module != self.module:
-                self.imported.setdefault(module, set()).add(model.class_name)
+            model = owner.model
+            if owner.module != self.module:
+                local = version.named.get(node.full_name)
+                imported = model.class_name
+                if local is not None and local.class_name != model.class_name:
+                    # Defined alike in another module first: imported under this one's name.
+                    imported = f"{model.class_name} as {local.class_name}"
+                    model = dataclasses.replace(model, class_name=local.class_name)
+                self.imported.setdefault(owner.module, set()).add(imported)
             found[node.full_name] = model
         return found
+
+    def export(self, name: str, version: VersionModel, named: RecordModel | EnumModel) -> str:
+        """``name``, exported as the class of ``named`` of ``version``."""
+        node = version.version.parsed.named[named.full_name]
+        owner = self.owners[node]
+        self.identities[name] = (owner.module, owner.model.class_name)
+        return name
+
+    def tables_of(self, enum: EnumModel, body: list[list[str]]) -> tuple[str, str]:
+        """The module's tables of the class ``enum``, added to ``body`` the first time."""
+        tables = self.enum_tables.get(enum.class_name)
+        if tables is None:
+            self.enum_tables[enum.class_name] = tables = self.table_names(enum)
+            body.append(codec_methods.enum_table_lines(enum, *tables))
+        return tables
 
     def head(self, exported: list[str]) -> list[str]:
         sources = ", ".join(
@@ -282,7 +278,7 @@ class _Module(FieldDefaults):
             else v.version.path.name
             for i, v in enumerate(self.versions)
         )
-        lines = _comment_lines(templates.HEADER.format(sources=sources, command=self.command))
+        lines = comment_lines(templates.HEADER.format(sources=sources, command=self.command))
         if self.mixed_case:
             lines += templates.MIXED_CASE_NOQA
         latest = self.versions[-1]
@@ -305,11 +301,15 @@ class _Module(FieldDefaults):
             lines.append("")
         for module in sorted(self.imported):
             members = sorted(self.imported[module], key=import_key)
+            # isort keeps an import under another name in a statement of its own.
+            renamed = [m for m in members if " as " in m]
+            members = [m for m in members if " as " not in m]
             inline = f"from .{module} import {', '.join(members)}"
             if len(inline) <= line_length():
-                lines.append(inline)
+                lines += [inline] if members else []
             else:
                 lines += [f"from .{module} import (", *(f"    {m}," for m in members), ")"]
+            lines += [f"from .{module} import {m}" for m in renamed]
         lines += ["", *all_lines(sorted(exported, key=all_key))]
         return lines
 
@@ -473,13 +473,4 @@ def _tuple_lines(prefix: str, items: Sequence[str]) -> list[str]:
         prefix + "(",
         *(f"{pad}{_INDENT}{string_literal(item)}," for item in items),
         pad + ")",
-    ]
-
-
-def _comment_lines(text: str) -> list[str]:
-    return [
-        "# " + line
-        for line in textwrap.wrap(
-            text, width=line_length() - 2, break_long_words=False, break_on_hyphens=False
-        )
     ]

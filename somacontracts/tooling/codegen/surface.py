@@ -5,8 +5,16 @@ too, apart from the wire. :func:`python_surface` gives the public surface of a t
 models package, computed from the schemas as codegen writes the classes (nothing is
 imported): every exported class, with its fields and their Python types, the old names
 renamed fields keep as deprecated properties, its constructor's required arguments, and
-an enum's members. A class is named by its base name in types (``ToolInvocationMetadata``,
-not ``...V2``), so the latest version's types move on with the plain names.
+an enum's members.
+
+A type names the class it takes. In the classes under the plain names (the latest
+versions'), that is the plain name where the plain name gives that very class
+(``ToolInvocationMetadata``, so the latest version's types move on with the plain names),
+else the versioned name of the class (``StockLineV1``: a model that still takes an older
+class than the plain name gives, which code passing the plain name's objects breaks on).
+In the versioned classes it is always the versioned name of the class: an unchanged type
+is one class in every version (:mod:`.owners`), so ``StockReservedV2.line`` is a
+``StockLineV1``.
 
 :func:`api_breaks` compares two surfaces and reports, as ``PYTHON_API_BROKEN`` changes,
 whatever breaks code written against the old one: an exported class gone or of another
@@ -18,15 +26,17 @@ brings each. Pure.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from somacontracts.compat.report import Change, ChangeKind
+from somacontracts.schema import FixedNode, NamedNode
 from somacontracts.tooling.codegen.declarations import (
     EnumModel,
     RecordModel,
     VersionModel,
     build_version,
 )
+from somacontracts.tooling.codegen.owners import Owner, class_owners
 from somacontracts.tooling.codegen.pytypes import TypeNames
 from somacontracts.tooling.codegen.renames import kept_names
 from somacontracts.tooling.sources import ContractSchemas
@@ -50,28 +60,60 @@ class ClassSurface:
 
 
 def python_surface(contracts: Mapping[str, ContractSchemas]) -> dict[str, ClassSurface]:
-    """Exported class name -> its surface, for the models package of ``contracts``."""
+    """Exported class name -> its surface, for the models package of ``contracts``: the
+    names its ``__init__`` exports, so none that is a different class in two modules."""
     built = {name: [build_version(v) for v in c.versions] for name, c in contracts.items()}
-    bases: dict[str, RecordModel | EnumModel] = {}
+    owners = class_owners(built)
+    classes: dict[str, set[tuple[str, str]]] = {}
+    plain: dict[str, Owner] = {}
     for versions in built.values():
         for model in versions:
             for named in model.named.values():
-                bases.setdefault(named.full_name, _by_base(named))
-    names = TypeNames()
-    names.classes = bases
+                owner = owners[model.version.parsed.named[named.full_name]]
+                classes.setdefault(named.class_name, set()).add(_identity(owner))
+                if model is versions[-1]:
+                    classes.setdefault(named.base_name, set()).add(_identity(owner))
+                    plain.setdefault(named.base_name, owner)
+    exported = {name for name, found in classes.items() if len(found) == 1}
     surface: dict[str, ClassSurface] = {}
     for contract, versions in built.items():
         kept = kept_names(versions)
         for model in versions:
+            pinned = _names(model, owners, lambda owner: owner.model.class_name)
             for named in model.named.values():
-                surface[named.class_name] = _class(contract, model, named, kept, names)
-        for latest in versions[-1].named.values():
-            surface.setdefault(latest.base_name, surface[latest.class_name])
-    return surface
+                found = _class(contract, model, named, kept, pinned)
+                surface.setdefault(named.class_name, found)
+        latest = versions[-1]
+        following = _names(
+            latest,
+            owners,
+            lambda owner: (
+                owner.model.base_name
+                if owner.model.base_name in exported
+                and _identity(plain.get(owner.model.base_name, owner)) == _identity(owner)
+                else owner.model.class_name
+            ),
+        )
+        for named in latest.named.values():
+            surface.setdefault(named.base_name, _class(contract, latest, named, kept, following))
+    return {name: found for name, found in surface.items() if name in exported}
 
 
-def _by_base(named: RecordModel | EnumModel) -> RecordModel | EnumModel:
-    return dataclasses.replace(named, class_name=named.base_name)
+def _identity(owner: Owner) -> tuple[str, str]:
+    return owner.module, owner.model.class_name
+
+
+def _names(
+    model: VersionModel, owners: Mapping[NamedNode, Owner], name: Callable[[Owner], str]
+) -> TypeNames:
+    """The annotations of ``model``'s types, each class called ``name(its owner)``."""
+    names = TypeNames()
+    for node in (*model.version.parsed.defined(), *model.shared):
+        if not isinstance(node, FixedNode):
+            owner = owners[node]
+            model_named = dataclasses.replace(owner.model, class_name=name(owner))
+            names.classes[node.full_name] = model_named
+    return names
 
 
 def _class(

@@ -334,20 +334,7 @@ class OrderLineV1:
         )
 
 
-class OrderStateV2(enum.StrEnum):
-    """Where the order is in its life.
-
-    Avro enum ``shop.contracts.OrderState``, version 2 of ``Order``.
-    """
-
-    NEW = "NEW"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    UNKNOWN = "UNKNOWN"
-
-
-_ORDERSTATEV2_INDEX: dict[str, int] = _rt.enum_index(OrderStateV2)
-_ORDERSTATEV2_MEMBERS: tuple[OrderStateV2, ...] = tuple(OrderStateV2)
+OrderStateV2 = OrderStateV1
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -369,9 +356,9 @@ class OrderV2:
     """Unique id of the order."""
     customer_id: str
     """The customer; the Kafka message key, so a customer's orders stay in order."""
-    state: OrderStateV2
+    state: OrderStateV1
     """Where the order is."""
-    lines: list[OrderLineV2]
+    lines: list[OrderLineV1]
     """The articles ordered."""
     attributes: dict[str, str]
     """Free labels."""
@@ -403,8 +390,8 @@ class OrderV2:
         return cls(
             order_id=datum["order_id"],
             customer_id=datum["customer_id"],
-            state=OrderStateV2(datum["state"]),
-            lines=[OrderLineV2.from_avro(v0) for v0 in datum["lines"]],
+            state=OrderStateV1(datum["state"]),
+            lines=[OrderLineV1.from_avro(v0) for v0 in datum["lines"]],
             attributes=datum["attributes"],
             note=datum["note"],
             placed_at=datum["placed_at"],
@@ -417,7 +404,7 @@ class OrderV2:
         """
         _rt.write_uuid(out, self.order_id)
         _rt.write_string(out, self.customer_id)
-        _rt.write_long(out, _ORDERSTATEV2_INDEX[self.state])
+        _rt.write_long(out, _ORDERSTATEV1_INDEX[self.state])
         v0 = self.lines
         if not isinstance(v0, list):
             raise _rt.wrong_type("list", v0)
@@ -425,9 +412,9 @@ class OrderV2:
             _rt.write_long(out, len(v0))
             for v1 in v0:
                 v2 = v1
-                if not isinstance(v2, OrderLineV2):
-                    raise _rt.wrong_type("OrderLineV2", v2)
-                OrderLineV2.write_avro(v2, out)
+                if not isinstance(v2, OrderLineV1):
+                    raise _rt.wrong_type("OrderLineV1", v2)
+                OrderLineV1.write_avro(v2, out)
         out.append(0)
         v3 = self.attributes
         if not isinstance(v3, dict):
@@ -458,7 +445,7 @@ class OrderV2:
         return cls(
             order_id=_rt.string_uuid(reader.read_string()),
             customer_id=reader.read_string(),
-            state=_ORDERSTATEV2_MEMBERS[reader.read_index(4)],
+            state=_ORDERSTATEV1_MEMBERS[reader.read_index(4)],
             lines=_lines_read_avro_2(reader),
             attributes=_attributes_read_avro_2(reader),
             note=None if reader.read_index(2) == 0 else reader.read_string(),
@@ -575,12 +562,12 @@ class OrderV2:
     }
 
 
-def _lines_read_avro_2(reader: _rt.Reader) -> list[OrderLineV2]:
-    items: list[OrderLineV2] = []
+def _lines_read_avro_2(reader: _rt.Reader) -> list[OrderLineV1]:
+    items: list[OrderLineV1] = []
     count = reader.read_count(3)
     while count:
         for _ in range(count):
-            items.append(OrderLineV2.read_avro(reader))
+            items.append(OrderLineV1.read_avro(reader))
         count = reader.read_count(3)
     return items
 
@@ -596,58 +583,7 @@ def _attributes_read_avro_2(reader: _rt.Reader) -> dict[str, str]:
     return items
 
 
-@dataclasses.dataclass(slots=True, kw_only=True)
-class OrderLineV2:
-    """One article of the order.
-
-    Avro record ``shop.contracts.OrderLine``, version 2 of ``Order``.
-    """
-
-    FULL_NAME: typing.ClassVar[str] = "shop.contracts.OrderLine"
-    SCHEMA_VERSION: typing.ClassVar[int] = 2
-
-    sku: str
-    """Article number."""
-    quantity: int
-    """How many."""
-    unit_price: decimal.Decimal
-    """Price of one, in the order's currency."""
-
-    def to_avro(self) -> dict[str, typing.Any]:
-        """The datum of this record, as fastavro's schemaless_writer takes it."""
-        return {
-            "sku": self.sku,
-            "quantity": self.quantity,
-            "unit_price": self.unit_price,
-        }
-
-    @classmethod
-    def from_avro(cls, datum: collections.abc.Mapping[str, typing.Any]) -> typing.Self:
-        """The record of ``datum``, a datum as fastavro's schemaless_reader returns
-        it.
-        """
-        return cls(
-            sku=datum["sku"],
-            quantity=datum["quantity"],
-            unit_price=datum["unit_price"],
-        )
-
-    def write_avro(self, out: bytearray) -> None:
-        """Append the Avro binary encoding of this record (this version's schema) to
-        ``out``.
-        """
-        _rt.write_string(out, self.sku)
-        _rt.write_int(out, self.quantity)
-        _rt.write_bytes(out, _rt.decimal_bytes(self.unit_price, 12, 2))
-
-    @classmethod
-    def read_avro(cls, reader: _rt.Reader) -> typing.Self:
-        """The record encoded in this version's schema at the reader's position."""
-        return cls(
-            sku=reader.read_string(),
-            quantity=reader.read_int(),
-            unit_price=_rt.bytes_decimal(reader.read_bytes(), 12, 2),
-        )
+OrderLineV2 = OrderLineV1
 
 
 Order = OrderV2
