@@ -168,7 +168,7 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
             if self._iterated is not None:
                 await self.done(self._iterated)
                 self._iterated = None
-            for msg, taken, tally in await self._call(partial(self._take, 1, 0.5)):
+            for msg, taken, tally in await self._settle_and_take([], 1, 0.5):
                 decoded = self._decoded(msg, taken)
                 if isinstance(decoded, ContractError):
                     await self._call(
@@ -200,36 +200,67 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         until cancelled), as ``ContractConsumer.run`` calls its handler.
 
         Cancelling it stops the run without committing the offset of the message being
-        handled; the offsets of the messages handled before it are kept.
+        handled; the offsets of the messages handled before it are kept, and messages
+        taken but not handled are given back: the next read takes them.
         """
         consumer = self._started()
         stats = RunStats()
         size = max(1, batch_size)
         idle_since = time.monotonic()
-        while True:
-            wanted = size
-            if max_messages is not None:
-                wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
-                if wanted <= 0:
+        settle: list[Message] = []
+        try:
+            while True:
+                wanted = size
+                if max_messages is not None:
+                    wanted = min(size, max_messages - stats.handled - stats.dead_lettered)
+                    if wanted <= 0:
+                        return stats
+                handled, settle = settle, []
+                batch = await self._settle_and_take(handled, wanted, poll_timeout)
+                if batch:
+                    idle_since = time.monotonic()
+                    settle = await self._run_batch(handler, batch, stats)
+                elif idle_timeout is not None and consumer._idle_for(idle_since) >= idle_timeout:
                     return stats
-            batch = await self._call(partial(self._take, wanted, poll_timeout))
-            if batch:
-                idle_since = time.monotonic()
-                await self._run_batch(handler, batch, stats)
-            elif idle_timeout is not None and consumer._idle_for(idle_since) >= idle_timeout:
-                return stats
+        finally:
+            if settle:  # the last batch handled: its offsets stored and committed
+                await asyncio.shield(self._call(partial(_store, consumer, settle, True)))
+
+    async def _settle_and_take(
+        self, handled: list[Message], wanted: int, timeout: float
+    ) -> list[_Taken]:
+        """One step of the worker: the offsets of the batch ``handled`` stored and
+        committed (under the batch policy), then the next batch taken. Cancelled, the step
+        still ends, and what it took is given back (a seek), for the next read to take."""
+        consumer = self._started()
+
+        def step() -> list[_Taken]:
+            if handled:
+                _store(consumer, handled, True)
+            return self._take(wanted, timeout)
+
+        taking = asyncio.ensure_future(self._call(step))
+        try:
+            return await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            taken = await taking
+            if taken:
+                await self._call(partial(consumer._rewind, [t[0] for t in taken]))
+            raise
 
     async def _run_batch(
         self, handler: AsyncHandler[M], batch: list[_Taken], stats: RunStats
-    ) -> None:
-        """``ContractConsumer._run_batch`` with an async handler."""
+    ) -> list[Message]:
+        """``ContractConsumer._run_batch`` with an async handler. Under the batch policy it
+        returns the last message of each partition for the caller to store and commit
+        with its next step (an exception stores them, uncommitted, before it leaves)."""
         consumer = self._started()
         each = consumer.commit_policy == "message"
         finished: dict[tuple[str, int], Message] = {}
         completed = False
         try:
             for index, (msg, taken, tally) in enumerate(batch):
-                decoded = self._decoded(msg, taken)
+                decoded = _decode(consumer, msg) if taken is None else taken
                 if isinstance(decoded, ContractError):
                     await self._call(
                         partial(consumer._dead_letters.send_counted, msg, decoded, 0, tally)
@@ -249,13 +280,14 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
                     if not await self._call(partial(consumer._commit_offsets, at)):
                         rest = [taken[0] for taken in batch[index + 1 :]]
                         await self._call(partial(consumer._rewind, rest))
-                        return
+                        return []
                 else:
                     finished[msg.topic() or "", msg.partition() or 0] = msg
             completed = True
         finally:
-            if finished:  # one step: stored, and committed unless an exception ended it
-                await self._call(partial(_store, consumer, list(finished.values()), completed))
+            if finished and not completed:  # what finished is kept, uncommitted
+                await self._call(partial(_store, consumer, list(finished.values()), False))
+        return list(finished.values())
 
     async def _handle(
         self,

@@ -163,6 +163,8 @@ class MessageDecoder(Generic[M]):
         """Whether decoding ``msg`` may wait on the registry or a KMS (see
         ``ContractDeserializer.needs_registry``)."""
         headers = msg.headers()
+        if not headers:  # the frame alone names the schema
+            return self._deserializer.needs_registry(msg.value())
         return self._deserializer.needs_registry(
             msg.value(), self._context(msg.topic() or "", headers)
         )

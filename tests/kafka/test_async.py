@@ -407,3 +407,50 @@ def test_writers_not_met_and_encrypted_fields_are_decoded_off_the_loop(
             assert got == [obj.content for obj in written]
 
         assert _slow_steps(caplog, main) == []
+
+
+def test_a_run_cancelled_while_taking_loses_nothing_and_keeps_what_was_handled(
+    settings: Settings, registry: str, admin: AdminClient
+) -> None:
+    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
+    create_topics(admin, topic, partitions=1)
+    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(30)]
+    options = {**_options(settings, topic, f"cancelled-{uuid.uuid4().hex[:6]}"), "commit": "batch"}
+
+    async def main() -> tuple[list[str], list[str]]:
+        async with AsyncContractProducer(
+            ToolInvocation, registry, settings=settings, topic=topic,
+            subject=ToolInvocation.SUBJECT,
+        ) as out:  # fmt: skip
+            for call in calls:
+                await out.queue(call)
+            await out.flush(30)
+        first: list[str] = []
+        async with AsyncContractConsumer(ToolInvocation, registry, **options) as consumer:
+            running: asyncio.Task[Any] | None = None
+
+            async def cancel_after_ten(received: Received[ToolInvocation]) -> None:
+                first.append(str(received.value.task_id))
+                if len(first) == 10:  # the cancellation lands in the next take
+                    assert running is not None
+                    asyncio.get_running_loop().call_soon(running.cancel)
+
+            running = asyncio.create_task(consumer.run(cancel_after_ten, batch_size=10))
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            rest: list[str] = []
+
+            async def keep(received: Received[ToolInvocation]) -> None:
+                rest.append(str(received.value.task_id))
+
+            await consumer.run(keep, max_messages=20, idle_timeout=10)
+        return first, rest
+
+    first, rest = asyncio.run(main())
+    assert first + rest == [str(c.task_id) for c in calls]  # none lost, none twice
+    # The first ten were committed before the cancellation took effect.
+    group = ContractConsumer(ToolInvocation, registry, **options)
+    with group:
+        again: list[Received[ToolInvocation]] = []
+        group.run(again.append, idle_timeout=2)
+    assert again == []  # and the twenty of the second run at its end
