@@ -46,6 +46,7 @@ __all__ = [
     "registry_config",
     "schema_id_of_guid",
     "stored_version",
+    "subject_level",
     "subjects_of_id",
     "url_of",
 ]
@@ -189,6 +190,18 @@ def call(client: SchemaRegistryClient, operation: Callable[[], T]) -> T:
     except Exception as err:  # httpx raises many connection error types; all mean unreachable.
         reason = str(err) or type(err).__name__
         raise RegistryUnavailableError(url, f"cannot be reached: {reason}") from err
+
+
+def subject_level(client: SchemaRegistryClient, subject: str) -> str | None:
+    """The compatibility level set on ``subject`` itself; None when it has none (the
+    registry's global level applies) or does not exist."""
+    try:
+        level: str | None = call(client, lambda: client.get_compatibility(subject))
+    except RegistryError as err:
+        if err.error_code not in (40401, 40408):  # no such subject; no level of its own
+            raise
+        return None
+    return level
 
 
 def compatibility_verbose(

@@ -56,7 +56,7 @@ from somacontracts.schema.datacontract import (
     major_version,
 )
 from somacontracts.serde.references import references_of
-from somacontracts.serde.registry_client import call, stored_version, url_of
+from somacontracts.serde.registry_client import call, stored_version, subject_level, url_of
 from somacontracts.tooling.keks import keks_of, require_keks
 from somacontracts.tooling.sources import ContractSchemas, SchemaVersion
 from somacontracts.tooling.stored import first_difference, schema_value
@@ -79,7 +79,6 @@ __all__ = [
 ]
 
 _SUBJECT_NOT_FOUND = 40401
-_NO_SUBJECT_LEVEL = 40408
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,13 +197,9 @@ def subject_state(client: SchemaRegistryClient, subject: str) -> SubjectState:
                 rule_set=rules,
             )
         )
-    try:
-        level: str | None = call(client, lambda: client.get_compatibility(subject))
-    except RegistryError as err:
-        if err.error_code not in (_SUBJECT_NOT_FOUND, _NO_SUBJECT_LEVEL):
-            raise
-        level = None
-    return SubjectState(subject=subject, versions=tuple(versions), level=level)
+    return SubjectState(
+        subject=subject, versions=tuple(versions), level=subject_level(client, subject)
+    )
 
 
 def plan_subject(

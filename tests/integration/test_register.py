@@ -216,8 +216,21 @@ def test_incompatible_version_is_refused(
         lambda s: s["fields"].append({"name": "cost", "type": "double", "doc": "d"}),
     )
     checked = run(repo, "check", "--registry", registry.url, "--format", "json")
-    rules = {f["rule"] for f in json.loads(checked.stdout)["findings"]}
-    assert "REGISTRY_INCOMPATIBLE" in rules
+    found = json.loads(checked.stdout)["findings"]
+    refusals = [f["message"] for f in found if f["rule"] == "REGISTRY_INCOMPATIBLE"]
+    assert len(refusals) == 1, refusals  # one error: one finding, its context joined
+    assert "errorType" in refusals[0]
+    assert "compatibility: 'FULL_TRANSITIVE'" in refusals[0]
+    assert "oldSchema:" not in refusals[0]
+    # At another level than the contract's, the registry is not asked: register sets it.
+    client.set_compatibility("tool.results-value", "NONE")
+    checked = run(repo, "check", "--registry", registry.url, "--format", "json")
+    found = json.loads(checked.stdout)["findings"]
+    assert not [f for f in found if f["rule"] == "REGISTRY_INCOMPATIBLE"]
+    (level,) = [f for f in found if f["rule"] == "REGISTRY_LEVEL"]
+    assert level["severity"] == "warning"
+    assert 'subject "tool.results-value" is at NONE' in level["message"]
+    client.set_compatibility("tool.results-value", "FULL_TRANSITIVE")
     result = run(repo, "register", "--registry", registry.url)
     assert result.returncode == EXIT_VIOLATIONS
     assert "refused v2 of ToolResult under subject tool.results-value" in result.stderr

@@ -106,6 +106,7 @@ def read_one(consumer: ContractConsumer[Any]) -> None:
 
 
 def test_proofs_against_live_readers(
+    monkeypatch: pytest.MonkeyPatch,
     project: Path,
     registry: str,
     client: SchemaRegistryClient,
@@ -218,6 +219,9 @@ def test_proofs_against_live_readers(
     assert any(f'group "{legacy}" (service "audit", reader v1)' in line for line in broken)
     assert all("v4.avsc:/fields" in line for line in broken)  # located in the new file
     assert all('"amount"' in line for line in broken)
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", registry)  # the registry the environment names
+    assert cli(capsys, "check", "--readers") == (EXIT_VIOLATIONS, out, "")
+    monkeypatch.delenv("SCHEMA_REGISTRY_URL")
     code, _, err = cli(capsys, "register", "--registry", registry)
     assert code == EXIT_VIOLATIONS
     assert "READER_BROKEN" in err

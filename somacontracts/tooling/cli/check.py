@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from somacontracts.errors import ConfigurationError, RegistryError
 from somacontracts.tooling import sources
-from somacontracts.tooling.check.findings import ERROR, Category, Finding
+from somacontracts.tooling.check.findings import ERROR, WARNING, Category, Finding
 from somacontracts.tooling.check.lock import compare, read_lock
 from somacontracts.tooling.check.positions import locate
 from somacontracts.tooling.check.project import project_findings
@@ -88,38 +89,83 @@ def register(sub: Any) -> None:
 def registry_findings(
     client: SchemaRegistryClient, tree: Mapping[str, sources.ContractSchemas], config: ProjectConfig
 ) -> list[Finding]:
-    """Ask the registry whether it accepts each contract's latest version under its subjects."""
+    """Ask the registry whether it accepts each contract's latest version under its
+    subjects, where the subject is at the contract's level: elsewhere ``register`` sets
+    the contract's level first, so the registry's verdict at its own is not asked (the
+    tree's checks judged the version at the contract's level) and a warning says so."""
     from somacontracts.serde import registry_client
 
+    url = registry_client.url_of(client)
     findings = []
     for name, contract in tree.items():
         latest = contract.latest
         # with its shared types written out: the same schema to judge, and one any registry
         # reads whether or not it holds their subjects yet
         text = json.dumps(latest.whole, separators=(",", ":"))
+        level = config.level_of(name).value
+
         for subject in config.subjects_of(name):
             try:
+                held = registry_client.subject_level(client, subject)
+                if held is not None and held != level:
+                    findings.append(
+                        _finding(
+                            latest,
+                            "REGISTRY_LEVEL",
+                            f'subject "{subject}" is at {held} in {url}, {name} at {level}: '
+                            "`register` sets it first, so the registry is not asked at its own",
+                            WARNING,
+                        )
+                    )
+                    continue
                 compatible, messages = registry_client.compatibility_verbose(client, subject, text)
             except RegistryError as err:
                 if err.error_code in (40401, 40402):
                     continue  # A subject without versions accepts any first version.
                 raise
-            if compatible:
-                continue
-            for message in messages or ["the registry rejects it and gave no reason"]:
-                findings.append(
-                    Finding(
-                        rule="REGISTRY_INCOMPATIBLE",
-                        category=Category.COMPATIBILITY,
-                        contract=name,
-                        version=latest.version,
-                        path=str(latest.path),
-                        location="",
-                        message=f"Registry {registry_client.url_of(client)} would refuse "
-                        f'v{latest.version} under subject "{subject}": {message}',
+            if not compatible:
+                findings += [
+                    _finding(
+                        latest,
+                        "REGISTRY_INCOMPATIBLE",
+                        f'Registry {url} would refuse v{latest.version} under subject "{subject}": '
+                        + reason,
                     )
-                )
+                    for reason in refusal_reasons(messages)
+                ]
     return findings
+
+
+def _finding(
+    version: sources.SchemaVersion, rule: str, message: str, severity: str = ERROR
+) -> Finding:
+    return Finding(
+        rule=rule,
+        category=Category.COMPATIBILITY,
+        contract=version.contract,
+        version=version.version,
+        path=str(version.path),
+        location="",
+        message=message,
+        severity=severity,
+    )
+
+
+def refusal_reasons(messages: Sequence[str]) -> list[str]:
+    """A registry's verbose refusal as one reason per error: Confluent's messages give each
+    error (``{errorType:...}``) then context (``{oldSchemaVersion: 1}``, the whole old
+    schema, ``{compatibility: ...}``); the context short enough to read joins each error,
+    the old schema is left out. Another registry's plain messages are one reason each."""
+    errors = [m for m in messages if m.startswith("{errorType")]
+    context = [
+        m for m in messages if m not in errors and not m.startswith("{oldSchema:") and len(m) < 80
+    ]
+    if not errors:
+        return [m for m in messages if not m.startswith("{oldSchema:")] or [
+            "the registry rejects it and gave no reason"
+        ]
+    suffix = f" ({', '.join(context)})" if context else ""
+    return [error + suffix for error in errors]
 
 
 def _text_of(path: str) -> str | None:
@@ -139,7 +185,12 @@ def run(args: argparse.Namespace) -> int:
         at_ref = versions_at(args.against, root)
         findings += compare(at_ref, tree, baseline=args.against, report_unrecorded=False)
     if (args.readers or args.by_readers) and not args.registry:
-        raise ConfigurationError("--readers", "needs --registry URL (where the readers are)")
+        # the readers are in a registry: the one the environment names, as register's
+        args.registry = os.environ.get("SCHEMA_REGISTRY_URL") or None
+        if not args.registry:
+            raise ConfigurationError(
+                "--readers", "needs --registry URL or SCHEMA_REGISTRY_URL (where the readers are)"
+            )
     lock = read_lock(lock_path)
     if args.registry:
         from somacontracts.serde import registry_client  # only with --registry: it is slow to load
