@@ -26,7 +26,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from somacontracts.catalog import load_settings, read_catalog_file
 from somacontracts.kafka import ContractConsumer, ContractProducer
-from somacontracts.tooling.cli import EXIT_OK
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE
 from tests.generated import generated
 
 SERVICE = Path(__file__).resolve().parents[1] / "payments_service"
@@ -149,6 +149,8 @@ def test_a_service_runs_every_kafka_command_on_its_own_catalog(
     )
     assert {r["key"] for r in records} == {"t1", "t2"}
     assert all(Decimal(r["value"]["amount"]) == Decimal("12.5") for r in records)
+    # No metadata.schema_version in the service's contracts: the registry's version.
+    assert {r["schema_version"] for r in records} == {1}
     given = refund("t3")
     produced = cli(service, "produce", refunds, env=env, stdin=json.dumps(given) + "\n")
     assert produced.returncode == EXIT_OK, produced.stderr
@@ -159,6 +161,20 @@ def test_a_service_runs_every_kafka_command_on_its_own_catalog(
     assert lag.returncode == EXIT_OK, lag.stderr
     assert refunds in lag.stdout
     assert captured not in lag.stdout
+    # A catalog without lag alerts: the topics the group reads; a group reading none of
+    # them is told to name one.
+    pyproject = service / "pyproject.toml"
+    kept = pyproject.read_text()
+    pyproject.write_text(kept.replace("lag-alert = 100\n", ""))
+    lag = cli(service, "lag", "--group", "ledger", env=env)
+    assert lag.returncode == EXIT_OK, lag.stderr
+    assert refunds in lag.stdout
+    assert captured in lag.stdout
+    nobody = cli(service, "lag", "--group", "nobody", env=env)
+    assert nobody.returncode == EXIT_USAGE
+    assert nobody.stderr.count("\n") == 1
+    assert "no catalog topic has a lag alert or is read by group nobody" in nobody.stderr
+    pyproject.write_text(kept)
 
     site = service / "site"
     assert cli(service, "docs", "--out", str(site), env=env).returncode == EXIT_OK

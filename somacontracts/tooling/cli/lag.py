@@ -3,8 +3,9 @@
 Per topic and partition: the group's committed offset, the end offset and the lag, and
 the topic's alert threshold (the catalog's: lag > 500 on ``tool.requests``; or
 ``--threshold N``). The group is ``--group`` (default: ``TOOL_EXECUTOR_GROUP``), the
-topics ``--topic`` (repeatable; default: the catalog topics with a threshold). Usable as
-a probe: the exit code says whether a threshold is exceeded.
+topics ``--topic`` (repeatable; default: the catalog topics with a threshold, else, in a
+catalog without one, the topics the group reads). Usable as a probe: the exit code says
+whether a threshold is exceeded.
 
 Exit codes: 0 every partition within its threshold; 1 a threshold exceeded; 2 bad usage,
 configuration, or an unreachable cluster.
@@ -17,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError
 from somacontracts.tooling.cli.common import add_bootstrap, command_parser, settings_of
 from somacontracts.tooling.console.offsets import group_lag
@@ -47,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError("--threshold", "must be 0 or more")
     settings = settings_of(args)
     group = args.group or settings.tool_executor_group
-    topics = list(dict.fromkeys(args.topic)) or [
-        settings.topic_name(key)
-        for key, spec in settings.catalog.topics.items()
-        if spec.lag_alert is not None
-    ]
+    topics = list(dict.fromkeys(args.topic)) or _default_topics(settings, group)
+    if not topics:
+        raise ConfigurationError(
+            "--topic", f"no catalog topic has a lag alert or is read by group {group}: name one"
+        )
     lags = group_lag(settings, group, topics, threshold=args.threshold)
     if lags and all(entry.committed is None for entry in lags):
         print(
@@ -89,3 +91,14 @@ def run(args: argparse.Namespace) -> int:
         total = sum(e.lag for e in lags)
         print(f"total lag {total}; {len(alerting)} of {len(lags)} partitions over threshold")
     return 1 if alerting else 0
+
+
+def _default_topics(settings: Settings, group: str) -> list[str]:
+    """The catalog topics with a lag alert; where none has one, those ``group`` reads."""
+    topics = settings.catalog.topics
+    alerting = [settings.topic_name(k) for k, spec in topics.items() if spec.lag_alert is not None]
+    return alerting or [
+        settings.topic_name(key)
+        for key, spec in topics.items()
+        if any(settings.group_of(service, key) == group for service in spec.consumers)
+    ]

@@ -42,6 +42,7 @@ from somacontracts.kafka.topics import DLQ_SUFFIX
 from somacontracts.serde import ContractDeserializer
 from somacontracts.serde.contract_model import ContractModel, model_schema
 from somacontracts.serde.framing import Frame, frame_of
+from somacontracts.serde.registry_client import call, url_of
 
 __all__ = ["Problem", "contract_of_topic", "describe", "parse_lines", "read"]
 
@@ -101,9 +102,33 @@ def describe(msg: Message, reader: ContractDeserializer[Any]) -> dict[str, Any]:
         }
         return record
     metadata = getattr(obj, "metadata", None)
-    record["schema_version"] = getattr(metadata, "schema_version", None)
+    stamped = getattr(metadata, "schema_version", None)
+    if stamped is None and frame is not None and frame.schema_id is not None:
+        # a contract without the platform's version stamp: the registry's version
+        stamped = _registered_version(reader, frame.schema_id, f"{ctx.topic}-value")
+    record["schema_version"] = stamped
     record["value"] = _plain(obj)
     return record
+
+
+def _registered_version(reader: ContractDeserializer[Any], schema_id: int, subject: str) -> Any:
+    """The version of schema ``schema_id`` under ``subject`` (else under any subject of the
+    reader's), asked once per id; None when the registry does not say."""
+    client = reader.client
+    key = (url_of(client), schema_id, subject)
+    if key not in _VERSIONS:
+        try:
+            held = call(client, lambda: client.get_schema_versions(schema_id))
+        except RegistryUnavailableError:
+            raise
+        except ContractError:
+            held = []
+        numbers = {str(v.subject): v.version for v in held}
+        _VERSIONS[key] = numbers.get(subject, next(iter(numbers.values()), None))
+    return _VERSIONS[key]
+
+
+_VERSIONS: dict[tuple[str, int, str], Any] = {}
 
 
 def _plain(obj: Any) -> Any:
