@@ -132,3 +132,25 @@ def test_console_script_help() -> None:
     )
     assert "validate" in result.stdout
     assert "contracts" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["-v", "--bogus"], "unrecognized arguments: --bogus"),
+        (["check", "--bogus"], "unrecognized arguments: --bogus"),
+        (["lag", "--threshold", "x"], "argument --threshold: invalid int value: 'x'"),
+        (["diff", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(
+    words: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(words) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert named in err
+    assert err.rstrip().endswith("--help`)")

@@ -252,7 +252,9 @@ def test_proofs_against_live_readers(
     code, out, _ = cli(capsys, "readers", "retire", billing, "--registry", registry)
     assert code == EXIT_OK
     assert f"retired {billing}" in out
-    assert cli(capsys, "readers", "retire", billing, "--registry", registry)[0] == EXIT_VIOLATIONS
+    code, out, err = cli(capsys, "readers", "retire", billing, "--registry", registry)
+    assert (code, out) == (EXIT_VIOLATIONS, "")
+    assert err == f"somacontracts readers: no reader of group {billing} is registered\n"
     code, out, _ = cli(capsys, "check", "--readers", "--registry", registry)
     assert "READER_BROKEN" not in out
     code, out, err = cli(capsys, "register", "--registry", registry)

@@ -40,6 +40,10 @@ def test_an_untracked_file(service: Service) -> None:
     (service.root / "notes.txt").write_text("would go into the sdist\n")
     _, stderr = refused(service)
     assert stderr.endswith("1 file not committed: notes.txt\n")
+    for name in ("a.txt", "b.txt", "c.txt", "d.txt"):
+        (service.root / name).write_text("more\n")
+    _, stderr = refused(service)
+    assert stderr.endswith("5 files not committed: a.txt, b.txt, c.txt and 2 more\n")
 
 
 def test_a_failing_check(service: Service) -> None:
@@ -67,4 +71,4 @@ def test_models_not_regenerated(service: Service) -> None:
 
 def test_nothing_since_the_last_release(service: Service) -> None:
     _, stderr = refused(service, "--dry-run")
-    assert stderr == "somacontracts release: refused: release: nothing changed since v1.0.0\n"
+    assert stderr == "somacontracts release: refused: contracts: nothing changed since v1.0.0\n"

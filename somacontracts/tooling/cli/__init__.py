@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from somacontracts import __version__
 from somacontracts.errors import ContractError
@@ -33,10 +34,22 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line on stderr, exit 2, as every other
+    error of the command line (argparse prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line, pointing at the help, and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+_GLOBAL_OPTIONS = ("-h", "--help", "-V", "--version", "-v", "--verbose")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser: with ``command``, that subcommand's in full and the others
     named only (their modules are not imported); without, every subcommand in full."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="somacontracts",
         description="Data contracts of the agent platform's Kafka payloads.",
     )
@@ -87,6 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code instead of exiting."""
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command_in(words))
+    before = words[: next((i for i, w in enumerate(words) if not w.startswith("-")), len(words))]
+    unknown = [w for w in before if w not in _GLOBAL_OPTIONS]
+    if unknown:  # argparse would only say a COMMAND is required
+        try:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
     try:
         args = parser.parse_args(words)
     except SystemExit as exit_:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import sys
 from typing import Any
 
 from somacontracts.errors import ConfigurationError
@@ -70,7 +71,10 @@ def _retire(client: Any, group: str, topic: str | None) -> int:
     found = [r for r in list_readers(client) if r.group == group and topic in (None, r.topic)]
     if not found:
         where = f" on {topic}" if topic else ""
-        print(f"somacontracts readers: no reader of group {group}{where} is registered")
+        print(
+            f"somacontracts readers: no reader of group {group}{where} is registered",
+            file=sys.stderr,
+        )
         return 1
     for reader in found:
         name = reader.registry_subject

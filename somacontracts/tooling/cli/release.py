@@ -109,7 +109,8 @@ def _release(args: argparse.Namespace) -> int:
     root = found.parent
     dirty = git.dirty_files(root)
     if dirty:
-        raise ReleaseError("work tree", f"{count(len(dirty), 'file')} not committed: {dirty[0]}")
+        shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        raise ReleaseError("work tree", f"{count(len(dirty), 'file')} not committed: {shown}")
     tree = sources.load_tree(schemas)
     findings = project_findings(tree, config, lock, schemas)
     errors = [f for f in findings if f.severity == ERROR]

@@ -100,7 +100,7 @@ def plan_release(
     bump, reasons = _bump(contracts)
     if bump is None:
         if not changed:
-            raise ReleaseError("release", f"nothing changed since {previous[0]}")
+            raise ReleaseError("contracts", f"nothing changed since {previous[0]}")
         bump = "patch"
         reasons = [
             f"{len(changed)} file(s) changed and no contract version was added "
