@@ -59,7 +59,9 @@ class Contract:
     key_field: str
     """Dotted path of the payload field whose value is the message key (the tenant id),
     so that Kafka keeps each tenant's messages in order."""
-    compatibility: CompatibilityLevel = CompatibilityLevel.FULL_TRANSITIVE
+    compatibility: CompatibilityLevel | None = None
+    """A level the catalog pins; None: the project's (``default-level``, FULL_TRANSITIVE
+    unless configured)."""
     description: str = ""
 
 

@@ -120,9 +120,9 @@ class ProjectConfig:
         """The compatibility level that applies to ``contract``."""
         if contract in self.levels:
             return self.levels[contract]
-        if contract in self.catalog.contracts:
-            return self.catalog.contracts[contract].compatibility
-        return self.default_level
+        entry = self.catalog.contracts.get(contract)
+        pinned = None if entry is None else entry.compatibility
+        return self.default_level if pinned is None else pinned
 
 
 def find_config(start: Path) -> Path | None:

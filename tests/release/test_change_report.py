@@ -102,7 +102,7 @@ def test_a_decision_by_readers_shows_in_diff_and_in_the_changelog(service: Servi
     )
 
     text = diff(service, "Order")
-    assert "Order v1 -> v2 (FULL_TRANSITIVE: NOT allowed; allowed by readers)" in text
+    assert "Order v1 -> v2 (BACKWARD: NOT allowed; allowed by readers)" in text
     assert f"  {words} (recorded in " in text
     (report,) = json.loads(diff(service, "Order", "--format", "json"))
     assert report["by_readers"]["readers"] == readers

@@ -47,11 +47,14 @@ def test_an_untracked_file(service: Service) -> None:
 
 
 def test_a_failing_check(service: Service) -> None:
-    service.evolve(lambda s: s["fields"].pop(0))  # order_id removed: not BACKWARD
-    service.commit("Order v2 without its id")
+    service.evolve(  # a field without a default: v2 cannot read v1's orders, not BACKWARD
+        lambda s: s["fields"].append({"name": "currency", "type": "string", "doc": "ISO 4217."})
+    )
+    service.commit("Order v2 with a currency and no default")
     stdout, stderr = refused(service)
     assert "v2 READER_FIELD_MISSING_DEFAULT_VALUE" in stdout
-    assert stderr == "somacontracts release: refused: check: 1 error; fix them first\n"
+    assert "v2 FIELD_ADDED_WITH_DEFAULT" in stdout  # the lint rule says it too
+    assert stderr == "somacontracts release: refused: check: 2 errors; fix them first\n"
 
 
 def test_models_not_regenerated(service: Service) -> None:

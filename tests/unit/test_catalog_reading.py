@@ -210,3 +210,16 @@ def test_a_consumer_s_default_group_is_its_service_s_never_a_shared_one() -> Non
     assert platform.group_for(["tool.requests"]) == "executors"
     with pytest.raises(ConfigurationError, match="every instance reads"):
         platform.group_for(["config_updates"])
+
+
+def test_a_service_s_default_level_applies_to_its_catalog_s_contracts(tmp_path: Path) -> None:
+    text = (SERVICE / "pyproject.toml").read_text()
+    assert "default-level" not in text
+    (tmp_path / "pyproject.toml").write_text(
+        text.replace("[tool.somacontracts]\n", '[tool.somacontracts]\ndefault-level = "BACKWARD"\n')
+    )
+    config = read_config(tmp_path / "pyproject.toml")
+    assert config.level_of("PaymentCaptured").value == "BACKWARD"
+    assert read_config(SERVICE / "pyproject.toml").level_of("PaymentCaptured").value == (
+        "FULL_TRANSITIVE"
+    )

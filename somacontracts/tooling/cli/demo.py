@@ -25,6 +25,7 @@ from typing import Any
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.catalog.platform import CONTRACTS, PLATFORM
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.kafka import (
     ContractConsumer,
     ContractProducer,
@@ -114,7 +115,7 @@ def _register_contracts(registry: str, settings: Settings) -> None:
             client,
             tree,
             settings.subjects_of,
-            lambda name: CONTRACTS[name].compatibility,
+            lambda name: CONTRACTS[name].compatibility or CompatibilityLevel.FULL_TRANSITIVE,
         )
     versions = sum(len(plan.to_register) for plan in plans)
     print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
