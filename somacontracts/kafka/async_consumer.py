@@ -15,8 +15,10 @@ its young objects made the garbage collector's passes cost a quarter of the thro
 Under the message policy each offset is committed, and acknowledged, before the next
 handler call; under the batch policy once per batch, as the synchronous consumer does.
 ``async for`` commits a message once the loop asks for the next one, so a message whose
-loop body raised, or broke out of the loop, is taken again by the next reader unless
-:meth:`AsyncContractConsumer.done` was awaited for it.
+loop body raised, or broke out of the loop, is taken again by the next read (this
+consumer's next ``async for`` or ``run``, else the group's next reader) unless
+:meth:`AsyncContractConsumer.done` was awaited for it. A cancelled ``run`` gives back the
+message in hand and the rest of its batch the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ContractError, MessageError, SchemaNotFoundError
 from somacontracts.kafka._admin import AsyncClient
-from somacontracts.kafka.commits import CommitPolicy, position_after
+from somacontracts.kafka.commits import CommitPolicy, position_after, rewind_to, store_handled
 from somacontracts.kafka.consumer import (
     BATCH_SIZE,
     ContractConsumer,
@@ -164,10 +166,8 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         """Every message decoded, each committed when the next is asked for (a message
         that cannot be decoded goes to the dead-letter topic instead)."""
         consumer = self._started()
+        await self._give_back()
         while True:
-            if self._iterated is not None:
-                await self.done(self._iterated)
-                self._iterated = None
             for msg, taken, tally in await self._settle_and_take([], 1, 0.5):
                 decoded = self._decoded(msg, taken)
                 if isinstance(decoded, ContractError):
@@ -178,6 +178,15 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
                     continue
                 self._iterated = decoded
                 yield decoded
+                if self._iterated is decoded:  # the next is asked for: this one is handled
+                    await self.done(decoded)
+
+    async def _give_back(self) -> None:
+        """The message an earlier ``async for`` handed out and never finished (its body
+        raised or broke out of the loop) is taken again: the consumer seeks back to it."""
+        left, self._iterated = self._iterated, None
+        if left is not None:
+            await self._call(partial(_seek, self._started(), left))
 
     async def done(self, received: Received[M]) -> None:
         """Mark ``received`` handled, as ``ContractConsumer.done`` does."""
@@ -204,6 +213,7 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         taken but not handled are given back: the next read takes them.
         """
         consumer = self._started()
+        await self._give_back()
         stats = RunStats()
         size = max(1, batch_size)
         idle_since = time.monotonic()
@@ -258,6 +268,7 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
         each = consumer.commit_policy == "message"
         finished: dict[tuple[str, int], Message] = {}
         completed = False
+        index = 0
         try:
             for index, (msg, taken, tally) in enumerate(batch):
                 decoded = _decode(consumer, msg) if taken is None else taken
@@ -280,13 +291,16 @@ class AsyncContractConsumer(AsyncClient, Generic[M]):
                     if not await self._call(partial(consumer._commit_offsets, at)):
                         rest = [taken[0] for taken in batch[index + 1 :]]
                         await self._call(partial(consumer._rewind, rest))
+                        completed = True
                         return []
                 else:
                     finished[msg.topic() or "", msg.partition() or 0] = msg
             completed = True
         finally:
-            if finished and not completed:  # what finished is kept, uncommitted
-                await self._call(partial(_store, consumer, list(finished.values()), False))
+            if not completed:  # what finished is kept, uncommitted; the rest is given back
+                rest = [taken[0] for taken in batch[index:]]
+                keep = partial(_keep, consumer, list(finished.values()), rest)
+                await asyncio.shield(self._call(keep))
         return list(finished.values())
 
     async def _handle(
@@ -355,9 +369,18 @@ def _decode(consumer: ContractConsumer[M], msg: Message) -> Received[M] | Contra
         return err
 
 
+def _seek(consumer: ContractConsumer[Any], received: Received[Any]) -> None:
+    topic, partition, offset = _coordinates(received)
+    rewind_to(consumer._consumer, topic, partition, offset)
+
+
+def _keep(consumer: ContractConsumer[Any], finished: list[Message], rest: list[Message]) -> None:
+    """After an exception ended a batch: store what finished, give back the rest."""
+    _store(consumer, finished, False)
+    consumer._rewind(rest)
+
+
 def _store(consumer: ContractConsumer[Any], messages: list[Message], commit: bool) -> None:
-    store = consumer._consumer.store_offsets
-    for msg in messages:
-        store(message=msg)
+    store_handled(consumer._consumer, messages)
     if commit:
         consumer._commit_offsets(None)

@@ -15,7 +15,7 @@ re-delivers instead of skipping; the policy bounds what it re-delivers:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -23,7 +23,15 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from somacontracts.errors import ConfigurationError
 from somacontracts.kafka.errors import CommitError
 
-__all__ = ["COMMIT_TIMEOUT", "CommitPolicy", "commit_offsets", "position_after", "rewind"]
+__all__ = [
+    "COMMIT_TIMEOUT",
+    "CommitPolicy",
+    "commit_offsets",
+    "position_after",
+    "rewind",
+    "rewind_to",
+    "store_handled",
+]
 
 CommitPolicy = Literal["message", "batch"]
 """When handled offsets are committed: after each message, or after each batch."""
@@ -91,7 +99,21 @@ def rewind(consumer: Consumer, rest: Sequence[Message]) -> None:
     for msg in rest:
         first.setdefault((msg.topic() or "", msg.partition() or 0), msg.offset() or 0)
     for (topic, partition), offset in first.items():
-        try:
-            consumer.seek(TopicPartition(topic, partition, offset))
-        except KafkaException:
-            continue
+        rewind_to(consumer, topic, partition, offset)
+
+
+def store_handled(consumer: Consumer, messages: Iterable[Message]) -> None:
+    """Store the position after each of ``messages`` for the next commit (librdkafka's
+    own, or the policy's)."""
+    store = consumer.store_offsets
+    for msg in messages:
+        store(message=msg)
+
+
+def rewind_to(consumer: Consumer, topic: str, partition: int, offset: int) -> None:
+    """Take the message at ``offset`` of ``topic[partition]`` again at the next consume
+    (nothing if the group took the partition away)."""
+    try:
+        consumer.seek(TopicPartition(topic, partition, offset))
+    except KafkaException:
+        return

@@ -54,6 +54,7 @@ from somacontracts.kafka.commits import (
     commit_offsets,
     position_after,
     rewind,
+    store_handled,
 )
 from somacontracts.kafka.dead_letters import DeadLetters
 from somacontracts.kafka.lag import LagWatch, starts_from_earliest
@@ -370,11 +371,9 @@ class ContractConsumer(Generic[M]):
         return 0.0 if assigned is None else time.monotonic() - max(since, assigned)
 
     def _run_batch(self, handler: Handler[M], batch: list[Message], stats: RunStats) -> None:
-        """Handle ``batch`` in order, committing as the policy says: each message's offset
-        once it finished (handled or dead-lettered), or the offset after the last finished
-        message of each partition at the end of the batch. When an exception ends it
-        early, what finished is kept; when a commit finds the partitions reassigned, the
-        rest of the batch is left to their new owner."""
+        """Handle ``batch`` in order, committing as the policy says (see the module). When
+        an exception ends it early, what finished is kept and the rest is taken again; when
+        a commit finds the partitions reassigned, the rest is left to their new owner."""
         finished: dict[tuple[str, int], Message] = {}
         tallies = self._tallies
         each = self.commit_policy == "message"
@@ -403,15 +402,15 @@ class ContractConsumer(Generic[M]):
                 if each:
                     if not commit([position_after(msg)]):
                         self._rewind(batch[index + 1 :])
+                        completed = True
                         return
                 else:
                     finished[msg.topic() or "", msg.partition() or 0] = msg
             completed = True
         finally:
-            if finished:
-                store = self._consumer.store_offsets
-                for msg in finished.values():
-                    store(message=msg)
+            store_handled(self._consumer, finished.values())
+            if not completed:  # the message in hand and the rest: taken again
+                self._rewind(batch[index:])
         if finished and completed:
             # Offsets of partitions the group took away meanwhile go to their new owner.
             commit(None)

@@ -454,3 +454,68 @@ def test_a_run_cancelled_while_taking_loses_nothing_and_keeps_what_was_handled(
         again: list[Received[ToolInvocation]] = []
         group.run(again.append, idle_timeout=2)
     assert again == []  # and the twenty of the second run at its end
+
+
+def test_what_a_cancelled_run_or_an_unfinished_loop_body_held_is_taken_again(
+    settings: Settings, registry: str, admin: AdminClient
+) -> None:
+    # Each way a handler or loop body can end without finishing its message: the same
+    # consumer takes that message again, then the rest, and nothing is handled twice.
+    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
+    create_topics(admin, topic, partitions=1)
+    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(12)]
+    ids = [str(c.task_id) for c in calls]
+    group = f"unfinished-{uuid.uuid4().hex[:6]}"
+
+    async def main() -> list[str]:
+        async with AsyncContractProducer(
+            ToolInvocation, registry, settings=settings, topic=topic,
+            subject=ToolInvocation.SUBJECT,
+        ) as out:  # fmt: skip
+            for call in calls:
+                await out.queue(call)
+            await out.flush(30)
+        finished: list[str] = []
+        options = {**_options(settings, topic, group), "commit": "batch"}
+        async with AsyncContractConsumer(ToolInvocation, registry, **options) as consumer:
+            # 1. A run cancelled while its handler is in the middle of the second message.
+            entered = asyncio.Event()
+
+            async def slow(received: Received[ToolInvocation]) -> None:
+                if len(finished) == 1:
+                    entered.set()
+                    await asyncio.sleep(30)
+                finished.append(str(received.value.task_id))
+
+            running = asyncio.create_task(consumer.run(slow, batch_size=10))
+            await entered.wait()
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+
+            # 2. An async for whose body raises on its second message.
+            async def body_fails() -> None:
+                async for received in consumer:
+                    if str(received.value.task_id) == ids[2]:
+                        raise RuntimeError("body failed")
+                    finished.append(str(received.value.task_id))
+
+            with pytest.raises(RuntimeError, match="body failed"):
+                await body_fails()
+            # 3. An async for that breaks out, holding a message it did not finish.
+            async for received in consumer:
+                if str(received.value.task_id) == ids[3]:
+                    break
+                finished.append(str(received.value.task_id))  # pragma: no cover
+
+            async def keep(received: Received[ToolInvocation]) -> None:
+                finished.append(str(received.value.task_id))
+
+            await consumer.run(keep, max_messages=len(calls) - len(finished), idle_timeout=10)
+        return finished
+
+    assert asyncio.run(main()) == ids
+    again: list[Received[ToolInvocation]] = []
+    with ContractConsumer(ToolInvocation, registry, **_options(settings, topic, group)) as late:
+        late.run(again.append, idle_timeout=2)
+    assert again == []  # everything committed at the end

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, Message, TopicPartition
 
 from somacontracts.catalog.environment import Settings, load_settings
 from somacontracts.errors import ConfigurationError, DeserializationError
@@ -133,6 +133,7 @@ class FakeConsumer:
         self.position = 0
         self.stores: list[list[tuple[int, int]]] = []
         self.commits: list[list[tuple[int, int]]] = []
+        self.seeks: list[tuple[int, int]] = []
         self._committed_stores = 0
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]:
@@ -143,6 +144,15 @@ class FakeConsumer:
     def store_offsets(self, message: Message | None = None, offsets: Any = None) -> None:
         assert message is not None
         self.stores.append([(message.partition() or 0, (message.offset() or 0) + 1)])
+
+    def seek(self, partition: TopicPartition) -> None:
+        """Take messages again from the one at ``partition``'s offset (seeks recorded)."""
+        self.seeks.append((partition.partition, partition.offset))
+        self.position = next(
+            i
+            for i, m in enumerate(self.messages)
+            if (m.partition(), m.offset()) == (partition.partition, partition.offset)
+        )
 
     def assign(self, partitions: Any) -> None:
         return None
@@ -347,7 +357,9 @@ def test_an_exception_mid_batch_keeps_exactly_what_was_handled(
     with pytest.raises(Crash):
         consumer.run(handle, max_messages=4, idle_timeout=0)
     fake: FakeConsumer = consumer._consumer  # type: ignore[assignment]
-    # Partitions 0 and 1 handled their first message; partition 2's was not handled.
+    # Partitions 0 and 1 handled their first message; partition 2's was not handled, and
+    # is taken again from there (with the batch's rest: the fake's batches hold four).
+    assert fake.seeks == [(2, 0), (0, 1)]
     if policy == "message":
         assert fake.commits == [[(0, 1)], [(1, 1)]]
     else:

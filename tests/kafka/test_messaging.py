@@ -243,6 +243,33 @@ def test_handler_crash_then_restart_loses_and_skips_nothing(
     assert len(done) == len(sent)
 
 
+@pytest.mark.parametrize("commit", ["message", "batch"])
+def test_the_same_consumer_takes_again_what_an_exception_left_unhandled(
+    settings: Settings, registry: str, admin: AdminClient, commit: str
+) -> None:
+    # An exception that is not an Exception ends the run mid-batch; the consumer object
+    # lives on (the exception was caught): its next run starts at the message in hand.
+    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
+    create_topics(admin, topic)
+    sent = [sample_invocation(tenant_id=f"t{i % 5}") for i in range(30)]
+    with _producer(settings, registry, ToolInvocation, topic) as producer:
+        for call in sent:
+            producer.send(call)
+    done: list[uuid.UUID] = []
+
+    def crashing(received: Received[ToolInvocation]) -> None:
+        if len(done) == 12:
+            raise Crash
+        done.append(received.value.task_id)
+
+    group = f"caught-{uuid.uuid4().hex[:6]}"
+    with _consumer(settings, registry, ToolInvocation, topic, group, commit=commit) as consumer:
+        with pytest.raises(Crash):
+            consumer.run(crashing, idle_timeout=10)
+        consumer.run(lambda r: done.append(r.value.task_id), idle_timeout=3)
+    assert sorted(map(str, done)) == sorted(str(c.task_id) for c in sent)
+
+
 def test_broker_down_at_start_is_one_clear_line_within_bounded_time(registry: str) -> None:
     settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"})
     for start in (
