@@ -19,6 +19,7 @@ from somacontracts.kafka import (
     AsyncContractConsumer,
     AsyncContractProducer,
     ContractConsumer,
+    ContractProducer,
     DeliveryError,
     Received,
     ReplyTimeoutError,
@@ -409,22 +410,28 @@ def test_writers_not_met_and_encrypted_fields_are_decoded_off_the_loop(
         assert _slow_steps(caplog, main) == []
 
 
+def _filled(
+    settings: Settings, registry: str, admin: AdminClient, count: int
+) -> tuple[str, list[ToolInvocation]]:
+    """A new one-partition topic holding ``count`` tool calls, in order."""
+    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
+    create_topics(admin, topic, partitions=1)
+    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(count)]
+    with ContractProducer(
+        ToolInvocation, registry, settings=settings, topic=topic, subject=ToolInvocation.SUBJECT
+    ) as out:
+        for call in calls:
+            out.send(call)
+    return topic, calls
+
+
 def test_a_run_cancelled_while_taking_loses_nothing_and_keeps_what_was_handled(
     settings: Settings, registry: str, admin: AdminClient
 ) -> None:
-    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
-    create_topics(admin, topic, partitions=1)
-    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(30)]
+    topic, calls = _filled(settings, registry, admin, 30)
     options = {**_options(settings, topic, f"cancelled-{uuid.uuid4().hex[:6]}"), "commit": "batch"}
 
     async def main() -> tuple[list[str], list[str]]:
-        async with AsyncContractProducer(
-            ToolInvocation, registry, settings=settings, topic=topic,
-            subject=ToolInvocation.SUBJECT,
-        ) as out:  # fmt: skip
-            for call in calls:
-                await out.queue(call)
-            await out.flush(30)
         first: list[str] = []
         async with AsyncContractConsumer(ToolInvocation, registry, **options) as consumer:
             running: asyncio.Task[Any] | None = None
@@ -461,20 +468,11 @@ def test_what_a_cancelled_run_or_an_unfinished_loop_body_held_is_taken_again(
 ) -> None:
     # Each way a handler or loop body can end without finishing its message: the same
     # consumer takes that message again, then the rest, and nothing is handled twice.
-    topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
-    create_topics(admin, topic, partitions=1)
-    calls = [sample_invocation(tenant_id=f"t{i}") for i in range(12)]
+    topic, calls = _filled(settings, registry, admin, 12)
     ids = [str(c.task_id) for c in calls]
     group = f"unfinished-{uuid.uuid4().hex[:6]}"
 
     async def main() -> list[str]:
-        async with AsyncContractProducer(
-            ToolInvocation, registry, settings=settings, topic=topic,
-            subject=ToolInvocation.SUBJECT,
-        ) as out:  # fmt: skip
-            for call in calls:
-                await out.queue(call)
-            await out.flush(30)
         finished: list[str] = []
         options = {**_options(settings, topic, group), "commit": "batch"}
         async with AsyncContractConsumer(ToolInvocation, registry, **options) as consumer:

@@ -209,6 +209,18 @@ def test_poison_and_failing_messages_go_to_the_dlq_and_consumption_goes_on(
     assert failed["dlq.error"] == b"RuntimeError: tool backend refused"
 
 
+def _sent(
+    settings: Settings, registry: str, admin: AdminClient, topic: str, count: int
+) -> list[ToolInvocation]:
+    """``count`` tool calls sent to ``topic`` (created), over five tenants."""
+    create_topics(admin, topic)
+    sent = [sample_invocation(tenant_id=f"t{i % 5}") for i in range(count)]
+    with _producer(settings, registry, ToolInvocation, topic) as producer:
+        for call in sent:
+            producer.send(call)
+    return sent
+
+
 class Crash(BaseException):
     """Stands for the process dying in the middle of a handler."""
 
@@ -218,11 +230,7 @@ def test_handler_crash_then_restart_loses_and_skips_nothing(
     settings: Settings, registry: str, admin: AdminClient
 ) -> None:
     topic = settings.topic_name("tool_requests")
-    create_topics(admin, topic)
-    sent = [sample_invocation(tenant_id=f"t{i % 5}") for i in range(300)]
-    with _producer(settings, registry, ToolInvocation, topic) as producer:
-        for call in sent:
-            producer.send(call)
+    sent = _sent(settings, registry, admin, topic, 300)
     done: list[uuid.UUID] = []
 
     def crashing(received: Received[ToolInvocation]) -> None:
@@ -250,11 +258,7 @@ def test_the_same_consumer_takes_again_what_an_exception_left_unhandled(
     # An exception that is not an Exception ends the run mid-batch; the consumer object
     # lives on (the exception was caught): its next run starts at the message in hand.
     topic = f"tool.requests.{uuid.uuid4().hex[:8]}"
-    create_topics(admin, topic)
-    sent = [sample_invocation(tenant_id=f"t{i % 5}") for i in range(30)]
-    with _producer(settings, registry, ToolInvocation, topic) as producer:
-        for call in sent:
-            producer.send(call)
+    sent = _sent(settings, registry, admin, topic, 30)
     done: list[uuid.UUID] = []
 
     def crashing(received: Received[ToolInvocation]) -> None:
