@@ -36,7 +36,7 @@ from somacontracts.kafka.producer import (
     _failure,
     _Report,
 )
-from somacontracts.kafka.readers import WriterCheck
+from somacontracts.kafka.writer_check import WriterCheck
 from somacontracts.serde import ContractModel, RuleOptions
 from somacontracts.serde.subjects import SubjectNameStrategy
 

@@ -34,9 +34,9 @@ from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
-from somacontracts.kafka.readers import WriterCheck, check_writer
 from somacontracts.kafka.routing import contract_name, key_field_for, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
+from somacontracts.kafka.writer_check import WriterCheck, check_writer
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
 from somacontracts.serde.contract_model import model_schema
 from somacontracts.serde.subjects import SubjectNameStrategy, Subjects

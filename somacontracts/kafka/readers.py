@@ -24,9 +24,13 @@ not make a reader live: :mod:`somacontracts.kafka.liveness` asks the cluster.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import json
 import logging
+import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,15 +42,15 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryClient,
 )
 
-from somacontracts.errors import ConfigurationError, ContractError, RegistryError
+from somacontracts.errors import ConfigurationError, RegistryError
 from somacontracts.serde.registry_client import call, connect, stored_version
 
 if TYPE_CHECKING:
     from somacontracts.catalog.environment import Settings
-    from somacontracts.compat.results import CompatibilityResult
     from somacontracts.serde.contract_model import ContractModel
 
 __all__ = [
+    "GRACE_VARIABLE",
     "READERS_PREFIX",
     "Reader",
     "ReaderRegistration",
@@ -55,9 +59,9 @@ __all__ = [
     "readers_subject",
     "register_reader",
     "register_readers",
+    "replaced_grace",
     "service_of",
     "start_reader",
-    "unreadable_by",
 ]
 
 LOG = logging.getLogger("somacontracts.readers")
@@ -99,11 +103,39 @@ class Reader:
     registry_subject: str
     """Where the registry keeps it: ``_readers.<subject>.<group>``."""
     library: str = ""
+    registered: str = ""
+    """When it was registered (UTC, ISO 8601), where the registry kept it."""
+    replaced: str = ""
+    """When the group registered the reader after it (UTC, ISO 8601); empty for the
+    group's reader in use. A reader replaced less than :func:`replaced_grace` ago still
+    counts: during a rolling deploy, instances that read with it still run."""
 
     def label(self) -> str:
-        """``group (service, v2)`` for messages."""
+        """``group (service, v2)`` for messages (``..., replaced at ...`` for one replaced)."""
         version = f"v{self.version}" if self.version is not None else "version unknown"
-        return f"{self.group} ({self.service}, {version})"
+        since = f", replaced at {self.replaced}" if self.replaced else ""
+        return f"{self.group} ({self.service}, {version}{since})"
+
+
+GRACE_VARIABLE = "SOMACONTRACTS_READERS_GRACE"
+"""How long a replaced reader still counts (a duration: ``30m``, ``2h``, ``infinite``;
+``0`` for not at all; default ``1h``)."""
+
+_DEFAULT_GRACE = "1h"
+
+
+def replaced_grace(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds a reader replaced by a newer one still counts as running (``GRACE_VARIABLE``):
+    a rolling deploy replaces a group's instances one by one, and the older ones read with
+    the older schema until their turn comes."""
+    from somacontracts.catalog.reading import parse_duration
+
+    env = os.environ if environ is None else environ
+    text = env.get(GRACE_VARIABLE, "").strip() or _DEFAULT_GRACE
+    if re.fullmatch(r"0+(ms|s|m|h|d)?", text):  # a replaced reader never counts
+        return 0.0
+    millis = parse_duration(text, GRACE_VARIABLE)
+    return float("inf") if millis < 0 else millis / 1000
 
 
 def reader_schema_of(model: type[ContractModel]) -> tuple[str, int]:
@@ -150,6 +182,7 @@ def register_reader(
         schema=text,
         registry_subject=readers_subject(value_subject, group),
         library=_library(),
+        registered=_now(),
     )
     client = connect(url=registry) if isinstance(registry, str) else registry
     try:
@@ -158,6 +191,10 @@ def register_reader(
         if isinstance(registry, str):
             client.close()
     return reader
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _library() -> str:
@@ -176,6 +213,8 @@ def _properties(reader: Reader) -> dict[str, str]:
     }
     if reader.version is not None:
         found["version"] = str(reader.version)
+    if reader.registered:
+        found["registered"] = reader.registered
     return {_PROPERTY + key: value for key, value in found.items()}
 
 
@@ -252,15 +291,29 @@ def _properties_of(schema: Schema) -> dict[str, str]:
     return dict(metadata.properties.properties)
 
 
+_REGISTERED = "registered"
+
+
 def _same(registered: Any, text: str, properties: Mapping[str, str]) -> bool:
-    """Whether the registered version is ``text`` with ``properties``: the schema (its own
-    property included) the same, and its metadata the same or dropped by the registry."""
+    """Whether the registered version is ``text`` with ``properties``, when each was
+    registered aside: the schema (its own property included) the same, and its metadata
+    the same or dropped by the registry."""
     held = registered.schema
     try:
-        same_schema = json.loads(held.schema_str) == json.loads(text)
+        same_schema = _untimed(json.loads(held.schema_str)) == _untimed(json.loads(text))
     except (TypeError, ValueError):
         return False
-    return bool(same_schema) and _properties_of(held) in ({}, dict(properties))
+    timeless = {k: v for k, v in properties.items() if k != _PROPERTY + _REGISTERED}
+    kept = {k: v for k, v in _properties_of(held).items() if k != _PROPERTY + _REGISTERED}
+    return bool(same_schema) and kept in ({}, timeless)
+
+
+def _untimed(decoded: Any) -> Any:
+    """A reader schema's JSON without the time in its own property."""
+    if isinstance(decoded, dict) and isinstance(decoded.get(_EMBEDDED), dict):
+        embedded = {k: v for k, v in decoded[_EMBEDDED].items() if k != _REGISTERED}
+        return {**decoded, _EMBEDDED: embedded}
+    return decoded
 
 
 def start_reader(
@@ -330,10 +383,14 @@ def register_readers(
 
 
 def list_readers(
-    client: SchemaRegistryClient, subjects: Iterable[str] | None = None
+    client: SchemaRegistryClient,
+    subjects: Iterable[str] | None = None,
+    *,
+    replaced_within: float = 0.0,
 ) -> list[Reader]:
     """The readers the registry holds, of the value ``subjects`` only when given, sorted by
-    subject and group."""
+    subject and group: each group's reader in use, and with ``replaced_within`` seconds
+    the ones it replaced less long ago than that (``Reader.replaced``)."""
     wanted = None if subjects is None else set(subjects)
     names = call(client, lambda: client.get_subjects(subject_prefix=READERS_PREFIX))
     found = []
@@ -346,7 +403,44 @@ def list_readers(
         reader = _reader_of(name, latest, wanted)
         if reader is not None and (wanted is None or reader.subject in wanted):
             found.append(reader)
+            if replaced_within > 0:
+                found += _replaced(client, name, latest, reader, wanted, replaced_within)
     return found
+
+
+def _replaced(
+    client: SchemaRegistryClient,
+    name: str,
+    latest: Any,
+    current: Reader,
+    wanted: set[str] | None,
+    within: float,
+) -> list[Reader]:
+    """The readers of ``name`` before ``latest`` that a later one replaced less than
+    ``within`` seconds ago, newest first (a version without its time ends the search)."""
+    found: list[Reader] = []
+    successor = current.registered
+    earlier = sorted((n for n in call(client, lambda: client.get_versions(name))), reverse=True)
+    for number in (n for n in earlier if n < latest.version):
+        if not successor or _age(successor) > within:
+            break
+        held = _reader_of(name, stored_version(client, name, number), wanted)
+        if held is None:
+            break
+        found.append(dataclasses.replace(held, replaced=successor))
+        successor = held.registered
+    return found
+
+
+def _age(stamp: str) -> float:
+    """Seconds since ``stamp`` (ISO 8601); infinite for one that does not parse."""
+    try:
+        when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    if when.tzinfo is None:
+        return float("inf")
+    return (dt.datetime.now(dt.UTC) - when).total_seconds()
 
 
 def _reader_of(name: str, latest: Any, subjects: set[str] | None) -> Reader | None:
@@ -371,68 +465,5 @@ def _reader_of(name: str, latest: Any, subjects: set[str] | None) -> Reader | No
         schema=schema,
         registry_subject=name,
         library=props.get(_PROPERTY + "library", ""),
+        registered=props.get(_PROPERTY + _REGISTERED, ""),
     )
-
-
-def unreadable_by(
-    writer_schema: Any, readers: Iterable[Reader]
-) -> list[tuple[Reader, CompatibilityResult]]:
-    """The readers that cannot read every datum ``writer_schema`` writes, with why, by
-    Apache Avro Java's verdicts (the engine of the compatibility levels)."""
-    from somacontracts.compat.engine import check_reader_writer
-    from somacontracts.schema import parse
-
-    writer = parse(writer_schema, source="writer schema")
-    broken = []
-    for reader in readers:
-        result = check_reader_writer(reader.schema, writer)
-        if not result.compatible:
-            broken.append((reader, result))
-    return broken
-
-
-WriterCheck = Literal["warn", "error", "off"]
-"""What a producer does at start-up when a live reader cannot read what it writes."""
-
-
-def check_writer(
-    client: SchemaRegistryClient,
-    settings: Settings,
-    model: type[ContractModel],
-    *,
-    topic: str,
-    subject: str,
-    label: str,
-    mode: WriterCheck,
-) -> list[str]:
-    """What a typed producer of ``model`` does at start-up: the live readers of ``subject``
-    (on ``topic``) that cannot read its schema, each as ``group (service, vN): why``.
-    ``"warn"`` logs them, ``"error"`` raises
-    :class:`~somacontracts.kafka.errors.ReaderBrokenError`; no reader registered costs one
-    registry call and no Kafka call."""
-    from somacontracts.kafka.errors import ReaderBrokenError
-    from somacontracts.kafka.liveness import group_liveness
-
-    if mode == "off":
-        return []
-    try:
-        readers = list_readers(client, [subject])
-        if not readers:
-            return []
-        live = group_liveness(settings, topic, [r.group for r in readers])
-    except ContractError as err:
-        if mode == "error":
-            raise
-        LOG.warning("the readers of %s were not checked: %s", subject, err)
-        return []
-    from somacontracts.schema import standalone
-    from somacontracts.serde.contract_model import model_schema
-
-    writer_schema = standalone(model_schema(model).schema_model)
-    broken = unreadable_by(writer_schema, [r for r in readers if live[r.group].live])
-    found = [f"{r.label()}: {result.problems[0]}" for r, result in broken]
-    if found and mode == "error":
-        raise ReaderBrokenError(topic, label, tuple(found))
-    for line in found:
-        LOG.warning("%s on %s cannot be read by live reader %s", label, topic, line)
-    return found

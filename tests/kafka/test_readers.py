@@ -21,11 +21,13 @@ from somacontracts.catalog import load_settings
 from somacontracts.kafka import ContractConsumer, ContractProducer
 from somacontracts.kafka.errors import ReaderBrokenError
 from somacontracts.kafka.liveness import group_liveness
-from somacontracts.kafka.readers import check_writer, list_readers, register_reader
+from somacontracts.kafka.readers import list_readers, register_reader
+from somacontracts.kafka.writer_check import check_writer
 from somacontracts.tooling.check.readers import writer_location
 from somacontracts.tooling.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from somacontracts.tooling.configuration import read_config
 from tests.generated import generated
+from tests.groups import commit_offset
 
 PYPROJECT = """\
 [tool.somacontracts]
@@ -319,3 +321,36 @@ def test_reader_locations_land_in_the_writer_file(pointer: str, expected: str) -
     reader = schema([ORDER_ID, TENANT, field("amount", "long")])
     writer = schema([TENANT, ORDER_ID])
     assert writer_location(reader, writer, pointer) == expected
+
+
+def test_a_reader_replaced_during_a_rolling_deploy_still_counts_for_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+    project: Path,
+    registry: str,
+    client: SchemaRegistryClient,
+    bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A group's first instances read with v1; one restarted on v2 registers v2. Until the
+    # grace ends, the v1 instances not yet replaced still constrain the producers.
+    orders = read_config(project / "pyproject.toml").settings().topic_name("orders")
+    assert cli(capsys, "lock")[0] == EXIT_OK
+    assert cli(capsys, "register", "--registry", registry)[0] == EXIT_OK
+    fleet = f"fleet-{uuid.uuid4().hex[:6]}"
+    for fields, version in ((V1, 1), (V2, 2)):
+        register_reader(
+            client, topic=orders, group=fleet, reader_schema=json.dumps(schema(fields)),
+            service="fleet", version=version,
+        )  # fmt: skip
+    commit_offset(bootstrap, orders, fleet)
+    drops_amount = [ORDER_ID, TENANT, field("note", "string", default="")]
+    write_version(project, 3, drops_amount)  # BACKWARD accepts it; v1 cannot read it
+    assert cli(capsys, "lock")[0] == EXIT_OK
+    code, out, _ = cli(capsys, "check", "--readers", "--registry", registry)
+    assert code == EXIT_VIOLATIONS
+    (broken,) = [line for line in out.splitlines() if "READER_BROKEN" in line]
+    assert f'group "{fleet}" (service "fleet", reader v1, replaced at ' in broken
+    monkeypatch.setenv("SOMACONTRACTS_READERS_GRACE", "0")  # the deploy is over
+    code, out, _ = cli(capsys, "check", "--readers", "--registry", registry)
+    assert "READER_BROKEN" not in out
+    assert code == EXIT_OK, out

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.kafka import readers as readers_module
-from somacontracts.kafka.readers import list_readers, register_reader, unreadable_by
+from somacontracts.kafka.readers import list_readers, register_reader
+from somacontracts.kafka.writer_check import unreadable_by
 from somacontracts.schema import parse
 from somacontracts.tooling.cli import EXIT_OK, main
 from somacontracts.tooling.registry import LocalRegistry
@@ -74,7 +75,10 @@ def _requests(client: SchemaRegistryClient) -> Iterator[list[tuple[str, str]]]:
 
 
 def test_service_and_version_survive_a_registry_that_drops_metadata(
-    registry_url: str, bootstrap: str, capsys: pytest.CaptureFixture[str]
+    registry_url: str,
+    bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     topic = f"orders.eu.{uuid.uuid4().hex[:6]}"  # dots in the topic and in the group
     group = "billing.v1-readers"
@@ -114,11 +118,18 @@ def test_service_and_version_survive_a_registry_that_drops_metadata(
         assert moved.service == "ledger"
         assert client.get_versions(reader.registry_subject) == [1, 2]
 
-    code = main(["readers", topic, "--registry", registry_url, "--bootstrap", bootstrap])
+    listing = ["readers", topic, "--registry", registry_url, "--bootstrap", bootstrap]
+    code = main(listing)
     out = capsys.readouterr().out
     assert code == EXIT_OK
-    (row,) = [line.split() for line in out.splitlines() if line.startswith(topic)]
-    assert row[:4] == [topic, group, "ledger", "v1"]
+    current, replaced = [line.split() for line in out.splitlines() if line.startswith(topic)]
+    assert current[:4] == [topic, group, "ledger", "v1"]
+    # The reader it replaced a moment ago still counts: a rolling deploy's older instances.
+    assert replaced[:6] == [topic, group, "billing", "v1", "(replaced", "at"]
+    monkeypatch.setenv("SOMACONTRACTS_READERS_GRACE", "0s")
+    assert main(listing) == EXIT_OK
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [row[2] for row in rows if row[0] == topic] == ["ledger"]
 
 
 @settings(max_examples=80, deadline=None)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from somacontracts.compat.engine import check_reader_writer
 from somacontracts.errors import InvalidSchemaError
 from somacontracts.kafka.liveness import Liveness, group_liveness
-from somacontracts.kafka.readers import Reader, list_readers
+from somacontracts.kafka.readers import Reader, list_readers, replaced_grace
 from somacontracts.schema import json_pointer
 from somacontracts.tooling.check.checks import check_compatibility
 from somacontracts.tooling.check.findings import ERROR, WARNING, Category, Finding
@@ -70,7 +70,7 @@ def readers_of(
 ) -> list[LiveReader]:
     """The readers the registry holds for ``subjects`` (None: all), each with its group's
     liveness."""
-    found = list_readers(client, subjects)
+    found = list_readers(client, subjects, replaced_within=replaced_grace())
     by_topic: dict[str, list[str]] = {}
     for reader in found:
         by_topic.setdefault(reader.topic, []).append(reader.group)
@@ -242,7 +242,10 @@ def proof_findings(proofs: Sequence[Proof], *, by_readers: bool) -> list[Finding
 
 
 def _version(reader: Reader) -> str:
-    return f"v{reader.version}" if reader.version is not None else "version unknown"
+    version = f"v{reader.version}" if reader.version is not None else "version unknown"
+    if reader.replaced:  # a rolling deploy's older instances may still read with it
+        return f"{version}, replaced at {reader.replaced}"
+    return version
 
 
 def writer_location(reader_schema: Any, writer_schema: Any, reader_pointer: str) -> str:

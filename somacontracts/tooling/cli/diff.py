@@ -218,7 +218,7 @@ def _with_readers(
 ) -> tuple[list[Reviewed], str | None]:
     """``reviewed`` with the readers of each contract's subjects, and why their liveness
     is unknown, when it is."""
-    from somacontracts.kafka.readers import unreadable_by
+    from somacontracts.kafka.writer_check import unreadable_by
     from somacontracts.serde.registry_client import connect
 
     subjects = {r.contract: _subjects(config, r.contract) for r in reviewed}

@@ -103,6 +103,7 @@ def _list(args: argparse.Namespace, client: Any, topic: str | None) -> int:
                 "group": reader.group,
                 "service": reader.service,
                 "reader_version": reader.version,
+                "replaced": reader.replaced or None,
                 "live": liveness.live,
                 "why": liveness.reason(),
                 "lag": lag,
@@ -121,7 +122,8 @@ def _list(args: argparse.Namespace, client: Any, topic: str | None) -> int:
             r["topic"],
             r["group"],
             r["service"],
-            f"v{r['reader_version']}" if r["reader_version"] is not None else "?",
+            (f"v{r['reader_version']}" if r["reader_version"] is not None else "?")
+            + (f" (replaced at {r['replaced']})" if r["replaced"] else ""),
             "yes" if r["live"] else f"no ({r['why']})",
             "-" if r["lag"] is None else str(r["lag"]),
         )
