@@ -139,6 +139,19 @@ def test_topic_pages_list_the_registered_readers(
         assert {k: v for k, v in site.items() if k.startswith("contracts/")} == {
             k: v for k, v in before.items() if k.startswith("contracts/")
         }
+        # A ledger instance restarted on v2: the v1 it replaced is listed, and says so.
+        newer = {**captured, "fields": [*captured["fields"], {"name": "note", "type": "string",
+                 "default": ""}]}  # fmt: skip
+        register_reader(
+            registry.url, topic=captured_topic, group=ledger, service="ledger", version=2,
+            reader_schema=newer,
+        )  # fmt: skip
+        site = _site(
+            project, "rolling", "--registry", registry.url, "--bootstrap", somacontracts_bootstrap
+        )
+        rows = [row for row in _Rows(site[page]).rows if row[0] == ledger]
+        assert rows[0] == [ledger, "ledger", "v2", "yes"]
+        assert rows[1][2].startswith("v1 (replaced at ")
     capsys.readouterr()
 
 

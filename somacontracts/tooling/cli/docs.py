@@ -125,6 +125,7 @@ def _readers(args: argparse.Namespace, settings: Settings) -> SiteReaders:
             version=reader.version,
             live=None if liveness is None else liveness.live,
             why="" if liveness is None else liveness.reason(),
+            replaced=reader.replaced,
         )
         by_subject[reader.subject] = (*by_subject.get(reader.subject, ()), row)
     return SiteReaders(by_subject, unknown)

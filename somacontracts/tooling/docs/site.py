@@ -52,6 +52,9 @@ class TopicReader:
     live: bool | None
     """Whether the cluster counts it live; None when unknown."""
     why: str = ""
+    replaced: str = ""
+    """When the group replaced this reader (a rolling deploy's older instances); empty for
+    the reader in use."""
 
 
 @dataclass(frozen=True, slots=True)
