@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from somacontracts.catalog.entries import Catalog, Contract, Topic
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError
 
 __all__ = [
@@ -70,7 +71,7 @@ TOPIC_KEYS = (
 )
 """The keys of a topic's table."""
 
-_CONTRACT_KEYS = ("description",)
+_CONTRACT_KEYS = ("description", "compatibility")
 _CLEANUP_POLICIES = ("delete", "compact", "compact,delete", "delete,compact")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -203,9 +204,24 @@ def _contracts(
             name=name,
             topics=tuple(topic.key for topic in on),
             key_field=on[0].key_field,
+            compatibility=_level(declared.get(name, {}), f"{source}: [{prefix}contracts.{name}]"),
             description=description,
         )
     return contracts
+
+
+def _level(entry: Mapping[str, Any], where: str) -> CompatibilityLevel | None:
+    """The compatibility level a contract's table pins (``compatibility``), if it does."""
+    given = entry.get("compatibility")
+    if given is None:
+        return None
+    try:
+        return CompatibilityLevel(given)
+    except ValueError:
+        levels = ", ".join(level.value for level in CompatibilityLevel)
+        raise ConfigurationError(
+            f"{where} compatibility", f"{given!r} is not a level ({levels})"
+        ) from None
 
 
 def _text(

@@ -223,3 +223,22 @@ def test_a_service_s_default_level_applies_to_its_catalog_s_contracts(tmp_path: 
     assert read_config(SERVICE / "pyproject.toml").level_of("PaymentCaptured").value == (
         "FULL_TRANSITIVE"
     )
+
+
+def test_a_catalog_may_pin_a_contract_s_level_and_a_bad_one_is_one_line(tmp_path: Path) -> None:
+    text = (SERVICE / "pyproject.toml").read_text()
+    pinned = text.replace(
+        "[tool.somacontracts.contracts.RefundIssued]\n",
+        '[tool.somacontracts.contracts.RefundIssued]\ncompatibility = "FORWARD"\n',
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        pinned.replace(
+            "[tool.somacontracts]\n", '[tool.somacontracts]\ndefault-level = "BACKWARD"\n'
+        )
+    )
+    config = read_config(tmp_path / "pyproject.toml")
+    assert config.level_of("RefundIssued").value == "FORWARD"  # the catalog's pin
+    assert config.level_of("PaymentCaptured").value == "BACKWARD"  # the default
+    (tmp_path / "pyproject.toml").write_text(pinned.replace('"FORWARD"', '"SOMETIMES"'))
+    with pytest.raises(ConfigurationError, match=r"compatibility: 'SOMETIMES' is not a level"):
+        read_config(tmp_path / "pyproject.toml").level_of("RefundIssued")
