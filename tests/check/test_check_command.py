@@ -258,6 +258,7 @@ def test_a_catalog_topic_without_its_contract_fails_every_command_that_reads_bot
 ) -> None:
     service = tmp_path / "payments"
     shutil.copytree(Path(__file__).parents[1] / "payments_service", service)
+    assert run(service, "lock").returncode == 0  # the contracts themselves pass
     pyproject = service / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text()
@@ -269,6 +270,7 @@ def test_a_catalog_topic_without_its_contract_fails_every_command_that_reads_bot
     assert "CATALOG_CONTRACT" in checked.stdout
     assert problem in checked.stdout
     assert "carries contract Nope, but there is no Nope/ folder" in checked.stdout
+    assert checked.stdout.splitlines()[-1] == "1 problem, in Nope; none in the 2 contracts checked"
     refused = run(service, "validate")
     assert refused.returncode == EXIT_USAGE, refused.stderr
     assert problem in refused.stderr

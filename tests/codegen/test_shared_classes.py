@@ -303,3 +303,14 @@ def test_a_type_two_contracts_define_alike_is_one_class_and_lints(tmp_path: Path
         assert run.returncode == 0, run.stdout + run.stderr
     typed = mypy_strict(package.parent, "alike_models")
     assert typed.returncode == 0, typed.stdout
+
+
+def test_one_contract_that_uses_a_shared_type_is_not_rendered_alone() -> None:
+    from somacontracts.tooling.codegen import CodegenError, render_contract
+
+    tree = sources.load_tree(Path(__file__).parents[1] / "payments_service" / "avro")
+    with pytest.raises(CodegenError) as refused:
+        render_contract(tree["RefundIssued"].versions)
+    assert str(refused.value).startswith(str(tree["RefundIssued"].versions[0].path))
+    assert "uses payments.contracts.LineItem, a type another contract defines" in str(refused.value)
+    assert "class LineItem" in render_contract(tree["PaymentCaptured"].versions)

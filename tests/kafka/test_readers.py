@@ -221,6 +221,8 @@ def test_proofs_against_live_readers(
     assert any(f'group "{legacy}" (service "audit", reader v1)' in line for line in broken)
     assert all("v4.avsc:/fields" in line for line in broken)  # located in the new file
     assert all('"amount"' in line for line in broken)
+    assert all(".;" not in line for line in broken)  # the problem's sentence, then the advice
+    assert any(line.endswith(f'; upgrade group "{billing}" first') for line in broken)
     monkeypatch.setenv("SCHEMA_REGISTRY_URL", registry)  # the registry the environment names
     assert cli(capsys, "check", "--readers") == (EXIT_VIOLATIONS, out, "")
     monkeypatch.delenv("SCHEMA_REGISTRY_URL")

@@ -217,8 +217,8 @@ def proof_findings(proofs: Sequence[Proof], *, by_readers: bool) -> list[Finding
                     location=writer_location(reader.schema, version.schema, problem.location),
                     message=f"v{number} cannot be read by live reader group "
                     f'"{reader.group}" (service "{reader.service}", reader '
-                    f"{_version(reader)}) on {topic}: {problem.message}; upgrade group "
-                    f'"{reader.group}" first',
+                    f"{_version(reader)}) on {topic}: {problem.message.rstrip('.')}; "
+                    f'upgrade group "{reader.group}" first',
                 )
             )
         if proof.readers_accept:

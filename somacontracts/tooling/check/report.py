@@ -30,12 +30,16 @@ def render_text(findings: Sequence[Finding], contracts: Sequence[str]) -> str:
     lines = _grouped(findings)
     checked = set(contracts)
     failing = len({f.contract for f in problems if f.contract in checked})
-    summary = (
-        f"{count(len(problems), 'problem')} in {failing} of {count(len(contracts), 'contract')}"
-    )
-    outside = sorted({f.contract for f in problems if f.contract not in checked})
-    if outside:  # such as the generated package's __init__.py
-        summary += f", and in {', '.join(outside)}"
+    # Such as the generated package's __init__.py, or a contract the catalog names that
+    # has no folder.
+    outside = ", ".join(sorted({f.contract for f in problems if f.contract not in checked}))
+    summary = count(len(problems), "problem")
+    if not failing:
+        summary += f", in {outside}; none in the {count(len(contracts), 'contract')} checked"
+    else:
+        summary += f" in {failing} of {count(len(contracts), 'contract')}"
+        if outside:
+            summary += f", and in {outside}"
     if warnings:
         summary += f"; {count(warnings, 'warning')}"
     lines.append(summary)

@@ -58,9 +58,10 @@ from somacontracts.tooling.dev.stack import (
 
 if TYPE_CHECKING:
     from somacontracts.tooling.configuration import ProjectConfig
+    from somacontracts.tooling.registration import SubjectPlan
     from somacontracts.tooling.sources import ContractSchemas
 
-__all__ = ["register", "run_down", "run_env", "run_reset", "run_up"]
+__all__ = ["register", "registered_text", "run_down", "run_env", "run_reset", "run_up"]
 
 LOCAL_KMS_KEY = "local-kms://somacontracts-dev"
 """The KMS key the stack's KEKs name: the local KMS, keyed by the stack's secret."""
@@ -208,7 +209,7 @@ def _register(
     from somacontracts.serde.registry_client import connect
     from somacontracts.tooling.cli.register import prove_pending
     from somacontracts.tooling.keks import create_keks, kek_names
-    from somacontracts.tooling.registration import SubjectPlan, register_tree
+    from somacontracts.tooling.registration import register_tree
 
     settings = settings_of(args, config.catalog)
 
@@ -220,10 +221,25 @@ def _register(
     with connect(url=args.registry) as client:
         keks = create_keks(client, kek_names(tree), LOCAL_KMS_KEY)
         plans = register_tree(client, tree, config.subjects_of, config.level_of, prove)
-    versions = sum(len(plan.to_register) for plan in plans)
-    print(f"registered {count(versions, 'version')} under {count(len(plans), 'subject')}")
+    print(registered_text(plans))
     if keks:
         print(f"created {count(len(keks), 'KEK')} in the local KMS: {', '.join(keks)}")
+
+
+def registered_text(plans: Sequence[SubjectPlan]) -> str:
+    """What registering ``plans`` did, in a line: the versions registered and the subjects
+    that got them, the subjects whose level was set, or that all were up to date."""
+    got = [plan for plan in plans if plan.to_register]
+    versions = sum(len(plan.to_register) for plan in got)
+    levels = sum(1 for plan in plans if plan.set_level)
+    text = f"registered {count(versions, 'version')}"
+    if got:
+        text += f" under {count(len(got), 'subject')}"
+    if levels:
+        text += f"; set the compatibility level of {count(levels, 'subject')}"
+    elif not got:
+        text += f": {count(len(plans), 'subject')} up to date"
+    return text
 
 
 def run_env(args: argparse.Namespace) -> int:

@@ -192,22 +192,17 @@ def _api_breaks(
     pairs: list[tuple[str, int, int]],
 ) -> dict[tuple[str, int], list[Any]]:
     """(contract, version) -> the PYTHON_API_BROKEN changes the version brings to the
-    generated classes of the tree at ``--against``."""
+    generated classes of the tree at ``--against``: every new version of the whole tree
+    is weighed, whichever contracts are shown, as a contract's classes may take the types
+    of another."""
     from somacontracts.tooling.release.git import export_folder
 
-    wanted: dict[str, list[int]] = {}
-    for name, _, new in pairs:
-        wanted.setdefault(name, []).append(new)
-    if not wanted:
+    if not pairs:
         return {}
     with tempfile.TemporaryDirectory() as scratch:
         then = export_folder(args.root, args.against, Path(scratch))
         released = sources.load_tree(then) if then.is_dir() else {}
-    return {
-        (name, number): changes
-        for name, numbers in wanted.items()
-        for number, changes in version_breaks(tree[name], released.get(name), numbers).items()
-    }
+    return version_breaks(tree, released)
 
 
 def _with_readers(

@@ -130,7 +130,18 @@ def render_contract(
     command: str = DEFAULT_COMMAND,
     line_length: int = DEFAULT_LINE_LENGTH,
 ) -> str:
-    """Source of the module of one contract, from all its ``versions`` (oldest first)."""
+    """Source of the module of one contract, from all its ``versions`` (oldest first),
+    which define every type they use (:func:`render_tree` renders contracts that share
+    types)."""
+    defined = {id(node) for v in versions for node in v.parsed.defined()}
+    for version in versions:
+        for name, node in sorted(version.references.items()):
+            if id(node) not in defined:
+                raise CodegenError(
+                    f"uses {name}, a type another contract defines: render the whole tree "
+                    "(render_tree) to import its class",
+                    source=str(version.path),
+                )
     with laid_out_for(line_length):
         return _render_contract(versions, subjects=tuple(subjects), command=command)[0]
 

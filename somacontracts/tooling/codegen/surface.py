@@ -19,14 +19,14 @@ is one class in every version (:mod:`.owners`), so ``StockReservedV2.line`` is a
 :func:`api_breaks` compares two surfaces and reports, as ``PYTHON_API_BROKEN`` changes,
 whatever breaks code written against the old one: an exported class gone or of another
 kind, an attribute gone, an attribute's type changed, a new required constructor
-argument, an enum member gone; :func:`version_breaks` says which new version of a contract
+argument, an enum member gone; :func:`version_breaks` says which new version of the tree
 brings each. Pure.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from somacontracts.compat.report import Change, ChangeKind
 from somacontracts.schema import FixedNode, NamedNode
@@ -60,10 +60,21 @@ class ClassSurface:
 
 
 def python_surface(contracts: Mapping[str, ContractSchemas]) -> dict[str, ClassSurface]:
-    """Exported class name -> its surface, for the models package of ``contracts``: the
-    names its ``__init__`` exports, so none that is a different class in two modules."""
-    built = {name: [build_version(v) for v in c.versions] for name, c in contracts.items()}
-    owners = class_owners(built)
+    """Exported class name -> its surface, for the models package of ``contracts`` (a
+    whole tree: every type a version uses is defined in it): the names its ``__init__``
+    exports, so none that is a different class in two modules."""
+    built = _built(contracts)
+    return _surface(built, class_owners(built))
+
+
+def _built(contracts: Mapping[str, ContractSchemas]) -> dict[str, list[VersionModel]]:
+    return {name: [build_version(v) for v in c.versions] for name, c in contracts.items()}
+
+
+def _surface(
+    built: Mapping[str, Sequence[VersionModel]], owners: Mapping[NamedNode, Owner]
+) -> dict[str, ClassSurface]:
+    """The surface of the versions ``built``, each named type the class ``owners`` gives."""
     classes: dict[str, set[tuple[str, str]]] = {}
     plain: dict[str, Owner] = {}
     for versions in built.values():
@@ -184,21 +195,38 @@ def _class_breaks(
 
 
 def version_breaks(
-    contract: ContractSchemas, released: ContractSchemas | None, new: Iterable[int]
-) -> dict[int, list[Change]]:
-    """Version of ``new`` -> the ``PYTHON_API_BROKEN`` changes it brings to the classes of
-    ``contract`` as ``released`` generated them: each change under the first version whose
-    tree has it (none for a contract not released yet)."""
-    if released is None:
-        return {}
-    before = python_surface({contract.name: released})
+    tree: Mapping[str, ContractSchemas], released: Mapping[str, ContractSchemas]
+) -> dict[tuple[str, int], list[Change]]:
+    """(contract, version) -> the ``PYTHON_API_BROKEN`` changes that version of ``tree``
+    brings to the classes ``released`` generated, for every version new since (past the
+    count ``released`` has of its contract).
+
+    The new versions are added one at a time, contracts in the tree's order and each
+    oldest first, and each change goes under the first version whose tree has it, also a
+    change to the classes of another contract (a shared type made a new class). Every
+    named type is the class the whole ``tree`` makes it, so a version that uses a type of
+    another contract is judged with it."""
+    built = _built(tree)
+    owners = class_owners(built)
+    before = {
+        name: surface
+        for name, surface in python_surface(released).items()
+        if surface.contract in tree
+    }
+    shown = {
+        name: min(len(versions), len(released[name].versions)) if name in released else 0
+        for name, versions in built.items()
+    }
     seen: set[tuple[str, str]] = set()
-    found: dict[int, list[Change]] = {}
-    for number in sorted(new):
-        upto = dataclasses.replace(contract, versions=contract.versions[:number])
-        changes = api_breaks(before, python_surface({contract.name: upto})).get(contract.name, [])
-        fresh = [c for c in changes if (c.location, c.message) not in seen]
-        seen |= {(c.location, c.message) for c in changes}
-        if fresh:
-            found[number] = fresh
+    found: dict[tuple[str, int], list[Change]] = {}
+    for name, versions in built.items():
+        for number in range(shown[name] + 1, len(versions) + 1):
+            shown[name] = number
+            upto = {n: built[n][:count] for n, count in shown.items() if count}
+            after = _surface(upto, owners)
+            changes = [c for cs in api_breaks(before, after).values() for c in cs]
+            fresh = [c for c in changes if (c.location, c.message) not in seen]
+            seen |= {(c.location, c.message) for c in changes}
+            if fresh:
+                found[name, number] = fresh
     return found

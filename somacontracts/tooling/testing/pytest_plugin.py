@@ -21,11 +21,13 @@ entry point wherever the package is installed.
 * ``somacontracts_producer`` / ``somacontracts_consumer`` (factories): typed
   :class:`~somacontracts.kafka.ContractProducer` and
   :class:`~somacontracts.kafka.ContractConsumer` on those servers, closed at teardown;
-  the consumer reads every partition of its topics from the start, in no group. On a
-  topic made by ``somacontracts_topic`` both use the subject of its stem
-  (``orders-value``), where the registry fixture registered the contract, unless given
-  ``subject=``: producer and consumer agree on it, as the data keys of encrypted fields
-  are kept per subject.
+  the consumer reads every partition of its topic from the start, in a group of its own
+  (one per consumer). On a topic made by ``somacontracts_topic`` both use the subject of
+  its stem (``orders-value``), where the registry fixture registered the contract, unless
+  given ``subject=``: producer and consumer agree on it, as the data keys of encrypted
+  fields are kept per subject. A keyword the test gives wins over the fixture's own
+  (``group_id=``: the partitions from that group's committed offsets; ``partitions=``,
+  ``settings=``, ``rules=``, ...).
 
 Everything is imported when a fixture is first used, so the plugin costs nothing in a
 session that does not use it. Under pytest-xdist each worker starts its own servers.
@@ -178,7 +180,8 @@ def somacontracts_topic(somacontracts_bootstrap: str) -> Callable[..., str]:
 def somacontracts_producer(
     somacontracts_registry: str, somacontracts_bootstrap: str, somacontracts_rules: Any
 ) -> Iterator[Callable[..., Any]]:
-    """``make(model, topic, key_field=None, **options)``: a typed producer, closed after."""
+    """``make(model, topic, key_field=None, **options)``: a typed producer (the test's
+    ``options`` win over the fixture's settings and rules), closed after."""
     from somacontracts.catalog.environment import load_settings
     from somacontracts.kafka import ContractProducer
 
@@ -186,13 +189,13 @@ def somacontracts_producer(
     made: list[ContractProducer[Any]] = []
 
     def make(model: type[Any], topic: str, key_field: str | None = None, **options: Any) -> Any:
+        defaults = {"settings": settings, "rules": somacontracts_rules}
         producer = ContractProducer(
             model,
             somacontracts_registry,
-            settings=settings,
             topic=topic,
             key_field=key_field,
-            **_subject_options(topic, {"rules": somacontracts_rules, **options}),
+            **_subject_options(topic, {**defaults, **options}),
         )
         made.append(producer)
         return producer
@@ -207,7 +210,8 @@ def somacontracts_consumer(
     somacontracts_registry: str, somacontracts_bootstrap: str, somacontracts_rules: Any
 ) -> Iterator[Callable[..., Any]]:
     """``make(model, topic, **options)``: a typed consumer of every partition of
-    ``topic`` from its start, in no consumer group; closed after."""
+    ``topic`` from its start, in a group of its own; the test's ``options`` win over
+    these; closed after."""
     from somacontracts.catalog.environment import load_settings
     from somacontracts.kafka import ContractConsumer, open_admin
 
@@ -215,16 +219,18 @@ def somacontracts_consumer(
     made: list[ContractConsumer[Any]] = []
 
     def make(model: type[Any], topic: str, **options: Any) -> Any:
-        metadata = open_admin(settings).list_topics(topic, timeout=10)
-        partitions = sorted(metadata.topics[topic].partitions)
+        if "partitions" not in options:
+            metadata = open_admin(settings).list_topics(topic, timeout=10)
+            found = sorted(metadata.topics[topic].partitions)
+            options = {**options, "partitions": [(topic, p) for p in found]}
+        defaults = {
+            "settings": settings,
+            "topics": [topic],
+            "group_id": f"somacontracts-test-{uuid.uuid4().hex[:8]}",
+            "rules": somacontracts_rules,
+        }
         consumer = ContractConsumer(
-            model,
-            somacontracts_registry,
-            settings=settings,
-            topics=[topic],
-            partitions=[(topic, p) for p in partitions],
-            group_id=f"somacontracts-test-{uuid.uuid4().hex[:8]}",
-            **_subject_options(topic, {"rules": somacontracts_rules, **options}),
+            model, somacontracts_registry, **_subject_options(topic, {**defaults, **options})
         )
         made.append(consumer)
         return consumer

@@ -58,15 +58,21 @@ _local_micros = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.dateti
 
 
 def models(model: type[T]) -> st.SearchStrategy[T]:
-    """Valid objects of a generated model class (its ``SCHEMA``, through ``from_avro``):
-    nested records, enums, unions, logical types, free-form JSON and recursion."""
+    """Valid objects of a generated model class (its ``SCHEMA`` with the shared types of
+    its ``REFERENCES``, through ``from_avro``): nested records, enums, unions, logical
+    types, free-form JSON and recursion."""
+    from somacontracts.schema import parse
+    from somacontracts.serde.references import reference_nodes
+
     schema = getattr(model, "SCHEMA", None)
     from_avro = getattr(model, "from_avro", None)
     if not isinstance(schema, Mapping) or from_avro is None:
         raise TypeError(f"{model!r} is not a generated model class (no SCHEMA or from_avro)")
+    shared = reference_nodes(getattr(model, "REFERENCES", None) or {})
+    parsed = parse(schema, source=model.__name__, shared=shared)
     # named branches of unions as ("name", datum), so a record and a map, or an enum and
     # a string, are told apart as fastavro's return_named_type tells them
-    return datums(schema, named_branches=True).map(from_avro)
+    return datums(parsed, named_branches=True).map(from_avro)
 
 
 def datums(schema: Any, *, named_branches: bool = False) -> st.SearchStrategy[Any]:
