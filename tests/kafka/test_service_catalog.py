@@ -137,6 +137,13 @@ def test_a_service_runs_every_kafka_command_on_its_own_catalog(
     assert nobody.returncode == EXIT_USAGE
     assert nobody.stderr.count("\n") == 1
     assert "no catalog topic has a lag alert or is read by group nobody" in nobody.stderr
+    # the hint names the groups the catalog's consumers read in
+    assert nobody.stderr.endswith(
+        ": name one, or a group with --group (the catalog's: ledger, notifier)\n"
+    )
+    unnamed = cli(service, "lag", env=env)  # the default group, TOOL_EXECUTOR_GROUP's
+    assert unnamed.returncode == EXIT_USAGE
+    assert "or a group with --group (the catalog's: ledger, notifier)" in unnamed.stderr
     pyproject.write_text(kept)
 
     site = service / "site"
