@@ -8,7 +8,6 @@ from typing import Any
 
 from somacontracts.catalog.environment import Settings
 from somacontracts.errors import ConfigurationError
-from somacontracts.schema.keys import key_problem
 from somacontracts.serde import ContractModel
 from somacontracts.serde.contract_model import model_schema
 
@@ -59,6 +58,8 @@ def key_of(
     if the field cannot key ``model``'s messages (:mod:`somacontracts.schema.keys`: a
     missing field, a type without one text, personal data), so that a producer refuses
     at start-up rather than at its first message."""
+    from somacontracts.schema.keys import key_problem  # the schema model loads with a client
+
     path = key_field or key_field_for(model, settings, topic)
     schema = model_schema(model)
     metadata, rule_set = schema.contract or (None, None)
