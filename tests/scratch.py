@@ -18,12 +18,13 @@ CONFIG = '[tool.somacontracts]\nschemas = "avro"\nlock = "somacontracts.lock"\n'
 
 
 def run(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
+    cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``somacontracts ARGS`` in ``cwd`` as a separate process."""
+    """Run ``somacontracts ARGS`` in ``cwd`` as a separate process (``stdin``: its input)."""
     return subprocess.run(
         [sys.executable, "-m", "somacontracts", *args],
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,

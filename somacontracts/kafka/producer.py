@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, Generic, Self, TypeVar
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -34,7 +33,7 @@ from somacontracts.errors import ContractError, count
 from somacontracts.kafka._admin import DEFAULT_CONNECT_TIMEOUT, ensure_reachable
 from somacontracts.kafka.errors import DeliveryError
 from somacontracts.kafka.metrics import ClientMetrics, ProducerTally, metrics_for
-from somacontracts.kafka.routing import contract_name, key_field_for, topic_for
+from somacontracts.kafka.routing import contract_name, key_of, topic_for
 from somacontracts.kafka.topics import ensure_topics as create_missing
 from somacontracts.kafka.writer_check import WriterCheck, check_writer
 from somacontracts.serde import ContractModel, ContractSerializer, RuleOptions
@@ -117,7 +116,9 @@ class ContractProducer(Generic[M]):
     registry subject, else ``subject_name_strategy`` names it (confluent-kafka's
     strategies; default ``<topic>-value``), and its consumers must name it alike (the data
     keys of encrypted fields are kept per subject); ``key_field`` overrides the contract's
-    dotted key path (``task_id`` for compacted audit topics); ``config`` adds librdkafka
+    dotted key path (``task_id`` for compacted audit topics; either is refused at once,
+    :class:`~somacontracts.errors.ConfigurationError`, if it names no field fit to key the
+    model's messages, see :mod:`somacontracts.schema.keys`); ``config`` adds librdkafka
     settings; ``rules`` configures the Data Contract rules of the schema written (the KMS
     of encrypted fields); ``metrics`` turns the Prometheus metrics on (True, or a
     :class:`~somacontracts.kafka.metrics.ClientMetrics`) or off (False) whatever the
@@ -163,9 +164,7 @@ class ContractProducer(Generic[M]):
         self._tally = None if chosen is None else chosen.producer(self.topic, contract_name(model))
         self._plain = self._tally is None and not schema_id_in_header
         """Whether a message needs neither a tally nor its own headers (the fast path)."""
-        self._key_of: Callable[[Any], Any] = attrgetter(
-            key_field or key_field_for(model, resolved, self.topic)
-        )
+        self._key_of: Callable[[Any], Any] = key_of(model, resolved, self.topic, key_field)
         self._context = SerializationContext(self.topic, MessageField.VALUE)
         self._failures: list[DeliveryError] = []
         self._record_failure = _failure_recorder(self._failures, self.topic)

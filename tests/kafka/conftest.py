@@ -5,6 +5,7 @@ Consumers use short group timeouts so that a group join takes seconds, not tens 
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -53,6 +54,31 @@ def settings(bootstrap: str) -> Settings:
             "TOOL_RESULTS_TOPIC": f"tool.results.{suffix}",
         }
     )
+
+
+@pytest.fixture
+def names() -> dict[str, str]:
+    """The payments service's topic names for this test (``tests/payments_service``): its
+    catalog's, suffixed through the environment variables the catalog names, so runs on
+    one cluster never meet."""
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "PAYMENTS_CAPTURED_TOPIC": f"payments.captured.{suffix}",
+        "PAYMENTS_REFUNDS_TOPIC": f"payments.refunds.{suffix}",
+    }
+
+
+@pytest.fixture
+def env(bootstrap: str, registry: str, names: dict[str, str]) -> dict[str, str]:
+    """The environment of the payments service's commands: the test cluster and registry,
+    its topic names (:func:`names`)."""
+    drop = ("KAFKA_CFG_LOG_RETENTION_HOURS", "SOMACONTRACTS_CATALOG")
+    return {
+        **{k: v for k, v in os.environ.items() if k not in drop},
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "SCHEMA_REGISTRY_URL": registry,
+        **names,
+    }
 
 
 @pytest.fixture

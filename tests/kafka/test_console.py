@@ -17,7 +17,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from somacontracts.catalog.environment import load_settings
 from somacontracts.kafka import ContractProducer, dlq_name
 from somacontracts.models import ToolInvocation
-from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
+from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE, main
 from somacontracts.tooling.dev.samples import sample_invocation
 from somacontracts.tooling.plainjson import to_plain_json
 from tests.kafka.conftest import create_topics
@@ -79,7 +79,7 @@ def test_a_bad_line_names_itself_and_nothing_is_sent(
     bad = dict(plain(sample_invocation()))
     bad["task_id"] = "not-a-uuid"
     (tmp_path / "in.jsonl").write_text(f"{good}\n{json.dumps(bad)}\n{{oops\n")
-    assert main(["produce", topic, str(tmp_path / "in.jsonl")]) == EXIT_VIOLATIONS
+    assert main(["produce", topic, str(tmp_path / "in.jsonl")]) == EXIT_USAGE
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("somacontracts produce: line 2: ")
     assert "task_id" in err[0]
@@ -87,7 +87,8 @@ def test_a_bad_line_names_itself_and_nothing_is_sent(
     assert err[2] == "nothing sent: 2 bad lines of 3"
     assert main(["consume", topic, "--from-beginning"]) == EXIT_OK
     assert capsys.readouterr().out == ""
-    assert main(["produce", topic, str(tmp_path / "in.jsonl"), "--skip-bad"]) == EXIT_VIOLATIONS
+    # bad input is exit 2, as the README's exit codes say, also when the good lines went
+    assert main(["produce", topic, str(tmp_path / "in.jsonl"), "--skip-bad"]) == EXIT_USAGE
     assert re.search(
         rf"delivered 1 message to {re.escape(topic)} in partition \d\n$", capsys.readouterr().out
     )
@@ -202,7 +203,7 @@ def test_hostile_lines_are_problems_not_tracebacks(
     lines.write_bytes(
         b"\xff\xfe\n" + b'{"a":' * 100_000 + b"\n" + json.dumps(late).encode() + b"\n"
     )
-    assert main(["produce", topic, str(lines)]) == EXIT_VIOLATIONS
+    assert main(["produce", topic, str(lines)]) == EXIT_USAGE
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "somacontracts produce: line 1: is not UTF-8 text (byte 1)"
     assert err[1] == "somacontracts produce: line 2: nests JSON values too deeply"

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -28,6 +26,7 @@ from somacontracts.catalog import load_settings, read_catalog_file
 from somacontracts.kafka import ContractConsumer, ContractProducer
 from somacontracts.tooling.cli import EXIT_OK, EXIT_USAGE
 from tests.generated import generated
+from tests.scratch import run as cli
 
 SERVICE = Path(__file__).resolve().parents[1] / "payments_service"
 
@@ -37,42 +36,6 @@ def service(tmp_path: Path) -> Path:
     folder = tmp_path / "payments"
     shutil.copytree(SERVICE, folder)
     return folder
-
-
-@pytest.fixture
-def names() -> dict[str, str]:
-    """The service's topic names for this test: its catalog's, suffixed through the
-    environment variables the catalog names, so runs on one cluster never meet."""
-    suffix = uuid.uuid4().hex[:8]
-    return {
-        "PAYMENTS_CAPTURED_TOPIC": f"payments.captured.{suffix}",
-        "PAYMENTS_REFUNDS_TOPIC": f"payments.refunds.{suffix}",
-    }
-
-
-@pytest.fixture
-def env(bootstrap: str, registry: str, names: dict[str, str]) -> dict[str, str]:
-    drop = ("KAFKA_CFG_LOG_RETENTION_HOURS", "SOMACONTRACTS_CATALOG")
-    return {
-        **{k: v for k, v in os.environ.items() if k not in drop},
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "SCHEMA_REGISTRY_URL": registry,
-        **names,
-    }
-
-
-def cli(
-    cwd: Path, *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "somacontracts", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 def retention_of(admin: AdminClient, topic: str) -> str:
@@ -174,6 +137,13 @@ def test_a_service_runs_every_kafka_command_on_its_own_catalog(
     assert nobody.returncode == EXIT_USAGE
     assert nobody.stderr.count("\n") == 1
     assert "no catalog topic has a lag alert or is read by group nobody" in nobody.stderr
+    # the hint names the groups the catalog's consumers read in
+    assert nobody.stderr.endswith(
+        ": name one, or a group with --group (the catalog's: ledger, notifier)\n"
+    )
+    unnamed = cli(service, "lag", env=env)  # the default group, TOOL_EXECUTOR_GROUP's
+    assert unnamed.returncode == EXIT_USAGE
+    assert "or a group with --group (the catalog's: ledger, notifier)" in unnamed.stderr
     pyproject.write_text(kept)
 
     site = service / "site"

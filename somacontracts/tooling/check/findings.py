@@ -24,7 +24,8 @@ class Category(StrEnum):
     LINT = "lint"
     """A style or governance rule; each can be turned off in configuration."""
     CATALOG = "catalog"
-    """The catalog and the schema tree disagree (a topic's contract has no folder)."""
+    """The catalog and the schema tree disagree (a topic's contract has no folder, its key
+    names no field that can key messages)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from somacontracts.catalog.entries import Contract
 from somacontracts.catalog.reading import platform_catalog
 from somacontracts.errors import SchemaLoadError
+from somacontracts.schema.keys import key_problem
 from somacontracts.tooling import sources
 from somacontracts.tooling.check.checks import check_tree
 from somacontracts.tooling.check.findings import Category, Finding
@@ -21,7 +23,7 @@ from somacontracts.tooling.codegen.names import module_name
 from somacontracts.tooling.codegen.package import render_project
 from somacontracts.tooling.configuration import ProjectConfig
 
-__all__ = ["catalog_mismatches", "models_findings", "project_findings", "require_catalog_match"]
+__all__ = ["catalog_findings", "models_findings", "project_findings", "require_catalog_match"]
 
 
 def project_findings(
@@ -36,18 +38,7 @@ def project_findings(
     findings = check_tree(
         tree, levels, disabled=config.disabled_rules, severities=config.severities
     )
-    findings += [
-        Finding(
-            rule="CATALOG_CONTRACT",
-            category=Category.CATALOG,
-            contract=name,
-            version=None,
-            path=config.catalog.source or None,
-            location="",
-            message=problem,
-        )
-        for name, problem in catalog_mismatches(tree, root, config)
-    ]
+    findings += catalog_findings(tree, root, config)
     lock = read_lock(lock_path)
     findings += compare(lock.versions, tree, baseline=str(lock_path), report_unrecorded=True)
     if config.models is not None:
@@ -75,20 +66,22 @@ def models_findings(
     ]
 
 
-def catalog_mismatches(
+def catalog_findings(
     tree: Mapping[str, sources.ContractSchemas], root: Path, config: ProjectConfig
-) -> list[tuple[str, str]]:
-    """Where the project's catalog and the tree at ``root`` disagree, as (contract, why):
-    a topic carrying a contract without a folder; for this package's own tree, also a
-    folder no topic carries. Only the project's own tree is compared (not another given
-    by ``--schemas``), and not under the platform's catalog (a service without topics of
-    its own: the platform's topics are not its to carry)."""
+) -> list[Finding]:
+    """Where the project's catalog and the tree at ``root`` disagree: a topic carrying a
+    contract without a folder (``CATALOG_CONTRACT``; for this package's own tree, also a
+    folder no topic carries), a contract's ``key`` that names no field of its newest
+    version fit to key messages (``CATALOG_KEY``), or one that names personal data
+    (``KEY_PII``; :mod:`somacontracts.schema.keys`). Only the project's own tree is
+    compared (not another given by ``--schemas``), and not under the platform's catalog (a
+    service without topics of its own: the platform's topics are not its to carry)."""
     catalog = config.catalog
     bundled = root.resolve() == sources.bundled_root().resolve()
     own = config.schemas is not None and root.resolve() == config.schemas.resolve()
     if not bundled and (not own or catalog is platform_catalog()):
         return []
-    found = [
+    missing = [
         (
             name,
             f'topic "{catalog.topic(entry.topics[0]).default_name}" of the catalog '
@@ -97,18 +90,53 @@ def catalog_mismatches(
         for name, entry in catalog.contracts.items()
         if name not in tree
     ]
-    found += [
+    missing += [
         (name, f"folder {name}/ is not a contract of the catalog ({catalog.source})")
         for name in (tree if bundled else ())
         if name not in catalog.contracts
     ]
-    return found
+    findings = [
+        Finding("CATALOG_CONTRACT", Category.CATALOG, name, None, catalog.source or None, "", why)
+        for name, why in missing
+    ]
+    for name, entry in catalog.contracts.items():
+        if name in tree:
+            findings += _key_findings(tree[name].versions[-1], entry, config)
+    return findings
+
+
+def _key_findings(
+    newest: sources.SchemaVersion, entry: Contract, config: ProjectConfig
+) -> list[Finding]:
+    problem = key_problem(
+        newest.parsed.root,
+        entry.key_field,
+        metadata=newest.metadata,
+        rule_set=newest.rule_set,
+    )
+    if problem is None:
+        return []
+    topics = ", ".join(f'"{config.catalog.topic(key).default_name}"' for key in entry.topics)
+    return [
+        Finding(
+            rule=problem.rule,
+            category=Category.CATALOG,
+            contract=entry.name,
+            version=newest.version,
+            path=str(newest.path),
+            location=problem.pointer,
+            message=f'The key "{entry.key_field}" of topic {topics} ({config.catalog.source}) '
+            f"cannot key {entry.name} v{newest.version}: {problem.reason}.",
+        )
+    ]
 
 
 def require_catalog_match(
     tree: Mapping[str, sources.ContractSchemas], root: Path, config: ProjectConfig
 ) -> None:
     """Raise :class:`~somacontracts.errors.SchemaLoadError` with the first of
-    :func:`catalog_mismatches` (``validate``, ``docs``)."""
-    for _name, problem in catalog_mismatches(tree, root, config)[:1]:
-        raise SchemaLoadError(problem, source=str(root))
+    :func:`catalog_findings` (``validate``, ``docs``)."""
+    for finding in catalog_findings(tree, root, config)[:1]:
+        if finding.rule == "CATALOG_CONTRACT":  # no file of the tree to name
+            raise SchemaLoadError(finding.message, source=str(root))
+        raise SchemaLoadError(finding.message, location=finding.location, source=finding.path)

@@ -39,7 +39,7 @@ from somacontracts.catalog.entries import subject_for_topic
 from somacontracts.catalog.environment import Settings, load_topic_settings
 from somacontracts.errors import FileWriteError, count
 from somacontracts.tooling import sources
-from somacontracts.tooling.check.project import catalog_mismatches
+from somacontracts.tooling.check.project import catalog_findings
 from somacontracts.tooling.cli.common import (
     add_bootstrap,
     add_config,
@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     """Build the site in memory, check that every file may be written, then write it."""
     config, root, _ = project_files(args)
     tree = sources.load_tree(root)
-    for _name, problem in catalog_mismatches(tree, root, config):
-        print(f"somacontracts docs: warning: {problem}", file=sys.stderr)
+    for finding in catalog_findings(tree, root, config):
+        print(f"somacontracts docs: warning: {finding.message}", file=sys.stderr)
     settings = load_topic_settings(catalog=config.catalog)
     readers = None if args.registry is None else _readers(args, settings)
     files = build_site(tree, config, settings, readers)

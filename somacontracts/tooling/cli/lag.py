@@ -4,7 +4,8 @@ Per topic and partition: the group's committed offset, the end offset and the la
 the topic's alert threshold (the catalog's: lag > 500 on ``tool.requests``; or
 ``--threshold N``). The group is ``--group`` (default: ``TOOL_EXECUTOR_GROUP``), the
 topics ``--topic`` (repeatable; default: the catalog topics with a threshold, else, in a
-catalog without one, the topics the group reads). Usable as a probe: the exit code says
+catalog without one, the topics the group reads; with neither, it stops naming
+``--topic`` and the groups of the catalog's consumers). Usable as a probe: the exit code says
 whether a threshold is exceeded.
 
 Exit codes: 0 every partition within its threshold; 1 a threshold exceeded; 2 bad usage,
@@ -51,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     group = args.group or settings.tool_executor_group
     topics = list(dict.fromkeys(args.topic)) or _default_topics(settings, group)
     if not topics:
+        groups = _catalog_groups(settings)
+        hint = f", or a group with --group (the catalog's: {', '.join(groups)})" if groups else ""
         raise ConfigurationError(
-            "--topic", f"no catalog topic has a lag alert or is read by group {group}: name one"
+            "--topic",
+            f"no catalog topic has a lag alert or is read by group {group}: name one{hint}",
         )
     lags = group_lag(settings, group, topics, threshold=args.threshold)
     if lags and all(entry.committed is None for entry in lags):
@@ -102,3 +106,13 @@ def _default_topics(settings: Settings, group: str) -> list[str]:
         for key, spec in topics.items()
         if any(settings.group_of(service, key) == group for service in spec.consumers)
     ]
+
+
+def _catalog_groups(settings: Settings) -> list[str]:
+    """The groups the catalog's consuming services read its topics in, in catalog order."""
+    groups = (
+        settings.group_of(service, key)
+        for key, spec in settings.catalog.topics.items()
+        for service in spec.consumers
+    )
+    return list(dict.fromkeys(group for group in groups if group is not None))

@@ -8,9 +8,9 @@ KMS). Every line is checked before anything is sent: a bad line is one error nam
 number and the field, and nothing is sent unless ``--skip-bad``. It ends with what was
 delivered.
 
-Exit codes: 0 every line delivered; 1 bad lines (nothing sent, or with ``--skip-bad``
-the good ones sent) or a delivery that failed; 2 bad usage, configuration, or an
-unreachable cluster or registry.
+Exit codes: 0 every line delivered; 2 bad input (bad lines: nothing sent, or with
+``--skip-bad`` the good ones sent), bad usage, configuration, an unreachable cluster or
+registry, or a delivery that failed.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             f"nothing sent: {count(len(problems), 'bad line')} of {len(problems) + len(objects)}",
             file=sys.stderr,
         )
-        return 1
+        return 2
     from somacontracts.kafka import ContractProducer
     from somacontracts.serde.registry_client import connect
 
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         f"delivered {count(len(delivered), 'message')} to {args.topic}"
         + (f" in {_partitions(partitions)}" if partitions else "")
     )
-    return 1 if problems else 0
+    return 2 if problems else 0
 
 
 def _partitions(numbers: list[int]) -> str:

@@ -4,7 +4,9 @@ Checks each ``vN.avsc``: valid JSON, a record named after its folder, valid name
 defaults that match their types (union defaults the first branch), logical types on
 the right base types, fastavro accepts it; versions run from v1 without gaps; that every
 contract a topic of the catalog carries has a folder (and, for the package's own
-contracts, that every folder is a contract of the catalog). The tree is ``--schemas``,
+contracts, that every folder is a contract of the catalog), and that the topic's ``key``
+names a field of its newest version that can key messages, not personal data
+(:mod:`somacontracts.schema.keys`). The tree is ``--schemas``,
 else ``schemas`` of the project's configuration (``--config``, else the nearest
 ``pyproject.toml`` with ``[tool.somacontracts]``), else this package's own. Any problem
 stops the run with one line naming the file and the JSON location, exit code 2.
