@@ -10,6 +10,7 @@ import pytest
 from somacontracts import catalog
 from somacontracts.catalog.environment import KAFKA_LOG, load_settings
 from somacontracts.catalog.platform import CONTRACTS, TOPICS
+from somacontracts.compat.levels import CompatibilityLevel
 from somacontracts.errors import ConfigurationError, ContractError, UnknownContractError
 
 DAY_MS = 86_400_000
@@ -39,8 +40,9 @@ def test_every_topic_carries_a_catalogued_contract_and_back() -> None:
     for contract in CONTRACTS.values():
         for key in contract.topics:
             assert TOPICS[key].contract == contract.name
-    # The platform's catalog pins no level: its contracts take the project's default-level.
-    assert {c.compatibility for c in CONTRACTS.values()} == {None}
+    # The platform's catalog pins its contracts' level (a service's may leave it to
+    # default-level).
+    assert {c.compatibility for c in CONTRACTS.values()} == {CompatibilityLevel.FULL_TRANSITIVE}
 
 
 def test_delegated_task_topic_is_marked_as_an_addition() -> None:
