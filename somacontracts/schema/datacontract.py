@@ -28,11 +28,13 @@ __all__ = [
     "contract_parts",
     "describe_dropped",
     "dropped_parts",
+    "encrypt_rules_on_write",
     "encrypted_tags",
     "major_version",
     "merge_metadata",
     "merge_rule_sets",
     "migrates",
+    "rule_meets",
 ]
 
 COMPATIBILITY_GROUP = "application.major.version"
@@ -177,6 +179,24 @@ def field_tags(metadata: Any, record: str, field: str, inline: Any = None) -> fr
         if wildcard_match(full_name, pattern):
             tags.update(map(str, more))
     return frozenset(tags)
+
+
+def encrypt_rules_on_write(rule_set: Any) -> list[Mapping[str, Any]]:
+    """The enabled ``ENCRYPT`` domain rules of ``rule_set`` that run on write (mode
+    ``WRITE`` or ``WRITEREAD``), in order."""
+    return [
+        rule
+        for rule in (rule_set or {}).get("domainRules", [])
+        if rule.get("type") == "ENCRYPT"
+        and not rule.get("disabled")
+        and rule.get("mode") in ("WRITE", "WRITEREAD")
+    ]
+
+
+def rule_meets(rule: Mapping[str, Any], tags: frozenset[str]) -> bool:
+    """Whether ``rule`` applies to a field tagged ``tags``, as Confluent's field rule
+    executors judge it: a rule without tags applies to every field."""
+    return not rule.get("tags") or not tags.isdisjoint(rule["tags"])
 
 
 def encrypted_tags(rule_set: Any) -> frozenset[str]:

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from somacontracts.schema.datacontract import field_tags
+from somacontracts.schema.datacontract import encrypt_rules_on_write, field_tags, rule_meets
 from somacontracts.schema.graph import FieldNode, Node, RecordNode, UnionNode
 
 __all__ = ["KEY_PII", "KEY_TYPES", "UNKNOWN_KEY", "KeyProblem", "key_problem"]
@@ -43,7 +43,6 @@ KEY_PII = "KEY_PII"
 """The rule of a key path whose field is personal data (tagged PII, or encrypted)."""
 KEY_TYPES = ("string", "enum", "int", "long")
 """The types a key field may have (``int`` and ``long`` without a logical type)."""
-_WRITING_MODES = frozenset({"WRITE", "WRITEREAD"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +138,6 @@ def _article(node: Node) -> str:
 
 def _encrypting(rule_set: Any, tags: frozenset[str]) -> Iterator[str]:
     """The names of the enabled ``ENCRYPT`` rules that write a field tagged ``tags``."""
-    for rule in (rule_set or {}).get("domainRules", []):
-        if (
-            rule.get("type") == "ENCRYPT"
-            and not rule.get("disabled")
-            and rule.get("mode") in _WRITING_MODES
-            and (not rule.get("tags") or not tags.isdisjoint(rule["tags"]))
-        ):
+    for rule in encrypt_rules_on_write(rule_set):
+        if rule_meets(rule, tags):
             yield str(rule.get("name", "ENCRYPT"))

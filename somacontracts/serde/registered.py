@@ -197,27 +197,26 @@ def _registered(client: SchemaRegistryClient, subject: str, schema: Schema) -> R
 
 def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
     """The ENCRYPT rules of a model's repository version that encrypt fields of its schema
-    on write, by name, with those fields (``ConversationEvent.content``)."""
+    on write, by name, with those fields (``ConversationEvent.content``): the fields
+    tagged as a rule names, and for a rule without tags, every field of the kinds
+    Confluent's executor encrypts (string, bytes)."""
     if own.contract is None:
         return {}
+    # Only models with a Data Contract get here: the schema model is loaded already.
+    from somacontracts.schema import RecordNode, UnionNode, parse
+    from somacontracts.schema.datacontract import encrypt_rules_on_write, field_tags, rule_meets
+
     metadata, rule_set = own.contract
-    rules = [
-        rule
-        for rule in (rule_set or {}).get("domainRules", [])
-        if rule.get("type") == "ENCRYPT"
-        and not rule.get("disabled")
-        and rule.get("mode") in ("WRITE", "WRITEREAD")
-    ]
+    rules = encrypt_rules_on_write(rule_set)
     if not rules:
         return {}
-    # Only models with rules get here: the schema model is loaded already (model_schema).
-    from somacontracts.schema import RecordNode, parse
-    from somacontracts.schema.datacontract import field_tags
-
     fields = [
         (
             f"{record.name}.{field.name}",
             field_tags(metadata, record.full_name, field.name, field.props.get("confluent:tags")),
+            {b.kind for b in field.node.branches}
+            if isinstance(field.node, UnionNode)
+            else {field.node.kind},
         )
         for record in (own.schema_model or parse(own.text)).named.values()
         if isinstance(record, RecordNode)
@@ -225,7 +224,11 @@ def encrypting_rules(own: ModelSchema) -> dict[str, tuple[str, ...]]:
     ]
     found: dict[str, tuple[str, ...]] = {}
     for rule in rules:
-        covered = tuple(path for path, tags in fields if tags & set(rule.get("tags") or ()))
+        covered = tuple(
+            path
+            for path, tags, kinds in fields
+            if rule_meets(rule, tags) and (rule.get("tags") or kinds & {"string", "bytes"})
+        )
         if covered:
             found[str(rule["name"])] = covered
     return found
